@@ -1,0 +1,193 @@
+// Package domain holds propcredit's core types and the rules about their values. It knows
+// nothing of HTTP or of the database; adapters convert to and from these types.
+package domain
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Roles of accounts. Owners have no account: they prove residence with a household code.
+const (
+	RoleAdmin     = "admin"
+	RoleReviewer  = "reviewer"  // housing bureau staff
+	RoleCompany   = "company"   // a property-service company, tied to one company
+	RoleEvaluator = "evaluator" // bid evaluation
+)
+
+// Roles lists every role, for flag help and validation.
+var Roles = []string{RoleAdmin, RoleReviewer, RoleCompany, RoleEvaluator}
+
+// Estate categories (INTERCHANGE.md).
+var EstateCategories = []string{"commodity", "unit", "old", "urban_village"}
+
+// EstateCategoryLabels gives the zh-CN name of each estate category.
+var EstateCategoryLabels = map[string]string{
+	"commodity": "商品房", "unit": "单位型", "old": "无人管理老旧小区", "urban_village": "城中村",
+}
+
+// Disclosure categories, in the order reports show them.
+var DisclosureCategories = []string{"utilities", "fees", "maintenance_fund", "parking"}
+
+// DisclosureCategoryLabels gives the zh-CN name of each disclosure category.
+var DisclosureCategoryLabels = map[string]string{
+	"utilities": "公共水电分摊", "fees": "物业服务费", "maintenance_fund": "专项维修资金", "parking": "停车场所使用与收益",
+}
+
+// Disclosure review states.
+const (
+	StatusPending  = "pending"
+	StatusVerified = "verified"
+	StatusRejected = "rejected"
+)
+
+type District struct {
+	ID   string `json:"id" validate:"required,ident"`
+	Name string `json:"name" validate:"required,max=100"`
+}
+
+type Company struct {
+	ID   string `json:"id" validate:"required,uscc"`
+	Name string `json:"name" validate:"required,max=200"`
+}
+
+type Estate struct {
+	ID         string `json:"id" validate:"required,ident"`
+	Name       string `json:"name" validate:"required,max=200"`
+	District   string `json:"district" validate:"required,ident"`
+	Company    string `json:"company" validate:"required,uscc"`
+	Households int    `json:"households" validate:"required,min=1,max=1000000"`
+	Category   string `json:"category" validate:"required,oneof=commodity unit old urban_village"`
+}
+
+// Period is a rating and disclosure period. Dates are civil dates, YYYY-MM-DD, inclusive.
+type Period struct {
+	ID                 string `json:"id" validate:"required,ident"`
+	Start              string `json:"start" validate:"required,date"`
+	End                string `json:"end" validate:"required,date,gtefield=Start"`
+	DisclosureDeadline string `json:"disclosure_deadline" validate:"required,date"`
+}
+
+// Contains reports whether the civil date day (YYYY-MM-DD) falls within the period.
+func (p Period) Contains(day string) bool { return p.Start <= day && day <= p.End }
+
+// Scores are one owner's marks for the six dimensions, each 1-5.
+type Scores struct {
+	Service      int `json:"service" validate:"required,min=1,max=5"`
+	Security     int `json:"security" validate:"required,min=1,max=5"`
+	Cleaning     int `json:"cleaning" validate:"required,min=1,max=5"`
+	Greening     int `json:"greening" validate:"required,min=1,max=5"`
+	Maintenance  int `json:"maintenance" validate:"required,min=1,max=5"`
+	Transparency int `json:"transparency" validate:"required,min=1,max=5"`
+}
+
+// Array returns the scores in the canonical dimension order.
+func (s Scores) Array() [6]int {
+	return [6]int{s.Service, s.Security, s.Cleaning, s.Greening, s.Maintenance, s.Transparency}
+}
+
+// Dimension describes one rating dimension.
+type Dimension struct{ ID, Label, LabelEN string }
+
+// Dimensions in canonical order, the order of Scores.Array.
+var Dimensions = []Dimension{
+	{"service", "客户服务", "Customer service"},
+	{"security", "秩序维护", "Security and order"},
+	{"cleaning", "保洁", "Cleaning"},
+	{"greening", "绿化", "Greening"},
+	{"maintenance", "设施设备维修", "Facility maintenance"},
+	{"transparency", "收费与公开", "Fees and transparency"},
+}
+
+// Rating is the counted rating of one household in one period (the latest version).
+type Rating struct {
+	Period      string    `json:"period" validate:"required,ident"`
+	Estate      string    `json:"estate" validate:"required,ident"`
+	Household   string    `json:"household" validate:"required,ident"`
+	SubmittedAt time.Time `json:"submitted_at" validate:"required"`
+	Scores      Scores    `json:"scores" validate:"required"`
+	Comment     string    `json:"comment,omitempty" validate:"max=500"`
+}
+
+// Key is the rating's identity: one counted rating per household and period.
+func (r Rating) Key() string { return r.Period + "|" + r.Estate + "|" + r.Household }
+
+type Disclosure struct {
+	Period   string          `json:"period" validate:"required,ident"`
+	Estate   string          `json:"estate" validate:"required,ident"`
+	Category string          `json:"category" validate:"required,oneof=utilities fees maintenance_fund parking"`
+	FiledAt  time.Time       `json:"filed_at" validate:"required"`
+	Status   string          `json:"status" validate:"required,oneof=pending verified rejected"`
+	Data     json.RawMessage `json:"data,omitempty"` // compact JSON object, kept as written
+}
+
+func (d Disclosure) Key() string { return d.Period + "|" + d.Estate + "|" + d.Category }
+
+type Governance struct {
+	Period          string `json:"period" validate:"required,ident"`
+	Company         string `json:"company" validate:"required,uscc"`
+	PartyOrg        bool   `json:"party_org"`
+	PartyInstructor bool   `json:"party_instructor"`
+	JointMechanism  bool   `json:"joint_mechanism"`
+}
+
+func (g Governance) Key() string { return g.Period + "|" + g.Company }
+
+// Event is a credit record (信用记录) kept by reviewers. Points is an exact decimal string
+// such as "2.5"; it is never converted to float64.
+type Event struct {
+	ID          string `json:"id" validate:"required,ident"`
+	Company     string `json:"company" validate:"required,uscc"`
+	Kind        string `json:"kind" validate:"required,oneof=good bad"`
+	Points      string `json:"points" validate:"required,points"`
+	Veto        bool   `json:"veto"`
+	Date        string `json:"date" validate:"required,date"`
+	ValidDays   int    `json:"valid_days,omitempty" validate:"omitempty,min=1,max=36500"`
+	RepairedOn  string `json:"repaired_on,omitempty" validate:"omitempty,date"`
+	Description string `json:"description" validate:"max=2000"`
+}
+
+// Account is a log-in for bureau staff, companies and bid evaluators.
+type Account struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name" validate:"required,ident"`
+	Role         string    `json:"role" validate:"required,oneof=admin reviewer company evaluator"`
+	Company      string    `json:"company,omitempty" validate:"required_if=Role company,omitempty,uscc"`
+	PasswordHash string    `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Household is a flat of an estate. Owners prove they live there with its code.
+type Household struct {
+	Estate string `json:"estate" validate:"required,ident"`
+	Flat   string `json:"flat" validate:"required,ident"`
+}
+
+// Today returns the civil date in the bureau's time zone (+08:00), which decides which
+// period is open.
+func Today(now time.Time) string { return now.In(Zone).Format(DateLayout) }
+
+// Zone is the bureau's time zone, China Standard Time (no daylight saving).
+var Zone = time.FixedZone("CST", 8*3600)
+
+// DateLayout is the civil date format used everywhere.
+const DateLayout = "2006-01-02"
+
+// Dataset is a set of records of every kind: what an import brings, what an export writes,
+// what the demo city generates.
+type Dataset struct {
+	Districts   []District
+	Companies   []Company
+	Estates     []Estate
+	Periods     []Period
+	Ratings     []Rating
+	Disclosures []Disclosure
+	Governance  []Governance
+	Events      []Event
+}
+
+// Len is the number of records in the dataset.
+func (d *Dataset) Len() int {
+	return len(d.Districts) + len(d.Companies) + len(d.Estates) + len(d.Periods) +
+		len(d.Ratings) + len(d.Disclosures) + len(d.Governance) + len(d.Events)
+}

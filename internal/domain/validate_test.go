@@ -1,0 +1,85 @@
+package domain
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/propcredit/propcredit/internal/derrors"
+)
+
+func TestCheckFields(t *testing.T) {
+	val := NewValidator()
+	good := Rating{Period: "2026Q4", Estate: "e1", Household: "3-2-1201", SubmittedAt: time.Now(),
+		Scores: Scores{5, 4, 3, 2, 1, 5}}
+	if err := val.Check(good, LangZH); err != nil {
+		t.Fatalf("valid rating rejected: %v", err)
+	}
+	bad := good
+	bad.Household = "3/2"
+	bad.Scores.Service = 6
+	bad.Scores.Greening = 0
+	for _, tc := range []struct {
+		lang string
+		want map[string]string
+	}{
+		{LangZH, map[string]string{
+			"household":       "household只能包含字母、数字、点、下划线和连字符，长度1-64",
+			"scores.service":  "service必须小于或等于5",
+			"scores.greening": "greening为必填字段",
+		}},
+		{LangEN, map[string]string{
+			"household":       "household must be 1-64 characters of letters, digits, '.', '_' or '-'",
+			"scores.service":  "service must be 5 or less",
+			"scores.greening": "greening is a required field",
+		}},
+	} {
+		err := val.Check(bad, tc.lang)
+		if derrors.Code(err) != derrors.Invalid {
+			t.Fatalf("%s: code = %q, want invalid", tc.lang, derrors.Code(err))
+		}
+		if diff := cmp.Diff(tc.want, err.(*derrors.Error).Fields); diff != "" {
+			t.Errorf("%s: fields mismatch (-want +got):\n%s", tc.lang, diff)
+		}
+	}
+}
+
+func TestPredicates(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func(string) bool
+		in   string
+		want bool
+	}{
+		{"points int", IsPoints, "2", true},
+		{"points 2dp", IsPoints, "2.55", true},
+		{"points 3dp", IsPoints, "2.555", false},
+		{"points zero", IsPoints, "0.00", false},
+		{"points small", IsPoints, "0.01", true},
+		{"points negative", IsPoints, "-1", false},
+		{"points exponent", IsPoints, "1e2", false},
+		{"points leading zero", IsPoints, "01", false},
+		{"date ok", IsDate, "2026-02-28", true},
+		{"date feb 30", IsDate, "2026-02-30", false},
+		{"date short", IsDate, "2026-2-3", false},
+		{"uscc ok", IsUSCC, "91440300MA5DXXXX0A", true},
+		{"uscc lower", IsUSCC, "91440300ma5dxxxx0a", false},
+		{"uscc 17", IsUSCC, "91440300MA5DXXXX0", false},
+		{"ident 64", IsIdent, string(make([]byte, 0)) + "a" + string(repeat('b', 63)), true},
+		{"ident 65", IsIdent, "a" + string(repeat('b', 64)), false},
+		{"ident space", IsIdent, "a b", false},
+	} {
+		if got := tc.f(tc.in); got != tc.want {
+			t.Errorf("%s: f(%q) = %v, want %v", tc.name, tc.in, got, tc.want)
+		}
+	}
+}
+
+func repeat(b byte, n int) []byte {
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = b
+	}
+	return out
+}
