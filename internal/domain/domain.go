@@ -42,30 +42,30 @@ const (
 )
 
 type District struct {
-	ID   string `json:"id" validate:"required,ident"`
-	Name string `json:"name" validate:"required,max=100"`
+	ID   string `json:"id" bson:"_id" validate:"required,ident"`
+	Name string `json:"name" bson:"name" validate:"required,max=100"`
 }
 
 type Company struct {
-	ID   string `json:"id" validate:"required,uscc"`
-	Name string `json:"name" validate:"required,max=200"`
+	ID   string `json:"id" bson:"_id" validate:"required,uscc"`
+	Name string `json:"name" bson:"name" validate:"required,max=200"`
 }
 
 type Estate struct {
-	ID         string `json:"id" validate:"required,ident"`
-	Name       string `json:"name" validate:"required,max=200"`
-	District   string `json:"district" validate:"required,ident"`
-	Company    string `json:"company" validate:"required,uscc"`
-	Households int    `json:"households" validate:"required,min=1,max=1000000"`
-	Category   string `json:"category" validate:"required,oneof=commodity unit old urban_village"`
+	ID         string `json:"id" bson:"_id" validate:"required,ident"`
+	Name       string `json:"name" bson:"name" validate:"required,max=200"`
+	District   string `json:"district" bson:"district" validate:"required,ident"`
+	Company    string `json:"company" bson:"company" validate:"required,uscc"`
+	Households int    `json:"households" bson:"households" validate:"required,min=1,max=1000000"`
+	Category   string `json:"category" bson:"category" validate:"required,oneof=commodity unit old urban_village"`
 }
 
 // Period is a rating and disclosure period. Dates are civil dates, YYYY-MM-DD, inclusive.
 type Period struct {
-	ID                 string `json:"id" validate:"required,ident"`
-	Start              string `json:"start" validate:"required,date"`
-	End                string `json:"end" validate:"required,date,gtefield=Start"`
-	DisclosureDeadline string `json:"disclosure_deadline" validate:"required,date"`
+	ID                 string `json:"id" bson:"_id" validate:"required,ident"`
+	Start              string `json:"start" bson:"start" validate:"required,date"`
+	End                string `json:"end" bson:"end" validate:"required,date,gtefield=Start"`
+	DisclosureDeadline string `json:"disclosure_deadline" bson:"disclosure_deadline" validate:"required,date"`
 }
 
 // Contains reports whether the civil date day (YYYY-MM-DD) falls within the period.
@@ -73,12 +73,12 @@ func (p Period) Contains(day string) bool { return p.Start <= day && day <= p.En
 
 // Scores are one owner's marks for the six dimensions, each 1-5.
 type Scores struct {
-	Service      int `json:"service" validate:"required,min=1,max=5"`
-	Security     int `json:"security" validate:"required,min=1,max=5"`
-	Cleaning     int `json:"cleaning" validate:"required,min=1,max=5"`
-	Greening     int `json:"greening" validate:"required,min=1,max=5"`
-	Maintenance  int `json:"maintenance" validate:"required,min=1,max=5"`
-	Transparency int `json:"transparency" validate:"required,min=1,max=5"`
+	Service      int `json:"service" bson:"service" validate:"required,min=1,max=5"`
+	Security     int `json:"security" bson:"security" validate:"required,min=1,max=5"`
+	Cleaning     int `json:"cleaning" bson:"cleaning" validate:"required,min=1,max=5"`
+	Greening     int `json:"greening" bson:"greening" validate:"required,min=1,max=5"`
+	Maintenance  int `json:"maintenance" bson:"maintenance" validate:"required,min=1,max=5"`
+	Transparency int `json:"transparency" bson:"transparency" validate:"required,min=1,max=5"`
 }
 
 // Array returns the scores in the canonical dimension order.
@@ -101,34 +101,34 @@ var Dimensions = []Dimension{
 
 // Rating is the counted rating of one household in one period (the latest version).
 type Rating struct {
-	Period      string    `json:"period" validate:"required,ident"`
-	Estate      string    `json:"estate" validate:"required,ident"`
-	Household   string    `json:"household" validate:"required,ident"`
-	SubmittedAt time.Time `json:"submitted_at" validate:"required"`
-	Scores      Scores    `json:"scores" validate:"required"`
-	Comment     string    `json:"comment,omitempty" validate:"max=500"`
+	Period      string    `json:"period" bson:"period" validate:"required,ident"`
+	Estate      string    `json:"estate" bson:"estate" validate:"required,ident"`
+	Household   string    `json:"household" bson:"household" validate:"required,ident"`
+	SubmittedAt time.Time `json:"submitted_at" bson:"submitted_at" validate:"required"`
+	Scores      Scores    `json:"scores" bson:"scores" validate:"required"`
+	Comment     string    `json:"comment,omitempty" bson:"comment,omitempty" validate:"max=500"`
 }
 
 // Key is the rating's identity: one counted rating per household and period.
 func (r Rating) Key() string { return r.Period + "|" + r.Estate + "|" + r.Household }
 
 type Disclosure struct {
-	Period   string          `json:"period" validate:"required,ident"`
-	Estate   string          `json:"estate" validate:"required,ident"`
-	Category string          `json:"category" validate:"required,oneof=utilities fees maintenance_fund parking"`
-	FiledAt  time.Time       `json:"filed_at" validate:"required"`
-	Status   string          `json:"status" validate:"required,oneof=pending verified rejected"`
-	Data     json.RawMessage `json:"data,omitempty"` // compact JSON object, kept as written
+	Period   string          `json:"period" bson:"period" validate:"required,ident"`
+	Estate   string          `json:"estate" bson:"estate" validate:"required,ident"`
+	Category string          `json:"category" bson:"category" validate:"required,oneof=utilities fees maintenance_fund parking"`
+	FiledAt  time.Time       `json:"filed_at" bson:"filed_at" validate:"required"`
+	Status   string          `json:"status" bson:"status" validate:"required,oneof=pending verified rejected"`
+	Data     json.RawMessage `json:"data,omitempty" bson:"data,omitempty"` // compact JSON object, kept as written
 }
 
 func (d Disclosure) Key() string { return d.Period + "|" + d.Estate + "|" + d.Category }
 
 type Governance struct {
-	Period          string `json:"period" validate:"required,ident"`
-	Company         string `json:"company" validate:"required,uscc"`
-	PartyOrg        bool   `json:"party_org"`
-	PartyInstructor bool   `json:"party_instructor"`
-	JointMechanism  bool   `json:"joint_mechanism"`
+	Period          string `json:"period" bson:"period" validate:"required,ident"`
+	Company         string `json:"company" bson:"company" validate:"required,uscc"`
+	PartyOrg        bool   `json:"party_org" bson:"party_org"`
+	PartyInstructor bool   `json:"party_instructor" bson:"party_instructor"`
+	JointMechanism  bool   `json:"joint_mechanism" bson:"joint_mechanism"`
 }
 
 func (g Governance) Key() string { return g.Period + "|" + g.Company }
@@ -136,31 +136,31 @@ func (g Governance) Key() string { return g.Period + "|" + g.Company }
 // Event is a credit record (信用记录) kept by reviewers. Points is an exact decimal string
 // such as "2.5"; it is never converted to float64.
 type Event struct {
-	ID          string `json:"id" validate:"required,ident"`
-	Company     string `json:"company" validate:"required,uscc"`
-	Kind        string `json:"kind" validate:"required,oneof=good bad"`
-	Points      string `json:"points" validate:"required,points"`
-	Veto        bool   `json:"veto"`
-	Date        string `json:"date" validate:"required,date"`
-	ValidDays   int    `json:"valid_days,omitempty" validate:"omitempty,min=1,max=36500"`
-	RepairedOn  string `json:"repaired_on,omitempty" validate:"omitempty,date"`
-	Description string `json:"description" validate:"max=2000"`
+	ID          string `json:"id" bson:"_id" validate:"required,ident"`
+	Company     string `json:"company" bson:"company" validate:"required,uscc"`
+	Kind        string `json:"kind" bson:"kind" validate:"required,oneof=good bad"`
+	Points      string `json:"points" bson:"points" validate:"required,points"`
+	Veto        bool   `json:"veto" bson:"veto"`
+	Date        string `json:"date" bson:"date" validate:"required,date"`
+	ValidDays   int    `json:"valid_days,omitempty" bson:"valid_days,omitempty" validate:"omitempty,min=1,max=36500"`
+	RepairedOn  string `json:"repaired_on,omitempty" bson:"repaired_on,omitempty" validate:"omitempty,date"`
+	Description string `json:"description" bson:"description" validate:"max=2000"`
 }
 
 // Account is a log-in for bureau staff, companies and bid evaluators.
 type Account struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name" validate:"required,ident"`
-	Role         string    `json:"role" validate:"required,oneof=admin reviewer company evaluator"`
-	Company      string    `json:"company,omitempty" validate:"required_if=Role company,omitempty,uscc"`
-	PasswordHash string    `json:"-"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID           string    `json:"id" bson:"_id"`
+	Name         string    `json:"name" bson:"name" validate:"required,ident"`
+	Role         string    `json:"role" bson:"role" validate:"required,oneof=admin reviewer company evaluator"`
+	Company      string    `json:"company,omitempty" bson:"company,omitempty" validate:"required_if=Role company,omitempty,uscc"`
+	PasswordHash string    `json:"-" bson:"password_hash"`
+	CreatedAt    time.Time `json:"created_at" bson:"created_at"`
 }
 
 // Household is a flat of an estate. Owners prove they live there with its code.
 type Household struct {
-	Estate string `json:"estate" validate:"required,ident"`
-	Flat   string `json:"flat" validate:"required,ident"`
+	Estate string `json:"estate" bson:"estate" validate:"required,ident"`
+	Flat   string `json:"flat" bson:"flat" validate:"required,ident"`
 }
 
 // Today returns the civil date in the bureau's time zone (+08:00), which decides which

@@ -1,0 +1,91 @@
+// Package mongodbtest gives tests a real database: the embedded engine, started once per test
+// binary, or the MongoDB named by PROPCREDIT_TEST_MONGODB_URI. Each test gets its own database.
+package mongodbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/propcredit/propcredit/internal/ferretdb"
+	"github.com/propcredit/propcredit/internal/mongodb"
+)
+
+var (
+	once    sync.Once
+	uri     string
+	engine  *ferretdb.Engine
+	tempDir string
+	openErr error
+)
+
+// URI returns the connection string of the test database server, starting the embedded engine
+// on first use.
+func URI(t testing.TB) string {
+	t.Helper()
+	once.Do(func() {
+		if u := os.Getenv("PROPCREDIT_TEST_MONGODB_URI"); u != "" {
+			uri = u
+			return
+		}
+		tempDir, openErr = os.MkdirTemp("", "propcredit-test-")
+		if openErr != nil {
+			return
+		}
+		engine, openErr = ferretdb.Start(context.Background(), tempDir)
+		if openErr == nil {
+			uri = engine.URI()
+		}
+	})
+	if openErr != nil {
+		t.Fatalf("start test database: %v", openErr)
+	}
+	return uri
+}
+
+// Main runs the tests of a package and stops the embedded engine afterwards. Call it from
+// TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	if engine != nil {
+		_ = engine.Close()
+		_ = os.RemoveAll(tempDir)
+	}
+	os.Exit(code)
+}
+
+// NewDB connects to a fresh, migrated database that is dropped when the test ends.
+func NewDB(t testing.TB) *mongodb.DB {
+	t.Helper()
+	ctx := context.Background()
+	name := "test_" + randomHex(6)
+	db, err := mongodb.Connect(ctx, URI(t), name, Quiet())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = db.Drop(ctx)
+		_ = db.Close(ctx)
+	})
+	return db
+}
+
+// Quiet is a logger that drops everything, for tests.
+func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprint("crypto/rand: ", err))
+	}
+	return hex.EncodeToString(b)
+}

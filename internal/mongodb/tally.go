@@ -1,0 +1,233 @@
+package mongodb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+// A Tally is the running sum of the counted ratings of one estate in one period, so that
+// scoring reads one document per estate instead of every rating. Without transactions a crash
+// can leave it out of step with the ratings; RebuildTallies puts it right.
+type Tally struct {
+	Period string    `bson:"period"`
+	Estate string    `bson:"estate"`
+	Count  int64     `bson:"count"`
+	Sums   TallySums `bson:"sums"`
+}
+
+// TallySums are per-dimension sums, in the order of domain.Dimensions.
+type TallySums struct {
+	Service      int64 `bson:"service"`
+	Security     int64 `bson:"security"`
+	Cleaning     int64 `bson:"cleaning"`
+	Greening     int64 `bson:"greening"`
+	Maintenance  int64 `bson:"maintenance"`
+	Transparency int64 `bson:"transparency"`
+}
+
+// Array returns the sums in the canonical dimension order.
+func (s TallySums) Array() [6]int64 {
+	return [6]int64{s.Service, s.Security, s.Cleaning, s.Greening, s.Maintenance, s.Transparency}
+}
+
+func tallyKey(period, estate string) string { return period + "|" + estate }
+
+type tallyDoc struct {
+	ID    string `bson:"_id"`
+	Tally `bson:",inline"`
+}
+
+// tallyDelta accumulates changes to tallies in memory before they are written.
+type tallyDelta map[string]*Tally
+
+func (d tallyDelta) add(period, estate string, s domain.Scores, sign int64) {
+	key := tallyKey(period, estate)
+	t := d[key]
+	if t == nil {
+		t = &Tally{Period: period, Estate: estate}
+		d[key] = t
+	}
+	t.Count += sign
+	t.Sums.Service += sign * int64(s.Service)
+	t.Sums.Security += sign * int64(s.Security)
+	t.Sums.Cleaning += sign * int64(s.Cleaning)
+	t.Sums.Greening += sign * int64(s.Greening)
+	t.Sums.Maintenance += sign * int64(s.Maintenance)
+	t.Sums.Transparency += sign * int64(s.Transparency)
+}
+
+func incUpdate(t *Tally) bson.D {
+	return bson.D{
+		{Key: "$set", Value: bson.D{{Key: "period", Value: t.Period}, {Key: "estate", Value: t.Estate}}},
+		{Key: "$inc", Value: bson.D{
+			{Key: "count", Value: t.Count},
+			{Key: "sums.service", Value: t.Sums.Service},
+			{Key: "sums.security", Value: t.Sums.Security},
+			{Key: "sums.cleaning", Value: t.Sums.Cleaning},
+			{Key: "sums.greening", Value: t.Sums.Greening},
+			{Key: "sums.maintenance", Value: t.Sums.Maintenance},
+			{Key: "sums.transparency", Value: t.Sums.Transparency},
+		}},
+	}
+}
+
+// apply adds the deltas to the stored tallies.
+func (d tallyDelta) apply(ctx context.Context, db *DB) error {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := db.incTally(ctx, d[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// incTally adds t to the stored tally. Concurrent upserts of a new _id can race to insert and
+// fail with E11000; the loser retries and then finds the document.
+func (db *DB) incTally(ctx context.Context, t *Tally) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		_, err = db.c(colTallies).UpdateOne(ctx, byID(tallyKey(t.Period, t.Estate)), incUpdate(t),
+			options.UpdateOne().SetUpsert(true))
+		if err == nil || !mongo.IsDuplicateKeyError(err) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update tally %s|%s: %w", t.Period, t.Estate, err)
+	}
+	return nil
+}
+
+// Tallies returns the tallies of a period, sorted by estate.
+func (db *DB) Tallies(ctx context.Context, period string) ([]Tally, error) {
+	docs, err := findAll[tallyDoc](ctx, db.c(colTallies), bson.D{{Key: "period", Value: period}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Tally, len(docs))
+	for i, d := range docs {
+		out[i] = d.Tally
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Estate < out[j].Estate })
+	return out, nil
+}
+
+// A dirty marker says that some writer is changing ratings and tallies together and has not
+// finished. One left behind means a crash: the tallies must be rebuilt.
+func (db *DB) markDirty(ctx context.Context, who string) (string, error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	id := "dirty|" + hex.EncodeToString(b)
+	_, err := db.c(colMeta).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "who", Value: who}, {Key: "since", Value: time.Now()}})
+	if err != nil {
+		return "", fmt.Errorf("mark tallies dirty: %w", err)
+	}
+	return id, nil
+}
+
+func (db *DB) clearDirty(ctx context.Context, id string) error {
+	_, err := db.c(colMeta).DeleteOne(ctx, byID(id))
+	return err
+}
+
+// DirtyMarkers lists markers left by writers that did not finish.
+func (db *DB) DirtyMarkers(ctx context.Context) ([]string, error) {
+	type marker struct {
+		ID string `bson:"_id"`
+	}
+	docs, err := findAll[marker](ctx, db.c(colMeta), bson.D{})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range docs {
+		if len(d.ID) > 6 && d.ID[:6] == "dirty|" {
+			out = append(out, d.ID)
+		}
+	}
+	return out, nil
+}
+
+// TallyDrift is a stored tally that disagrees with the ratings.
+type TallyDrift struct {
+	Key          string
+	Stored, Want Tally
+}
+
+// VerifyTallies recomputes every tally from the ratings and reports those that differ. With
+// fix, it rewrites them and removes the dirty markers that were present when it started.
+// It reads every rating, so it is for repair, not for the hot path.
+func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error) {
+	markers, err := db.DirtyMarkers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want := tallyDelta{}
+	cur, err := db.c(colRatings).Find(ctx, bson.D{},
+		options.Find().SetProjection(bson.D{{Key: "period", Value: 1}, {Key: "estate", Value: 1}, {Key: "scores", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("read ratings: %w", err)
+	}
+	for cur.Next(ctx) {
+		var r domain.Rating
+		if err := cur.Decode(&r); err != nil {
+			return nil, fmt.Errorf("decode rating: %w", err)
+		}
+		want.add(r.Period, r.Estate, r.Scores, 1)
+	}
+	if err := cur.Err(); err != nil {
+		return nil, err
+	}
+	stored, err := findAll[tallyDoc](ctx, db.c(colTallies), bson.D{})
+	if err != nil {
+		return nil, err
+	}
+	var drift []TallyDrift
+	seen := map[string]bool{}
+	for _, s := range stored {
+		seen[s.ID] = true
+		w, ok := want[s.ID]
+		if !ok {
+			w = &Tally{Period: s.Period, Estate: s.Estate}
+		}
+		if *w != s.Tally {
+			drift = append(drift, TallyDrift{Key: s.ID, Stored: s.Tally, Want: *w})
+		}
+	}
+	for k, w := range want {
+		if !seen[k] {
+			drift = append(drift, TallyDrift{Key: k, Stored: Tally{Period: w.Period, Estate: w.Estate}, Want: *w})
+		}
+	}
+	sort.Slice(drift, func(i, j int) bool { return drift[i].Key < drift[j].Key })
+	if !fix {
+		return drift, nil
+	}
+	for _, d := range drift {
+		_, err := db.c(colTallies).ReplaceOne(ctx, byID(d.Key), tallyDoc{ID: d.Key, Tally: d.Want}, options.Replace().SetUpsert(true))
+		if err != nil {
+			return drift, fmt.Errorf("repair tally %s: %w", d.Key, err)
+		}
+	}
+	for _, m := range markers {
+		if err := db.clearDirty(ctx, m); err != nil {
+			return drift, err
+		}
+	}
+	return drift, nil
+}
