@@ -191,3 +191,8 @@ func (d *Dataset) Len() int {
 	return len(d.Districts) + len(d.Companies) + len(d.Estates) + len(d.Periods) +
 		len(d.Ratings) + len(d.Disclosures) + len(d.Governance) + len(d.Events)
 }
+
+// ScoresOf builds Scores from marks in the canonical dimension order.
+func ScoresOf(m [6]int) Scores {
+	return Scores{Service: m[0], Security: m[1], Cleaning: m[2], Greening: m[3], Maintenance: m[4], Transparency: m[5]}
+}

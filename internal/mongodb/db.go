@@ -131,6 +131,8 @@ func createIndexes(ctx context.Context, db *DB) error {
 		{colDisclosures, mongo.IndexModel{Keys: bson.D{{Key: "period", Value: 1}, {Key: "estate", Value: 1}}}},
 		{colTallies, mongo.IndexModel{Keys: bson.D{{Key: "period", Value: 1}}}},
 		{colEvents, mongo.IndexModel{Keys: bson.D{{Key: "company", Value: 1}}}},
+		{colVersions, mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}}}},
+		{colHouseholds, mongo.IndexModel{Keys: bson.D{{Key: "estate", Value: 1}}}},
 	}
 	for _, ix := range indexes {
 		if _, err := db.c(ix.collection).Indexes().CreateOne(ctx, ix.model); err != nil {

@@ -97,7 +97,7 @@ func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done
 	if len(ds.Ratings) == 0 {
 		return stats, nil
 	}
-	marker, err := db.markDirty(ctx, "import")
+	marker, err := db.MarkDirty(ctx, "import")
 	if err != nil {
 		return stats, err
 	}
@@ -114,7 +114,7 @@ func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done
 	if err := delta.apply(ctx, db); err != nil {
 		return stats, err
 	}
-	return stats, db.clearDirty(ctx, marker)
+	return stats, db.ClearDirty(ctx, marker)
 }
 
 func toAny[T any](records []T, key func(T) string) []any {

@@ -24,8 +24,8 @@ func smallCity() *domain.Dataset {
 		Estates:   []domain.Estate{{ID: "e1", Name: "翠竹花园", District: "d1", Company: companyID, Households: 100, Category: "commodity"}},
 		Periods:   []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
 		Ratings: []domain.Rating{
-			{Period: "2026Q4", Estate: "e1", Household: "1-1-101", SubmittedAt: at, Scores: domain.Scores{5, 5, 5, 5, 5, 5}},
-			{Period: "2026Q4", Estate: "e1", Household: "1-1-102", SubmittedAt: at, Scores: domain.Scores{1, 2, 3, 4, 5, 1}, Comment: "<b>差</b>"},
+			{Period: "2026Q4", Estate: "e1", Household: "1-1-101", SubmittedAt: at, Scores: domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})},
+			{Period: "2026Q4", Estate: "e1", Household: "1-1-102", SubmittedAt: at, Scores: domain.ScoresOf([6]int{1, 2, 3, 4, 5, 1}), Comment: "<b>差</b>"},
 		},
 		Disclosures: []domain.Disclosure{{Period: "2026Q4", Estate: "e1", Category: "fees", FiledAt: at, Status: "verified", Data: []byte(`{"collected_fen":100}`)}},
 		Governance:  []domain.Governance{{Period: "2026Q4", Company: companyID, PartyOrg: true}},
@@ -62,7 +62,7 @@ func TestImportIsIdempotentAndKeepsTallies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []mongodb.Tally{{Period: "2026Q4", Estate: "e1", Count: 2, Sums: mongodb.TallySums{6, 7, 8, 9, 10, 6}}}
+	want := []mongodb.Tally{{Period: "2026Q4", Estate: "e1", Count: 2, Sums: mongodb.TallySums{Service: 6, Security: 7, Cleaning: 8, Greening: 9, Maintenance: 10, Transparency: 6}}}
 	if diff := cmp.Diff(want, tallies); diff != "" {
 		t.Errorf("tallies (-want +got):\n%s", diff)
 	}
@@ -77,9 +77,9 @@ func TestImportRatingLaterSubmissionStands(t *testing.T) {
 	}
 	older, newer := ds.Ratings[0], ds.Ratings[0]
 	older.SubmittedAt = older.SubmittedAt.Add(-time.Hour)
-	older.Scores = domain.Scores{1, 1, 1, 1, 1, 1}
+	older.Scores = domain.ScoresOf([6]int{1, 1, 1, 1, 1, 1})
 	newer.SubmittedAt = newer.SubmittedAt.Add(time.Hour)
-	newer.Scores = domain.Scores{4, 4, 4, 4, 4, 4}
+	newer.Scores = domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})
 	for _, step := range []struct {
 		name    string
 		rating  domain.Rating

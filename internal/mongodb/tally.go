@@ -127,9 +127,9 @@ func (db *DB) Tallies(ctx context.Context, period string) ([]Tally, error) {
 	return out, nil
 }
 
-// A dirty marker says that some writer is changing ratings and tallies together and has not
-// finished. One left behind means a crash: the tallies must be rebuilt.
-func (db *DB) markDirty(ctx context.Context, who string) (string, error) {
+// MarkDirty leaves a marker saying that some writer is changing ratings and tallies together and has not
+// finished; ClearDirty removes it. One left behind means a crash: the tallies must be rebuilt.
+func (db *DB) MarkDirty(ctx context.Context, who string) (string, error) {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	id := "dirty|" + hex.EncodeToString(b)
@@ -140,7 +140,7 @@ func (db *DB) markDirty(ctx context.Context, who string) (string, error) {
 	return id, nil
 }
 
-func (db *DB) clearDirty(ctx context.Context, id string) error {
+func (db *DB) ClearDirty(ctx context.Context, id string) error {
 	_, err := db.c(colMeta).DeleteOne(ctx, byID(id))
 	return err
 }
@@ -170,13 +170,8 @@ type TallyDrift struct {
 }
 
 // VerifyTallies recomputes every tally from the ratings and reports those that differ. With
-// fix, it rewrites them and removes the dirty markers that were present when it started.
-// It reads every rating, so it is for repair, not for the hot path.
+// fix, it rewrites them. It reads every rating, so it is for repair, not for the hot path.
 func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error) {
-	markers, err := db.DirtyMarkers(ctx)
-	if err != nil {
-		return nil, err
-	}
 	want := tallyDelta{}
 	cur, err := db.c(colRatings).Find(ctx, bson.D{},
 		options.Find().SetProjection(bson.D{{Key: "period", Value: 1}, {Key: "estate", Value: 1}, {Key: "scores", Value: 1}}))
@@ -222,11 +217,6 @@ func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error)
 		_, err := db.c(colTallies).ReplaceOne(ctx, byID(d.Key), tallyDoc{ID: d.Key, Tally: d.Want}, options.Replace().SetUpsert(true))
 		if err != nil {
 			return drift, fmt.Errorf("repair tally %s: %w", d.Key, err)
-		}
-	}
-	for _, m := range markers {
-		if err := db.clearDirty(ctx, m); err != nil {
-			return drift, err
 		}
 	}
 	return drift, nil

@@ -1,0 +1,143 @@
+// Package app wires propcredit together: it opens the store (the embedded engine or an
+// external MongoDB), and gives the commands what they share.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/propcredit/propcredit/internal/datadir"
+	"github.com/propcredit/propcredit/internal/ferretdb"
+	"github.com/propcredit/propcredit/internal/mongodb"
+)
+
+// DatabaseName is the database propcredit uses on the server.
+const DatabaseName = "propcredit"
+
+// StoreConfig says where the data is.
+type StoreConfig struct {
+	DataDir  string // used when MongoURI is empty
+	MongoURI string // an external MongoDB; empty means the embedded engine
+	Log      *slog.Logger
+}
+
+// Access says how a command uses the data directory.
+type Access int
+
+const (
+	// Exclusive is for serve: it must own the directory, and refuses if another process does.
+	Exclusive Access = iota
+	// Shared is for the other commands: they go through a running server's engine, or start
+	// their own when no process holds the directory.
+	Shared
+)
+
+// Store is an open database and whatever had to be started for it.
+type Store struct {
+	DB       *mongodb.DB
+	Embedded bool // this process runs the engine on the data directory
+	engine   *ferretdb.Engine
+	lock     *datadir.Lock
+	marker   string
+}
+
+// OpenStore connects to the database, starting the embedded engine when needed, and runs
+// the schema migrations.
+func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose string) (*Store, error) {
+	s := &Store{}
+	uri := cfg.MongoURI
+	if uri == "" {
+		lock, err := datadir.Acquire(cfg.DataDir, purpose)
+		var held *datadir.HeldError
+		switch {
+		case err == nil:
+			s.lock = lock
+			s.engine, err = ferretdb.Start(ctx, cfg.DataDir)
+			if err != nil {
+				s.Close(ctx)
+				return nil, err
+			}
+			s.Embedded = true
+			uri = s.engine.URI()
+		case errors.As(err, &held) && access == Shared && held.Serving():
+			if uri, err = ferretdb.SocketURI(cfg.DataDir); err != nil {
+				return nil, err
+			}
+			cfg.Log.Info("using the engine of the running server", "data", cfg.DataDir, "holder", held.Holder)
+		case errors.As(err, &held) && access == Exclusive:
+			return nil, fmt.Errorf("%w; stop it first, or use another --data directory", err)
+		case errors.As(err, &held):
+			return nil, fmt.Errorf("%w; wait for it to finish", err)
+		default:
+			return nil, err
+		}
+	}
+	db, err := mongodb.Connect(ctx, uri, DatabaseName, cfg.Log)
+	if err != nil {
+		s.Close(ctx)
+		return nil, err
+	}
+	s.DB = db
+	if err := db.Migrate(ctx); err != nil {
+		s.Close(ctx)
+		return nil, err
+	}
+	if err := s.repairAfterCrash(ctx, cfg.Log); err != nil {
+		s.Close(ctx)
+		return nil, err
+	}
+	if s.Embedded && purpose == "serve" {
+		// A marker for the server's own lifetime: if it is found at the next start, the
+		// server died between a rating and its tally.
+		if s.marker, err = db.MarkDirty(ctx, "serve"); err != nil {
+			s.Close(ctx)
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// repairAfterCrash rebuilds the tallies when a writer died half-way. Only a process that owns
+// the embedded engine knows that no writer is still at work; against an external MongoDB it
+// only warns, and `propcredit tally --verify --fix` repairs.
+func (s *Store) repairAfterCrash(ctx context.Context, log *slog.Logger) error {
+	markers, err := s.DB.DirtyMarkers(ctx)
+	if err != nil || len(markers) == 0 {
+		return err
+	}
+	if !s.Embedded {
+		log.Warn("a writer may have stopped half-way; run `propcredit tally --verify --fix` when no import is running", "markers", len(markers))
+		return nil
+	}
+	drift, err := s.DB.VerifyTallies(ctx, true)
+	if err != nil {
+		return fmt.Errorf("repair tallies after an unclean stop: %w", err)
+	}
+	for _, m := range markers {
+		if err := s.DB.ClearDirty(ctx, m); err != nil {
+			return err
+		}
+	}
+	log.Warn("repaired tallies after an unclean stop", "drifted", len(drift))
+	return nil
+}
+
+// Close disconnects, stops the engine and releases the directory, in that order.
+func (s *Store) Close(ctx context.Context) error {
+	var errs []error
+	if s.DB != nil {
+		if s.marker != "" {
+			errs = append(errs, s.DB.ClearDirty(ctx, s.marker))
+		}
+		errs = append(errs, s.DB.Close(ctx))
+	}
+	if s.engine != nil {
+		errs = append(errs, s.engine.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Release())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,155 @@
+package mongodb_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+)
+
+func TestCodesIssueCheckLockReissue(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101", "1-1-102"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(codes) != 2 || codes[0].Flat != "1-1-101" || len(mongodb.NormalizeCode(codes[0].Code)) != 10 {
+		t.Fatalf("issued %+v", codes)
+	}
+	again, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-103"}, false)
+	if err != nil || len(again) != 1 || again[0].Flat != "1-1-103" {
+		t.Fatalf("second issue gave %+v, %v; want only the new flat", again, err)
+	}
+	now := time.Now()
+	code := codes[0].Code
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", " "+toLowerNoDash(code)+" ", now); err != nil {
+		t.Errorf("right code, typed loosely: %v", err)
+	}
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "9-9-999", code, now); !errors.Is(err, mongodb.ErrCodeUnknown) {
+		t.Errorf("unknown household: %v", err)
+	}
+	for i := 1; i <= 5; i++ {
+		err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", "AAAAA-AAAAA", now)
+		want := mongodb.ErrCodeWrong
+		if i == 5 {
+			want = mongodb.ErrCodeLocked
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("wrong guess %d: %v, want %v", i, err, want)
+		}
+	}
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now); !errors.Is(err, mongodb.ErrCodeLocked) {
+		t.Errorf("right code while locked: %v", err)
+	}
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now.Add(2*time.Hour)); err != nil {
+		t.Errorf("right code after the lock-out: %v", err)
+	}
+	reissued, err := db.IssueCodes(ctx, "2026Q4", "e1", nil, true)
+	if err != nil || len(reissued) != 3 {
+		t.Fatalf("reissue: %+v, %v", reissued, err)
+	}
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now); !errors.Is(err, mongodb.ErrCodeWrong) {
+		t.Errorf("old code after reissue: %v", err)
+	}
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", reissued[0].Code, now); err != nil {
+		t.Errorf("new code: %v", err)
+	}
+}
+
+func toLowerNoDash(s string) string {
+	out := []byte{}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' {
+			continue
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rating := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "2-1-301", SubmittedAt: time.Now(),
+		Scores: domain.ScoresOf([6]int{3, 3, 3, 3, 3, 3})}
+	first, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rating.Scores = domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})
+	second, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Revision != 1 || second.Revision != 2 || first.Number == second.Number {
+		t.Errorf("receipts %+v then %+v; want revisions 1, 2 and distinct numbers", first, second)
+	}
+	versions, err := db.RatingVersions(ctx, rating.Key())
+	if err != nil || len(versions) != 2 || versions[0].Scores.Service != 3 {
+		t.Errorf("versions = %+v, %v; want both kept, oldest first", versions, err)
+	}
+	tallies, _ := db.Tallies(ctx, "2026Q4")
+	if tallies[0].Count != 3 || tallies[0].Sums.Service != 6+5 {
+		t.Errorf("tally = %+v; want 3 ratings (2 imported + this household once), service sum 11", tallies[0])
+	}
+	if _, err := db.ReceiptByNumber(ctx, first.Number); err != nil {
+		t.Errorf("superseded receipt should still be found: %v", err)
+	}
+	if _, err := db.ReceiptByNumber(ctx, "0000-0000"); derrors.Code(err) != derrors.NotFound {
+		t.Errorf("made-up receipt: %v", err)
+	}
+}
+
+func TestSubmitRatingSameRequestTwiceAtOnce(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	sub := mongodb.Submission{Source: mongodb.SourceWeb, IdempotencyKey: "form-nonce-1", Rating: domain.Rating{
+		Period: "2026Q4", Estate: "e1", Household: "5-5-505", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})}}
+	var wg sync.WaitGroup
+	receipts := make([]mongodb.Receipt, 4)
+	errs := make([]error, 4)
+	for i := range receipts {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			receipts[i], errs[i] = db.SubmitRating(ctx, sub)
+		}(i)
+	}
+	wg.Wait()
+	for i := range receipts {
+		if errs[i] != nil {
+			t.Fatalf("submission %d: %v", i, errs[i])
+		}
+		if receipts[i].Number != receipts[0].Number {
+			t.Errorf("submission %d got receipt %s, first got %s", i, receipts[i].Number, receipts[0].Number)
+		}
+	}
+	rev, _ := db.CurrentRevision(ctx, sub.Rating.Key())
+	if rev != 1 {
+		t.Errorf("revision = %d after one request sent four times; want 1", rev)
+	}
+	drift, err := db.VerifyTallies(ctx, false)
+	if err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted: %+v, %v", drift, err)
+	}
+}

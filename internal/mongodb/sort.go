@@ -1,0 +1,15 @@
+package mongodb
+
+import (
+	"sort"
+
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+func sortHouseholds(hs []domain.Household) {
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Flat < hs[j].Flat })
+}
+
+func sortVersions(vs []versionDoc) {
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Revision < vs[j].Revision })
+}
