@@ -1,0 +1,287 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+func TestLoginSuccess(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
+	c := e.client()
+
+	r := c.get("/account")
+	wantStatus(t, r, http.StatusSeeOther)
+	if r.location() != "/login?next=%2Faccount" {
+		t.Errorf("anonymous /account redirects to %q", r.location())
+	}
+
+	r = c.login("zhang", "right-password")
+	wantStatus(t, r, http.StatusSeeOther)
+	if r.location() != "/account" {
+		t.Errorf("after log-in, redirect to %q, want /account", r.location())
+	}
+	var session *http.Cookie
+	for _, ck := range r.Cookies() {
+		if ck.Name == "pc_session" {
+			session = ck
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Path != "/" {
+		t.Fatalf("session cookie = %+v, want HttpOnly, SameSite=Lax, Path=/", session)
+	}
+	r = c.get("/account")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "zhang", "住建局审核人员")
+}
+
+func TestLoginRotatesSession(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw-zhang")
+	e.addAccount("li", domain.RoleAdmin, "", "pw-li")
+	c := e.client()
+	c.mustLogin("zhang", "pw-zhang")
+	first := c.cookies["pc_session"]
+	c.mustLogin("li", "pw-li")
+	if c.cookies["pc_session"] == first {
+		t.Fatal("log-in kept the old session token")
+	}
+	old := e.client()
+	old.cookies["pc_session"] = first
+	if r := old.get("/account"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the session before the second log-in still works: status %d", r.StatusCode)
+	}
+}
+
+func TestLoginNext(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleAdmin, "", "pw")
+	for next, want := range map[string]string{
+		"/admin/accounts":        "/admin/accounts",
+		"//evil.example/x":       "/account",
+		"https://evil.example/":  "/account",
+		"/\\evil.example":        "/account",
+		"javascript:alert(1)":    "/account",
+		"/account?tab=1#section": "/account?tab=1#section",
+	} {
+		c := e.client()
+		token := c.csrf("/login?next=" + url.QueryEscape(next))
+		r := c.post("/login", url.Values{"_csrf": {token}, "name": {"zhang"}, "password": {"pw"}, "next": {next}})
+		wantStatus(t, r, http.StatusSeeOther)
+		if r.location() != want {
+			t.Errorf("next=%q: redirect to %q, want %q", next, r.location(), want)
+		}
+	}
+}
+
+func TestLoginFailure(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
+	for _, tc := range []struct{ name, pw string }{
+		{"zhang", "wrong"},
+		{"nobody", "right-password"},
+		{"<script>", "x"},
+		{"zhang", strings.Repeat("x", 10_000)},
+	} {
+		c := e.client()
+		r := c.login(tc.name, tc.pw)
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "用户名或密码错误")
+		if strings.Contains(r.body, "<script>") {
+			t.Errorf("the name %q is echoed unescaped", tc.name)
+		}
+		if _, ok := c.cookies["pc_session"]; ok {
+			t.Errorf("%s/%s: failed log-in set a session cookie", tc.name, tc.pw[:min(len(tc.pw), 8)])
+		}
+	}
+}
+
+func TestLoginLockoutPerAccount(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
+	c := e.client()
+	for i := 1; i <= 4; i++ {
+		r := c.login("zhang", "wrong")
+		wantStatus(t, r, http.StatusOK)
+	}
+	r := c.login("zhang", "wrong")
+	wantStatus(t, r, http.StatusTooManyRequests)
+	wantBody(t, r, "登录失败次数过多，请在15分钟后再试")
+	if r.Header.Get("Retry-After") != "900" {
+		t.Errorf("Retry-After = %q, want 900", r.Header.Get("Retry-After"))
+	}
+	// Locked even for the right password, and from another address.
+	other := e.client()
+	other.header.Set("X-Forwarded-For", "198.51.100.7")
+	wantStatus(t, other.login("zhang", "right-password"), http.StatusTooManyRequests)
+
+	e.clock.Advance(16 * time.Minute)
+	other.mustLogin("zhang", "right-password")
+}
+
+func TestLoginLockoutPerAddress(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
+	attacker := e.client()
+	attacker.header.Set("X-Forwarded-For", "203.0.113.5")
+	for i := range 19 {
+		r := attacker.login("user"+string(rune('a'+i)), "guess")
+		wantStatus(t, r, http.StatusOK)
+	}
+	wantStatus(t, attacker.login("usert", "guess"), http.StatusTooManyRequests)
+	wantStatus(t, attacker.login("zhang", "right-password"), http.StatusTooManyRequests)
+
+	// A forged X-Forwarded-For entry to the left does not escape the lock: the address is
+	// the right-most one that is not a trusted proxy.
+	spoof := e.client()
+	spoof.header.Set("X-Forwarded-For", "192.0.2.99, 203.0.113.5")
+	wantStatus(t, spoof.login("zhang", "right-password"), http.StatusTooManyRequests)
+
+	// Another address is not affected.
+	owner := e.client()
+	owner.header.Set("X-Forwarded-For", "198.51.100.7")
+	owner.mustLogin("zhang", "right-password")
+}
+
+func TestSessionSharedAcrossServers(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	second := e.newServer()
+
+	a := e.client()
+	a.mustLogin("zhang", "pw")
+	// The same browser, its next request routed to the other server.
+	b := e.clientOf(second)
+	b.cookies = a.cookies
+	r := b.get("/account")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "zhang")
+
+	// An anonymous form from one server posts to the other: the signing key is shared.
+	anon := e.client()
+	token := anon.csrf("/login")
+	anon.s = second
+	r = anon.post("/login", url.Values{"_csrf": {token}, "name": {"zhang"}, "password": {"pw"}})
+	wantStatus(t, r, http.StatusSeeOther)
+}
+
+func TestLogout(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	c := e.client()
+	c.mustLogin("zhang", "pw")
+	token := c.cookies["pc_session"]
+	r := c.post("/logout", url.Values{"_csrf": {c.csrf("/account")}})
+	wantStatus(t, r, http.StatusSeeOther)
+	if _, ok := c.cookies["pc_session"]; ok {
+		t.Error("log-out did not clear the session cookie")
+	}
+	// Replaying the old token: the session is gone from the database.
+	replay := e.client()
+	replay.cookies["pc_session"] = token
+	wantStatus(t, replay.get("/account"), http.StatusSeeOther)
+}
+
+func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	c := e.client()
+	c.mustLogin("zhang", "pw")
+	// Used every 90 minutes, the session outlives the 2-hour idle limit...
+	for range 7 {
+		e.clock.Advance(90 * time.Minute)
+		wantStatus(t, c.get("/account"), http.StatusOK)
+	}
+	// ... but not the 12-hour absolute one.
+	e.clock.Advance(90 * time.Minute)
+	wantStatus(t, c.get("/account"), http.StatusSeeOther)
+
+	c.mustLogin("zhang", "pw")
+	e.clock.Advance(sessionIdle + time.Minute)
+	wantStatus(t, c.get("/account"), http.StatusSeeOther)
+}
+
+func TestCSRF(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("root", domain.RoleAdmin, "", "pw")
+	ctx := context.Background()
+	admin := e.client()
+	admin.mustLogin("root", "pw")
+	good := admin.csrf("/admin/accounts")
+	other := e.client()
+	otherToken := other.csrf("/login") // a valid anonymous token of another browser
+
+	count := func() int {
+		all, err := e.db.Accounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	before := count()
+	for name, token := range map[string]string{
+		"missing":       "",
+		"garbage":       "abc",
+		"other browser": otherToken,
+		"tampered":      good[:len(good)-2] + "AA",
+	} {
+		form := url.Values{"name": {"mallory"}, "role": {domain.RoleAdmin}}
+		if token != "" {
+			form.Set("_csrf", token)
+		}
+		r := admin.post("/admin/accounts", form)
+		wantStatus(t, r, http.StatusForbidden)
+		wantBody(t, r, "表单已过期，请刷新页面后重试")
+		if n := count(); n != before {
+			t.Fatalf("%s token: the account was created anyway", name)
+		}
+	}
+	// A header works as well as the form field (for scripts on our pages).
+	req := strings.NewReader(url.Values{"name": {"wang"}, "role": {domain.RoleEvaluator}}.Encode())
+	r := admin.doRaw(http.MethodPost, "/admin/accounts", req, map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": good})
+	wantStatus(t, r, http.StatusCreated)
+
+	// Anonymous forms: no token, no log-in.
+	anon := e.client()
+	anon.get("/login")
+	r = anon.post("/login", url.Values{"name": {"root"}, "password": {"pw"}})
+	wantStatus(t, r, http.StatusForbidden)
+	if _, ok := anon.cookies["pc_session"]; ok {
+		t.Error("log-in without a CSRF token set a session")
+	}
+	// A token without its cookie (a forged cross-site post) fails too.
+	r = e.client().post("/login", url.Values{"_csrf": {otherToken}, "name": {"root"}, "password": {"pw"}})
+	wantStatus(t, r, http.StatusForbidden)
+}
+
+func TestSecureCookies(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	s, err := New(Config{DB: e.db, Log: e.s.log, Secure: true, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.clientOf(s)
+	r := c.get("/login")
+	if r.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS with Secure")
+	}
+	r = c.post("/login", url.Values{"_csrf": {csrfPattern.FindStringSubmatch(r.body)[1]}, "name": {"zhang"}, "password": {"pw"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	found := false
+	for _, ck := range r.Cookies() {
+		if ck.Name == "__Host-pc_session" {
+			found = ck.Secure && ck.HttpOnly
+		}
+	}
+	if !found {
+		t.Errorf("no Secure, HttpOnly __Host-pc_session cookie: %v", r.Header["Set-Cookie"])
+	}
+}

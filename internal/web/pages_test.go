@@ -1,0 +1,205 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+func TestAdminCreatesAccount(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.db.Import(ctx, &domain.Dataset{Companies: []domain.Company{{ID: testCompany, Name: "万润物业"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.addAccount("root", domain.RoleAdmin, "", "pw")
+	admin := e.client()
+	admin.mustLogin("root", "pw")
+
+	create := func(form url.Values) *response {
+		form.Set("_csrf", admin.csrf("/admin/accounts"))
+		return admin.post("/admin/accounts", form)
+	}
+	r := create(url.Values{"name": {"wanrun"}, "role": {domain.RoleCompany}, "company": {strings.ToLower(testCompany)}})
+	wantStatus(t, r, http.StatusCreated)
+	wantBody(t, r, "账号“wanrun”已创建")
+	m := regexp.MustCompile(`<code>([^<]+)</code>`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no one-time password shown:\n%s", r.body)
+	}
+	password := m[1]
+	if len(password) != 16 {
+		t.Errorf("one-time password %q", password)
+	}
+	// Shown once: the list does not show it again, and the database has only its hash.
+	r = admin.get("/admin/accounts")
+	wantBody(t, r, "wanrun", testCompany, "物业服务企业")
+	if strings.Contains(r.body, password) {
+		t.Error("the one-time password is shown a second time")
+	}
+	stored, err := e.db.AccountByName(ctx, "wanrun")
+	if err != nil || stored.Company != testCompany || strings.Contains(stored.PasswordHash, password) {
+		t.Errorf("stored account = %+v, %v", stored, err)
+	}
+
+	// The new account logs in with it, sees its company and cannot administer.
+	user := e.client()
+	user.mustLogin("wanrun", password)
+	wantBody(t, user.get("/account"), "万润物业", testCompany)
+	wantStatus(t, user.get("/admin/accounts"), http.StatusForbidden)
+
+	for _, tc := range []struct {
+		form   url.Values
+		status int
+		want   string
+	}{
+		{url.Values{"name": {"wanrun"}, "role": {domain.RoleReviewer}}, http.StatusConflict, "账号名“wanrun”已被使用"},
+		{url.Values{"name": {"bad name"}, "role": {domain.RoleReviewer}}, http.StatusUnprocessableEntity, "只能包含字母"},
+		{url.Values{"name": {"x"}, "role": {"owner"}}, http.StatusUnprocessableEntity, "role必须是"},
+		{url.Values{"name": {"y"}, "role": {domain.RoleCompany}}, http.StatusUnprocessableEntity, "company"},
+		{url.Values{"name": {"z"}, "role": {domain.RoleCompany}, "company": {otherCompany}}, http.StatusUnprocessableEntity, "企业不存在"},
+	} {
+		r := create(tc.form)
+		wantStatus(t, r, tc.status)
+		wantBody(t, r, tc.want)
+	}
+	all, _ := e.db.Accounts(ctx)
+	if len(all) != 2 {
+		t.Errorf("%d accounts after the failed attempts, want 2", len(all))
+	}
+}
+
+// Untrusted text (here a company name from an import) is escaped wherever it appears.
+func TestHostileTextIsEscaped(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	evil := `x</script><script>alert(1)</script>"'`
+	if _, err := e.db.Import(ctx, &domain.Dataset{Companies: []domain.Company{{ID: testCompany, Name: evil}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.addAccount("wanrun", domain.RoleCompany, testCompany, "pw")
+	c := e.client()
+	c.mustLogin("wanrun", "pw")
+	r := c.get("/account")
+	wantStatus(t, r, http.StatusOK)
+	if strings.Contains(r.body, "<script>") {
+		t.Errorf("company name rendered unescaped:\n%s", r.body)
+	}
+	wantBody(t, r, "&lt;script&gt;alert(1)&lt;/script&gt;")
+}
+
+func TestPagesRenderInBothLanguages(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("root", domain.RoleAdmin, "", "pw")
+	for _, lang := range []string{"zh", "en"} {
+		c := e.client()
+		c.get("/?lang=" + lang)
+		c.mustLogin("root", "pw")
+		for _, path := range []string{"/", "/login", "/account", "/admin/accounts"} {
+			r := c.get(path)
+			wantStatus(t, r, http.StatusOK)
+			wantBody(t, r, `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+				`href="/static/site.css"`, T(lang, "site.name"), T(lang, "nav.logout"))
+		}
+	}
+	anon := e.client()
+	wantBody(t, anon.get("/"), "物业服务企业信用评价与红黑榜", `href="/login"`, `href="/healthz"`)
+}
+
+func TestMessagesComplete(t *testing.T) {
+	for _, k := range messageKeys() {
+		m := messages[k]
+		if strings.TrimSpace(m.ZH) == "" || strings.TrimSpace(m.EN) == "" {
+			t.Errorf("message %q lacks a language: %+v", k, m)
+		}
+		if strings.Count(m.ZH, "%") != strings.Count(m.EN, "%") {
+			t.Errorf("message %q: the languages take different arguments", k)
+		}
+	}
+	for _, r := range domain.Roles {
+		if _, ok := messages["role."+r]; !ok {
+			t.Errorf("no label for role %s", r)
+		}
+	}
+	if got := T(domain.LangEN, "no.such.key"); got != "no.such.key" {
+		t.Errorf("unknown key = %q", got)
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                   "",
+		"/":                  "/",
+		"/account":           "/account",
+		"/a?b=c":             "/a?b=c",
+		"//evil.example":     "",
+		"/\\evil.example":    "",
+		"\\\\evil.example":   "",
+		"https://evil.ex/":   "",
+		"evil.example":       "",
+		"/a\nLocation: x":    "",
+		"javascript:alert()": "",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPreferredLanguage(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                               "",
+		"en":                             "en",
+		"EN-us,zh;q=0.5":                 "en-us",
+		"zh-CN,zh;q=0.9,en;q=0.8":        "zh-cn",
+		"zh;q=0.1, en-GB;q=0.9":          "en-gb",
+		"fr, en;q=0.9":                   "fr",
+		"*;q=0.1, en;q=oops":             "en",
+		"en;q=0.5, zh-TW;q=0.5, de;q=.1": "en",
+	} {
+		if got := preferredLanguage(in); got != want {
+			t.Errorf("preferredLanguage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	e := newEnv(t)
+	s, err := New(Config{DB: e.db, Log: e.s.log, TrustedProxies: []string{"0.0.0.0", "10.0.0.0/8"}, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	s.handle("GET", "/test/ip", Public, func(c *fiber.Ctx) error { got = ClientIP(c); return nil })
+	for xff, want := range map[string]string{
+		"":                                  "0.0.0.0",
+		"203.0.113.5":                       "203.0.113.5",
+		"192.0.2.1, 203.0.113.5":            "203.0.113.5", // the left entry is the client's own claim
+		"203.0.113.5, 10.1.2.3":             "203.0.113.5", // a second proxy of ours
+		"garbage, 203.0.113.5":              "203.0.113.5",
+		"203.0.113.5, garbage":              "0.0.0.0",
+		"[2001:db8::1]:443":                 "2001:db8::1",
+		"::ffff:203.0.113.9, 10.0.0.1":      "203.0.113.9",
+		"10.0.0.1, 10.0.0.2":                "10.0.0.1",
+		"203.0.113.5,198.51.100.1,10.0.0.9": "198.51.100.1",
+	} {
+		c := e.clientOf(s)
+		if xff != "" {
+			c.header.Set("X-Forwarded-For", xff)
+		}
+		c.get("/test/ip")
+		if got != want {
+			t.Errorf("X-Forwarded-For %q: ClientIP = %q, want %q", xff, got, want)
+		}
+	}
+	if _, err := New(Config{DB: e.db, TrustedProxies: []string{"not-an-ip"}}); err == nil {
+		t.Error("New accepted a malformed trusted proxy")
+	}
+}
