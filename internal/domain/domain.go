@@ -56,7 +56,7 @@ type Estate struct {
 	Name       string `json:"name" bson:"name" validate:"required,max=200"`
 	District   string `json:"district" bson:"district" validate:"required,ident"`
 	Company    string `json:"company" bson:"company" validate:"required,uscc"`
-	Households int    `json:"households" bson:"households" validate:"required,min=1,max=1000000"`
+	Households int    `json:"households" bson:"households" validate:"min=1,max=1000000"`
 	Category   string `json:"category" bson:"category" validate:"required,oneof=commodity unit old urban_village"`
 }
 
@@ -64,7 +64,7 @@ type Estate struct {
 type Period struct {
 	ID                 string `json:"id" bson:"_id" validate:"required,ident"`
 	Start              string `json:"start" bson:"start" validate:"required,date"`
-	End                string `json:"end" bson:"end" validate:"required,date,gtefield=Start"`
+	End                string `json:"end" bson:"end" validate:"required,date,datefrom=Start"`
 	DisclosureDeadline string `json:"disclosure_deadline" bson:"disclosure_deadline" validate:"required,date"`
 }
 
@@ -73,12 +73,12 @@ func (p Period) Contains(day string) bool { return p.Start <= day && day <= p.En
 
 // Scores are one owner's marks for the six dimensions, each 1-5.
 type Scores struct {
-	Service      int `json:"service" bson:"service" validate:"required,min=1,max=5"`
-	Security     int `json:"security" bson:"security" validate:"required,min=1,max=5"`
-	Cleaning     int `json:"cleaning" bson:"cleaning" validate:"required,min=1,max=5"`
-	Greening     int `json:"greening" bson:"greening" validate:"required,min=1,max=5"`
-	Maintenance  int `json:"maintenance" bson:"maintenance" validate:"required,min=1,max=5"`
-	Transparency int `json:"transparency" bson:"transparency" validate:"required,min=1,max=5"`
+	Service      int `json:"service" bson:"service" validate:"min=1,max=5"`
+	Security     int `json:"security" bson:"security" validate:"min=1,max=5"`
+	Cleaning     int `json:"cleaning" bson:"cleaning" validate:"min=1,max=5"`
+	Greening     int `json:"greening" bson:"greening" validate:"min=1,max=5"`
+	Maintenance  int `json:"maintenance" bson:"maintenance" validate:"min=1,max=5"`
+	Transparency int `json:"transparency" bson:"transparency" validate:"min=1,max=5"`
 }
 
 // Array returns the scores in the canonical dimension order.

@@ -89,6 +89,26 @@ func NewValidator() *Validator {
 	if err := en_translations.RegisterDefaultTranslations(v, enT); err != nil {
 		panic(err)
 	}
+	// datefrom: a YYYY-MM-DD date on or after the named field's (gtefield would compare lengths).
+	if err := v.RegisterValidation("datefrom", func(fl validator.FieldLevel) bool {
+		other, _, _, ok := fl.GetStructFieldOK2()
+		return ok && fl.Field().String() >= other.String()
+	}); err != nil {
+		panic(err)
+	}
+	for _, tr := range []struct {
+		t    ut.Translator
+		text string
+	}{{zhT, "{0}不能早于{1}"}, {enT, "{0} must not be before {1}"}} {
+		t := tr.t
+		text := tr.text
+		_ = v.RegisterTranslation("datefrom", t,
+			func(t ut.Translator) error { return t.Add("datefrom", text, true) },
+			func(t ut.Translator, fe validator.FieldError) string {
+				s, _ := t.T("datefrom", fe.Field(), strings.ToLower(fe.Param()))
+				return s
+			})
+	}
 	for _, tag := range customTags {
 		check := tag.check
 		if err := v.RegisterValidation(tag.name, func(fl validator.FieldLevel) bool {

@@ -27,12 +27,12 @@ func TestCheckFields(t *testing.T) {
 		{LangZH, map[string]string{
 			"household":       "household只能包含字母、数字、点、下划线和连字符，长度1-64",
 			"scores.service":  "service必须小于或等于5",
-			"scores.greening": "greening为必填字段",
+			"scores.greening": "greening最小只能为1",
 		}},
 		{LangEN, map[string]string{
 			"household":       "household must be 1-64 characters of letters, digits, '.', '_' or '-'",
 			"scores.service":  "service must be 5 or less",
-			"scores.greening": "greening is a required field",
+			"scores.greening": "greening must be 1 or greater",
 		}},
 	} {
 		err := val.Check(bad, tc.lang)
@@ -82,4 +82,25 @@ func repeat(b byte, n int) []byte {
 		out[i] = b
 	}
 	return out
+}
+
+func TestPeriodEndNotBeforeStart(t *testing.T) {
+	val := NewValidator()
+	p := Period{ID: "2026Q4", Start: "2026-10-01", End: "2026-09-30", DisclosureDeadline: "2026-10-15"}
+	err := val.Check(p, LangEN)
+	want := map[string]string{"end": "end must not be before start"}
+	if diff := cmp.Diff(want, derrorsFields(err)); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	p.End = "2026-12-31"
+	if err := val.Check(p, LangEN); err != nil {
+		t.Errorf("valid period: %v", err)
+	}
+}
+
+func derrorsFields(err error) map[string]string {
+	if e, ok := err.(*derrors.Error); ok {
+		return e.Fields
+	}
+	return nil
 }

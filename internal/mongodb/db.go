@@ -24,9 +24,8 @@ const (
 	colCompanies   = "companies"
 	colEstates     = "estates"
 	colPeriods     = "periods"
-	colRatings     = "ratings"         // the counted (latest) rating per household and period
-	colVersions    = "rating_versions" // every submitted version, for audit
-	colTallies     = "tallies"         // running sums per estate and period
+	colRatings     = "ratings" // every version of every rating; see submit.go
+	colTallies     = "tallies" // running sums per estate and period
 	colDisclosures = "disclosures"
 	colGovernance  = "governance"
 	colEvents      = "events"
@@ -40,6 +39,7 @@ type DB struct {
 	client *mongo.Client
 	db     *mongo.Database
 	log    *slog.Logger
+	locks  keyLocks
 }
 
 // Connect opens a connection to uri and checks that the server answers.
@@ -127,11 +127,10 @@ func createIndexes(ctx context.Context, db *DB) error {
 	}{
 		{colAccounts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique}},
 		{colEstates, mongo.IndexModel{Keys: bson.D{{Key: "company", Value: 1}}}},
-		{colRatings, mongo.IndexModel{Keys: bson.D{{Key: "period", Value: 1}, {Key: "estate", Value: 1}}}},
+		{colRatings, mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}}}},
 		{colDisclosures, mongo.IndexModel{Keys: bson.D{{Key: "period", Value: 1}, {Key: "estate", Value: 1}}}},
 		{colTallies, mongo.IndexModel{Keys: bson.D{{Key: "period", Value: 1}}}},
 		{colEvents, mongo.IndexModel{Keys: bson.D{{Key: "company", Value: 1}}}},
-		{colVersions, mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}}}},
 		{colHouseholds, mongo.IndexModel{Keys: bson.D{{Key: "estate", Value: 1}}}},
 	}
 	for _, ix := range indexes {

@@ -2,6 +2,7 @@ package mongodb_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -104,5 +105,28 @@ func TestImportRatingLaterSubmissionStands(t *testing.T) {
 	drift, err := db.VerifyTallies(ctx, false)
 	if err != nil || len(drift) != 0 {
 		t.Errorf("VerifyTallies = %+v, %v; want no drift", drift, err)
+	}
+}
+
+func TestImportReplacesMoreThanOneHundred(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db := mongodbtest.NewDB(t)
+	ds := &domain.Dataset{}
+	for i := 0; i < 250; i++ {
+		ds.Districts = append(ds.Districts, domain.District{ID: fmt.Sprintf("d%03d", i), Name: "区"})
+	}
+	if _, err := db.Import(ctx, ds, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ds.Districts {
+		ds.Districts[i].Name = "新区"
+	}
+	stats, err := db.Import(ctx, ds, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Replaced != 250 {
+		t.Errorf("stats = %+v, want 250 replaced", stats)
 	}
 }

@@ -13,15 +13,15 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 )
 
 const (
-	colHouseholds = "households"
-	colCodes      = "household_codes"
+	colHouseholds   = "households"
+	colCodes        = "household_codes"
+	colCodeFailures = "household_code_failures"
 )
 
 // CodeAlphabet has no 0/O or 1/I/L, so that codes survive being read aloud and typed on a
@@ -131,23 +131,43 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 	var issued []IssuedCode
 	for _, h := range households {
 		key := codeKey(period, estate, h.Flat)
-		var old codeDoc
-		err := db.c(colCodes).FindOne(ctx, byID(key)).Decode(&old)
-		if err == nil && !reissue {
-			continue
+		unlock := db.locks.lock(colCodes, key)
+		code, err := db.issueCode(ctx, key, period, estate, h.Flat, reissue, now)
+		unlock()
+		if err != nil {
+			return nil, err
 		}
-		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, fmt.Errorf("read code %s: %w", key, err)
+		if code != "" {
+			issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
 		}
-		code := newCode()
-		doc := codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code),
-			Generation: old.Generation + 1, IssuedAt: now}
-		if _, err := db.c(colCodes).ReplaceOne(ctx, byID(key), doc, options.Replace().SetUpsert(true)); err != nil {
-			return nil, fmt.Errorf("store code %s: %w", key, err)
-		}
-		issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
 	}
 	return issued, nil
+}
+
+// issueCode gives a household a new code unless it has a live one (or reissue is set), and
+// returns it, or "" when it kept the old one.
+func (db *DB) issueCode(ctx context.Context, key, period, estate, flat string, reissue bool, now time.Time) (string, error) {
+	var old codeDoc
+	err := db.c(colCodes).FindOne(ctx, byID(key)).Decode(&old)
+	if err == nil && !reissue {
+		return "", nil
+	}
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return "", fmt.Errorf("read code %s: %w", key, err)
+	}
+	code := newCode()
+	doc := codeDoc{ID: key, Period: period, Estate: estate, Flat: flat, Hash: hashCode(key, code),
+		Generation: old.Generation + 1, IssuedAt: now}
+	if old.ID == "" {
+		_, err = db.c(colCodes).InsertOne(ctx, doc)
+	} else {
+		// A replace scans the collection on the embedded engine; re-issuing is rare.
+		_, err = db.c(colCodes).ReplaceOne(ctx, byID(key), doc)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store code %s: %w", key, err)
+	}
+	return code, nil
 }
 
 // Households lists the households of an estate, sorted by flat.
@@ -171,10 +191,13 @@ var (
 	ErrCodeLocked  = derrors.Errorf(derrors.RateLimited, "code locked after repeated wrong guesses")
 )
 
-// CheckCode verifies a household's code for a period. Wrong guesses are counted on the
-// code's document and lock it after maxCodeFailures.
+// CheckCode verifies a household's code for a period. Wrong guesses are counted with one
+// inserted document each, per code generation and clock hour, because an update on the
+// embedded engine costs a scan of its collection; the fifth in an hour locks the code until the
+// hour ends.
 func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, now time.Time) error {
 	key := codeKey(period, estate, flat)
+	defer db.locks.lock(colCodes, key)()
 	var doc codeDoc
 	err := db.c(colCodes).FindOne(ctx, byID(key)).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -183,193 +206,40 @@ func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, 
 	if err != nil {
 		return fmt.Errorf("read code %s: %w", key, err)
 	}
-	if now.Before(doc.LockedUntil) {
+	bucket := fmt.Sprintf("%s|%d|%d|", key, doc.Generation, now.Unix()/int64(codeLockout/time.Second))
+	locked, err := exists(ctx, db.c(colCodeFailures), bucket+fmt.Sprint(maxCodeFailures))
+	if err != nil {
+		return err
+	}
+	if locked {
 		return ErrCodeLocked
 	}
 	if subtle.ConstantTimeCompare([]byte(doc.Hash), []byte(hashCode(key, code))) == 1 {
-		if doc.Failures > 0 {
-			_, _ = db.c(colCodes).UpdateOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "generation", Value: doc.Generation}},
-				bson.D{{Key: "$set", Value: bson.D{{Key: "failures", Value: 0}}}})
-		}
 		return nil
 	}
-	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "failures", Value: 1}}}}
-	if doc.Failures+1 >= maxCodeFailures {
-		update = bson.D{{Key: "$set", Value: bson.D{{Key: "failures", Value: 0}, {Key: "locked_until", Value: now.Add(codeLockout)}}}}
-	}
-	if _, err := db.c(colCodes).UpdateOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "generation", Value: doc.Generation}}, update); err != nil {
-		return fmt.Errorf("count wrong code %s: %w", key, err)
-	}
-	if doc.Failures+1 >= maxCodeFailures {
-		return ErrCodeLocked
-	}
-	return ErrCodeWrong
-}
-
-// Submission is one owner's rating as received.
-type Submission struct {
-	Rating         domain.Rating // SubmittedAt is set by the server
-	Source         string        // SourceWeb or SourceAPI
-	IdempotencyKey string        // the same key twice counts once; empty for none
-	IPHash         string
-	UserAgentHash  string
-}
-
-// Receipt is what the owner keeps: proof that the rating is counted.
-type Receipt struct {
-	Number   string    `bson:"_id"`
-	Key      string    `bson:"key"` // period|estate|household
-	Period   string    `bson:"period"`
-	Estate   string    `bson:"estate"`
-	Revision int       `bson:"revision"`
-	At       time.Time `bson:"submitted_at"`
-}
-
-// versionDoc is one submitted version of a rating; its _id is the receipt number.
-type versionDoc struct {
-	ID            string `bson:"_id"`
-	Key           string `bson:"key"`
-	domain.Rating `bson:",inline"`
-	Revision      int    `bson:"revision"`
-	Source        string `bson:"source"`
-	IPHash        string `bson:"ip_hash,omitempty"`
-	UserAgentHash string `bson:"ua_hash,omitempty"`
-}
-
-// receiptNumber is derived from the idempotency key when there is one, so that a repeated
-// request finds the version it already wrote.
-func receiptNumber(key, idempotencyKey string) string {
-	var raw []byte
-	if idempotencyKey != "" {
-		sum := sha256.Sum256([]byte(key + "|" + idempotencyKey))
-		raw = sum[:10]
-	} else {
-		raw = make([]byte, 10)
-		if _, err := rand.Read(raw); err != nil {
-			panic(err)
-		}
-	}
-	var b strings.Builder
-	for i, x := range raw[:8] {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte('-')
-		}
-		fmt.Fprintf(&b, "%02X", x)
-	}
-	return b.String()
-}
-
-// SubmitRating stores a new version of a household's rating and makes it the counted one.
-// Without transactions the order of writes matters: the version (keyed by receipt), then the
-// counted rating by compare-and-swap on its revision, then the tally. A crash before the swap
-// leaves an unacknowledged version that counts for nothing; a crash after it leaves a tally
-// that the next start-up rebuilds. The owner sees the receipt only after all three.
-func (db *DB) SubmitRating(ctx context.Context, sub Submission) (Receipt, error) {
-	r := sub.Rating
-	r.SubmittedAt = r.SubmittedAt.Truncate(time.Millisecond)
-	key := r.Key()
-	number := receiptNumber(key, sub.IdempotencyKey)
-	for attempt := 0; attempt < 8; attempt++ {
-		if sub.IdempotencyKey != "" {
-			// The same request again, or at the same moment: it may be counted already.
-			if rc, err := db.ReceiptByNumber(ctx, number); err == nil {
-				return rc, nil
-			}
-		}
-		var old ratingDoc
-		err := db.c(colRatings).FindOne(ctx, byID(key)).Decode(&old)
-		exists := err == nil
-		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-			return Receipt{}, fmt.Errorf("read rating %s: %w", key, err)
-		}
-		rev := old.Revision + 1
-		version := versionDoc{ID: number, Key: key, Rating: r, Revision: rev, Source: sub.Source, IPHash: sub.IPHash, UserAgentHash: sub.UserAgentHash}
-		_, err = db.c(colVersions).ReplaceOne(ctx, byID(number), version, options.Replace().SetUpsert(true))
+	for n := 1; n <= maxCodeFailures; n++ {
+		_, err := db.c(colCodeFailures).InsertOne(ctx, bson.D{{Key: "_id", Value: bucket + fmt.Sprint(n)}, {Key: "at", Value: now}})
 		if mongo.IsDuplicateKeyError(err) {
-			continue // a concurrent upsert of the same receipt; FerretDB does not retry it
+			continue
 		}
 		if err != nil {
-			return Receipt{}, fmt.Errorf("store rating version: %w", err)
+			return fmt.Errorf("count wrong code %s: %w", key, err)
 		}
-		doc := ratingDoc{ID: key, Rating: r, Revision: rev, Source: sub.Source, Receipt: number, IPHash: sub.IPHash, UserAgentHash: sub.UserAgentHash}
-		swapped, err := db.swapRating(ctx, doc, exists, old.Revision)
-		if err != nil {
-			return Receipt{}, err
+		if n == maxCodeFailures {
+			return ErrCodeLocked
 		}
-		if !swapped {
-			continue // another submission for this household won the race; go again on top of it
-		}
-		delta := tallyDelta{}
-		if exists {
-			delta.add(old.Period, old.Estate, old.Scores, -1)
-		}
-		delta.add(r.Period, r.Estate, r.Scores, 1)
-		if err := delta.apply(ctx, db); err != nil {
-			return Receipt{}, err
-		}
-		return Receipt{Number: number, Key: key, Period: r.Period, Estate: r.Estate, Revision: rev, At: r.SubmittedAt}, nil
+		return ErrCodeWrong
 	}
-	return Receipt{}, derrors.Errorf(derrors.Conflict, "too many simultaneous submissions for this household; try again")
+	return ErrCodeLocked
 }
 
-// swapRating replaces the counted rating if it is still at oldRevision, or inserts it if
-// there was none. It reports false when another writer got there first.
-func (db *DB) swapRating(ctx context.Context, doc ratingDoc, exists bool, oldRevision int) (bool, error) {
-	if !exists {
-		_, err := db.c(colRatings).InsertOne(ctx, doc)
-		if mongo.IsDuplicateKeyError(err) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("store rating %s: %w", doc.ID, err)
-		}
-		return true, nil
-	}
-	res, err := db.c(colRatings).ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.ID}, {Key: "revision", Value: oldRevision}}, doc)
-	if err != nil {
-		return false, fmt.Errorf("store rating %s: %w", doc.ID, err)
-	}
-	return res.MatchedCount == 1, nil
-}
-
-// ReceiptByNumber looks a receipt up. Receipts of versions that never became counted (a
-// crash, or a lost race) are not found.
-func (db *DB) ReceiptByNumber(ctx context.Context, number string) (Receipt, error) {
-	var v versionDoc
-	if err := db.c(colVersions).FindOne(ctx, byID(strings.ToUpper(strings.TrimSpace(number)))).Decode(&v); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return Receipt{}, derrors.Errorf(derrors.NotFound, "receipt not found")
-		}
-		return Receipt{}, fmt.Errorf("read receipt: %w", err)
-	}
-	var cur ratingDoc
-	if err := db.c(colRatings).FindOne(ctx, byID(v.Key)).Decode(&cur); err != nil || cur.Revision < v.Revision {
-		return Receipt{}, derrors.Errorf(derrors.NotFound, "receipt not found")
-	}
-	return Receipt{Number: v.ID, Key: v.Key, Period: v.Period, Estate: v.Estate, Revision: v.Revision, At: v.SubmittedAt}, nil
-}
-
-// CurrentRevision reports which revision of a household's rating counts now (0 for none).
-func (db *DB) CurrentRevision(ctx context.Context, key string) (int, error) {
-	var cur ratingDoc
-	err := db.c(colRatings).FindOne(ctx, byID(key)).Decode(&cur)
+func exists(ctx context.Context, c *mongo.Collection, id string) (bool, error) {
+	err := c.FindOne(ctx, byID(id)).Err()
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
+		return false, nil
 	}
-	return cur.Revision, err
-}
-
-// RatingVersions returns every version of a household's rating, oldest first. It scans the
-// versions collection, so it is for audits, not for the hot path.
-func (db *DB) RatingVersions(ctx context.Context, key string) ([]domain.Rating, error) {
-	docs, err := findAll[versionDoc](ctx, db.c(colVersions), bson.D{{Key: "key", Value: key}})
 	if err != nil {
-		return nil, err
+		return false, fmt.Errorf("read %s %s: %w", c.Name(), id, err)
 	}
-	sortVersions(docs)
-	out := make([]domain.Rating, len(docs))
-	for i, d := range docs {
-		out[i] = d.Rating
-	}
-	return out, nil
+	return true, nil
 }

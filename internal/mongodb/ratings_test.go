@@ -109,8 +109,11 @@ func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 	if tallies[0].Count != 3 || tallies[0].Sums.Service != 6+5 {
 		t.Errorf("tally = %+v; want 3 ratings (2 imported + this household once), service sum 11", tallies[0])
 	}
-	if _, err := db.ReceiptByNumber(ctx, first.Number); err != nil {
-		t.Errorf("superseded receipt should still be found: %v", err)
+	if rc, err := db.ReceiptByNumber(ctx, first.Number); err != nil || !rc.Superseded {
+		t.Errorf("first receipt = %+v, %v; want found and superseded", rc, err)
+	}
+	if rc, err := db.ReceiptByNumber(ctx, second.Number); err != nil || rc.Superseded {
+		t.Errorf("second receipt = %+v, %v; want found and counting", rc, err)
 	}
 	if _, err := db.ReceiptByNumber(ctx, "0000-0000"); derrors.Code(err) != derrors.NotFound {
 		t.Errorf("made-up receipt: %v", err)

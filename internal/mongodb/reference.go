@@ -71,7 +71,9 @@ func (db *DB) OpenPeriod(ctx context.Context, day string) (domain.Period, bool, 
 
 // Governance returns the governance records of a period.
 func (db *DB) Governance(ctx context.Context, period string) ([]domain.Governance, error) {
-	return findAll[domain.Governance](ctx, db.c(colGovernance), bson.D{{Key: "period", Value: period}})
+	out, err := findAll[domain.Governance](ctx, db.c(colGovernance), bson.D{{Key: "period", Value: period}})
+	sort.Slice(out, func(i, j int) bool { return out[i].Company < out[j].Company })
+	return out, err
 }
 
 // Events returns every credit record; whether one is in force depends on the period, which
@@ -84,7 +86,9 @@ func (db *DB) Events(ctx context.Context) ([]domain.Event, error) {
 
 // Disclosures returns the disclosures of a period.
 func (db *DB) Disclosures(ctx context.Context, period string) ([]domain.Disclosure, error) {
-	return findAll[domain.Disclosure](ctx, db.c(colDisclosures), bson.D{{Key: "period", Value: period}})
+	out, err := findAll[domain.Disclosure](ctx, db.c(colDisclosures), bson.D{{Key: "period", Value: period}})
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out, err
 }
 
 // KnownIDs is the set of ids already stored, for checking an import's references.

@@ -10,6 +10,6 @@ func sortHouseholds(hs []domain.Household) {
 	sort.Slice(hs, func(i, j int) bool { return hs[i].Flat < hs[j].Flat })
 }
 
-func sortVersions(vs []versionDoc) {
+func sortVersions(vs []ratingDoc) {
 	sort.Slice(vs, func(i, j int) bool { return vs[i].Revision < vs[j].Revision })
 }

@@ -99,6 +99,7 @@ func (d tallyDelta) apply(ctx context.Context, db *DB) error {
 // incTally adds t to the stored tally. Concurrent upserts of a new _id can race to insert and
 // fail with E11000; the loser retries and then finds the document.
 func (db *DB) incTally(ctx context.Context, t *Tally) error {
+	defer db.locks.lock(colTallies, tallyKey(t.Period, t.Estate))()
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		_, err = db.c(colTallies).UpdateOne(ctx, byID(tallyKey(t.Period, t.Estate)), incUpdate(t),
@@ -172,21 +173,13 @@ type TallyDrift struct {
 // VerifyTallies recomputes every tally from the ratings and reports those that differ. With
 // fix, it rewrites them. It reads every rating, so it is for repair, not for the hot path.
 func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error) {
-	want := tallyDelta{}
-	cur, err := db.c(colRatings).Find(ctx, bson.D{},
-		options.Find().SetProjection(bson.D{{Key: "period", Value: 1}, {Key: "estate", Value: 1}, {Key: "scores", Value: 1}}))
+	heads, err := db.ratingHeads(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read ratings: %w", err)
-	}
-	for cur.Next(ctx) {
-		var r domain.Rating
-		if err := cur.Decode(&r); err != nil {
-			return nil, fmt.Errorf("decode rating: %w", err)
-		}
-		want.add(r.Period, r.Estate, r.Scores, 1)
-	}
-	if err := cur.Err(); err != nil {
 		return nil, err
+	}
+	want := tallyDelta{}
+	for _, h := range heads {
+		want.add(h.Period, h.Estate, h.Scores, 1)
 	}
 	stored, err := findAll[tallyDoc](ctx, db.c(colTallies), bson.D{})
 	if err != nil {
@@ -214,7 +207,9 @@ func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error)
 		return drift, nil
 	}
 	for _, d := range drift {
+		unlock := db.locks.lock(colTallies, d.Key)
 		_, err := db.c(colTallies).ReplaceOne(ctx, byID(d.Key), tallyDoc{ID: d.Key, Tally: d.Want}, options.Replace().SetUpsert(true))
+		unlock()
 		if err != nil {
 			return drift, fmt.Errorf("repair tally %s: %w", d.Key, err)
 		}

@@ -1,0 +1,206 @@
+package mongodb
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+// Ratings are stored one document per version, never updated: _id is key|revision, so the
+// unique _id decides which of two concurrent writers gets a revision, and the counted rating
+// of a household is its highest revision. (On the embedded engine an update or delete scans
+// its whole collection while an insert does not; see keyLocks.)
+const colReceipts = "rating_receipts"
+
+// maxRevisions bounds how often one household may revise its rating in a period.
+const maxRevisions = 50
+
+// Rating sources.
+const (
+	SourceImport = "import"
+	SourceWeb    = "web"
+	SourceAPI    = "api"
+)
+
+// ratingDoc is one stored version of a household's rating.
+type ratingDoc struct {
+	ID            string `bson:"_id"` // key|revision
+	Key           string `bson:"key"` // period|estate|household
+	domain.Rating `bson:",inline"`
+	Revision      int    `bson:"revision"`
+	Source        string `bson:"source"`
+	Receipt       string `bson:"receipt,omitempty"`
+	IPHash        string `bson:"ip_hash,omitempty"`
+	UserAgentHash string `bson:"ua_hash,omitempty"`
+}
+
+func versionID(key string, revision int) string { return fmt.Sprintf("%s|%d", key, revision) }
+
+// Submission is one owner's rating as received.
+type Submission struct {
+	Rating         domain.Rating // SubmittedAt is set by the server
+	Source         string        // SourceWeb or SourceAPI
+	IdempotencyKey string        // the same key twice counts once; empty for none
+	IPHash         string
+	UserAgentHash  string
+}
+
+// Receipt is what the owner keeps: proof that the rating is counted. It names no household.
+type Receipt struct {
+	Number   string    `bson:"_id"`
+	Key      string    `bson:"key"`
+	Period   string    `bson:"period"`
+	Estate   string    `bson:"estate"`
+	Revision int       `bson:"revision"`
+	At       time.Time `bson:"submitted_at"`
+	// Superseded is set by ReceiptByNumber when the household has revised its rating since.
+	Superseded bool `bson:"-"`
+}
+
+// receiptNumber is derived from the idempotency key when there is one, so that a repeated
+// request finds the receipt it already got.
+func receiptNumber(key, idempotencyKey string) string {
+	raw := make([]byte, 10)
+	if idempotencyKey != "" {
+		sum := sha256.Sum256([]byte(key + "|" + idempotencyKey))
+		copy(raw, sum[:])
+	} else if _, err := rand.Read(raw); err != nil {
+		panic(err)
+	}
+	const alphabet = CodeAlphabet
+	var b strings.Builder
+	for i, x := range raw {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(alphabet[int(x)%len(alphabet)])
+	}
+	return b.String()
+}
+
+// SubmitRating stores a new version of a household's rating; it counts from then on. Order of
+// writes: the version (which is the commit point), the tally, the receipt. A crash after the
+// first leaves a tally that the next start-up rebuilds and a receipt the owner never saw.
+func (db *DB) SubmitRating(ctx context.Context, sub Submission) (Receipt, error) {
+	r := sub.Rating
+	r.SubmittedAt = r.SubmittedAt.Truncate(time.Millisecond)
+	key := r.Key()
+	number := receiptNumber(key, sub.IdempotencyKey)
+	defer db.locks.lock(colRatings, key)()
+	if sub.IdempotencyKey != "" {
+		if rc, err := db.ReceiptByNumber(ctx, number); err == nil {
+			return rc, nil // the same request again: counted already
+		}
+	}
+	doc := ratingDoc{Key: key, Rating: r, Source: sub.Source, Receipt: number, IPHash: sub.IPHash, UserAgentHash: sub.UserAgentHash}
+	if err := db.insertNextRevision(ctx, &doc, 1); err != nil {
+		return Receipt{}, err
+	}
+	delta := tallyDelta{}
+	if doc.Revision > 1 {
+		var old ratingDoc
+		if err := db.c(colRatings).FindOne(ctx, byID(versionID(key, doc.Revision-1))).Decode(&old); err != nil {
+			return Receipt{}, fmt.Errorf("read previous rating %s: %w", key, err)
+		}
+		delta.add(old.Period, old.Estate, old.Scores, -1)
+	}
+	delta.add(r.Period, r.Estate, r.Scores, 1)
+	if err := delta.apply(ctx, db); err != nil {
+		return Receipt{}, err
+	}
+	rc := Receipt{Number: number, Key: key, Period: r.Period, Estate: r.Estate, Revision: doc.Revision, At: r.SubmittedAt}
+	if _, err := db.c(colReceipts).InsertOne(ctx, rc); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return Receipt{}, fmt.Errorf("store receipt: %w", err)
+	}
+	return rc, nil
+}
+
+// insertNextRevision inserts doc as the first free revision from `from` on, setting its ID and
+// Revision. The unique _id makes this safe against concurrent writers in other processes.
+func (db *DB) insertNextRevision(ctx context.Context, doc *ratingDoc, from int) error {
+	for rev := from; rev <= maxRevisions; rev++ {
+		doc.Revision = rev
+		doc.ID = versionID(doc.Key, rev)
+		_, err := db.c(colRatings).InsertOne(ctx, doc)
+		if err == nil {
+			return nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return fmt.Errorf("store rating %s: %w", doc.ID, err)
+		}
+	}
+	return derrors.Errorf(derrors.Conflict, "rating %s was revised %d times already", doc.Key, maxRevisions)
+}
+
+// ReceiptByNumber looks a receipt up and says whether a later revision superseded it.
+func (db *DB) ReceiptByNumber(ctx context.Context, number string) (Receipt, error) {
+	number = strings.ToUpper(strings.TrimSpace(number))
+	var rc Receipt
+	err := db.c(colReceipts).FindOne(ctx, byID(number)).Decode(&rc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Receipt{}, derrors.Errorf(derrors.NotFound, "receipt not found")
+	}
+	if err != nil {
+		return Receipt{}, fmt.Errorf("read receipt: %w", err)
+	}
+	rc.Superseded, err = exists(ctx, db.c(colRatings), versionID(rc.Key, rc.Revision+1))
+	return rc, err
+}
+
+// CurrentRevision reports which revision of a household's rating counts now (0 for none).
+func (db *DB) CurrentRevision(ctx context.Context, key string) (int, error) {
+	rev := 0
+	for {
+		ok, err := exists(ctx, db.c(colRatings), versionID(key, rev+1))
+		if err != nil || !ok {
+			return rev, err
+		}
+		rev++
+	}
+}
+
+// RatingVersions returns every version of a household's rating, oldest first. It filters on a
+// field, which scans, so it is for audits, not for the hot path.
+func (db *DB) RatingVersions(ctx context.Context, key string) ([]domain.Rating, error) {
+	docs, err := findAll[ratingDoc](ctx, db.c(colRatings), bson.D{{Key: "key", Value: key}})
+	if err != nil {
+		return nil, err
+	}
+	sortVersions(docs)
+	out := make([]domain.Rating, len(docs))
+	for i, d := range docs {
+		out[i] = d.Rating
+	}
+	return out, nil
+}
+
+// ratingHeads reads every stored version once and keeps each household's counted one, by key.
+func (db *DB) ratingHeads(ctx context.Context) (map[string]ratingDoc, error) {
+	cur, err := db.c(colRatings).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{
+		{Key: "ip_hash", Value: 0}, {Key: "ua_hash", Value: 0}, {Key: "receipt", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("read ratings: %w", err)
+	}
+	heads := map[string]ratingDoc{}
+	for cur.Next(ctx) {
+		var d ratingDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, fmt.Errorf("decode rating: %w", err)
+		}
+		if h, ok := heads[d.Key]; !ok || d.Revision > h.Revision {
+			heads[d.Key] = d
+		}
+	}
+	return heads, cur.Err()
+}
