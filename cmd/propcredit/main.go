@@ -1,0 +1,215 @@
+// Command propcredit runs the property-service credit evaluation system: the web server, and
+// the commands that import, export, score and publish its data.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/propcredit/propcredit/internal/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	m := NewMain()
+	err := m.Run(ctx, os.Args[1:])
+	stop()
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	os.Exit(exitCode(m.Stderr, err))
+}
+
+// Main is the program: its input, output and what it opened, so tests run it in-process.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Log            *slog.Logger
+
+	store *app.Store
+}
+
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+}
+
+// usageError is a mistake in the command line: exit code 2 and a one-line message.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// errSilent means the command has already said what went wrong.
+var errSilent = errors.New("")
+
+func exitCode(stderr io.Writer, err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "propcredit:", ue.msg)
+		return 2
+	case errors.Is(err, errSilent):
+		return 1
+	default:
+		fmt.Fprintln(stderr, "propcredit:", err)
+		return 1
+	}
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(m *Main, ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "start the web server", (*Main).serve},
+		{"import", "load data files in the interchange format (JSON Lines)", (*Main).importFiles},
+		{"export", "write all data in the interchange format", (*Main).export},
+		{"demo", "write the generated demo city as JSON Lines", (*Main).demo},
+		{"user", "manage accounts (user add)", (*Main).user},
+		{"score", "score a period and store the result as its draft", (*Main).score},
+		{"publish", "publish a period's draft results", (*Main).publish},
+		{"tally", "check the running rating tallies against the ratings (--verify [--fix])", (*Main).tally},
+		{"version", "print the version", (*Main).version},
+	}
+}
+
+// Run runs the command named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		m.printUsage(m.Stdout)
+		if len(args) == 0 {
+			return usagef("no command given; see above")
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(m, ctx, args[1:])
+		}
+	}
+	return usagef("unknown command %q; commands are %s", args[0], strings.Join(commandNames(), ", "))
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (m *Main) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "propcredit: property-service credit evaluation and red/black list (物业服务信用评价与红黑榜)\n\nUsage: propcredit COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'propcredit COMMAND --help' for a command's flags. Every flag can also be set with\nthe environment variable PROPCREDIT_<FLAG> (for example PROPCREDIT_DATA, PROPCREDIT_MONGODB_URI).\n")
+}
+
+// Close releases what the command opened.
+func (m *Main) Close() error {
+	if m.store == nil {
+		return nil
+	}
+	err := m.store.Close(context.Background())
+	m.store = nil
+	return err
+}
+
+// flagSet makes a flag set whose errors are one line, and whose --help explains the command.
+func (m *Main) flagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stdout, "Usage: propcredit %s\n\n", synopsis)
+		fs.SetOutput(m.Stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parse parses args, then fills every flag not given on the command line from its
+// PROPCREDIT_* environment variable.
+func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return err
+		}
+		return usagef("%s: %v (see 'propcredit %s --help')", fs.Name(), err, fs.Name())
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		env := "PROPCREDIT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := m.Getenv(env); v != "" {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = usagef("%s: invalid value %q in %s: %v", fs.Name(), v, env, serr)
+			}
+		}
+	})
+	return err
+}
+
+// storeFlags are the flags of every command that touches data.
+type storeFlags struct {
+	data     string
+	mongoURI string
+}
+
+func (sf *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&sf.data, "data", "./data", "data directory of the embedded database")
+	fs.StringVar(&sf.mongoURI, "mongodb-uri", "", "connect to this MongoDB instead of the embedded database")
+}
+
+// openStore opens the database for a command. serve needs the directory to itself; the other
+// commands share a running server's engine.
+func (m *Main) openStore(ctx context.Context, sf storeFlags, purpose string) (*app.Store, error) {
+	access := app.Shared
+	if purpose == "serve" {
+		access = app.Exclusive
+	}
+	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log}, access, purpose)
+	if err != nil {
+		return nil, err
+	}
+	m.store = s
+	return s, nil
+}
+
+func (m *Main) version(ctx context.Context, args []string) error {
+	fs := m.flagSet("version", "version")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "propcredit %s\n", version)
+	return nil
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/propcredit/propcredit/internal/datadir"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+)
+
+// run runs the program in-process as the binary would, with env as its environment.
+func run(t *testing.T, env map[string]string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Log: mongodbtest.Quiet(),
+		Getenv: func(k string) string { return env[k] }}
+	err := m.Run(context.Background(), args)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	code = exitCode(&errb, err)
+	return out.String(), errb.String(), code
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestImportExportImportIsIdentical(t *testing.T) {
+	demoFile := filepath.Join(t.TempDir(), "demo.jsonl")
+	if _, stderr, code := run(t, nil, "", "demo", "--out", demoFile, "--today", "2026-11-23"); code != 0 {
+		t.Fatalf("demo: exit %d: %s", code, stderr)
+	}
+	first, second := t.TempDir(), t.TempDir()
+	if _, stderr, code := run(t, nil, "", "import", "--data", first, demoFile); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	exported, stderr, code := run(t, nil, "", "export", "--data", first, "--format", "jsonl")
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	demoBytes, _ := os.ReadFile(demoFile)
+	if exported != string(demoBytes) {
+		t.Errorf("export of an imported demo city differs from the demo file (%d vs %d bytes)", len(exported), len(demoBytes))
+	}
+	exportFile := writeFile(t, "export.jsonl", exported)
+	if _, stderr, code := run(t, map[string]string{"PROPCREDIT_DATA": second}, "", "import", exportFile); code != 0 {
+		t.Fatalf("import of export: exit %d: %s", code, stderr)
+	}
+	again, _, _ := run(t, nil, "", "export", "--data", second)
+	if again != exported {
+		t.Errorf("import → export → import → export is not identical")
+	}
+	stdout, stderr, code := run(t, nil, "", "import", "--data", first, exportFile)
+	if code != 0 || !strings.Contains(stdout, " 0 new, 0 replaced") {
+		t.Errorf("re-import: exit %d, stdout %q, stderr %q; want nothing new or replaced", code, stdout, stderr)
+	}
+}
+
+const goodLines = `{"type":"district","id":"d1","name":"东湖区"}
+{"type":"company","id":"91440300MA5D000001","name":"万润物业"}
+{"type":"estate","id":"e1","name":"翠竹花园","district":"d1","company":"91440300MA5D000001","households":100,"category":"commodity"}
+`
+
+func TestImportReportsEveryBadLine(t *testing.T) {
+	file := writeFile(t, "city.jsonl", goodLines+
+		`{"type":"estate","id":"e2","name":"锦绣华庭","district":"d9","company":"91440300MA5D000001","households":0,"category":"commodity"}
+not json
+
+{"type":"planet","id":"p1"}
+{"type":"event","id":"ev1","company":"91440300MA5D000001","kind":"good","points":2.555,"veto":false,"date":"2026-01-01","description":"x"}
+`)
+	t.Run("atomic writes nothing", func(t *testing.T) {
+		dir := t.TempDir()
+		_, stderr, code := run(t, nil, "", "import", "--atomic", "--data", dir, file)
+		if code != 1 || !strings.Contains(stderr, "nothing imported") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		out, _, _ := run(t, nil, "", "export", "--data", dir)
+		if out != "" {
+			t.Errorf("--atomic import with bad lines wrote:\n%s", out)
+		}
+	})
+	t.Run("good lines are imported", func(t *testing.T) {
+		dir := t.TempDir()
+		stdout, stderr, code := run(t, nil, "", "import", "--data", dir, file)
+		if code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		for _, want := range []string{file + ":4: ", file + ":5: ", file + ":7: ", file + ":8: "} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+		if strings.Contains(stderr, file+":6:") {
+			t.Errorf("blank line 6 reported:\n%s", stderr)
+		}
+		if !strings.Contains(stdout, "imported 3 records") {
+			t.Errorf("stdout %q, want the 3 good records imported", stdout)
+		}
+		out, _, _ := run(t, nil, "", "export", "--data", dir)
+		if got := strings.Count(out, "\n"); got != 3 {
+			t.Errorf("export has %d lines, want 3:\n%s", got, out)
+		}
+	})
+}
+
+func TestCommandLineMistakesAreOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"serve", "--port", "80"}, nil, "serve: flag provided but not defined: -port"},
+		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{[]string{"export", "--format", "csv"}, nil, `--format must be jsonl, not "csv"`},
+		{[]string{"serve", "--log-format", "xml"}, nil, "--log-format must be json or text"},
+		{[]string{"import"}, nil, "name at least one file"},
+		{[]string{"user", "add", "--role", "king", "--name", "x"}, nil, "role must be one of"},
+	} {
+		_, stderr, code := run(t, tc.env, "", tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line containing %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	_, stderr, code := run(t, map[string]string{"PROPCREDIT_DEMO": "maybe"}, "", "serve")
+	if code != 2 || !strings.Contains(stderr, "PROPCREDIT_DEMO") {
+		t.Errorf("bad environment value: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestSecondServerOnSameDataIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	lock, err := datadir.Acquire(dir, "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	_, stderr, code := run(t, nil, "", "serve", "--data", dir, "--addr", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(stderr, "in use by another propcredit process") {
+		t.Errorf("exit %d, stderr %q; want a clear refusal", code, stderr)
+	}
+}
+
+func TestUserAdd(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, code := run(t, nil, "", "user", "add", "--data", dir, "--role", "reviewer", "--name", "wang")
+	if code != 0 || !strings.Contains(stdout, "one-time password: ") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	_, stderr, code = run(t, nil, "", "user", "add", "--data", dir, "--role", "reviewer", "--name", "wang")
+	if code != 1 {
+		t.Errorf("duplicate name: exit %d, stderr %q", code, stderr)
+	}
+	_, stderr, code = run(t, nil, "", "user", "add", "--data", dir, "--role", "company", "--name", "acme")
+	if code != 2 || !strings.Contains(stderr, "company") {
+		t.Errorf("company role without --company: exit %d, stderr %q", code, stderr)
+	}
+	_, stderr, code = run(t, nil, "", "user", "add", "--data", dir, "--role", "company", "--name", "acme", "--company", "91440300MA5D000001")
+	if code != 1 || !strings.Contains(stderr, "not found") {
+		t.Errorf("unknown company: exit %d, stderr %q", code, stderr)
+	}
+	stdout, _, code = run(t, nil, "a-long-enough-secret\n", "user", "add", "--data", dir, "--role", "admin", "--name", "root", "--password-stdin")
+	if code != 0 || strings.Contains(stdout, "password") {
+		t.Errorf("--password-stdin: exit %d, stdout %q (must not echo a password)", code, stdout)
+	}
+}

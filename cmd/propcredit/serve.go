@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/auth"
+	"github.com/propcredit/propcredit/internal/demo"
+	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/web"
+)
+
+// demoReviewer is the account the demo city comes with.
+const demoReviewer = "reviewer"
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flagSet("serve", "serve [--addr :8080] [--data ./data] [--demo] [--mongodb-uri URI]")
+	var sf storeFlags
+	sf.register(fs)
+	addr := fs.String("addr", ":8080", "address to listen on")
+	withDemo := fs.Bool("demo", false, "load the generated demo city first if the database is empty")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	logFormat := fs.String("log-format", "json", "log format: json or text")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	switch *logFormat {
+	case "json":
+		m.Log = slog.New(slog.NewJSONHandler(m.Stderr, nil))
+	case "text":
+		m.Log = slog.New(slog.NewTextHandler(m.Stderr, nil))
+	default:
+		return usagef("serve: --log-format must be json or text, not %q", *logFormat)
+	}
+	store, err := m.openStore(ctx, sf, "serve")
+	if err != nil {
+		return err
+	}
+	if *withDemo {
+		if err := m.loadDemo(ctx, store); err != nil {
+			return err
+		}
+	}
+	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure})
+	if err != nil {
+		return err
+	}
+	listenErr := make(chan error, 1)
+	go func() { listenErr <- srv.Listen(*addr) }()
+	m.Log.Info("listening", "addr", *addr, "embedded", store.Embedded, "data", sf.data)
+	select {
+	case err := <-listenErr:
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	case <-ctx.Done():
+	}
+	m.Log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// loadDemo fills an empty database with the demo city and gives the demo reviewer a fresh
+// password, printed once.
+func (m *Main) loadDemo(ctx context.Context, store *app.Store) error {
+	companies, err := store.DB.Companies(ctx)
+	if err != nil {
+		return err
+	}
+	if len(companies) == 0 {
+		ds := demo.Generate(demo.DefaultSeed, time.Now())
+		if _, err := m.importDataset(ctx, store, ds, "demo city"); err != nil {
+			return fmt.Errorf("load demo city: %w", err)
+		}
+	} else {
+		m.Log.Info("database not empty; demo city not loaded again", "companies", len(companies))
+	}
+	password := auth.NewPassword()
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	err = store.DB.CreateAccount(ctx, domain.Account{Name: demoReviewer, Role: domain.RoleReviewer, PasswordHash: hash, CreatedAt: time.Now().UTC()})
+	if derrors.Code(err) == derrors.Conflict {
+		var acct domain.Account
+		if acct, err = store.DB.AccountByName(ctx, demoReviewer); err == nil {
+			err = store.DB.SetPassword(ctx, acct.ID, hash)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("demo reviewer account: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Demo reviewer log-in (演示审核员账号): name %q, password %q\n", demoReviewer, password)
+	return nil
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func (m *Main) tally(ctx context.Context, args []string) error {
+	fs := m.flagSet("tally", "tally --verify [--fix] [--data DIR]")
+	var sf storeFlags
+	sf.register(fs)
+	verify := fs.Bool("verify", false, "rebuild the tallies from the ratings and report any drift")
+	fix := fs.Bool("fix", false, "with --verify: rewrite the tallies that drifted")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if !*verify {
+		return usagef("tally: nothing to do; use --verify (and --fix to repair)")
+	}
+	store, err := m.openStore(ctx, sf, "tally")
+	if err != nil {
+		return err
+	}
+	drift, err := store.DB.VerifyTallies(ctx, *fix)
+	if err != nil {
+		return err
+	}
+	for _, d := range drift {
+		fmt.Fprintf(m.Stdout, "%s: stored %d ratings %v, ratings say %d %v\n", d.Key,
+			d.Stored.Count, d.Stored.Sums.Array(), d.Want.Count, d.Want.Sums.Array())
+	}
+	switch {
+	case len(drift) == 0:
+		fmt.Fprintln(m.Stdout, "tallies agree with the ratings")
+	case *fix:
+		fmt.Fprintf(m.Stdout, "repaired %d tallies\n", len(drift))
+	default:
+		fmt.Fprintf(m.Stdout, "%d tallies drifted; run again with --fix to repair\n", len(drift))
+		return errSilent
+	}
+	return nil
+}
