@@ -71,7 +71,7 @@ func (m *Main) importFiles(ctx context.Context, args []string) error {
 	}
 	read.Finish()
 
-	store, err := m.openStore(ctx, sf, "import")
+	store, err := m.openStoreAs(ctx, sf, "import", app.Private)
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,10 @@ func (sf *storeFlags) register(fs *flag.FlagSet) {
 // openStore opens the database for a command. serve needs the directory to itself; the other
 // commands share a running server's engine.
 func (m *Main) openStore(ctx context.Context, sf storeFlags, purpose string) (*app.Store, error) {
-	access := app.Shared
+	return m.openStoreAs(ctx, sf, purpose, app.Shared)
+}
+
+func (m *Main) openStoreAs(ctx context.Context, sf storeFlags, purpose string, access app.Access) (*app.Store, error) {
 	if purpose == "serve" {
 		access = app.Exclusive
 	}

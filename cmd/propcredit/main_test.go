@@ -151,6 +151,24 @@ func TestSecondServerOnSameDataIsRefused(t *testing.T) {
 	}
 }
 
+func TestCommandsBesideARunningServer(t *testing.T) {
+	dir := t.TempDir()
+	lock, err := datadir.Acquire(dir, "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	file := writeFile(t, "city.jsonl", goodLines)
+	_, stderr, code := run(t, nil, "", "import", "--data", dir, file)
+	if code != 1 || !strings.Contains(stderr, "stop the server first") {
+		t.Errorf("import beside a server: exit %d, stderr %q", code, stderr)
+	}
+	_, stderr, code = run(t, nil, "", "tally", "--verify", "--fix", "--data", dir)
+	if code != 1 || !strings.Contains(stderr, "stop the server first") {
+		t.Errorf("tally --fix beside a server: exit %d, stderr %q", code, stderr)
+	}
+}
+
 func TestUserAdd(t *testing.T) {
 	dir := t.TempDir()
 	stdout, stderr, code := run(t, nil, "", "user", "add", "--data", dir, "--role", "reviewer", "--name", "wang")

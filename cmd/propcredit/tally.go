@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/propcredit/propcredit/internal/app"
 )
 
 func (m *Main) tally(ctx context.Context, args []string) error {
@@ -17,7 +19,11 @@ func (m *Main) tally(ctx context.Context, args []string) error {
 	if !*verify {
 		return usagef("tally: nothing to do; use --verify (and --fix to repair)")
 	}
-	store, err := m.openStore(ctx, sf, "tally")
+	access := app.Shared
+	if *fix {
+		access = app.Private
+	}
+	store, err := m.openStoreAs(ctx, sf, "tally", access)
 	if err != nil {
 		return err
 	}

@@ -29,9 +29,13 @@ type Access int
 const (
 	// Exclusive is for serve: it must own the directory, and refuses if another process does.
 	Exclusive Access = iota
-	// Shared is for the other commands: they go through a running server's engine, or start
-	// their own when no process holds the directory.
+	// Shared is for commands that only read or insert: they go through a running server's
+	// engine, or start their own when no process holds the directory.
 	Shared
+	// Private is for commands that rewrite documents a server also writes (import, tally
+	// repair). The embedded engine loses concurrent updates of one document, and only the
+	// process that runs it serialises them, so these refuse while a server holds the directory.
+	Private
 )
 
 // Store is an open database and whatever had to be started for it.
@@ -68,6 +72,8 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 			cfg.Log.Info("using the engine of the running server", "data", cfg.DataDir, "holder", held.Holder)
 		case errors.As(err, &held) && access == Exclusive:
 			return nil, fmt.Errorf("%w; stop it first, or use another --data directory", err)
+		case errors.As(err, &held) && access == Private && held.Serving():
+			return nil, fmt.Errorf("%w; %s rewrites data the server is writing: stop the server first (or use an external MongoDB)", err, purpose)
 		case errors.As(err, &held):
 			return nil, fmt.Errorf("%w; wait for it to finish", err)
 		default:
