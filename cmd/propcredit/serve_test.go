@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine to write while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestServeDemo runs the server as `make demo` does: it loads the demo city, answers its
+// health checks and pages, lets another command read through its engine, refuses a second
+// server, and shuts down cleanly on a signal (here: the context).
+func TestServeDemo(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := &syncBuffer{}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: io.Discard, Log: mongodbtest.Quiet(),
+		Getenv: func(k string) string { return map[string]string{"PROPCREDIT_ADDR": addr}[k] }}
+	done := make(chan error, 1)
+	go func() {
+		err := m.Run(ctx, []string{"serve", "--data", dir, "--demo", "--log-format", "text"})
+		if cerr := m.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	base := "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if code, _ := get(t, base+"/readyz"); code == http.StatusOK {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, stdout.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server not ready within 60s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(stdout.String(), `name "reviewer", password "`) {
+		t.Errorf("demo reviewer log-in not printed: %q", stdout.String())
+	}
+	for _, path := range []string{"/healthz", "/", "/login"} {
+		if code, body := get(t, base+path); code != http.StatusOK {
+			t.Errorf("GET %s = %d: %.200s", path, code, body)
+		}
+	}
+
+	exported, stderr, code := run(t, nil, "", "export", "--data", dir)
+	if code != 0 || strings.Count(exported, `"type":"company"`) < 30 {
+		t.Errorf("export through the server's engine: exit %d, %d bytes, stderr %q", code, len(exported), stderr)
+	}
+	_, stderr, code = run(t, map[string]string{"PROPCREDIT_ADDR": freeAddr(t)}, "", "serve", "--data", dir)
+	if code != 1 || !strings.Contains(stderr, "in use by another propcredit process") {
+		t.Errorf("second server: exit %d, stderr %q", code, stderr)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v after shutdown", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not shut down within 40s")
+	}
+	if code, _ := get(t, base+"/healthz"); code != 0 {
+		t.Errorf("server still answers after shutdown: %d", code)
+	}
+	// The directory is free again, and the demo city is not loaded twice.
+	out, stderr, code := run(t, nil, "", "tally", "--verify", "--data", dir)
+	if code != 0 || !strings.Contains(out, "agree") {
+		t.Errorf("tallies after a clean stop: exit %d, %q %q", code, out, stderr)
+	}
+}
