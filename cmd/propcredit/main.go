@@ -39,7 +39,8 @@ type Main struct {
 	Getenv         func(string) string
 	Log            *slog.Logger
 
-	store *app.Store
+	store    *app.Store
+	synopsis map[*flag.FlagSet]string
 }
 
 func NewMain() *Main {
@@ -97,6 +98,7 @@ func commands() []command {
 
 // Run runs the command named by args[0].
 func (m *Main) Run(ctx context.Context, args []string) error {
+	m.synopsis = map[*flag.FlagSet]string{}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		m.printUsage(m.Stdout)
 		if len(args) == 0 {
@@ -143,13 +145,16 @@ func (m *Main) Close() error {
 func (m *Main) flagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(m.Stdout, "Usage: propcredit %s\n\n", synopsis)
-		fs.SetOutput(m.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	fs.Usage = func() {} // the flag package calls it on every error; we print help only when asked
+	m.synopsis[fs] = synopsis
 	return fs
+}
+
+func (m *Main) printHelp(fs *flag.FlagSet) {
+	fmt.Fprintf(m.Stdout, "Usage: propcredit %s\n\n", m.synopsis[fs])
+	fs.SetOutput(m.Stdout)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // parse parses args, then fills every flag not given on the command line from its
@@ -157,7 +162,7 @@ func (m *Main) flagSet(name, synopsis string) *flag.FlagSet {
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			m.printHelp(fs)
 			return err
 		}
 		return usagef("%s: %v (see 'propcredit %s --help')", fs.Name(), err, fs.Name())

@@ -138,6 +138,17 @@ func TestCommandLineMistakesAreOneLine(t *testing.T) {
 	}
 }
 
+func TestHelpIsPrintedOnceAndOnlyWhenAsked(t *testing.T) {
+	stdout, _, code := run(t, nil, "", "import", "--help")
+	if code != 0 || strings.Count(stdout, "Usage: propcredit import") != 1 || !strings.Contains(stdout, "-atomic") {
+		t.Errorf("import --help: exit %d\n%s", code, stdout)
+	}
+	stdout, _, _ = run(t, nil, "", "import", "--bogus")
+	if stdout != "" {
+		t.Errorf("a bad flag printed help:\n%s", stdout)
+	}
+}
+
 func TestSecondServerOnSameDataIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	lock, err := datadir.Acquire(dir, "serve")
