@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/propcredit/propcredit/internal/app"
@@ -25,6 +26,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	withDemo := fs.Bool("demo", false, "load the generated demo city first if the database is empty")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
+	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -45,9 +47,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure})
+	var trusted []string
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			trusted = append(trusted, p)
+		}
+	}
+	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted})
 	if err != nil {
-		return err
+		return usagef("serve: %v", err)
 	}
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Listen(*addr) }()
