@@ -125,6 +125,7 @@ func TestCommandLineMistakesAreOneLine(t *testing.T) {
 		{[]string{"export", "--format", "csv"}, nil, `--format must be jsonl, not "csv"`},
 		{[]string{"serve", "--log-format", "xml"}, nil, "--log-format must be json or text"},
 		{[]string{"import"}, nil, "name at least one file"},
+		{[]string{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.local"}, nil, `"proxy.local" is neither an address nor a CIDR`},
 		{[]string{"user", "add", "--role", "king", "--name", "x"}, nil, "role must be one of"},
 	} {
 		_, stderr, code := run(t, tc.env, "", tc.args...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -38,6 +39,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	default:
 		return usagef("serve: --log-format must be json or text, not %q", *logFormat)
 	}
+	var trusted []string
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		_, perr := netip.ParsePrefix(p)
+		if _, aerr := netip.ParseAddr(p); perr != nil && aerr != nil {
+			return usagef("serve: --trusted-proxies: %q is neither an address nor a CIDR", p)
+		}
+		trusted = append(trusted, p)
+	}
 	store, err := m.openStore(ctx, sf, "serve")
 	if err != nil {
 		return err
@@ -47,15 +59,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	var trusted []string
-	for _, p := range strings.Split(*proxies, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			trusted = append(trusted, p)
-		}
-	}
 	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted})
 	if err != nil {
-		return usagef("serve: %v", err)
+		return err
 	}
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Listen(*addr) }()
