@@ -3,16 +3,15 @@ package scoring
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/propcredit/propcredit/internal/golden"
+)
 
 // cityFile is the format of testdata/city_*.json: an Input whose ratings are given one by one
 // (tallied with TallyRatings) instead of as tallies.
@@ -37,24 +36,6 @@ func loadCity(t testing.TB, path string) Input {
 	return city.Input
 }
 
-// checkGolden compares got with the golden file, or rewrites it under -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./scoring -run Golden -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got); if the change is intended, run go test ./scoring -run Golden -update:\n%s", path, diff)
-	}
-}
-
 const (
 	sunshine = "91370600MA3C000001" // 阳光物业
 	anju     = "91370600MA3C000002" // 安居物业
@@ -68,20 +49,20 @@ func TestGoldenCitySmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "testdata/city_small.golden.json", export)
+	golden.Check(t, "testdata/city_small.golden.json", export)
 
 	detail, err := MarshalDetail(res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "testdata/city_small.detail.golden.json", detail)
+	golden.Check(t, "testdata/city_small.detail.golden.json", detail)
 
 	for _, company := range []string{sunshine, anju} {
 		text, err := Explain(res, Default(), company)
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkGolden(t, filepath.Join("testdata", "city_small.explain."+company+".golden.txt"), []byte(text))
+		golden.Check(t, filepath.Join("testdata", "city_small.explain."+company+".golden.txt"), []byte(text))
 	}
 }
 

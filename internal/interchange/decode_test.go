@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/golden"
 )
 
 func TestDecodeLines(t *testing.T) {
@@ -147,5 +148,5 @@ func TestDecodeCity(t *testing.T) {
 		t.Fatalf("CheckRefs: %v", errs)
 	}
 	got := mustEncode(set.Dataset())
-	checkGolden(t, "testdata/city.export.jsonl", got)
+	golden.Check(t, "testdata/city.export.jsonl", got)
 }
