@@ -90,6 +90,12 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 		s.Close(ctx)
 		return nil, err
 	}
+	if s.Embedded {
+		if _, err := ferretdb.IndexIDs(ctx, cfg.DataDir, DatabaseName); err != nil {
+			s.Close(ctx)
+			return nil, err
+		}
+	}
 	if err := s.repairAfterCrash(ctx, cfg.Log); err != nil {
 		s.Close(ctx)
 		return nil, err

@@ -28,6 +28,12 @@ type Engine struct {
 // Start starts the engine on dir/mongo.sock with its SQLite files under dir/sqlite.
 // The caller must hold the data directory's lock so that no other process uses the same files.
 func Start(ctx context.Context, dir string) (*Engine, error) {
+	return StartWith(ctx, dir, "")
+}
+
+// StartWith is Start with extra SQLite URL parameters (such as "_txlock=immediate"), for
+// measuring the engine's settings.
+func StartWith(ctx context.Context, dir, sqliteParams string) (*Engine, error) {
 	dbDir := filepath.Join(dir, "sqlite")
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
@@ -41,7 +47,7 @@ func Start(ctx context.Context, dir string) (*Engine, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: sock},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dbDir + "/",
+		SQLiteURL: "file:" + dbDir + "/" + query(sqliteParams),
 		Logger:    quiet,
 	})
 	if err != nil {
@@ -114,3 +120,10 @@ func urlPathEscape(p string) string {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func query(params string) string {
+	if params == "" {
+		return ""
+	}
+	return "?" + params
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -40,6 +41,9 @@ type DB struct {
 	db     *mongo.Database
 	log    *slog.Logger
 	locks  keyLocks
+
+	writerOnce   sync.Once
+	ratingWriter *ratingWriter // started by the first SubmitRating; see batch.go
 }
 
 // Connect opens a connection to uri and checks that the server answers.
@@ -64,7 +68,13 @@ func Connect(ctx context.Context, uri, database string, log *slog.Logger) (*DB, 
 }
 
 // Close disconnects.
-func (db *DB) Close(ctx context.Context) error { return db.client.Disconnect(ctx) }
+// Close flushes pending tally changes and disconnects.
+func (db *DB) Close(ctx context.Context) error {
+	if db.ratingWriter != nil {
+		db.ratingWriter.close()
+	}
+	return db.client.Disconnect(ctx)
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
@@ -115,6 +125,43 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("record schema version %d: %w", m.version, err)
 		}
 		db.log.Info("schema migrated", "version", m.version)
+	}
+	return db.createCollections(ctx)
+}
+
+// allCollections names every collection, so that Migrate can create them all before anything
+// is written: the embedded engine creates a collection's table on first write otherwise, and
+// ferretdb.IndexIDs can only index tables that exist. TestEveryCollectionIsListed keeps the
+// list complete.
+var allCollections = []string{
+	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallies,
+	colDisclosures,
+	colGovernance, colEvents, colAccounts, colSessions, colLoginThrottle,
+	colHouseholds, colCodes, colCodeFailures, colResults, colMeta,
+}
+
+// createCollections creates every collection that does not exist yet.
+func (db *DB) createCollections(ctx context.Context) error {
+	existing, err := db.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("list collections: %w", err)
+	}
+	have := map[string]bool{}
+	for _, name := range existing {
+		have[name] = true
+	}
+	for _, name := range allCollections {
+		if have[name] {
+			continue
+		}
+		err := db.db.CreateCollection(ctx, name)
+		var cmdErr mongo.CommandError
+		if errors.As(err, &cmdErr) && cmdErr.Code == 48 { // NamespaceExists: another process won
+			err = nil
+		}
+		if err != nil {
+			return fmt.Errorf("create collection %s: %w", name, err)
+		}
 	}
 	return nil
 }
@@ -171,3 +218,6 @@ func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
 
 // Drop deletes the whole database. Tests use it; nothing else should.
 func (db *DB) Drop(ctx context.Context) error { return db.db.Drop(ctx) }
+
+// Collection exposes a raw collection, for benchmarks and probes of the engine.
+func (db *DB) Collection(name string) *mongo.Collection { return db.c(name) }

@@ -115,56 +115,79 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		return nil, err
 	}
 	now := time.Now().UTC()
+	var households []any
 	for _, flat := range flats {
 		if !domain.IsIdent(flat) {
 			return nil, derrors.Errorf(derrors.Invalid, "flat %q: must be 1-64 characters of letters, digits, '.', '_' or '-'", flat)
 		}
-		doc := householdDoc{ID: estate + "|" + flat, Household: domain.Household{Estate: estate, Flat: flat}, CreatedAt: now}
-		if _, err := db.c(colHouseholds).InsertOne(ctx, doc); err != nil && !mongo.IsDuplicateKeyError(err) {
-			return nil, fmt.Errorf("create household %s: %w", doc.ID, err)
+		households = append(households, householdDoc{ID: estate + "|" + flat, Household: domain.Household{Estate: estate, Flat: flat}, CreatedAt: now})
+	}
+	// One commit per thousand rather than per flat: existing households are refused as
+	// duplicates, which is what we want.
+	for start := 0; start < len(households); start += importBatch {
+		if _, err := db.insertMany(ctx, colHouseholds, households[start:min(start+importBatch, len(households))]); err != nil {
+			return nil, err
 		}
 	}
-	households, err := db.Households(ctx, estate)
+	all, err := db.Households(ctx, estate)
 	if err != nil {
 		return nil, err
 	}
 	var issued []IssuedCode
-	for _, h := range households {
+	var fresh []any
+	for _, h := range all {
 		key := codeKey(period, estate, h.Flat)
+		live, err := exists(ctx, db.c(colCodes), key)
+		if err != nil {
+			return nil, err
+		}
+		if live && !reissue {
+			continue
+		}
+		code := newCode()
+		if !live {
+			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now})
+			issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+			continue
+		}
 		unlock := db.locks.lock(colCodes, key)
-		code, err := db.issueCode(ctx, key, period, estate, h.Flat, reissue, now)
+		code, err = db.reissueCode(ctx, key, period, estate, h.Flat, now)
 		unlock()
 		if err != nil {
 			return nil, err
 		}
-		if code != "" {
-			issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+		issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+	}
+	refused := map[string]bool{}
+	for start := 0; start < len(fresh); start += importBatch {
+		batch := fresh[start:min(start+importBatch, len(fresh))]
+		dups, err := db.insertMany(ctx, colCodes, batch)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range dups { // issued at the same moment by someone else: theirs stands
+			refused[batch[i].(codeDoc).Flat] = true
 		}
 	}
-	return issued, nil
+	out := issued[:0]
+	for _, c := range issued {
+		if !refused[c.Flat] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
-// issueCode gives a household a new code unless it has a live one (or reissue is set), and
-// returns it, or "" when it kept the old one.
-func (db *DB) issueCode(ctx context.Context, key, period, estate, flat string, reissue bool, now time.Time) (string, error) {
+// reissueCode replaces a household's live code with a new one, which it returns.
+func (db *DB) reissueCode(ctx context.Context, key, period, estate, flat string, now time.Time) (string, error) {
 	var old codeDoc
-	err := db.c(colCodes).FindOne(ctx, byID(key)).Decode(&old)
-	if err == nil && !reissue {
-		return "", nil
-	}
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+	if err := db.c(colCodes).FindOne(ctx, byID(key)).Decode(&old); err != nil {
 		return "", fmt.Errorf("read code %s: %w", key, err)
 	}
 	code := newCode()
 	doc := codeDoc{ID: key, Period: period, Estate: estate, Flat: flat, Hash: hashCode(key, code),
 		Generation: old.Generation + 1, IssuedAt: now}
-	if old.ID == "" {
-		_, err = db.c(colCodes).InsertOne(ctx, doc)
-	} else {
-		// A replace scans the collection on the embedded engine; re-issuing is rare.
-		_, err = db.c(colCodes).ReplaceOne(ctx, byID(key), doc)
-	}
-	if err != nil {
+	if _, err := db.c(colCodes).ReplaceOne(ctx, byID(key), doc); err != nil {
 		return "", fmt.Errorf("store code %s: %w", key, err)
 	}
 	return code, nil

@@ -89,41 +89,36 @@ func receiptNumber(key, idempotencyKey string) string {
 	return b.String()
 }
 
-// SubmitRating stores a new version of a household's rating; it counts from then on. Order of
-// writes: the version (which is the commit point), the tally, the receipt. A crash after the
-// first leaves a tally that the next start-up rebuilds and a receipt the owner never saw.
+// SubmitRating stores a new version of a household's rating, which counts from then on, and
+// returns the owner's receipt. Submissions are committed in groups by the rating writer (see
+// batch.go); the call returns once its group is in the database.
 func (db *DB) SubmitRating(ctx context.Context, sub Submission) (Receipt, error) {
 	r := sub.Rating
 	r.SubmittedAt = r.SubmittedAt.Truncate(time.Millisecond)
 	key := r.Key()
-	number := receiptNumber(key, sub.IdempotencyKey)
-	defer db.locks.lock(colRatings, key)()
-	if sub.IdempotencyKey != "" {
-		if rc, err := db.ReceiptByNumber(ctx, number); err == nil {
-			return rc, nil // the same request again: counted already
-		}
+	req := &submitRequest{sub: sub, number: receiptNumber(key, sub.IdempotencyKey), result: make(chan submitResult, 1),
+		doc: ratingDoc{Key: key, Rating: r, Source: sub.Source, IPHash: sub.IPHash, UserAgentHash: sub.UserAgentHash}}
+	req.doc.Receipt = req.number
+	w := db.writer()
+	select {
+	case w.reqs <- req:
+	case <-ctx.Done():
+		return Receipt{}, errBusy
 	}
-	doc := ratingDoc{Key: key, Rating: r, Source: sub.Source, Receipt: number, IPHash: sub.IPHash, UserAgentHash: sub.UserAgentHash}
-	if err := db.insertNextRevision(ctx, &doc, 1); err != nil {
-		return Receipt{}, err
+	select {
+	case res := <-req.result:
+		return res.receipt, res.err
+	case <-ctx.Done():
+		// The group may still commit; submitting the same form again counts once.
+		return Receipt{}, errBusy
 	}
-	delta := tallyDelta{}
-	if doc.Revision > 1 {
-		var old ratingDoc
-		if err := db.c(colRatings).FindOne(ctx, byID(versionID(key, doc.Revision-1))).Decode(&old); err != nil {
-			return Receipt{}, fmt.Errorf("read previous rating %s: %w", key, err)
-		}
-		delta.add(old.Period, old.Estate, old.Scores, -1)
-	}
-	delta.add(r.Period, r.Estate, r.Scores, 1)
-	if err := delta.apply(ctx, db); err != nil {
-		return Receipt{}, err
-	}
-	rc := Receipt{Number: number, Key: key, Period: r.Period, Estate: r.Estate, Revision: doc.Revision, At: r.SubmittedAt}
-	if _, err := db.c(colReceipts).InsertOne(ctx, rc); err != nil && !mongo.IsDuplicateKeyError(err) {
-		return Receipt{}, fmt.Errorf("store receipt: %w", err)
-	}
-	return rc, nil
+}
+
+// errBusy answers a submission that waited too long for its group to commit.
+var errBusy = derrors.Errorf(derrors.Unavailable, "the system is busy; submit the same form again, it will be counted once")
+
+func errTooManyRevisions(key string) error {
+	return derrors.Errorf(derrors.Conflict, "rating %s was revised %d times already", key, maxRevisions)
 }
 
 // insertNextRevision inserts doc as the first free revision from `from` on, setting its ID and
@@ -140,7 +135,7 @@ func (db *DB) insertNextRevision(ctx context.Context, doc *ratingDoc, from int) 
 			return fmt.Errorf("store rating %s: %w", doc.ID, err)
 		}
 	}
-	return derrors.Errorf(derrors.Conflict, "rating %s was revised %d times already", doc.Key, maxRevisions)
+	return errTooManyRevisions(doc.Key)
 }
 
 // ReceiptByNumber looks a receipt up and says whether a later revision superseded it.

@@ -50,6 +50,17 @@ type tallyDoc struct {
 // tallyDelta accumulates changes to tallies in memory before they are written.
 type tallyDelta map[string]*Tally
 
+// add adds o's count and sums to t.
+func (t *Tally) add(o *Tally) {
+	t.Count += o.Count
+	t.Sums.Service += o.Sums.Service
+	t.Sums.Security += o.Sums.Security
+	t.Sums.Cleaning += o.Sums.Cleaning
+	t.Sums.Greening += o.Sums.Greening
+	t.Sums.Maintenance += o.Sums.Maintenance
+	t.Sums.Transparency += o.Sums.Transparency
+}
+
 func (d tallyDelta) add(period, estate string, s domain.Scores, sign int64) {
 	key := tallyKey(period, estate)
 	t := d[key]
@@ -114,8 +125,12 @@ func (db *DB) incTally(ctx context.Context, t *Tally) error {
 	return nil
 }
 
-// Tallies returns the tallies of a period, sorted by estate.
+// Tallies returns the tallies of a period, sorted by estate, including every rating this
+// process has acknowledged so far.
 func (db *DB) Tallies(ctx context.Context, period string) ([]Tally, error) {
+	if err := db.FlushTallies(ctx); err != nil {
+		return nil, err
+	}
 	docs, err := findAll[tallyDoc](ctx, db.c(colTallies), bson.D{{Key: "period", Value: period}})
 	if err != nil {
 		return nil, err
@@ -173,6 +188,9 @@ type TallyDrift struct {
 // VerifyTallies recomputes every tally from the ratings and reports those that differ. With
 // fix, it rewrites them. It reads every rating, so it is for repair, not for the hot path.
 func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error) {
+	if err := db.FlushTallies(ctx); err != nil {
+		return nil, err
+	}
 	heads, err := db.ratingHeads(ctx)
 	if err != nil {
 		return nil, err

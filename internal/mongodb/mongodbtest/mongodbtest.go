@@ -72,6 +72,11 @@ func NewDB(t testing.TB) *mongodb.DB {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
+	if engine != nil {
+		if _, err := ferretdb.IndexIDs(ctx, tempDir, name); err != nil {
+			t.Fatalf("index _id: %v", err)
+		}
+	}
 	t.Cleanup(func() {
 		_ = db.Drop(ctx)
 		_ = db.Close(ctx)
