@@ -92,6 +92,7 @@ func commands() []command {
 		{"score", "score a period and store the result as its draft", (*Main).score},
 		{"publish", "publish a period's draft results", (*Main).publish},
 		{"tally", "check the running rating tallies against the ratings (--verify [--fix])", (*Main).tally},
+		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
 		{"version", "print the version", (*Main).version},
 	}
 }

@@ -70,6 +70,7 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routeList) }
 func (s *Server) routes() {
 	s.coreRoutes()
 	s.accountRoutes()
+	s.rateRoutes()
 }
 
 // handle registers h for method and path, behind the access and CSRF checks.

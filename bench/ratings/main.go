@@ -1,0 +1,450 @@
+// Command ratings measures owners' online ratings end to end: many owners at once submit
+// through HTTP (POST /api/v1/ratings on a real loopback listener) to the web server, which
+// checks each household code and stores each rating in the embedded engine, with the demo
+// city imported and codes issued. It reports sustained ratings per second and latency
+// percentiles, compares them with plain driver InsertOne calls of similar documents into the
+// same engine in the same run, and then checks that every acknowledged rating is stored
+// exactly once and that the tallies agree. See bench/README.md, "Owners' ratings".
+//
+//	go run ./bench/ratings -duration 15s -owners 32
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/propcredit/propcredit/internal/demo"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ferretdb"
+	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/web"
+)
+
+// Targets (issue 3).
+const (
+	targetRate  = 1000 // ratings per second, sustained, on 2 cores
+	targetP99   = 100 * time.Millisecond
+	targetRatio = 0.5 // of plain InsertOne's rate
+)
+
+const database = "bench"
+
+type config struct {
+	duration, baseline time.Duration
+	owners, flats      int
+	revise             float64
+	cpuprofile         string
+}
+
+func main() {
+	var cfg config
+	flag.DurationVar(&cfg.duration, "duration", 15*time.Second, "how long owners submit ratings")
+	flag.DurationVar(&cfg.baseline, "baseline", 5*time.Second, "how long the InsertOne baseline runs")
+	flag.IntVar(&cfg.owners, "owners", 32, "owners submitting at the same time (concurrent HTTP clients)")
+	flag.IntVar(&cfg.flats, "flats", 120, "households given a code in each of the demo city's estates")
+	flag.Float64Var(&cfg.revise, "revise", 0.1, "share of submissions that revise an earlier rating of the same flat")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
+	flag.Parse()
+	if err := run(context.Background(), os.Stdout, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "ratings benchmark:", err)
+		os.Exit(1)
+	}
+}
+
+// household is a flat with its code, as printed on its slip.
+type household struct {
+	estate, flat, code string
+}
+
+// ack is a submission the server acknowledged with 201.
+type ack struct {
+	key      string // period|estate|flat
+	receipt  string
+	revision int
+}
+
+func run(ctx context.Context, out io.Writer, cfg config) error {
+	dir, err := os.MkdirTemp("", "propcredit-ratings-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	engine, err := ferretdb.Start(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := mongodb.Connect(ctx, engine.URI(), database, quiet)
+	if err != nil {
+		return err
+	}
+	defer db.Close(ctx)
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	// As app.OpenStore does for the server: without it every lookup by _id scans.
+	if _, err := ferretdb.IndexIDs(ctx, dir, database); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "machine: %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+
+	// The demo city, and codes for cfg.flats new flats of every estate.
+	start := time.Now()
+	ds := demo.Generate(demo.DefaultSeed, time.Now())
+	if _, err := db.Import(ctx, ds, nil); err != nil {
+		return fmt.Errorf("import the demo city: %w", err)
+	}
+	period, ok, err := db.OpenPeriod(ctx, domain.Today(time.Now()))
+	if err != nil || !ok {
+		return fmt.Errorf("no open period in the demo city (%v)", err)
+	}
+	households, err := issueCodes(ctx, db, period.ID, ds.Estates, cfg.flats)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "setup: demo city (%d estates, %d ratings) imported, %d codes issued for %s, in %.1f s\n",
+		len(ds.Estates), len(ds.Ratings), len(households), period.ID, time.Since(start).Seconds())
+
+	raw, err := mongo.Connect(options.Client().ApplyURI(engine.URI()))
+	if err != nil {
+		return err
+	}
+	defer raw.Disconnect(ctx)
+
+	base, err := baseline(ctx, raw.Database(database).Collection("baseline_ratings"), cfg.owners, cfg.baseline, period.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "baseline: driver InsertOne of similar documents, %d writers: %d in %.1f s = %.0f docs/s, p50 %s, p99 %s\n",
+		cfg.owners, base.n, base.elapsed.Seconds(), base.rate(), ms(base.p(0.50)), ms(base.p(0.99)))
+
+	srv, err := web.New(web.Config{DB: db, Log: quiet})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = srv.App().Listener(ln) }()
+	defer srv.Shutdown(context.Background())
+	url := "http://" + ln.Addr().String() + "/api/v1/ratings"
+
+	if cfg.cpuprofile != "" {
+		f, err := os.Create(cfg.cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
+	load, acks, failures := submit(url, period.ID, households, cfg)
+	if cfg.cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+	fmt.Fprintf(out, "ratings: %d owners over HTTP: %d acknowledged in %.1f s = %.0f ratings/s, p50 %s, p90 %s, p99 %s, max %s; %d failed\n",
+		cfg.owners, load.n, load.elapsed.Seconds(), load.rate(), ms(load.p(0.50)), ms(load.p(0.90)), ms(load.p(0.99)), ms(load.p(1)), len(failures))
+	for i, f := range failures {
+		if i == 5 {
+			fmt.Fprintf(out, "  ... and %d more\n", len(failures)-5)
+			break
+		}
+		fmt.Fprintf(out, "  failure: %s\n", f)
+	}
+	ratio := load.rate() / base.rate()
+	fmt.Fprintf(out, "ratio to InsertOne: %.2f\n", ratio)
+
+	if err := verify(ctx, db, raw.Database(database).Collection("ratings"), acks); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "verified: every acknowledged rating is stored exactly once (%d versions), the tallies agree\n", len(acks))
+
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "MISSED"
+	}
+	fmt.Fprintf(out, "targets: >= %d ratings/s %s; p99 < %s %s; ratio >= %.1f %s\n",
+		targetRate, verdict(load.rate() >= targetRate), ms(targetP99), verdict(load.p(0.99) < targetP99), targetRatio, verdict(ratio >= targetRatio))
+	if len(failures) > 0 {
+		return fmt.Errorf("%d submissions failed", len(failures))
+	}
+	return nil
+}
+
+// issueCodes gives flats q-0001.. of every estate a code, four estates at a time.
+func issueCodes(ctx context.Context, db *mongodb.DB, period string, estates []domain.Estate, perEstate int) ([]household, error) {
+	var (
+		mu  sync.Mutex
+		out []household
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, 4)
+	)
+	errs := make([]error, len(estates))
+	for i, e := range estates {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			flats := make([]string, perEstate)
+			for k := range flats {
+				flats[k] = fmt.Sprintf("q-%04d", k+1)
+			}
+			codes, err := db.IssueCodes(ctx, period, e.ID, flats, false)
+			if err != nil {
+				errs[i] = fmt.Errorf("issue codes for %s: %w", e.ID, err)
+				return
+			}
+			mu.Lock()
+			for _, c := range codes {
+				out = append(out, household{estate: e.ID, flat: c.Flat, code: c.Code})
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	// Owners come in any order.
+	r := mrand.New(mrand.NewPCG(1, 2))
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out, nil
+}
+
+// stats are the latencies of a phase.
+type stats struct {
+	n         int
+	elapsed   time.Duration
+	latencies []time.Duration // sorted
+}
+
+func (s stats) rate() float64 { return float64(s.n) / s.elapsed.Seconds() }
+
+// p returns the q-quantile of the latencies (nearest rank).
+func (s stats) p(q float64) time.Duration {
+	if len(s.latencies) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(s.latencies)))) - 1
+	return s.latencies[max(0, min(i, len(s.latencies)-1))]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// phase runs work on n goroutines until the deadline and collects the latencies of the calls
+// that succeeded.
+func phase(n int, d time.Duration, work func(worker int) (bool, error)) (stats, []string) {
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  []string
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	deadline := start.Add(d)
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				more, err := work(w)
+				lat := time.Since(t0)
+				if err != nil {
+					mu.Lock()
+					failures = append(failures, err.Error())
+					mu.Unlock()
+				} else {
+					mine = append(mine, lat)
+				}
+				if !more {
+					break
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(latencies)
+	return stats{n: len(latencies), elapsed: elapsed, latencies: latencies}, failures
+}
+
+// baseline inserts rating-like documents with the plain driver: the engine's own speed for
+// one small insert, the floor under anything the server does per rating.
+func baseline(ctx context.Context, col *mongo.Collection, writers int, d time.Duration, period string) (stats, error) {
+	var seq atomic.Int64
+	st, failures := phase(writers, d, func(int) (bool, error) {
+		i := seq.Add(1)
+		key := fmt.Sprintf("%s|e%03d|q-%06d", period, i%150, i)
+		_, err := col.InsertOne(ctx, bson.D{
+			{Key: "_id", Value: key + "|1"}, {Key: "key", Value: key},
+			{Key: "period", Value: period}, {Key: "estate", Value: fmt.Sprintf("e%03d", i%150)}, {Key: "household", Value: fmt.Sprintf("q-%06d", i)},
+			{Key: "submitted_at", Value: time.Now()},
+			{Key: "scores", Value: bson.D{{Key: "service", Value: 4}, {Key: "security", Value: 3}, {Key: "cleaning", Value: 5},
+				{Key: "greening", Value: 4}, {Key: "maintenance", Value: 2}, {Key: "transparency", Value: 4}}},
+			{Key: "comment", Value: "保洁很及时，电梯维修慢"}, {Key: "revision", Value: 1}, {Key: "source", Value: "api"},
+			{Key: "receipt", Value: "ABCD-EFGH-JK"}, {Key: "ip_hash", Value: "0123456789abcdef0123456789abcdef"},
+			{Key: "ua_hash", Value: "0123456789abcdef0123456789abcdef"},
+		})
+		return true, err
+	})
+	if len(failures) > 0 {
+		return st, fmt.Errorf("baseline: %d inserts failed, first: %s", len(failures), failures[0])
+	}
+	return st, nil
+}
+
+// submit lets cfg.owners owners rate until cfg.duration is over. Most rate once; a share
+// revise an earlier rating of their flat, as owners who change their mind do.
+func submit(url, period string, households []household, cfg config) (stats, []ack, []string) {
+	client := &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{MaxIdleConns: cfg.owners, MaxIdleConnsPerHost: cfg.owners,
+			MaxConnsPerHost: cfg.owners, IdleConnTimeout: time.Minute},
+	}
+	var (
+		next  atomic.Int64
+		mu    sync.Mutex
+		acks  []ack
+		rated []household // households that have rated, to revise
+	)
+	st, failures := phase(cfg.owners, cfg.duration, func(w int) (bool, error) {
+		r := mrand.New(mrand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+		var h household
+		mu.Lock()
+		if len(rated) > 0 && r.Float64() < cfg.revise {
+			h = rated[r.IntN(len(rated))]
+		} else if i := int(next.Add(1)) - 1; i < len(households) {
+			h = households[i]
+		} else if len(rated) > 0 {
+			h = rated[r.IntN(len(rated))]
+		}
+		mu.Unlock()
+		if h.code == "" {
+			return false, errors.New("no household left to rate")
+		}
+		var marks [6]int
+		for i := range marks {
+			marks[i] = 1 + r.IntN(5)
+		}
+		body, _ := json.Marshal(map[string]any{"estate": h.estate, "household": h.flat, "code": h.code,
+			"scores": domain.ScoresOf(marks), "comment": "保洁很及时，电梯维修慢"})
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", randomKey())
+		req.Header.Set("User-Agent", "propcredit-bench")
+		resp, err := client.Do(req)
+		if err != nil {
+			return true, err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated {
+			return true, fmt.Errorf("%s/%s: status %d: %s", h.estate, h.flat, resp.StatusCode, b)
+		}
+		var answer struct {
+			Receipt  string `json:"receipt"`
+			Revision int    `json:"revision"`
+		}
+		if err := json.Unmarshal(b, &answer); err != nil || answer.Receipt == "" {
+			return true, fmt.Errorf("%s/%s: bad answer %s", h.estate, h.flat, b)
+		}
+		mu.Lock()
+		acks = append(acks, ack{key: period + "|" + h.estate + "|" + h.flat, receipt: answer.Receipt, revision: answer.Revision})
+		if answer.Revision == 1 {
+			rated = append(rated, h)
+		}
+		mu.Unlock()
+		return true, nil
+	})
+	return st, acks, failures
+}
+
+func randomKey() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// verify checks the database against the acknowledgements: each acknowledged receipt is on
+// exactly one stored version, at the revision the server answered; the API stored nothing it
+// did not acknowledge; the tallies agree with the ratings.
+func verify(ctx context.Context, db *mongodb.DB, ratings *mongo.Collection, acks []ack) error {
+	cur, err := ratings.Find(ctx, bson.D{{Key: "source", Value: mongodb.SourceAPI}},
+		options.Find().SetProjection(bson.D{{Key: "key", Value: 1}, {Key: "revision", Value: 1}, {Key: "receipt", Value: 1}}))
+	if err != nil {
+		return err
+	}
+	var docs []struct {
+		Key      string `bson:"key"`
+		Revision int    `bson:"revision"`
+		Receipt  string `bson:"receipt"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return err
+	}
+	stored := map[string]int{}
+	revisionOf := map[string]string{}
+	for _, d := range docs {
+		stored[d.Receipt]++
+		revisionOf[d.Receipt] = fmt.Sprintf("%s|%d", d.Key, d.Revision)
+	}
+	var problems []string
+	for _, a := range acks {
+		switch n := stored[a.receipt]; {
+		case n != 1:
+			problems = append(problems, fmt.Sprintf("receipt %s stored %d times", a.receipt, n))
+		case revisionOf[a.receipt] != fmt.Sprintf("%s|%d", a.key, a.revision):
+			problems = append(problems, fmt.Sprintf("receipt %s is on %s, answered as %s|%d", a.receipt, revisionOf[a.receipt], a.key, a.revision))
+		}
+	}
+	if len(docs) != len(acks) {
+		problems = append(problems, fmt.Sprintf("%d versions stored from the API, %d acknowledged", len(docs), len(acks)))
+	}
+	sort.Strings(problems)
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problems, first: %s", len(problems), problems[0])
+	}
+	drift, err := db.VerifyTallies(ctx, false)
+	if err != nil {
+		return err
+	}
+	if len(drift) > 0 {
+		return fmt.Errorf("%d tallies drifted, first %+v", len(drift), drift[0])
+	}
+	return nil
+}

@@ -1,0 +1,828 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/mongodb"
+)
+
+// Owners rate their property company online (线上评价). An owner proves residence with the
+// household code the bureau issued to the flat for the period (see rate_codes.go), and may
+// rate again with the same code: every version is kept and the latest counts. There is no
+// account and no session: the form works for anonymous visitors, with JavaScript off, and the
+// same rules hold for the JSON API.
+//
+// Abuse: the store locks a code after repeated wrong guesses; here wrong or unknown codes are
+// also limited per client address and per estate, with token buckets in this process's memory
+// (good for one server; behind several, each server has its own buckets, and the per-code
+// lock-out in the database still holds). Only failures take tokens, because in China many
+// households share one carrier-grade NAT address: a valid code is what lets an owner in, and
+// a busy address must not shut out its honest owners.
+
+// rateRoutes registers the owners' rating form and API, receipts, and household codes.
+func (s *Server) rateRoutes() {
+	r := newRater(s)
+	s.handle(fiber.MethodGet, "/rate/:estate", Public, r.form)
+	s.handle(fiber.MethodPost, "/rate/:estate", Public, r.submitForm)
+	s.handle(fiber.MethodGet, "/receipt/:number", Public, r.receipt)
+	s.handle(fiber.MethodPost, "/api/v1/ratings", Public, r.submitAPI)
+	issuers := Roles(domain.RoleReviewer, domain.RoleAdmin)
+	s.handle(fiber.MethodGet, "/codes", issuers, r.codesForm)
+	s.handle(fiber.MethodPost, "/codes", issuers, r.issueCodes)
+	s.addNav("nav.codes", "/codes", issuers)
+}
+
+// Limits of owners' input.
+const (
+	maxComment     = 500 // characters; domain.Rating says the same
+	maxCodeInput   = 40
+	maxAPIBody     = 16 << 10
+	maxIdemKey     = 128
+	maxReceiptText = 32
+)
+
+// Failure limits: how many wrong or unknown codes a client address, or all clients together
+// for one estate, may send in a burst, and how fast the allowance comes back.
+var (
+	addressFailures = bucketRule{Burst: 20, Every: time.Minute}
+	estateFailures  = bucketRule{Burst: 60, Every: 5 * time.Second}
+)
+
+// rater holds what the rating pages keep between requests: the failure buckets and short
+// caches of the periods and estates that every submission needs, so that the hot path reads
+// only what changes (codes and ratings).
+type rater struct {
+	s            *Server
+	addressLimit *buckets
+	estateLimit  *buckets
+
+	periodsMu sync.Mutex
+	periods   []domain.Period
+	periodsAt time.Time
+
+	estatesMu sync.Mutex
+	estates   map[string]estateEntry
+
+	slots chan struct{} // see admit
+}
+
+// submitSlots is how many submissions check codes and write ratings at once; see admit. The
+// store commits waiting ratings in groups (internal/mongodb/batch.go), so more submissions in
+// flight make larger groups rather than a queue on SQLite's write lock; the bound keeps a
+// flood from holding unbounded memory.
+var submitSlots = 256
+
+// Cache lifetimes, in wall-clock time (not the server's clock, which tests move). A new or
+// changed period or estate shows within these.
+const (
+	periodsTTL      = 5 * time.Second
+	estateTTL       = 30 * time.Second
+	missingEstateTT = 5 * time.Second
+	maxCachedEstate = 50_000
+)
+
+type estateEntry struct {
+	estate  domain.Estate
+	company string // the company's name
+	found   bool
+	at      time.Time
+}
+
+func newRater(s *Server) *rater {
+	return &rater{s: s, addressLimit: newBuckets(addressFailures), estateLimit: newBuckets(estateFailures),
+		estates: map[string]estateEntry{}, slots: make(chan struct{}, submitSlots)}
+}
+
+func init() {
+	addMessages(map[string]message{
+		"nav.codes": {"住户验证码", "Household codes"},
+
+		"rate.title":           {"业主线上评价", "Rate your property company"},
+		"rate.intro":           {"请对本小区物业服务企业在本评价期内的服务打分。每户一票，凭住户验证码提交；可以修改，以最后一次提交为准。", "Rate the service of your estate's property company in this period. One rating per flat, with your household code; you may change it, and the last one counts."},
+		"rate.estate":          {"小区", "Estate"},
+		"rate.company":         {"物业服务企业", "Property company"},
+		"rate.period":          {"评价期", "Period"},
+		"rate.period_range":    {"%s（%s 至 %s）", "%s (%s to %s)"},
+		"rate.household":       {"房号", "Flat"},
+		"rate.household_hint":  {"与验证码纸条上的房号一致，例如 3-2-1201", "As on your code slip, for example 3-2-1201"},
+		"rate.code":            {"住户验证码", "Household code"},
+		"rate.code_hint":       {"10位字母和数字，不区分大小写", "10 letters and digits; case does not matter"},
+		"rate.scores":          {"评分（1分最低，5分最高）", "Scores (1 lowest, 5 highest)"},
+		"rate.score.1":         {"很不满意", "Very poor"},
+		"rate.score.2":         {"不满意", "Poor"},
+		"rate.score.3":         {"一般", "Fair"},
+		"rate.score.4":         {"满意", "Good"},
+		"rate.score.5":         {"很满意", "Very good"},
+		"rate.comment":         {"意见和建议（选填，不超过500字）", "Comments (optional, at most 500 characters)"},
+		"rate.submit":          {"提交评价", "Submit rating"},
+		"rate.privacy":         {"评价不公开您的房号；系统只保存提交时间和经过加密处理的网络地址，用于防止刷票。", "Your flat is never published; only the time of submission and a one-way hash of your network address are kept, against ballot stuffing."},
+		"rate.fix":             {"请更正标出的项目后重新提交", "Please correct the marked fields and submit again"},
+		"rate.estate_unknown":  {"小区不存在，请核对评价网址", "No such estate; check the address of the rating page"},
+		"rate.closed":          {"本期评价已结束", "Rating for this period has ended"},
+		"rate.closed_detail":   {"%s 评价期已于 %s 结束。感谢您的关注。", "Period %s ended on %s. Thank you for your interest."},
+		"rate.not_started":     {"评价尚未开始", "Rating has not started yet"},
+		"rate.not_started_at":  {"下一期评价（%s）将于 %s 开始。", "The next period (%s) starts on %s."},
+		"rate.household_req":   {"请输入房号", "Enter your flat"},
+		"rate.code_required":   {"请输入住户验证码", "Enter your household code"},
+		"rate.code_too_long":   {"验证码格式不正确", "That is not a household code"},
+		"rate.code_unknown":    {"该住户尚未发放验证码，请核对房号或联系社区、物业服务中心", "No code has been issued to this flat for this period; check the flat, or ask your community office"},
+		"rate.code_wrong":      {"验证码错误或已失效（重新发放后旧验证码作废），请核对后重新输入", "Wrong or expired code (a re-issued code replaces the old one); check it and try again"},
+		"rate.code_locked":     {"错误次数过多，该验证码已锁定，请一小时后再试", "Too many wrong codes: this code is locked. Try again in an hour."},
+		"rate.too_many":        {"尝试次数过多，请%d分钟后再试", "Too many attempts. Try again in %d minutes."},
+		"rate.score_required":  {"请为“%s”选择1-5分", "Choose 1 to 5 for “%s”"},
+		"rate.comment_long":    {"意见和建议不能超过500字（现有%d字）", "Comments must be at most 500 characters (these are %d)"},
+		"rate.comment_invalid": {"意见和建议含有无法识别的字符", "Comments contain characters that cannot be stored"},
+		"rate.revisions":       {"本期修改次数已达上限，无法再次提交", "This flat has changed its rating too often in this period"},
+
+		"rate.done.title":    {"评价已提交", "Rating submitted"},
+		"rate.done.thanks":   {"感谢您的评价！您的评价已计入本期结果。", "Thank you! Your rating counts in this period's results."},
+		"rate.done.revised":  {"这是您本期第%d次提交，之前的评价已被替换，只计最后一次。", "This is submission %d of your flat in this period; it replaces the earlier ones, and only the last counts."},
+		"rate.done.receipt":  {"回执编号", "Receipt number"},
+		"rate.done.keep":     {"请保存回执编号，可随时查询评价是否已计入。回执不含房号和评分。", "Keep the receipt number to check at any time that your rating is counted. It shows neither your flat nor your scores."},
+		"rate.done.check":    {"查询回执", "Check the receipt"},
+		"rate.done.again":    {"修改评价", "Change my rating"},
+		"receipt.title":      {"评价回执", "Rating receipt"},
+		"receipt.counted":    {"该评价已计入本期结果。", "This rating is counted."},
+		"receipt.superseded": {"该评价已被同一住户之后的提交取代，以最后一次提交为准。", "This rating was replaced by a later one from the same flat; the last one counts."},
+		"receipt.number":     {"回执编号", "Receipt number"},
+		"receipt.submitted":  {"提交时间", "Submitted"},
+		"receipt.revision":   {"本户第几次提交", "Submission of this flat"},
+		"receipt.not_found":  {"未找到该回执，请核对编号", "No such receipt; check the number"},
+	})
+}
+
+// ratingInput is one owner's submission as typed, from the form or the API.
+type ratingInput struct {
+	Estate    string
+	Household string
+	Code      string
+	Scores    domain.Scores
+	Comment   string
+	// IdempotencyKey makes a repeated request count once: a random value in the form, or the
+	// API's Idempotency-Key header.
+	IdempotencyKey string
+	// Problems found while parsing (a score that is not a number), by field.
+	Problems map[string]string
+}
+
+// rateForm is what the form shows and keeps when it comes back with messages.
+type rateForm struct {
+	Household, Code, Comment string
+	Scores                   map[string]int
+	Key                      string
+}
+
+type dimensionView struct {
+	ID, Label string
+	Error     string
+	Options   []scoreOption
+}
+
+type scoreOption struct {
+	Value   int
+	Word    string
+	Checked bool
+}
+
+type rateFormData struct {
+	Estate      domain.Estate
+	CompanyName string
+	Period      domain.Period
+	Open        bool
+	// Closed and ClosedDetail say why the form is not shown.
+	Closed, ClosedDetail string
+	Form                 rateForm
+	Dimensions           []dimensionView
+	Fields               map[string]string
+	Error                string
+	MaxComment           int
+}
+
+type rateDoneData struct {
+	EstateName string
+	Receipt    mongodb.Receipt
+}
+
+// form shows the rating form of an estate, or why it is closed.
+func (r *rater) form(c *fiber.Ctx) error {
+	data, err := r.formData(c)
+	if err != nil {
+		return err
+	}
+	data.Form.Key = randomString(18)
+	return r.s.render(c, "rate", data)
+}
+
+// formData looks up the estate and the period for the form.
+func (r *rater) formData(c *fiber.Ctx) (rateFormData, error) {
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	e, err := r.estate(ctx, c, c.Params("estate"))
+	if err != nil {
+		return rateFormData{}, err
+	}
+	data := rateFormData{Estate: e.estate, CompanyName: e.company, MaxComment: maxComment}
+	period, open, err := r.openPeriod(ctx, c, &data)
+	if err != nil {
+		return rateFormData{}, err
+	}
+	data.Period, data.Open = period, open
+	data.Dimensions = dimensions(Lang(c), nil, nil)
+	return data, nil
+}
+
+func dimensions(lang string, scores map[string]int, fields map[string]string) []dimensionView {
+	out := make([]dimensionView, len(domain.Dimensions))
+	for i, d := range domain.Dimensions {
+		label := d.Label
+		if lang == domain.LangEN {
+			label = d.LabelEN
+		}
+		out[i] = dimensionView{ID: d.ID, Label: label, Error: fields["scores."+d.ID]}
+		for v := 1; v <= 5; v++ {
+			out[i].Options = append(out[i].Options, scoreOption{Value: v, Word: T(lang, "rate.score."+strconv.Itoa(v)), Checked: scores[d.ID] == v})
+		}
+	}
+	return out
+}
+
+var formKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// submitForm takes the form. Mistakes bring the form back with everything typed still in it.
+func (r *rater) submitForm(c *fiber.Ctx) error {
+	data, err := r.formData(c)
+	if err != nil {
+		return err
+	}
+	in := ratingInput{
+		Estate:    data.Estate.ID,
+		Household: strings.TrimSpace(c.FormValue("household")),
+		Code:      strings.TrimSpace(c.FormValue("code")),
+		Comment:   c.FormValue("comment"),
+		Problems:  map[string]string{},
+	}
+	form := rateForm{Household: in.Household, Code: in.Code, Comment: in.Comment, Scores: map[string]int{}}
+	marks := [6]int{}
+	for i, d := range domain.Dimensions {
+		n, err := strconv.Atoi(c.FormValue(d.ID))
+		if err != nil {
+			n = 0 // reported as "choose 1 to 5" by the validation below
+		}
+		marks[i] = n
+		if n >= 1 && n <= 5 {
+			form.Scores[d.ID] = n
+		}
+	}
+	in.Scores = domain.ScoresOf(marks)
+	if key := c.FormValue("key"); formKeyPattern.MatchString(key) {
+		in.IdempotencyKey, form.Key = key, key
+	} else {
+		form.Key = randomString(18)
+	}
+	data.Form = form
+	if !data.Open {
+		return r.s.renderStatus(c, fiber.StatusConflict, "rate", data)
+	}
+
+	rc, err := r.submit(c, in, data.Period, mongodb.SourceWeb)
+	if err == nil {
+		return r.s.render(c, "rate_done", rateDoneData{EstateName: data.Estate.Name, Receipt: rc})
+	}
+	var de *derrors.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	status := fiber.StatusUnprocessableEntity
+	switch de.Code {
+	case derrors.Forbidden:
+		status = fiber.StatusForbidden
+	case derrors.RateLimited:
+		status = fiber.StatusTooManyRequests
+		var ra *retryAfterError
+		if errors.As(err, &ra) {
+			setRetryAfter(c, ra.after)
+		} else {
+			setRetryAfter(c, time.Hour)
+		}
+	case derrors.Conflict:
+		status = fiber.StatusConflict
+	case derrors.Invalid:
+	default:
+		return err
+	}
+	data.Fields, data.Error = de.Fields, de.Message
+	if de.Code == derrors.Invalid {
+		data.Error = Msg(c, "rate.fix")
+	}
+	data.Dimensions = dimensions(Lang(c), form.Scores, de.Fields)
+	return r.s.renderStatus(c, status, "rate", data)
+}
+
+// submit checks and stores one rating in the open period. Its errors are *derrors.Error with
+// messages in the request's language, and Fields keyed as in the API ("household",
+// "scores.service", ...).
+func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, source string) (mongodb.Receipt, error) {
+	now := r.s.now()
+	rating := domain.Rating{Period: period.ID, Estate: in.Estate, Household: in.Household,
+		SubmittedAt: now.UTC(), Scores: in.Scores, Comment: in.Comment}
+	if fields := r.validate(c, rating, in); len(fields) > 0 {
+		return mongodb.Receipt{}, derrors.FieldErrors(domain.JoinFieldMessages(fields), fields)
+	}
+
+	// An address or estate that has failed too often lately may not try. Failures are
+	// charged after the check, so honest owners behind one address never wait for each
+	// other; parallel guesses can overdraw a bucket by at most the requests in flight, and
+	// the store's per-code lock-out holds regardless.
+	address := r.s.addressHash(ClientIP(c))
+	if wait, ok := r.allowed(address, in.Estate, now); !ok {
+		minutes := int((wait + time.Minute - 1) / time.Minute)
+		return mongodb.Receipt{}, RateLimited(Msg(c, "rate.too_many", max(minutes, 1)), wait)
+	}
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	release, err := r.admit(ctx)
+	if err != nil {
+		return mongodb.Receipt{}, err
+	}
+	defer release()
+	err = r.s.db.CheckCode(ctx, period.ID, in.Estate, in.Household, in.Code, now)
+	switch {
+	case err == nil:
+	case errors.Is(err, mongodb.ErrCodeUnknown):
+		r.charge(address, in.Estate, now)
+		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "household", Msg(c, "rate.code_unknown"))
+	case errors.Is(err, mongodb.ErrCodeWrong):
+		r.charge(address, in.Estate, now)
+		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_wrong"))
+	case errors.Is(err, mongodb.ErrCodeLocked):
+		r.charge(address, in.Estate, now)
+		// The store's lock-out ends with the clock hour.
+		return mongodb.Receipt{}, &retryAfterError{after: now.Truncate(time.Hour).Add(time.Hour).Sub(now),
+			err: &derrors.Error{Code: derrors.RateLimited, Message: Msg(c, "rate.code_locked"),
+				Fields: map[string]string{"code": Msg(c, "rate.code_locked")}}}
+	default:
+		return mongodb.Receipt{}, err
+	}
+
+	rc, err := r.s.db.SubmitRating(ctx, mongodb.Submission{
+		Rating:         rating,
+		Source:         source,
+		IdempotencyKey: in.IdempotencyKey,
+		IPHash:         address,
+		UserAgentHash:  r.userAgentHash(c),
+	})
+	if derrors.Code(err) == derrors.Conflict {
+		return mongodb.Receipt{}, derrors.Errorf(derrors.Conflict, "%s", Msg(c, "rate.revisions"))
+	}
+	if err != nil {
+		return mongodb.Receipt{}, err
+	}
+	r.s.log.Info("rating submitted", "period", rc.Period, "estate", rc.Estate, "revision", rc.Revision,
+		"source", source, "request_id", RequestID(c))
+	return rc, nil
+}
+
+func fieldError(code, field, msg string) *derrors.Error {
+	return &derrors.Error{Code: code, Message: msg, Fields: map[string]string{field: msg}}
+}
+
+// validate checks the rating with the domain's rules and words each problem for owners: the
+// validator names fields by their JSON names, which mean nothing to them.
+func (r *rater) validate(c *fiber.Ctx, rating domain.Rating, in ratingInput) map[string]string {
+	lang := Lang(c)
+	fields := map[string]string{}
+	if err := r.s.val.Check(rating, lang); err != nil {
+		var de *derrors.Error
+		if !errors.As(err, &de) {
+			return map[string]string{"rating": err.Error()}
+		}
+		for f, m := range de.Fields {
+			fields[f] = m
+		}
+	}
+	if _, ok := fields["scores"]; ok {
+		// The validator stops at a zero Scores (none given at all): name each dimension.
+		delete(fields, "scores")
+		for i, v := range rating.Scores.Array() {
+			if v < 1 || v > 5 {
+				fields["scores."+domain.Dimensions[i].ID] = ""
+			}
+		}
+	}
+	for f := range fields {
+		switch {
+		case strings.HasPrefix(f, "scores."):
+			fields[f] = T(lang, "rate.score_required", dimensionLabel(lang, strings.TrimPrefix(f, "scores.")))
+		case f == "household" && rating.Household == "":
+			fields[f] = T(lang, "rate.household_req")
+		case f == "household":
+			fields[f] = T(lang, "rate.household") + strings.TrimPrefix(fields[f], "household")
+		case f == "comment":
+			fields[f] = T(lang, "rate.comment_long", utf8.RuneCountInString(rating.Comment))
+		}
+	}
+	if !storable(rating.Comment) {
+		fields["comment"] = T(lang, "rate.comment_invalid")
+	}
+	switch {
+	case in.Code == "":
+		fields["code"] = T(lang, "rate.code_required")
+	case len(in.Code) > maxCodeInput:
+		fields["code"] = T(lang, "rate.code_too_long")
+	}
+	for f, m := range in.Problems {
+		fields[f] = m
+	}
+	return fields
+}
+
+// storable reports whether a comment can be stored and shown as typed: valid UTF-8 without
+// control characters other than line breaks and tabs.
+func storable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+func dimensionLabel(lang, id string) string {
+	for _, d := range domain.Dimensions {
+		if d.ID == id {
+			if lang == domain.LangEN {
+				return d.LabelEN
+			}
+			return d.Label
+		}
+	}
+	return id
+}
+
+// userAgentHash is a salted hash of the browser's User-Agent, kept with the rating so that a
+// burst of ratings from one client can be recognised without storing what it was.
+func (r *rater) userAgentHash(c *fiber.Ctx) string {
+	m := hmac.New(sha256.New, r.s.ipSalt)
+	m.Write([]byte("ua|" + c.Get(fiber.HeaderUserAgent)))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// apiRating is the body of POST /api/v1/ratings.
+type apiRating struct {
+	Estate    string        `json:"estate"`
+	Household string        `json:"household"`
+	Code      string        `json:"code"`
+	Scores    domain.Scores `json:"scores"`
+	Comment   string        `json:"comment"`
+}
+
+func init() {
+	addMessages(map[string]message{
+		"api.json_required": {"请求体必须是JSON（Content-Type: application/json）", "The body must be JSON (Content-Type: application/json)"},
+		"api.json_invalid":  {"请求体不是有效的JSON", "The body is not valid JSON"},
+		"api.json_field":    {"未知字段“%s”", "Unknown field “%s”"},
+		"api.json_type":     {"%s的类型不正确", "%s has the wrong type"},
+		"api.too_large":     {"请求体太大", "The body is too large"},
+		"api.idem_key":      {"Idempotency-Key 须为1-128个可见ASCII字符", "Idempotency-Key must be 1-128 visible ASCII characters"},
+		"api.estate":        {"小区不存在", "No such estate"},
+	})
+}
+
+// submitAPI is POST /api/v1/ratings: the form's rules, in JSON, without cookies or CSRF.
+func (r *rater) submitAPI(c *fiber.Ctx) error {
+	in, err := r.decodeAPI(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	e, err := r.estate(ctx, c, in.Estate)
+	if err != nil {
+		if derrors.Code(err) == derrors.NotFound {
+			return &derrors.Error{Code: derrors.NotFound, Message: Msg(c, "api.estate"),
+				Fields: map[string]string{"estate": Msg(c, "api.estate")}}
+		}
+		return err
+	}
+	var closed rateFormData
+	period, open, err := r.openPeriod(ctx, c, &closed)
+	if err != nil {
+		return err
+	}
+	if !open {
+		msg := closed.Closed
+		if closed.ClosedDetail != "" {
+			msg += "：" + closed.ClosedDetail
+			if Lang(c) == domain.LangEN {
+				msg = closed.Closed + ". " + closed.ClosedDetail
+			}
+		}
+		return derrors.Errorf(derrors.Conflict, "%s", msg)
+	}
+	in.Estate = e.estate.ID
+	rc, err := r.submit(c, in, period, mongodb.SourceAPI)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"receipt": rc.Number, "period": rc.Period, "revision": rc.Revision})
+}
+
+func (r *rater) decodeAPI(c *fiber.Ctx) (ratingInput, error) {
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+		return ratingInput{}, derrors.Errorf(derrors.Invalid, "%s", Msg(c, "api.json_required"))
+	}
+	body := c.Body()
+	if len(body) > maxAPIBody {
+		return ratingInput{}, derrors.Errorf(derrors.Invalid, "%s", Msg(c, "api.too_large"))
+	}
+	var a apiRating
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&a)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("trailing data")
+	}
+	if err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr) && strings.HasPrefix(typeErr.Field, "scores."):
+			field := typeErr.Field
+			msg := Msg(c, "rate.score_required", dimensionLabel(Lang(c), strings.TrimPrefix(field, "scores.")))
+			return ratingInput{}, derrors.FieldErrors(msg, map[string]string{field: msg})
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			msg := Msg(c, "api.json_type", typeErr.Field)
+			return ratingInput{}, derrors.FieldErrors(msg, map[string]string{typeErr.Field: msg})
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			msg := Msg(c, "api.json_field", name)
+			return ratingInput{}, derrors.FieldErrors(msg, map[string]string{name: msg})
+		}
+		return ratingInput{}, derrors.Errorf(derrors.Invalid, "%s", Msg(c, "api.json_invalid"))
+	}
+	key := c.Get("Idempotency-Key")
+	if len(key) > maxIdemKey || !visibleASCII(key) {
+		return ratingInput{}, derrors.FieldErrors(Msg(c, "api.idem_key"), map[string]string{"Idempotency-Key": Msg(c, "api.idem_key")})
+	}
+	return ratingInput{Estate: strings.TrimSpace(a.Estate), Household: strings.TrimSpace(a.Household),
+		Code: strings.TrimSpace(a.Code), Scores: a.Scores, Comment: a.Comment, IdempotencyKey: key}, nil
+}
+
+func visibleASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+type receiptData struct {
+	Receipt    mongodb.Receipt
+	EstateName string
+	Period     domain.Period
+	At         string
+}
+
+// receipt tells anyone holding a receipt number whether the rating counts, for which estate
+// and period, and when it came: nothing about who or what.
+func (r *rater) receipt(c *fiber.Ctx) error {
+	number := c.Params("number")
+	notFound := derrors.Errorf(derrors.NotFound, "%s", Msg(c, "receipt.not_found"))
+	if len(number) > maxReceiptText {
+		return notFound
+	}
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	rc, err := r.s.db.ReceiptByNumber(ctx, number)
+	if derrors.Code(err) == derrors.NotFound {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	data := receiptData{Receipt: rc, EstateName: rc.Estate, At: rc.At.In(domain.Zone).Format("2006-01-02 15:04:05 (UTC+8)")}
+	if e, err := r.estate(ctx, c, rc.Estate); err == nil {
+		data.EstateName = e.estate.Name
+	}
+	if p, err := r.s.db.Period(ctx, rc.Period); err == nil {
+		data.Period = p
+	} else {
+		data.Period = domain.Period{ID: rc.Period}
+	}
+	return r.s.render(c, "receipt", data)
+}
+
+// estate returns an estate and its company's name, from the cache when fresh. Unknown estates
+// are a NotFound error.
+func (r *rater) estate(ctx context.Context, c *fiber.Ctx, id string) (estateEntry, error) {
+	notFound := derrors.Errorf(derrors.NotFound, "%s", Msg(c, "rate.estate_unknown"))
+	if !domain.IsIdent(id) {
+		return estateEntry{}, notFound
+	}
+	now := time.Now()
+	r.estatesMu.Lock()
+	e, ok := r.estates[id]
+	r.estatesMu.Unlock()
+	if ok && (e.found && now.Sub(e.at) < estateTTL || !e.found && now.Sub(e.at) < missingEstateTT) {
+		if !e.found {
+			return estateEntry{}, notFound
+		}
+		return e, nil
+	}
+	est, err := r.s.db.Estate(ctx, id)
+	switch derrors.Code(err) {
+	case "":
+		e = estateEntry{estate: est, company: est.Company, found: true, at: now}
+		if co, err := r.s.db.Company(ctx, est.Company); err == nil {
+			e.company = co.Name
+		} else if derrors.Code(err) != derrors.NotFound {
+			return estateEntry{}, err
+		}
+	case derrors.NotFound:
+		e = estateEntry{at: now}
+	default:
+		return estateEntry{}, err
+	}
+	r.estatesMu.Lock()
+	if len(r.estates) >= maxCachedEstate {
+		clear(r.estates)
+	}
+	r.estates[id] = e
+	r.estatesMu.Unlock()
+	if !e.found {
+		return estateEntry{}, notFound
+	}
+	return e, nil
+}
+
+// openPeriod returns the period whose dates contain today (+08:00). When there is none it
+// fills in closed's Closed and ClosedDetail with why.
+func (r *rater) openPeriod(ctx context.Context, c *fiber.Ctx, closed *rateFormData) (domain.Period, bool, error) {
+	periods, err := r.allPeriods(ctx)
+	if err != nil {
+		return domain.Period{}, false, err
+	}
+	today := domain.Today(r.s.now())
+	var last, next *domain.Period
+	for i := range periods {
+		p := &periods[i]
+		switch {
+		case p.Contains(today):
+			return *p, true, nil
+		case p.End < today && (last == nil || p.End > last.End):
+			last = p
+		case p.Start > today && (next == nil || p.Start < next.Start):
+			next = p
+		}
+	}
+	lang := Lang(c)
+	switch {
+	case last != nil:
+		closed.Closed = T(lang, "rate.closed")
+		closed.ClosedDetail = T(lang, "rate.closed_detail", last.ID, last.End)
+		closed.Period = *last
+	default:
+		closed.Closed = T(lang, "rate.not_started")
+		if next != nil {
+			closed.ClosedDetail = T(lang, "rate.not_started_at", next.ID, next.Start)
+		}
+	}
+	return domain.Period{}, false, nil
+}
+
+func (r *rater) allPeriods(ctx context.Context) ([]domain.Period, error) {
+	r.periodsMu.Lock()
+	defer r.periodsMu.Unlock()
+	if r.periods != nil && time.Since(r.periodsAt) < periodsTTL {
+		return r.periods, nil
+	}
+	periods, err := r.s.db.Periods(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if periods == nil {
+		periods = []domain.Period{}
+	}
+	r.periods, r.periodsAt = periods, time.Now()
+	return periods, nil
+}
+
+// admit waits for one of the submission slots. The embedded engine has one writer, and its
+// waiters sleep in growing steps (up to 100 ms) rather than queue; measured, 32 submissions
+// at once gave a p99 of seconds where a few at a time, queued here, do not. On MongoDB the
+// slots bound one server's share of the database.
+func (r *rater) admit(ctx context.Context) (func(), error) {
+	select {
+	case r.slots <- struct{}{}:
+		return func() { <-r.slots }, nil
+	case <-ctx.Done():
+		return nil, &derrors.Error{Code: derrors.Unavailable, Message: "wait for a submission slot: " + ctx.Err().Error()}
+	}
+}
+
+// allowed reports whether the address and the estate may try a code, or how long to wait.
+func (r *rater) allowed(address, estate string, now time.Time) (time.Duration, bool) {
+	if wait, ok := r.addressLimit.allowed(address, now); !ok {
+		return wait, false
+	}
+	return r.estateLimit.allowed(estate, now)
+}
+
+// charge counts a failed code against the address and the estate.
+func (r *rater) charge(address, estate string, now time.Time) {
+	r.addressLimit.charge(address, now)
+	r.estateLimit.charge(estate, now)
+}
+
+// bucketRule is a token bucket: Burst tokens at most, one more every Every.
+type bucketRule struct {
+	Burst int
+	Every time.Duration
+}
+
+// buckets are token buckets by key, in memory. Full buckets are forgotten now and then, so
+// memory follows the keys that failed recently.
+type buckets struct {
+	rule      bucketRule
+	mu        sync.Mutex
+	m         map[string]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newBuckets(rule bucketRule) *buckets { return &buckets{rule: rule, m: map[string]*bucket{}} }
+
+// refill brings key's bucket up to now, if it has one; the caller holds mu.
+func (bs *buckets) refill(key string, now time.Time) *bucket {
+	b := bs.m[key]
+	if b == nil {
+		return nil
+	}
+	if now.After(b.at) {
+		b.tokens = min(float64(bs.rule.Burst), b.tokens+float64(now.Sub(b.at))/float64(bs.rule.Every))
+		b.at = now
+	}
+	return b
+}
+
+// allowed reports whether key has a token, or how long until it has one.
+func (bs *buckets) allowed(key string, now time.Time) (time.Duration, bool) {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.refill(key, now)
+	if b == nil || b.tokens >= 1 {
+		return 0, true
+	}
+	return time.Duration((1 - b.tokens) * float64(bs.rule.Every)), false
+}
+
+// charge takes a token from key's bucket. A bucket overdrawn by parallel requests goes
+// below zero, down to minus Burst, and so takes that much longer to refill.
+func (bs *buckets) charge(key string, now time.Time) {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	bs.sweep(now)
+	b := bs.refill(key, now)
+	if b == nil {
+		b = &bucket{tokens: float64(bs.rule.Burst), at: now}
+		bs.m[key] = b
+	}
+	b.tokens = max(b.tokens-1, -float64(bs.rule.Burst))
+}
+
+// sweep drops the buckets that have filled up again, once a minute; the caller holds mu.
+func (bs *buckets) sweep(now time.Time) {
+	if now.Sub(bs.lastSweep) < time.Minute {
+		return
+	}
+	bs.lastSweep = now
+	for k := range bs.m {
+		if b := bs.refill(k, now); b.tokens >= float64(bs.rule.Burst) {
+			delete(bs.m, k)
+		}
+	}
+}

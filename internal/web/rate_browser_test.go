@@ -1,0 +1,85 @@
+package web
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/propcredit/propcredit/internal/browsertest"
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+// An owner on a phone opens the rating page of their estate, fills it in with a finger and
+// gets a receipt: through a real listener, in headless Chromium, with the page's own script
+// (stars, counter) running under the site's CSP, and not one console error.
+func TestRateInBrowser(t *testing.T) {
+	e := newRateEnv(t)
+	base := serve(t, e.testEnv)
+	b := browsertest.New(t, browsertest.Phone)
+
+	b.Do(chromedp.Navigate(base+"/rate/e1"), chromedp.WaitVisible(chromedp.ID("rate-form")))
+	if name := browsertest.Run(b, chromedp.Text(chromedp.CSS(".estate-name"))); name != "翠竹花园" {
+		t.Errorf("estate shown as %q", name)
+	}
+	if !browsertest.Run(b, chromedp.Evaluate[bool](`document.querySelector("fieldset.score").classList.contains("stars")`)) {
+		t.Error("rate.js did not turn the radios into stars")
+	}
+	// Nothing sticks out sideways on a phone.
+	if w := browsertest.Run(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > browsertest.Phone.Width {
+		t.Errorf("the page is %d px wide on a %d px phone", w, browsertest.Phone.Width)
+	}
+
+	marks := [6]int{5, 4, 3, 4, 2, 5}
+	fill := []chromedp.Action[chromedp.Void]{
+		chromedp.SendKeys(chromedp.ID("household"), "1-1-101"),
+		chromedp.SendKeys(chromedp.ID("code"), strings.ToLower(e.codes["1-1-101"])),
+	}
+	for i, d := range domain.Dimensions {
+		// The labels are the stars; the n-th label holds the radio of n points.
+		fill = append(fill, chromedp.Click(chromedp.CSS("#score-"+d.ID+" .choices label:nth-child("+itoa(marks[i])+")")))
+	}
+	fill = append(fill, chromedp.SendKeys(chromedp.ID("comment"), "保洁可以更勤快一些"))
+	b.Do(fill...)
+	if lit := browsertest.Run(b, chromedp.Evaluate[int64](`document.querySelectorAll("#score-service label.on").length`)); lit != 5 {
+		t.Errorf("%d stars lit for 5 points", lit)
+	}
+	b.Screenshot("form")
+
+	b.Do(chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("receipt-number")))
+	receipt := browsertest.Run(b, chromedp.Text(chromedp.ID("receipt-number")))
+	b.Screenshot("receipt")
+
+	versions, err := e.db.RatingVersions(context.Background(), "2026Q4|e1|1-1-101")
+	if err != nil || len(versions) != 1 {
+		t.Fatalf("stored versions %+v, %v; want one", versions, err)
+	}
+	if got := versions[0].Scores.Array(); got != marks {
+		t.Errorf("stored scores %v, want the stars clicked, %v", got, marks)
+	}
+	if versions[0].Comment != "保洁可以更勤快一些" {
+		t.Errorf("stored comment %q", versions[0].Comment)
+	}
+
+	b.Do(chromedp.Navigate(base+"/receipt/"+receipt), chromedp.WaitVisible(chromedp.ID("receipt-status")))
+	if status := browsertest.Run(b, chromedp.Text(chromedp.ID("receipt-status"))); status != "该评价已计入本期结果。" {
+		t.Errorf("receipt status %q", status)
+	}
+	b.CheckConsole()
+}
+
+func itoa(n int) string { return string(rune('0' + n)) }
+
+// serve runs e's server on a loopback port until the test ends and returns its base URL.
+func serve(t *testing.T, e *testEnv) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.s.App().Listener(ln) }()
+	t.Cleanup(func() { _ = e.s.App().Shutdown() })
+	return "http://" + ln.Addr().String()
+}
