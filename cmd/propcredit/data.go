@@ -115,6 +115,9 @@ func (m *Main) importDataset(ctx context.Context, store *app.Store, ds *domain.D
 }
 
 func (m *Main) export(ctx context.Context, args []string) error {
+	if siteRequested(args) {
+		return m.exportSite(ctx, args)
+	}
 	fs := m.flagSet("export", "export --format jsonl [--out FILE] [--data DIR]")
 	var sf storeFlags
 	sf.register(fs)

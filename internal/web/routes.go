@@ -70,6 +70,7 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routeList) }
 func (s *Server) routes() {
 	s.coreRoutes()
 	s.accountRoutes()
+	s.reportRoutes()
 	s.rateRoutes()
 }
 

@@ -1,0 +1,199 @@
+package web
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/reports"
+	"github.com/propcredit/propcredit/scoring"
+)
+
+// Publishing: a reviewer (or an administrator) scores a period into its draft, looks the
+// draft over (grades, warnings, the ruleset, the inputs' hash) and publishes it, ticking a box
+// that says so. The publication freezes the results and the inputs they came from; the public
+// pages show it from then on, and a later publication supersedes it without hiding it.
+
+var publishers = Roles(domain.RoleReviewer, domain.RoleAdmin)
+
+func (r *reportSite) publishRoutes() {
+	s := r.s
+	s.handle(fiber.MethodGet, "/publish", publishers, r.publishIndex)
+	s.handle(fiber.MethodGet, "/publish/:period", publishers, r.publishForm)
+	s.handle(fiber.MethodPost, "/publish/:period/score", publishers, r.scoreNow)
+	s.handle(fiber.MethodPost, "/publish/:period", publishers, r.publish)
+	s.addNav("nav.publish", "/publish", publishers)
+}
+
+type publishRow struct {
+	Period       domain.Period
+	Draft        *mongodb.Result // nil: not scored yet
+	Publications []mongodb.Result
+}
+
+func (r *reportSite) publishIndex(c *fiber.Ctx) error {
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	periods, err := r.s.db.Periods(ctx)
+	if err != nil {
+		return err
+	}
+	pubs, err := r.s.db.Publications(ctx, "")
+	if err != nil {
+		return err
+	}
+	var rows []publishRow
+	for i := len(periods) - 1; i >= 0; i-- { // newest first
+		row := publishRow{Period: periods[i]}
+		if d, err := r.s.db.Draft(ctx, periods[i].ID); err == nil {
+			row.Draft = &d
+		} else if derrors.Code(err) != derrors.NotFound {
+			return err
+		}
+		for _, p := range pubs {
+			if p.Period == periods[i].ID {
+				row.Publications = append(row.Publications, p)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return r.s.render(c, "publish_index", rows)
+}
+
+type publishData struct {
+	Period       domain.Period
+	Draft        *mongodb.Result
+	Result       *scoring.Result // the draft's
+	Publications []reports.Publication
+	// SameAsLatest: the draft has the inputs and ruleset of the current publication.
+	SameAsLatest bool
+	Published    int // the publication just made, for the notice
+	Error        string
+	Fields       map[string]string
+}
+
+// loadPublish gathers the publish page of the period named in the path.
+func (r *reportSite) loadPublish(c *fiber.Ctx) (*publishData, error) {
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	period, err := r.s.db.Period(ctx, c.Params("period"))
+	if err != nil {
+		if derrors.Code(err) == derrors.NotFound {
+			return nil, derrors.Errorf(derrors.NotFound, "%s", Msg(c, "publish.no_such_period", c.Params("period")))
+		}
+		return nil, err
+	}
+	d := &publishData{Period: period}
+	pubs, err := r.s.db.Publications(ctx, period.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pubs {
+		d.Publications = append(d.Publications, publicationOf(p))
+	}
+	if len(d.Publications) > 0 {
+		markSuperseded(d.Publications)
+	}
+	draft, err := r.s.db.Draft(ctx, period.ID)
+	switch derrors.Code(err) {
+	case "":
+	case derrors.NotFound:
+		return d, nil
+	default:
+		return nil, err
+	}
+	d.Draft = &draft
+	detail, err := draft.DetailJSON()
+	if err != nil {
+		return nil, err
+	}
+	d.Result = new(scoring.Result)
+	if err := json.Unmarshal(detail, d.Result); err != nil {
+		return nil, err
+	}
+	if n := len(pubs); n > 0 {
+		last := pubs[n-1]
+		d.SameAsLatest = last.InputsHash == draft.InputsHash && last.RulesetHash == draft.RulesetHash
+	}
+	return d, nil
+}
+
+func (r *reportSite) publishForm(c *fiber.Ctx) error {
+	d, err := r.loadPublish(c)
+	if err != nil {
+		return err
+	}
+	d.Published, _ = strconv.Atoi(c.Query("published"))
+	return r.s.render(c, "publish", d)
+}
+
+// scoreNow scores the period with the built-in ruleset and stores the result as its draft.
+func (r *reportSite) scoreNow(c *fiber.Ctx) error {
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	period := c.Params("period")
+	in, err := app.ScoringInput(ctx, r.s.db, period)
+	if derrors.Code(err) == derrors.NotFound {
+		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "publish.no_such_period", period))
+	} else if err != nil {
+		return err
+	}
+	res, err := scoring.Score(scoring.Default(), in)
+	if err != nil {
+		// The data cannot be scored (the engine says why); nothing was stored.
+		return derrors.Errorf(derrors.Conflict, "%s", Msg(c, "publish.score_failed", err.Error()))
+	}
+	acct, _ := CurrentAccount(c)
+	if err := app.SaveDraft(ctx, r.s.db, in, res, acct.Name, r.s.now()); err != nil {
+		return err
+	}
+	r.s.log.Info("scored", "period", period, "by", acct.Name, "companies", len(res.Grades), "request_id", RequestID(c))
+	return c.Redirect("/publish/"+period, fiber.StatusSeeOther)
+}
+
+// publish publishes the draft the reviewer looked at: the form carries the draft's inputs
+// hash and creation time, so that a draft scored again in the meantime is not published
+// unseen.
+func (r *reportSite) publish(c *fiber.Ctx) error {
+	d, err := r.loadPublish(c)
+	if err != nil {
+		return err
+	}
+	if d.Draft == nil {
+		d.Error = Msg(c, "publish.no_draft")
+		return r.s.renderStatus(c, fiber.StatusConflict, "publish", d)
+	}
+	if c.FormValue("draft") != draftVersion(d.Draft) {
+		d.Error = Msg(c, "publish.draft_changed")
+		return r.s.renderStatus(c, fiber.StatusConflict, "publish", d)
+	}
+	if c.FormValue("confirm") != "yes" {
+		d.Fields = map[string]string{"confirm": Msg(c, "publish.confirm_required")}
+		return r.s.renderStatus(c, fiber.StatusUnprocessableEntity, "publish", d)
+	}
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	acct, _ := CurrentAccount(c)
+	pub, err := r.s.db.Publish(ctx, d.Period.ID, acct.Name, r.s.now())
+	r.cache.invalidate() // even on error: the publication may have been written
+	if err != nil {
+		return err
+	}
+	r.s.log.Info("published", "period", pub.Period, "publication", pub.Seq, "by", acct.Name, "inputs_hash", pub.InputsHash, "request_id", RequestID(c))
+	return c.Redirect("/publish/"+d.Period.ID+"?published="+strconv.Itoa(pub.Seq), fiber.StatusSeeOther)
+}
+
+// draftVersion names a draft as the publish form saw it.
+func draftVersion(d *mongodb.Result) string {
+	return d.InputsHash + "@" + d.CreatedAt.UTC().Format(time.RFC3339Nano)
+}
+
+func init() {
+	addTemplateFuncs(map[string]any{"draftVersion": draftVersion})
+}

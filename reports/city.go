@@ -1,0 +1,153 @@
+package reports
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/propcredit/propcredit/scoring"
+)
+
+// City is every published period, each as its latest publication, and the district names.
+// It answers the questions that span periods: a company's history, the city's trends, search.
+type City struct {
+	periods   []*Period // oldest first
+	byID      map[string]*Period
+	districts map[string]string // id → name
+}
+
+// NewCity gathers periods (in any order) and the districts' names.
+func NewCity(periods []*Period, districtNames map[string]string) *City {
+	c := &City{byID: map[string]*Period{}, districts: districtNames}
+	for _, p := range periods {
+		c.periods = append(c.periods, p)
+		c.byID[p.ID()] = p
+	}
+	slices.SortFunc(c.periods, func(a, b *Period) int { return comparePeriods(a.ID(), b.ID()) })
+	return c
+}
+
+// comparePeriods orders period ids as their names sort: 2026Q3 before 2026Q4.
+func comparePeriods(a, b string) int { return cmp.Compare(a, b) }
+
+// Periods returns the published periods, oldest first.
+func (c *City) Periods() []*Period { return slices.Clone(c.periods) }
+
+// Period returns the period's latest publication, or nil if it has none.
+func (c *City) Period(id string) *Period { return c.byID[id] }
+
+// Latest returns the most recent published period, or nil if nothing is published.
+func (c *City) Latest() *Period {
+	if len(c.periods) == 0 {
+		return nil
+	}
+	return c.periods[len(c.periods)-1]
+}
+
+// DistrictName returns the district's name, or its id when the name is unknown.
+func (c *City) DistrictName(id string) string {
+	if n, ok := c.districts[id]; ok && n != "" {
+		return n
+	}
+	return id
+}
+
+// DistrictIDs returns the ids of every district that has a name, sorted.
+func (c *City) DistrictIDs() []string {
+	ids := make([]string, 0, len(c.districts))
+	for id := range c.districts {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// HistoryEntry is a company's grade in one published period.
+type HistoryEntry struct {
+	Period *Period
+	Grade  *scoring.Grade
+}
+
+// CompanyHistory returns the company's grade in every published period that graded it,
+// oldest first.
+func (c *City) CompanyHistory(company string) []HistoryEntry {
+	var out []HistoryEntry
+	for _, p := range c.periods {
+		if g := p.Grade(company); g != nil {
+			out = append(out, HistoryEntry{p, g})
+		}
+	}
+	return out
+}
+
+// CompanyName returns the company's name as the latest publication that knows it has it.
+func (c *City) CompanyName(company string) (string, bool) {
+	for i := len(c.periods) - 1; i >= 0; i-- {
+		if name, ok := c.periods[i].CompanyName(company); ok {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// EstatePeriods returns the published periods that scored the estate, oldest first.
+func (c *City) EstatePeriods(estate string) []*Period {
+	var out []*Period
+	for _, p := range c.periods {
+		if _, ok := p.estates[estate]; ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Trends returns every published period's headline numbers, oldest first.
+func (c *City) Trends() []Summary {
+	out := make([]Summary, len(c.periods))
+	for i, p := range c.periods {
+		out[i] = p.Summary()
+	}
+	return out
+}
+
+// CompanyMatch is a company found by Search.
+type CompanyMatch struct {
+	ID, Name string
+	Latest   *HistoryEntry // its grade in the latest period that graded it; nil if none
+}
+
+// Search finds companies of any publication whose name contains q or whose credit code starts
+// with q (ignoring case), by id; at most limit of them. An empty q finds nothing.
+func (c *City) Search(q string, limit int) []CompanyMatch {
+	q = strings.TrimSpace(q)
+	if q == "" || limit <= 0 {
+		return nil
+	}
+	upper := strings.ToUpper(q)
+	seen := map[string]bool{}
+	var ids []string
+	for i := len(c.periods) - 1; i >= 0; i-- {
+		for _, co := range c.periods[i].Input.Companies {
+			if seen[co.ID] {
+				continue
+			}
+			seen[co.ID] = true
+			if strings.HasPrefix(co.ID, upper) || strings.Contains(strings.ToUpper(co.Name), upper) {
+				ids = append(ids, co.ID)
+			}
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]CompanyMatch, len(ids))
+	for i, id := range ids {
+		name, _ := c.CompanyName(id)
+		out[i] = CompanyMatch{ID: id, Name: name}
+		if h := c.CompanyHistory(id); len(h) > 0 {
+			out[i].Latest = &h[len(h)-1]
+		}
+	}
+	return out
+}
