@@ -135,8 +135,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 // list complete.
 var allCollections = []string{
 	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallies,
-	colDisclosures,
-	colGovernance, colEvents, colAccounts, colSessions, colLoginThrottle,
+	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colObjections, colObjectionSlots,
+	colGovernance, colEvents, colAccounts, colSessions, colLoginThrottle, colAPITokens,
 	colHouseholds, colCodes, colCodeFailures, colResults, colMeta,
 }
 

@@ -72,6 +72,7 @@ func (s *Server) routes() {
 	s.accountRoutes()
 	s.reportRoutes()
 	s.rateRoutes()
+	s.disclosureRoutes()
 }
 
 // handle registers h for method and path, behind the access and CSRF checks.

@@ -1,0 +1,623 @@
+package mongodb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+// Filing and reviewing disclosures.
+//
+// The disclosures collection keeps one record per period, estate and category: the current
+// filing, which scoring and export read as a domain.Disclosure. The workflow adds fields to it
+// (version, draft, who filed it, the decision), which those readers ignore and an import
+// drops. Everything else is insert-only, so that nothing is lost and every write but two is
+// an insert:
+//
+//   - disclosure_submissions: every filing as received, drafts included (_id key|version|draft);
+//   - disclosure_versions: each reviewed version, frozen with its decision (_id key|version).
+//     Inserting it is the decision's commit point: its unique _id lets exactly one of two
+//     reviewers decide a version.
+//
+// A filing replaces the current record (one write); a decision replaces it again with its
+// status (one write). Both address it by _id, which the embedded engine finds without a scan. A filing made before review replaces the draft (the same version, the next draft);
+// one made after review starts the next version. A crash between a decision's insert and its
+// update leaves a pending record whose version has a decision: readers that repair (the
+// review and filing paths) apply it.
+const (
+	colDisclosureVersions    = "disclosure_versions"
+	colDisclosureSubmissions = "disclosure_submissions"
+)
+
+// Where a filing came from.
+const (
+	FiledWeb    = "web"    // the web form
+	FiledUpload = "upload" // a CSV or XLSX file through the web
+	FiledAPI    = "api"    // the JSON API, with a company's token
+)
+
+// maxReasonRunes bounds a reviewer's reason and an objection's texts.
+const maxReasonRunes = 1000
+
+// Decision is a reviewer's verdict on one version of a filing.
+type Decision struct {
+	Status string    `bson:"status"` // verified or rejected
+	Reason string    `bson:"reason,omitempty"`
+	By     string    `bson:"by"`
+	At     time.Time `bson:"at"`
+}
+
+// Filing is a disclosure as the workflow knows it: the record that scoring reads, and who
+// filed which version of it and what the review decided.
+type Filing struct {
+	ID                string `bson:"_id"` // period|estate|category
+	domain.Disclosure `bson:",inline"`
+	// Version counts reviewed versions: 1 for the first filing, the next after each review. An
+	// imported record has version 0.
+	Version int `bson:"version"`
+	// Draft counts the submissions of this version: each re-filing before review adds one.
+	Draft   int       `bson:"draft"`
+	FiledBy string    `bson:"filed_by,omitempty"` // an account name, or "token tok_…"
+	Source  string    `bson:"source,omitempty"`   // FiledWeb, FiledUpload, FiledAPI; "" if imported
+	Review  *Decision `bson:"review,omitempty"`   // the decision on this version, once made
+}
+
+// FilingKey is the _id of the filing of a period, estate and category.
+func FilingKey(period, estate, category string) string {
+	return period + "|" + estate + "|" + category
+}
+
+func versionKey(key string, version int) string { return fmt.Sprintf("%s|%d", key, version) }
+
+// filingDoc is the shape of the other collections' documents: a Filing under another _id,
+// with the current record's key.
+type filingDoc struct {
+	ID     string `bson:"_id"`
+	Key    string `bson:"key"`
+	Filing `bson:"filing"`
+}
+
+// NewFiling is a disclosure as a company files it. Data must have been checked (package
+// disclosure); At is the server's clock.
+type NewFiling struct {
+	Period, Estate, Category string
+	Data                     json.RawMessage
+	FiledBy, Source          string
+	At                       time.Time
+}
+
+// FileResult says what a filing did.
+type FileResult struct {
+	Filing Filing
+	// ReplacedDraft is set when the filing replaced an unreviewed draft of the same version.
+	ReplacedDraft bool
+}
+
+// FileDisclosure stores a company's filing as the current one of its estate, category and
+// period, with status pending. The caller has checked the data, the company's right to file
+// for the estate, and that the period has started.
+func (db *DB) FileDisclosure(ctx context.Context, nf NewFiling) (FileResult, error) {
+	key := FilingKey(nf.Period, nf.Estate, nf.Category)
+	defer db.locks.lock(colDisclosures, key)()
+	cur, found, err := db.currentFiling(ctx, key, true)
+	if err != nil {
+		return FileResult{}, err
+	}
+	next := Filing{ID: key, Disclosure: domain.Disclosure{
+		Period: nf.Period, Estate: nf.Estate, Category: nf.Category,
+		FiledAt: nf.At.UTC().Truncate(time.Millisecond), Status: domain.StatusPending, Data: nf.Data,
+	}, FiledBy: nf.FiledBy, Source: nf.Source}
+	draft := found && cur.Status == domain.StatusPending && cur.Version > 0
+	if draft { // unless an import reset a reviewed version's record
+		taken, err := exists(ctx, db.c(colDisclosureVersions), versionKey(key, cur.Version))
+		if err != nil {
+			return FileResult{}, err
+		}
+		draft = !taken
+	}
+	res := FileResult{}
+	switch {
+	case draft:
+		next.Version, next.Draft = cur.Version, cur.Draft+1
+		res.ReplacedDraft = true
+	case found:
+		if next.Version, err = db.freeVersion(ctx, key, cur.Version+1); err != nil {
+			return FileResult{}, err
+		}
+		next.Draft = 1
+	default:
+		if next.Version, err = db.freeVersion(ctx, key, 1); err != nil {
+			return FileResult{}, err
+		}
+		next.Draft = 1
+	}
+	// The submission first: should the next write fail, the log still has what was received.
+	if err := db.logSubmission(ctx, &next); err != nil {
+		return FileResult{}, err
+	}
+	if found {
+		_, err = db.c(colDisclosures).ReplaceOne(ctx, byID(key), next)
+	} else {
+		_, err = db.c(colDisclosures).InsertOne(ctx, next)
+		if mongo.IsDuplicateKeyError(err) { // another server filed the same first version just now
+			return FileResult{}, derrors.Errorf(derrors.Conflict, "disclosure %s was filed at the same moment by another request; try again", key)
+		}
+	}
+	if err != nil {
+		return FileResult{}, fmt.Errorf("store disclosure %s: %w", key, err)
+	}
+	res.Filing = next
+	return res, nil
+}
+
+// freeVersion returns the first version number from `from` on that has no reviewed version
+// stored. Versions are normally dense; after an import reset a record to version 0, this
+// skips past the history already kept.
+func (db *DB) freeVersion(ctx context.Context, key string, from int) (int, error) {
+	for v := from; ; v++ {
+		taken, err := exists(ctx, db.c(colDisclosureVersions), versionKey(key, v))
+		if err != nil || !taken {
+			return v, err
+		}
+	}
+}
+
+// logSubmission inserts the filing into the submissions log under the first free draft number
+// from f.Draft on, and sets f.Draft to it.
+func (db *DB) logSubmission(ctx context.Context, f *Filing) error {
+	for range 1000 {
+		doc := filingDoc{ID: fmt.Sprintf("%s|%d|%d", f.ID, f.Version, f.Draft), Key: f.ID, Filing: *f}
+		_, err := db.c(colDisclosureSubmissions).InsertOne(ctx, doc)
+		if err == nil {
+			return nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return fmt.Errorf("log disclosure submission %s: %w", doc.ID, err)
+		}
+		f.Draft++
+	}
+	return derrors.Errorf(derrors.Conflict, "disclosure %s has too many drafts", f.ID)
+}
+
+// currentFiling reads the current record of key. With repair, a pending record whose version
+// already has a decision (a crash came between the decision's two writes) gets it applied.
+func (db *DB) currentFiling(ctx context.Context, key string, repair bool) (Filing, bool, error) {
+	f, err := findByID[Filing](ctx, db.c(colDisclosures), key, "disclosure")
+	if derrors.Code(err) == derrors.NotFound {
+		return Filing{}, false, nil
+	}
+	if err != nil {
+		return Filing{}, false, err
+	}
+	if repair && f.Status == domain.StatusPending {
+		v, err := findByID[filingDoc](ctx, db.c(colDisclosureVersions), versionKey(key, f.Version), "disclosure version")
+		switch {
+		case derrors.Code(err) == derrors.NotFound:
+		case err != nil:
+			return Filing{}, false, err
+		case v.Filing.Draft == f.Draft && v.Filing.Review != nil:
+			f.Status, f.Review = v.Filing.Review.Status, v.Filing.Review
+			if err := db.applyDecision(ctx, f); err != nil {
+				return Filing{}, false, err
+			}
+		}
+	}
+	return f, true, nil
+}
+
+// applyDecision writes the current record f with its decision. It replaces the whole record
+// (by _id: a filter on any other field would scan the collection) with the version and draft
+// that were decided on, so that the decision always lands on the figures the reviewer saw.
+// Should another server have replaced the draft in the meantime, that newer draft stays in
+// the submissions log, and the company files it again.
+func (db *DB) applyDecision(ctx context.Context, f Filing) error {
+	if _, err := db.c(colDisclosures).ReplaceOne(ctx, byID(f.ID), f); err != nil {
+		return fmt.Errorf("record decision on %s: %w", f.ID, err)
+	}
+	return nil
+}
+
+// CurrentFiling returns the current filing of a period, estate and category, or a NotFound
+// error. It repairs a half-recorded decision (see currentFiling).
+func (db *DB) CurrentFiling(ctx context.Context, period, estate, category string) (Filing, error) {
+	f, ok, err := db.currentFiling(ctx, FilingKey(period, estate, category), true)
+	if err == nil && !ok {
+		err = derrors.Errorf(derrors.NotFound, "no %s disclosure of estate %s in period %s", category, estate, period)
+	}
+	return f, err
+}
+
+// EstateFilings returns the current filings of an estate in a period, by category: four reads
+// by _id, cheap enough for public pages.
+func (db *DB) EstateFilings(ctx context.Context, period, estate string) (map[string]Filing, error) {
+	out := map[string]Filing{}
+	for _, category := range domain.DisclosureCategories {
+		f, ok, err := db.currentFiling(ctx, FilingKey(period, estate, category), false)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[category] = f
+		}
+	}
+	return out, nil
+}
+
+// Filings returns the current filings of a period, like Disclosures but with the workflow's
+// fields. It scans the collection: for reviewers' queues and dashboards, not public pages.
+func (db *DB) Filings(ctx context.Context, period string) ([]Filing, error) {
+	out, err := findAll[Filing](ctx, db.c(colDisclosures), bson.D{{Key: "period", Value: period}})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// FilingHistory returns the reviewed versions of a filing, oldest first, each with its
+// decision. The current filing, if pending, is not among them.
+func (db *DB) FilingHistory(ctx context.Context, period, estate, category string) ([]Filing, error) {
+	key := FilingKey(period, estate, category)
+	var out []Filing
+	for v := 0; ; v++ {
+		doc, err := findByID[filingDoc](ctx, db.c(colDisclosureVersions), versionKey(key, v), "disclosure version")
+		if derrors.Code(err) == derrors.NotFound {
+			if v == 0 {
+				continue // version 0 is an imported record that was reviewed here; rare
+			}
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc.Filing)
+	}
+}
+
+// FilingSubmissions returns every submission of a filing as it was received, drafts included,
+// oldest first: the audit trail. It scans the log, so it is for audits, not for pages.
+func (db *DB) FilingSubmissions(ctx context.Context, period, estate, category string) ([]Filing, error) {
+	docs, err := findAll[filingDoc](ctx, db.c(colDisclosureSubmissions), bson.D{{Key: "key", Value: FilingKey(period, estate, category)}})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(docs, func(i, j int) bool {
+		a, b := docs[i].Filing, docs[j].Filing
+		return a.Version < b.Version || a.Version == b.Version && a.Draft < b.Draft
+	})
+	out := make([]Filing, len(docs))
+	for i, d := range docs {
+		out[i] = d.Filing
+	}
+	return out, nil
+}
+
+// ReviewDecision is a reviewer's decision on the version and draft they looked at.
+type ReviewDecision struct {
+	Period, Estate, Category string
+	Version, Draft           int // what the reviewer saw; a newer draft is a Conflict
+	Status                   string
+	Reason                   string
+	By                       string
+	At                       time.Time
+}
+
+// Errors of a review.
+var (
+	ErrFilingChanged = derrors.Errorf(derrors.Conflict, "the filing changed after it was opened: look at it again")
+	ErrReviewed      = derrors.Errorf(derrors.Conflict, "this filing has been reviewed already")
+)
+
+// DecideDisclosure records a reviewer's decision on the current filing, which must still be
+// the pending version and draft the reviewer saw. A rejection needs a reason.
+func (db *DB) DecideDisclosure(ctx context.Context, rd ReviewDecision) (Filing, error) {
+	rd.Reason = strings.TrimSpace(rd.Reason)
+	switch {
+	case rd.Status != domain.StatusVerified && rd.Status != domain.StatusRejected:
+		return Filing{}, derrors.Errorf(derrors.Invalid, "decision must be verified or rejected, not %q", rd.Status)
+	case rd.Status == domain.StatusRejected && rd.Reason == "":
+		return Filing{}, derrors.Errorf(derrors.Invalid, "a rejection needs a reason")
+	case utf8.RuneCountInString(rd.Reason) > maxReasonRunes:
+		return Filing{}, derrors.Errorf(derrors.Invalid, "the reason must be at most %d characters", maxReasonRunes)
+	}
+	key := FilingKey(rd.Period, rd.Estate, rd.Category)
+	defer db.locks.lock(colDisclosures, key)()
+	f, ok, err := db.currentFiling(ctx, key, true)
+	switch {
+	case err != nil:
+		return Filing{}, err
+	case !ok:
+		return Filing{}, derrors.Errorf(derrors.NotFound, "no %s disclosure of estate %s in period %s", rd.Category, rd.Estate, rd.Period)
+	case f.Version != rd.Version || f.Draft != rd.Draft:
+		return Filing{}, ErrFilingChanged
+	case f.Status != domain.StatusPending:
+		return Filing{}, ErrReviewed
+	}
+	d := Decision{Status: rd.Status, Reason: rd.Reason, By: rd.By, At: rd.At.UTC().Truncate(time.Millisecond)}
+	f.Status, f.Review = d.Status, &d
+	_, err = db.c(colDisclosureVersions).InsertOne(ctx, filingDoc{ID: versionKey(key, f.Version), Key: key, Filing: f})
+	if mongo.IsDuplicateKeyError(err) {
+		return Filing{}, ErrReviewed // by another server, between our read and our insert
+	}
+	if err != nil {
+		return Filing{}, fmt.Errorf("store decision on %s: %w", key, err)
+	}
+	return f, db.applyDecision(ctx, f)
+}
+
+// Objections: an owner with a valid household code objects to a disclosure ("这笔分摊不对"),
+// the company answers, a reviewer closes it. All insert-only, in one collection:
+//
+//	o|<estate>|<period>|<n>          the objection, n = 1, 2, … per estate and period
+//	o|<estate>|<period>|<n>|a|<m>    the company's m-th answer
+//	o|<estate>|<period>|<n>|c        the reviewer's closing note
+//
+// so that an estate's objections are read by _id, and a second close is refused by the
+// unique _id.
+const (
+	colObjections     = "disclosure_objections"
+	colObjectionSlots = "disclosure_objection_slots"
+)
+
+// MaxObjectionsPerHousehold bounds the objections one household may file in a period.
+const MaxObjectionsPerHousehold = 5
+
+// Objection is an owner's objection to a disclosure, with its answers and closing, if any.
+type Objection struct {
+	ID       string    `bson:"_id"`
+	Kind     string    `bson:"kind"` // "objection"
+	Period   string    `bson:"period"`
+	Estate   string    `bson:"estate"`
+	Category string    `bson:"category"`
+	Version  int       `bson:"version"` // of the filing objected to
+	Flat     string    `bson:"flat"`    // for reviewers only; never shown to the company or the public
+	Text     string    `bson:"text"`
+	At       time.Time `bson:"at"`
+	IPHash   string    `bson:"ip_hash,omitempty"`
+
+	Answers []Reply `bson:"-"`
+	Closing *Reply  `bson:"-"`
+}
+
+// Open reports whether no reviewer has closed the objection.
+func (o *Objection) Open() bool { return o.Closing == nil }
+
+// Reply is a company's answer to an objection or a reviewer's closing note.
+type Reply struct {
+	ID        string    `bson:"_id"`
+	Kind      string    `bson:"kind"` // "answer" or "close"
+	Objection string    `bson:"objection"`
+	Estate    string    `bson:"estate"`
+	Text      string    `bson:"text"`
+	By        string    `bson:"by"`
+	At        time.Time `bson:"at"`
+}
+
+// Errors of objections.
+var (
+	ErrObjectionClosed   = derrors.Errorf(derrors.Conflict, "the objection has been closed")
+	ErrTooManyObjections = derrors.Errorf(derrors.RateLimited, "this household has filed the most objections allowed in this period")
+)
+
+// NewObjection is an objection as an owner files it; the caller has checked the household's
+// code for OpenPeriod.
+type NewObjection struct {
+	Period, Estate, Category string // the disclosure objected to
+	OpenPeriod, Flat         string // the household, by its code for the open period
+	Text                     string
+	At                       time.Time
+	IPHash                   string
+}
+
+// FileObjection stores an objection to a filed disclosure.
+func (db *DB) FileObjection(ctx context.Context, no NewObjection) (Objection, error) {
+	if err := checkText(no.Text, true); err != nil {
+		return Objection{}, err
+	}
+	f, ok, err := db.currentFiling(ctx, FilingKey(no.Period, no.Estate, no.Category), false)
+	if err != nil {
+		return Objection{}, err
+	}
+	if !ok {
+		return Objection{}, derrors.Errorf(derrors.NotFound, "no %s disclosure of estate %s in period %s", no.Category, no.Estate, no.Period)
+	}
+	if err := db.takeObjectionSlot(ctx, no); err != nil {
+		return Objection{}, err
+	}
+	o := Objection{Kind: "objection", Period: no.Period, Estate: no.Estate, Category: no.Category, Version: f.Version,
+		Flat: no.Flat, Text: strings.TrimSpace(no.Text), At: no.At.UTC().Truncate(time.Millisecond), IPHash: no.IPHash}
+	prefix := "o|" + no.Estate + "|" + no.Period + "|"
+	for n := 1; ; n++ {
+		o.ID = prefix + fmt.Sprint(n)
+		_, err := db.c(colObjections).InsertOne(ctx, o)
+		if err == nil {
+			return o, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return Objection{}, fmt.Errorf("store objection: %w", err)
+		}
+	}
+}
+
+func (db *DB) takeObjectionSlot(ctx context.Context, no NewObjection) error {
+	for k := 1; k <= MaxObjectionsPerHousehold; k++ {
+		id := fmt.Sprintf("%s|%s|%s|%d", no.OpenPeriod, no.Estate, no.Flat, k)
+		_, err := db.c(colObjectionSlots).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: no.At}})
+		if err == nil {
+			return nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return fmt.Errorf("count objection: %w", err)
+		}
+	}
+	return ErrTooManyObjections
+}
+
+func checkText(text string, required bool) error {
+	text = strings.TrimSpace(text)
+	switch {
+	case required && text == "":
+		return derrors.Errorf(derrors.Invalid, "the text is empty")
+	case utf8.RuneCountInString(text) > maxReasonRunes:
+		return derrors.Errorf(derrors.Invalid, "the text must be at most %d characters", maxReasonRunes)
+	case !utf8.ValidString(text):
+		return derrors.Errorf(derrors.Invalid, "the text is not valid UTF-8")
+	}
+	return nil
+}
+
+// Objection returns an objection with its answers and closing, or a NotFound error.
+func (db *DB) Objection(ctx context.Context, id string) (Objection, error) {
+	if !strings.HasPrefix(id, "o|") || strings.Count(id, "|") != 3 {
+		return Objection{}, derrors.Errorf(derrors.NotFound, "objection %q not found", id)
+	}
+	o, err := findByID[Objection](ctx, db.c(colObjections), id, "objection")
+	if err != nil {
+		return Objection{}, err
+	}
+	return o, db.loadReplies(ctx, &o)
+}
+
+func (db *DB) loadReplies(ctx context.Context, o *Objection) error {
+	o.Answers = nil
+	for m := 1; ; m++ {
+		r, err := findByID[Reply](ctx, db.c(colObjections), fmt.Sprintf("%s|a|%d", o.ID, m), "answer")
+		if derrors.Code(err) == derrors.NotFound {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		o.Answers = append(o.Answers, r)
+	}
+	c, err := findByID[Reply](ctx, db.c(colObjections), o.ID+"|c", "closing")
+	switch derrors.Code(err) {
+	case "":
+		o.Closing = &c
+	case derrors.NotFound:
+		o.Closing = nil
+	default:
+		return err
+	}
+	return nil
+}
+
+// EstateObjections returns the objections to an estate's disclosures of a period, oldest
+// first, with their replies: reads by _id only, for the public page.
+func (db *DB) EstateObjections(ctx context.Context, estate, period string) ([]Objection, error) {
+	var out []Objection
+	for n := 1; ; n++ {
+		o, err := db.Objection(ctx, fmt.Sprintf("o|%s|%s|%d", estate, period, n))
+		if derrors.Code(err) == derrors.NotFound {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+}
+
+// AllObjections returns every objection with its replies, newest first. It scans the
+// collection once: for reviewers' and companies' lists.
+func (db *DB) AllObjections(ctx context.Context) ([]Objection, error) {
+	cur, err := db.c(colObjections).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("read objections: %w", err)
+	}
+	defer cur.Close(ctx)
+	byID := map[string]*Objection{}
+	var replies []Reply
+	for cur.Next(ctx) {
+		var kind struct {
+			Kind string `bson:"kind"`
+		}
+		if err := cur.Decode(&kind); err != nil {
+			return nil, fmt.Errorf("decode objection: %w", err)
+		}
+		if kind.Kind == "objection" {
+			var o Objection
+			if err := cur.Decode(&o); err != nil {
+				return nil, fmt.Errorf("decode objection: %w", err)
+			}
+			byID[o.ID] = &o
+			continue
+		}
+		var r Reply
+		if err := cur.Decode(&r); err != nil {
+			return nil, fmt.Errorf("decode objection reply: %w", err)
+		}
+		replies = append(replies, r)
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read objections: %w", err)
+	}
+	sort.Slice(replies, func(i, j int) bool { return replies[i].At.Before(replies[j].At) })
+	for _, r := range replies {
+		o := byID[r.Objection]
+		switch {
+		case o == nil:
+		case r.Kind == "close":
+			o.Closing = &r
+		default:
+			o.Answers = append(o.Answers, r)
+		}
+	}
+	out := make([]Objection, 0, len(byID))
+	for _, o := range byID {
+		out = append(out, *o)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].At.After(out[j].At) || out[i].At.Equal(out[j].At) && out[i].ID > out[j].ID
+	})
+	return out, nil
+}
+
+// AnswerObjection adds a company's answer to an open objection. The caller has checked that
+// the company manages the estate.
+func (db *DB) AnswerObjection(ctx context.Context, id, text, by string, at time.Time) (Reply, error) {
+	return db.reply(ctx, id, "answer", text, by, at)
+}
+
+// CloseObjection records a reviewer's closing of an objection, with an optional note.
+func (db *DB) CloseObjection(ctx context.Context, id, note, by string, at time.Time) (Reply, error) {
+	return db.reply(ctx, id, "close", note, by, at)
+}
+
+func (db *DB) reply(ctx context.Context, id, kind, text, by string, at time.Time) (Reply, error) {
+	if err := checkText(text, kind == "answer"); err != nil {
+		return Reply{}, err
+	}
+	defer db.locks.lock(colObjections, id)()
+	o, err := db.Objection(ctx, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !o.Open() {
+		return Reply{}, ErrObjectionClosed
+	}
+	r := Reply{Kind: kind, Objection: id, Estate: o.Estate, Text: strings.TrimSpace(text), By: by, At: at.UTC().Truncate(time.Millisecond)}
+	if kind == "close" {
+		r.ID = id + "|c"
+	} else {
+		r.ID = fmt.Sprintf("%s|a|%d", id, len(o.Answers)+1)
+	}
+	_, err = db.c(colObjections).InsertOne(ctx, r)
+	if mongo.IsDuplicateKeyError(err) {
+		if kind == "close" {
+			return Reply{}, ErrObjectionClosed
+		}
+		return Reply{}, derrors.Errorf(derrors.Conflict, "another answer was given at the same moment: look again")
+	}
+	if err != nil {
+		return Reply{}, fmt.Errorf("store %s to objection %s: %w", kind, id, err)
+	}
+	return r, nil
+}
