@@ -43,7 +43,10 @@ func StartWith(ctx context.Context, dir, sqliteParams string) (*Engine, error) {
 	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale socket: %w", err)
 	}
-	quiet := slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelError + 100}))
+	// A discarding handler, not a filtering one: FerretDB calls Logger.With on every SQL
+	// statement, and a TextHandler formats those attributes whatever its level (measured: a
+	// 1,000,000-line import took 1 min 55 s with one, 1 min 30 s with this).
+	quiet := slog.New(slog.DiscardHandler)
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: sock},
 		Handler:   "sqlite",
@@ -116,10 +119,6 @@ func urlPathEscape(p string) string {
 	}
 	return string(out)
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func query(params string) string {
 	if params == "" {
