@@ -28,12 +28,6 @@ type Engine struct {
 // Start starts the engine on dir/mongo.sock with its SQLite files under dir/sqlite.
 // The caller must hold the data directory's lock so that no other process uses the same files.
 func Start(ctx context.Context, dir string) (*Engine, error) {
-	return StartWith(ctx, dir, "")
-}
-
-// StartWith is Start with extra SQLite URL parameters (such as "_txlock=immediate"), for
-// measuring the engine's settings.
-func StartWith(ctx context.Context, dir, sqliteParams string) (*Engine, error) {
 	dbDir := filepath.Join(dir, "sqlite")
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
@@ -50,7 +44,7 @@ func StartWith(ctx context.Context, dir, sqliteParams string) (*Engine, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: sock},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dbDir + "/" + query(sqliteParams),
+		SQLiteURL: "file:" + dbDir + "/",
 		Logger:    quiet,
 	})
 	if err != nil {
@@ -118,11 +112,4 @@ func urlPathEscape(p string) string {
 		}
 	}
 	return string(out)
-}
-
-func query(params string) string {
-	if params == "" {
-		return ""
-	}
-	return "?" + params
 }
