@@ -1,10 +1,10 @@
 package mongodb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"time"
 
@@ -33,13 +33,24 @@ func (s *ImportStats) add(o ImportStats) {
 	s.Unchanged += o.Unchanged
 }
 
-// importBatch is how many documents go to the database in one InsertMany. Larger batches
-// gain little on the embedded engine and hold more memory.
-const importBatch = 1000
+// How an import feeds the database (measured with bench/import on the embedded engine; see
+// bench/README.md): InsertMany commands of importBatch documents, after a first one of
+// importProbe (see insertNew). The engine writes 100 documents per transaction whatever the
+// command's size.
+const (
+	importBatch = 1000
+	importProbe = 100
+)
 
 // Import writes a validated dataset whose references hold. Records replace stored records with
 // the same key, except that a stored rating submitted later than the imported one stands.
 // progress, if not nil, is called with the number of records written so far.
+//
+// Every write is an insert in batches unless the record exists already, because the embedded
+// engine commits each update or replace on its own (and, without the index of
+// ferretdb.IndexIDs, finds its document by scanning the collection). So a history loads into
+// an empty database at the engine's insert speed, and importing the same file again reads and
+// compares but writes nothing.
 func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done int)) (ImportStats, error) {
 	var stats ImportStats
 	done := 0
@@ -52,28 +63,22 @@ func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done
 	// Referenced records first, so that a reader never sees a rating of an estate that is not
 	// there yet.
 	steps := []struct {
-		col  string
-		docs []any
+		col string
+		records
 	}{
-		{colDistricts, toAny(ds.Districts, func(d domain.District) string { return d.ID })},
-		{colCompanies, toAny(ds.Companies, func(d domain.Company) string { return d.ID })},
-		{colPeriods, toAny(ds.Periods, func(d domain.Period) string { return d.ID })},
-		{colEstates, toAny(ds.Estates, func(d domain.Estate) string { return d.ID })},
-		{colGovernance, toAny(ds.Governance, domain.Governance.Key)},
-		{colEvents, toAny(ds.Events, func(d domain.Event) string { return d.ID })},
-		{colDisclosures, toAny(ds.Disclosures, func(d domain.Disclosure) string {
-			return d.Key()
-		})},
+		{colDistricts, keyedRecords(ds.Districts, func(d domain.District) string { return d.ID })},
+		{colCompanies, keyedRecords(ds.Companies, func(d domain.Company) string { return d.ID })},
+		{colPeriods, keyedRecords(ds.Periods, func(d domain.Period) string { return d.ID })},
+		{colEstates, keyedRecords(ds.Estates, func(d domain.Estate) string { return d.ID })},
+		{colGovernance, keyedRecords(ds.Governance, domain.Governance.Key)},
+		{colEvents, keyedRecords(ds.Events, func(d domain.Event) string { return d.ID })},
+		{colDisclosures, keyedRecords(ds.Disclosures, domain.Disclosure.Key)},
 	}
 	for _, step := range steps {
-		for start := 0; start < len(step.docs); start += importBatch {
-			batch := step.docs[start:min(start+importBatch, len(step.docs))]
-			s, err := db.upsertBatch(ctx, step.col, batch)
-			stats.add(s)
-			if err != nil {
-				return stats, err
-			}
-			report(len(batch))
+		s, err := db.upsertAll(ctx, step.col, step.records, report)
+		stats.add(s)
+		if err != nil {
+			return stats, err
 		}
 	}
 	if len(ds.Ratings) == 0 {
@@ -84,47 +89,61 @@ func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done
 		return stats, err
 	}
 	delta := tallyDelta{}
-	var heads map[string]ratingDoc
-	for start := 0; start < len(ds.Ratings); start += importBatch {
-		batch := ds.Ratings[start:min(start+importBatch, len(ds.Ratings))]
-		s, err := db.importRatings(ctx, batch, delta, &heads)
-		stats.add(s)
-		if err != nil {
-			return stats, err // the marker stays: the next start-up repairs the tallies
-		}
-		report(len(batch))
+	s, err := db.importRatings(ctx, ds.Ratings, delta, report)
+	stats.add(s)
+	if err != nil {
+		return stats, err // the marker stays: the next start-up repairs the tallies
 	}
-	if err := delta.apply(ctx, db); err != nil {
+	if err := db.addToTallies(ctx, delta); err != nil {
 		return stats, err
 	}
 	return stats, db.ClearDirty(ctx, marker)
 }
 
-func toAny[T any](records []T, key func(T) string) []any {
-	out := make([]any, len(records))
-	for i, r := range records {
-		out[i] = keyed[T]{ID: key(r), Value: r}
-	}
-	return out
+// records are the documents of one collection, with their _ids.
+type records struct {
+	ids  []string
+	docs []any
 }
 
-// upsertBatch inserts docs and replaces those whose _id exists already. Inserting first is
-// the fast path on an empty database, where a history is loaded.
-func (db *DB) upsertBatch(ctx context.Context, col string, docs []any) (ImportStats, error) {
-	dups, err := db.insertMany(ctx, col, docs)
+func keyedRecords[T any](items []T, key func(T) string) records {
+	r := records{ids: make([]string, len(items)), docs: make([]any, len(items))}
+	for i, item := range items {
+		r.ids[i] = key(item)
+		r.docs[i] = keyed[T]{ID: r.ids[i], Value: item}
+	}
+	return r
+}
+
+// upsertAll inserts new records and replaces those stored with different contents. A record
+// equal to the stored one, byte for byte as BSON, is left alone.
+func (db *DB) upsertAll(ctx context.Context, col string, recs records, done func(n int)) (ImportStats, error) {
+	var stored map[string]bson.Raw
+	readStored := func() (func(i int) bool, error) {
+		var err error
+		stored, err = db.rawByID(ctx, col)
+		return func(i int) bool { _, ok := stored[recs.ids[i]]; return ok }, err
+	}
+	existing, err := db.insertNew(ctx, col, len(recs.docs), func(i int) any { return recs.docs[i] }, readStored, done)
 	if err != nil {
 		return ImportStats{}, err
 	}
-	stats := ImportStats{Inserted: len(docs) - len(dups)}
-	if len(dups) == 0 {
-		return stats, nil
-	}
-	// One replace per command: FerretDB v1.24 keeps every statement's cursor open until the
-	// command ends, and an update command of some dozens of changed documents never answers
-	// (measured: 50 take 48 ms, 100 hang). TestImportReplacesMoreThanOneHundred guards it.
-	for _, idx := range dups {
-		id := reflect.ValueOf(docs[idx]).FieldByName("ID").String()
-		res, err := db.c(col).ReplaceOne(ctx, byID(id), docs[idx], options.Replace().SetUpsert(true))
+	stats := ImportStats{Inserted: len(recs.docs) - len(existing)}
+	for _, i := range existing {
+		id := recs.ids[i]
+		doc, err := bson.Marshal(recs.docs[i])
+		if err != nil {
+			return stats, fmt.Errorf("encode %s in %s: %w", id, col, err)
+		}
+		if bytes.Equal(stored[id], doc) {
+			stats.Unchanged++
+			done(1)
+			continue
+		}
+		// One replace per command: FerretDB v1.24 keeps every statement's cursor open until the
+		// command ends, and an update command of some dozens of changed documents never answers
+		// (measured: 50 take 48 ms, 100 hang). TestImportReplacesMoreThanOneHundred guards it.
+		res, err := db.c(col).ReplaceOne(ctx, byID(id), bson.Raw(doc), options.Replace().SetUpsert(true))
 		if err != nil {
 			return stats, fmt.Errorf("replace %s in %s: %w", id, col, err)
 		}
@@ -133,8 +152,81 @@ func (db *DB) upsertBatch(ctx context.Context, col string, docs []any) (ImportSt
 		} else {
 			stats.Unchanged++
 		}
+		done(1)
 	}
 	return stats, nil
+}
+
+// rawByID reads every document of a collection, by _id.
+func (db *DB) rawByID(ctx context.Context, col string) (map[string]bson.Raw, error) {
+	cur, err := db.c(col).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", col, err)
+	}
+	defer cur.Close(ctx)
+	out := map[string]bson.Raw{}
+	for cur.Next(ctx) {
+		doc := bson.Raw(bytes.Clone(cur.Current))
+		out[doc.Lookup("_id").StringValue()] = doc
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", col, err)
+	}
+	return out, nil
+}
+
+// insertNew inserts the n documents that doc makes, in InsertMany commands of importBatch, and
+// returns, in increasing order, the indexes of those it did not insert because they exist.
+// done hears how many went in after each command.
+//
+// It lets the unique _id refuse what exists, because reading first would cost a scan of the
+// collection even when it holds none of these records. But a refused document costs the
+// embedded engine a transaction of its own, so the first command is a small probe, and after
+// the first refusal insertNew calls readExisting (unless nil) once and from then on inserts only
+// what that says does not exist.
+//
+// One command at a time: two in flight take longer on the embedded engine, whose second writer
+// waits for the database lock in sleeps of growing length.
+func (db *DB) insertNew(ctx context.Context, col string, n int, doc func(i int) any,
+	readExisting func() (exists func(i int) bool, err error), done func(n int)) ([]int, error) {
+	var existing []int
+	var exists func(i int) bool
+	for start, end := 0, 0; start < n; start = end {
+		end = min(start+importBatch, n)
+		if start == 0 {
+			end = min(importProbe, n)
+		}
+		var batch []any
+		var index []int // index[j] is the index of batch[j]
+		for i := start; i < end; i++ {
+			if exists != nil && exists(i) {
+				existing = append(existing, i)
+				continue
+			}
+			batch = append(batch, doc(i))
+			index = append(index, i)
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		refused, err := db.insertMany(ctx, col, batch)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range refused {
+			existing = append(existing, index[j])
+		}
+		if done != nil {
+			done(len(batch) - len(refused))
+		}
+		if len(refused) > 0 && exists == nil && readExisting != nil {
+			if exists, err = readExisting(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	sort.Ints(existing)
+	return existing, nil
 }
 
 // insertMany inserts docs unordered and returns the indexes of those refused as duplicates.
@@ -157,40 +249,42 @@ func (db *DB) insertMany(ctx context.Context, col string, docs []any) ([]int, er
 	return dups, nil
 }
 
-// importRatings writes a batch of ratings and records in delta how the tallies change. New
-// households go in with one InsertMany; a household already rated is compared with its counted
-// version, read from heads (loaded with one scan the first time it is needed), and a newer
-// rating goes in as its next revision.
-func (db *DB) importRatings(ctx context.Context, batch []domain.Rating, delta tallyDelta, heads *map[string]ratingDoc) (ImportStats, error) {
-	docs := make([]any, len(batch))
-	for i, r := range batch {
-		docs[i] = importedRatingDoc(r, 1)
+// importRatings writes ratings and records in delta how the tallies change. A rating of a
+// household not rated yet goes in as its first version. The others are compared with their
+// household's counted version, read with the heads of every stored rating (one scan, only when
+// some household is rated already), and go in as the next revision if they are newer.
+func (db *DB) importRatings(ctx context.Context, ratings []domain.Rating, delta tallyDelta, done func(n int)) (ImportStats, error) {
+	var heads map[string]ratingDoc
+	readHeads := func() (func(i int) bool, error) {
+		var err error
+		heads, err = db.ratingHeads(ctx)
+		return func(i int) bool { _, ok := heads[ratings[i].Key()]; return ok }, err
 	}
-	dups, err := db.insertMany(ctx, colRatings, docs)
+	existing, err := db.insertNew(ctx, colRatings, len(ratings), func(i int) any { return importedRatingDoc(ratings[i], 1) }, readHeads, done)
 	if err != nil {
 		return ImportStats{}, err
 	}
-	isDup := make(map[int]bool, len(dups))
-	for _, i := range dups {
-		isDup[i] = true
-	}
-	stats := ImportStats{Inserted: len(batch) - len(dups)}
-	for i, r := range batch {
-		if !isDup[i] {
-			delta.add(r.Period, r.Estate, r.Scores, 1)
+	stats := ImportStats{Inserted: len(ratings) - len(existing)}
+	next := 0 // the next index in existing
+	for i, r := range ratings {
+		if next < len(existing) && existing[next] == i {
+			next++
+			continue
 		}
+		delta.add(r.Period, r.Estate, r.Scores, 1)
 	}
-	if len(dups) > 0 && *heads == nil {
-		if *heads, err = db.ratingHeads(ctx); err != nil {
-			return stats, err
+	for _, i := range existing {
+		r := ratings[i]
+		old, ok := heads[r.Key()]
+		if !ok { // rated by someone else since the heads were read
+			if old, err = db.ratingHead(ctx, r.Key()); err != nil {
+				return stats, err
+			}
 		}
-	}
-	for _, i := range dups {
-		r := batch[i]
-		old := (*heads)[r.Key()]
 		doc := importedRatingDoc(r, old.Revision+1)
 		if doc.SubmittedAt.Before(old.SubmittedAt) || sameRating(doc.Rating, old.Rating) {
 			stats.Unchanged++
+			done(1)
 			continue
 		}
 		unlock := db.locks.lock(colRatings, doc.Key)
@@ -199,12 +293,51 @@ func (db *DB) importRatings(ctx context.Context, batch []domain.Rating, delta ta
 		if err != nil {
 			return stats, err
 		}
-		(*heads)[doc.Key] = doc
+		heads[doc.Key] = doc
 		stats.Replaced++
 		delta.add(old.Period, old.Estate, old.Scores, -1)
 		delta.add(r.Period, r.Estate, r.Scores, 1)
+		done(1)
 	}
 	return stats, nil
+}
+
+// ratingHead reads the counted version of one household's rating.
+func (db *DB) ratingHead(ctx context.Context, key string) (ratingDoc, error) {
+	rev, err := db.CurrentRevision(ctx, key)
+	if err != nil {
+		return ratingDoc{}, err
+	}
+	var head ratingDoc
+	if err := db.c(colRatings).FindOne(ctx, byID(versionID(key, rev))).Decode(&head); err != nil {
+		return ratingDoc{}, fmt.Errorf("read rating %s: %w", key, err)
+	}
+	return head, nil
+}
+
+// addToTallies adds delta to the stored tallies. The tallies of estates rated for the first
+// time go in with InsertMany, as whole documents; only the others are updated, one $inc per
+// command (see Import). A change that adds up to nothing is not written.
+func (db *DB) addToTallies(ctx context.Context, delta tallyDelta) error {
+	keys := make([]string, 0, len(delta))
+	for k, t := range delta {
+		if *t != (Tally{Period: t.Period, Estate: t.Estate}) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	exist, err := db.insertNew(ctx, colTallies, len(keys), func(i int) any {
+		return tallyDoc{ID: keys[i], Tally: *delta[keys[i]]}
+	}, nil, nil)
+	if err != nil {
+		return err
+	}
+	for _, i := range exist {
+		if err := db.incTally(ctx, delta[keys[i]]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func importedRatingDoc(r domain.Rating, revision int) ratingDoc {
@@ -217,7 +350,6 @@ func sameRating(a, b domain.Rating) bool {
 		a.SubmittedAt.Equal(b.SubmittedAt) && a.Scores == b.Scores && a.Comment == b.Comment
 }
 
-// Dataset reads everything back, for export.
 func (db *DB) Dataset(ctx context.Context) (*domain.Dataset, error) {
 	ds := &domain.Dataset{}
 	var err error

@@ -3,6 +3,8 @@ package mongodb_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -129,4 +131,197 @@ func TestImportReplacesMoreThanOneHundred(t *testing.T) {
 	if stats.Replaced != 250 {
 		t.Errorf("stats = %+v, want 250 replaced", stats)
 	}
+}
+
+// ratingsOf makes n ratings of estate, households h0000 on, whose scores depend on the household.
+func ratingsOf(estate string, from, n int, at time.Time) []domain.Rating {
+	out := make([]domain.Rating, n)
+	for i := range out {
+		h := from + i
+		out[i] = domain.Rating{Period: "2026Q4", Estate: estate, Household: fmt.Sprintf("h%04d", h), SubmittedAt: at,
+			Scores: domain.ScoresOf([6]int{1 + h%5, 1 + h/5%5, 1 + h/25%5, 5, 4, 1 + h%3})}
+	}
+	return out
+}
+
+// talliesOf sums ratings the slow, obvious way.
+func talliesOf(ratings []domain.Rating) []mongodb.Tally {
+	byEstate := map[string]*mongodb.Tally{}
+	for _, r := range ratings {
+		t := byEstate[r.Estate]
+		if t == nil {
+			t = &mongodb.Tally{Period: r.Period, Estate: r.Estate}
+			byEstate[r.Estate] = t
+		}
+		t.Count++
+		t.Sums.Service += int64(r.Scores.Service)
+		t.Sums.Security += int64(r.Scores.Security)
+		t.Sums.Cleaning += int64(r.Scores.Cleaning)
+		t.Sums.Greening += int64(r.Scores.Greening)
+		t.Sums.Maintenance += int64(r.Scores.Maintenance)
+		t.Sums.Transparency += int64(r.Scores.Transparency)
+	}
+	var out []mongodb.Tally
+	for _, t := range byEstate {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Estate < out[j].Estate })
+	return out
+}
+
+func checkTallies(t *testing.T, db *mongodb.DB, want []mongodb.Tally) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := db.Tallies(ctx, "2026Q4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tallies (-want +got):\n%s", diff)
+	}
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("VerifyTallies = %+v, %v; want no drift", drift, err)
+	}
+}
+
+// importCounting imports ds and checks that progress ends at every record.
+func importCounting(t *testing.T, db *mongodb.DB, ds *domain.Dataset) mongodb.ImportStats {
+	t.Helper()
+	last := 0
+	stats, err := db.Import(context.Background(), ds, func(done int) {
+		if done < last {
+			t.Errorf("progress went back from %d to %d", last, done)
+		}
+		last = done
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last != ds.Len() {
+		t.Errorf("progress ended at %d, want %d", last, ds.Len())
+	}
+	return stats
+}
+
+func TestImportCreatesNewTalliesAndAddsToStoredOnes(t *testing.T) {
+	db := mongodbtest.NewDB(t)
+	ds := smallCity()
+	importCounting(t, db, ds)
+	e2 := ds.Estates[0]
+	e2.ID = "e2"
+	more := &domain.Dataset{
+		Estates: []domain.Estate{e2},
+		Ratings: append(ratingsOf("e1", 0, 30, ds.Ratings[0].SubmittedAt), ratingsOf("e2", 0, 20, ds.Ratings[0].SubmittedAt)...),
+	}
+	if stats := importCounting(t, db, more); stats != (mongodb.ImportStats{Inserted: 51}) {
+		t.Errorf("stats = %+v, want 51 inserted", stats)
+	}
+	checkTallies(t, db, talliesOf(append(more.Ratings, ds.Ratings...)))
+}
+
+// TestImportAgainComparesAndChangesOnlyWhatChanged imports more ratings than fit one batch,
+// then the same again, then a changed copy: the second import finds the first batch refused
+// and compares the rest without trying to insert them.
+func TestImportAgainComparesAndChangesOnlyWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	at := time.Date(2026, 10, 20, 8, 0, 0, 0, domain.Zone)
+	base := smallCity()
+	base.Ratings = append(ratingsOf("e1", 0, 1500, at), ratingsOf("e1", 2000, 1000, at)...)
+	if stats := importCounting(t, db, base); stats != (mongodb.ImportStats{Inserted: base.Len()}) {
+		t.Fatalf("first import: %+v, want %d inserted", stats, base.Len())
+	}
+	if stats := importCounting(t, db, base); stats != (mongodb.ImportStats{Unchanged: base.Len()}) {
+		t.Fatalf("same again: %+v, want %d unchanged", stats, base.Len())
+	}
+
+	changed := smallCity()
+	changed.Districts[0].Name = "新东湖区"
+	changed.Districts = append(changed.Districts, domain.District{ID: "d2", Name: "西湖区"})
+	e2 := changed.Estates[0]
+	e2.ID = "e2"
+	changed.Estates = append(changed.Estates, e2)
+	changed.Ratings = append(ratingsOf("e1", 0, 1500, at), ratingsOf("e1", 2000, 1000, at)...)
+	want := slices.Clone(changed.Ratings) // what should be counted afterwards
+	for i := range changed.Ratings {
+		switch i % 10 {
+		case 0: // revised later: replaces
+			changed.Ratings[i].SubmittedAt = at.Add(time.Hour)
+			changed.Ratings[i].Scores.Service = 6 - changed.Ratings[i].Scores.Service
+			changed.Ratings[i].Comment = "改了"
+			want[i] = changed.Ratings[i]
+		case 5: // an older rating: ignored
+			changed.Ratings[i].SubmittedAt = at.Add(-time.Hour)
+			changed.Ratings[i].Scores.Service = 1
+		}
+	}
+	// New households both in the first batch (among refused inserts) and after it.
+	added := append(ratingsOf("e1", 1500, 40, at), ratingsOf("e2", 0, 60, at)...)
+	changed.Ratings = append(append(added[:20:20], changed.Ratings...), added[20:]...)
+	want = append(want, added...)
+
+	stats := importCounting(t, db, changed)
+	wantStats := mongodb.ImportStats{Inserted: 1 + 1 + 100, Replaced: 1 + 250}
+	wantStats.Unchanged = changed.Len() - wantStats.Inserted - wantStats.Replaced
+	if stats != wantStats {
+		t.Errorf("changed import: %+v, want %+v", stats, wantStats)
+	}
+	got, err := db.Dataset(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(want, func(i, j int) bool { return want[i].Key() < want[j].Key() })
+	if diff := cmp.Diff(want, got.Ratings, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("counted ratings (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(changed.Districts, got.Districts); diff != "" {
+		t.Errorf("districts (-want +got):\n%s", diff)
+	}
+	if versions, err := db.RatingVersions(ctx, want[0].Key()); err != nil || len(versions) != 2 {
+		t.Errorf("versions of a revised rating: %d, %v; want the old and the new", len(versions), err)
+	}
+	checkTallies(t, db, talliesOf(want))
+}
+
+// TestImportInterruptedIsRepairedAndCompleted stops an import after its first batch of ratings:
+// the marker it leaves makes the tallies repairable, and importing again completes the data.
+func TestImportInterruptedIsRepairedAndCompleted(t *testing.T) {
+	db := mongodbtest.NewDB(t)
+	ds := smallCity()
+	ds.Ratings = ratingsOf("e1", 0, 3000, ds.Ratings[0].SubmittedAt)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	others := ds.Len() - len(ds.Ratings)
+	_, err := db.Import(ctx, ds, func(done int) {
+		if done > others {
+			cancel()
+		}
+	})
+	if err == nil {
+		t.Fatal("interrupted import reported no error")
+	}
+	bg := context.Background()
+	if markers, err := db.DirtyMarkers(bg); err != nil || len(markers) != 1 {
+		t.Fatalf("dirty markers = %v, %v; want the import's", markers, err)
+	}
+	if drift, err := db.VerifyTallies(bg, true); err != nil || len(drift) == 0 {
+		t.Fatalf("repair found drift %+v, %v; want the ratings written without their tally", drift, err)
+	}
+	checkTallies(t, db, talliesOf(ds.Ratings[:countStored(t, db)]))
+
+	stats := importCounting(t, db, ds)
+	if stats.Inserted+stats.Unchanged != ds.Len() || stats.Inserted == 0 || stats.Replaced != 0 {
+		t.Errorf("completing import: %+v, want the rest inserted and nothing replaced", stats)
+	}
+	checkTallies(t, db, talliesOf(ds.Ratings))
+}
+
+// countStored is how many ratings are stored; an interrupted import writes a prefix.
+func countStored(t *testing.T, db *mongodb.DB) int {
+	t.Helper()
+	got, err := db.Dataset(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(got.Ratings)
 }
