@@ -41,6 +41,7 @@ type Main struct {
 
 	store    *app.Store
 	synopsis map[*flag.FlagSet]string
+	addr     string // where serve listens, for the links it prints
 }
 
 func NewMain() *Main {

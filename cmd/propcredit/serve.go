@@ -14,6 +14,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/web"
+	"github.com/propcredit/propcredit/scoring"
 )
 
 // demoReviewer is the account the demo city comes with.
@@ -55,6 +56,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if *withDemo {
+		m.addr = *addr
 		if err := m.loadDemo(ctx, store); err != nil {
 			return err
 		}
@@ -89,6 +91,21 @@ func (m *Main) loadDemo(ctx context.Context, store *app.Store) error {
 		if _, err := m.importDataset(ctx, store, ds, "demo city"); err != nil {
 			return fmt.Errorf("load demo city: %w", err)
 		}
+		// Publish the periods that have ended, so that the public pages have something to
+		// show; the open period is left for a reviewer to score and publish.
+		today := domain.Today(time.Now())
+		for _, p := range ds.Periods {
+			if p.End >= today {
+				continue
+			}
+			if _, err := m.scorePeriod(ctx, store, p.ID, scoring.Default(), "demo"); err != nil {
+				return fmt.Errorf("score demo period %s: %w", p.ID, err)
+			}
+			if _, err := store.DB.Publish(ctx, p.ID, "demo", time.Now()); err != nil {
+				return fmt.Errorf("publish demo period %s: %w", p.ID, err)
+			}
+			fmt.Fprintf(m.Stdout, "Demo period %s scored and published: %s/lists/%s\n", p.ID, siteURL(m.addr), p.ID)
+		}
 	} else {
 		m.Log.Info("database not empty; demo city not loaded again", "companies", len(companies))
 	}
@@ -109,4 +126,12 @@ func (m *Main) loadDemo(ctx context.Context, store *app.Store) error {
 	}
 	fmt.Fprintf(m.Stdout, "Demo reviewer log-in (演示审核员账号): name %q, password %q\n", demoReviewer, password)
 	return nil
+}
+
+// siteURL is the address a person on this machine opens for a listen address like ":8080".
+func siteURL(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "http://localhost" + addr
+	}
+	return "http://" + addr
 }

@@ -90,6 +90,15 @@ func TestServeDemo(t *testing.T) {
 	if !strings.Contains(stdout.String(), `name "reviewer", password "`) {
 		t.Errorf("demo reviewer log-in not printed: %q", stdout.String())
 	}
+	// The demo city's previous quarter has always ended: it is scored and published at once.
+	_, link, found := strings.Cut(stdout.String(), "scored and published: http://"+addr)
+	if !found {
+		t.Errorf("no ended demo period was published: %q", stdout.String())
+	} else if path, _, _ := strings.Cut(link, "\n"); true {
+		if code, body := get(t, base+path); code != http.StatusOK || !strings.Contains(body, "物业") {
+			t.Errorf("GET %s = %d: %.300s", path, code, body)
+		}
+	}
 	for _, path := range []string{"/healthz", "/", "/login"} {
 		if code, body := get(t, base+path); code != http.StatusOK {
 			t.Errorf("GET %s = %d: %.200s", path, code, body)
