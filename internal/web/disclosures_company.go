@@ -558,9 +558,21 @@ func (d *disclosureSite) companyObjections(c *fiber.Ctx) error {
 }
 
 func (d *disclosureSite) showCompanyObjections(c *fiber.Ctx, status int, problem string) error {
+	acct, _ := CurrentAccount(c)
+	return d.showObjections(c, status, problem, "objection_company",
+		func(o mongodb.Objection, e domain.Estate, known bool, _ *discDirectory) (discObjectionRow, bool) {
+			if !known || e.Company != acct.Company {
+				return discObjectionRow{}, false
+			}
+			return discObjectionRowOf(Lang(c), o, e.Name), true
+		})
+}
+
+// showObjections renders page with the objections rowFor keeps, open ones and closed ones apart.
+func (d *disclosureSite) showObjections(c *fiber.Ctx, status int, problem, page string,
+	rowFor func(o mongodb.Objection, e domain.Estate, known bool, dir *discDirectory) (discObjectionRow, bool)) error {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
-	acct, _ := CurrentAccount(c)
 	dir, _, err := d.directory(ctx)
 	if err != nil {
 		return err
@@ -571,18 +583,17 @@ func (d *disclosureSite) showCompanyObjections(c *fiber.Ctx, status int, problem
 	}
 	data := discObjectionsData{Flash: discFlash(c), Error: problem}
 	for _, o := range all {
-		e, ok := dir.estates[o.Estate]
-		if !ok || e.Company != acct.Company {
-			continue
-		}
-		row := discObjectionRowOf(Lang(c), o, e.Name)
-		if o.Open() {
+		e, known := dir.estates[o.Estate]
+		row, keep := rowFor(o, e, known, dir)
+		switch {
+		case !keep:
+		case o.Open():
 			data.Open = append(data.Open, row)
-		} else {
+		default:
 			data.Closed = append(data.Closed, row)
 		}
 	}
-	return d.s.renderStatus(c, status, "objection_company", data)
+	return d.s.renderStatus(c, status, page, data)
 }
 
 func (d *disclosureSite) answerObjection(c *fiber.Ctx) error {

@@ -515,28 +515,12 @@ func (d *disclosureSite) reviewObjections(c *fiber.Ctx) error {
 }
 
 func (d *disclosureSite) showReviewObjections(c *fiber.Ctx, status int, problem string) error {
-	ctx, cancel := d.s.dbContext(c)
-	defer cancel()
-	dir, _, err := d.directory(ctx)
-	if err != nil {
-		return err
-	}
-	all, err := d.s.db.AllObjections(ctx)
-	if err != nil {
-		return err
-	}
-	data := discObjectionsData{Flash: discFlash(c), Error: problem}
-	for _, o := range all {
-		e := dir.estates[o.Estate]
-		row := discObjectionRowOf(Lang(c), o, e.Name)
-		row.Flat, row.CompanyName = o.Flat, dir.companyName(e.Company)
-		if o.Open() {
-			data.Open = append(data.Open, row)
-		} else {
-			data.Closed = append(data.Closed, row)
-		}
-	}
-	return d.s.renderStatus(c, status, "objection_review", data)
+	return d.showObjections(c, status, problem, "objection_review",
+		func(o mongodb.Objection, e domain.Estate, _ bool, dir *discDirectory) (discObjectionRow, bool) {
+			row := discObjectionRowOf(Lang(c), o, e.Name)
+			row.Flat, row.CompanyName = o.Flat, dir.companyName(e.Company) // reviewers only
+			return row, true
+		})
 }
 
 func (d *disclosureSite) closeObjection(c *fiber.Ctx) error {
