@@ -12,9 +12,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata from the current output")
 
-// Updating reports whether the tests run with -update.
-func Updating() bool { return *update }
-
 // Check compares got with the file at path, or rewrites the file under -update.
 func Check(t *testing.T, path string, got []byte) {
 	t.Helper()

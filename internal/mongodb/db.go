@@ -218,6 +218,3 @@ func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
 
 // Drop deletes the whole database. Tests use it; nothing else should.
 func (db *DB) Drop(ctx context.Context) error { return db.db.Drop(ctx) }
-
-// Collection exposes a raw collection, for benchmarks and probes of the engine.
-func (db *DB) Collection(name string) *mongo.Collection { return db.c(name) }

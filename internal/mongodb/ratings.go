@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -203,7 +204,7 @@ func (db *DB) Households(ctx context.Context, estate string) ([]domain.Household
 	for i, d := range docs {
 		out[i] = d.Household
 	}
-	sortHouseholds(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Flat < out[j].Flat })
 	return out, nil
 }
 

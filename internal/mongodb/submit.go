@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -172,7 +173,7 @@ func (db *DB) RatingVersions(ctx context.Context, key string) ([]domain.Rating, 
 	if err != nil {
 		return nil, err
 	}
-	sortVersions(docs)
+	sort.Slice(docs, func(i, j int) bool { return docs[i].Revision < docs[j].Revision })
 	out := make([]domain.Rating, len(docs))
 	for i, d := range docs {
 		out[i] = d.Rating
