@@ -94,10 +94,10 @@ func TestServeDemo(t *testing.T) {
 	_, link, found := strings.Cut(stdout.String(), "scored and published: http://"+addr)
 	if !found {
 		t.Errorf("no ended demo period was published: %q", stdout.String())
-	} else if path, _, _ := strings.Cut(link, "\n"); true {
-		if code, body := get(t, base+path); code != http.StatusOK || !strings.Contains(body, "物业") {
-			t.Errorf("GET %s = %d: %.300s", path, code, body)
-		}
+	}
+	path, _, _ := strings.Cut(link, "\n")
+	if code, body := get(t, base+path); found && (code != http.StatusOK || !strings.Contains(body, "物业")) {
+		t.Errorf("GET %s = %d: %.300s", path, code, body)
 	}
 	for _, path := range []string{"/healthz", "/", "/login"} {
 		if code, body := get(t, base+path); code != http.StatusOK {
