@@ -220,11 +220,15 @@ type rateDoneData struct {
 	Receipt    mongodb.Receipt
 }
 
-// form shows the rating form of an estate, or why it is closed.
+// form shows the rating form of an estate, or why it is closed. The QR code on a household's
+// slip adds ?flat=, which fills in the flat.
 func (r *rater) form(c *fiber.Ctx) error {
 	data, err := r.formData(c)
 	if err != nil {
 		return err
+	}
+	if flat := c.Query("flat"); domain.IsIdent(flat) {
+		data.Form.Household = strings.Clone(flat)
 	}
 	data.Form.Key = randomString(18)
 	return r.s.render(c, "rate", data)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/browsertest"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/qrcode/qrcodetest"
 )
 
 // An owner on a phone opens the rating page of their estate, fills it in with a finger and
@@ -82,4 +83,41 @@ func serve(t *testing.T, e *testEnv) string {
 	go func() { _ = e.s.App().Listener(ln) }()
 	t.Cleanup(func() { _ = e.s.App().Shutdown() })
 	return "http://" + ln.Addr().String()
+}
+
+// A reviewer issues codes in the browser and prints the sheet; an owner scans a slip's QR code
+// with a phone. The picture Chromium draws (not the SVG source) is decoded, so the test fails
+// if the code is clipped, styled away or too small to scan.
+func TestCodeSlipQRInBrowser(t *testing.T) {
+	e := newRateEnv(t)
+	e.addAccount("reviewer1", domain.RoleReviewer, "", "pw")
+	base := serve(t, e.testEnv)
+	b := browsertest.New(t, browsertest.Desktop)
+
+	b.Do(chromedp.Navigate(base+"/login?next=/codes"),
+		chromedp.SendKeys(chromedp.CSS("[name=name]"), "reviewer1"),
+		chromedp.SendKeys(chromedp.CSS("[name=password]"), "pw"),
+		chromedp.Submit(chromedp.CSS("[name=password]")),
+		chromedp.WaitVisible(chromedp.CSS("[name=flats]")),
+		chromedp.SetValue(chromedp.CSS("[name=estate]"), "e2"),
+		chromedp.SendKeys(chromedp.CSS("[name=flats]"), "8-1-801\n8-1-802"),
+		chromedp.Submit(chromedp.CSS("[name=flats]")),
+		chromedp.WaitVisible(chromedp.CSS(".slip-qr svg")))
+	b.Screenshot("sheet")
+	picture := browsertest.Run(b, chromedp.ScreenshotScale(chromedp.CSS(".slip-qr svg"), 2))
+	scanned, err := qrcodetest.DecodePNG(picture)
+	if err != nil {
+		t.Fatalf("the first slip's QR code does not scan: %v", err)
+	}
+	if want := base + "/rate/e2?flat=8-1-801"; scanned != want {
+		t.Fatalf("the QR code opens %q, want %q", scanned, want)
+	}
+
+	phone := browsertest.New(t, browsertest.Phone)
+	phone.Do(chromedp.Navigate(scanned), chromedp.WaitVisible(chromedp.ID("rate-form")))
+	if flat := browsertest.Run(phone, chromedp.Value(chromedp.ID("household"))); flat != "8-1-801" {
+		t.Errorf("the scanned address fills in flat %q, want 8-1-801", flat)
+	}
+	b.CheckConsole()
+	phone.CheckConsole()
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/qrcode"
 )
 
 // Household codes (住户验证码): a reviewer or administrator issues one code per flat of an
@@ -22,8 +24,9 @@ import (
 // codes are shown once, on a printable sheet that also offers them as CSV; issuing again gives
 // codes only to flats without one, unless the reviewer re-issues (which voids the old codes).
 //
-// The slips carry the rating address in large type but no QR code: no QR encoder is among
-// the project's modules.
+// Each slip carries the rating address in large type and as a QR code, which opens the form
+// with the flat filled in. The code itself stays off the QR code: an address ends up in
+// browser histories and proxy logs, and the slip's code would go with it.
 
 // maxFlatsUpload bounds an uploaded list of flats: an estate of 1,000,000 flats fits.
 const maxFlatsUpload = 4 << 20
@@ -55,6 +58,8 @@ func init() {
 		"codes.slip_flat":      {"房号", "Flat"},
 		"codes.slip_code":      {"验证码", "Code"},
 		"codes.slip_url":       {"评价网址", "Rating page"},
+		"codes.slip_qr":        {"扫码评价（%s）", "Scan to rate (%s)"},
+		"codes.slip_scan":      {"手机扫码打开评价页", "Scan with your phone to open the rating page"},
 		"codes.slip_period":    {"评价期", "Period"},
 		"codes.slip_note":      {"本验证码仅限本户在本评价期使用，请妥善保管，勿转交他人。可多次提交，以最后一次为准。", "This code is for this flat and this period only; keep it safe and do not pass it on. You may rate again; the last rating counts."},
 	})
@@ -79,11 +84,30 @@ type codesSheetData struct {
 	CompanyName string
 	Period      domain.Period
 	RateURL     string
-	Codes       []mongodb.IssuedCode
+	Slips       []slip
 	// CSVURL is a data: URL of the same codes as CSV, so that they can be downloaded without
 	// being kept anywhere on the server.
 	CSVURL  template.URL
 	CSVName string
+}
+
+// slip is one flat's code, with the QR code of its rating address.
+type slip struct {
+	mongodb.IssuedCode
+	QR template.HTML
+}
+
+// slipsOf draws each flat's QR code, which opens rateURL with the flat filled in.
+func slipsOf(codes []mongodb.IssuedCode, rateURL, lang string) ([]slip, error) {
+	slips := make([]slip, len(codes))
+	for i, ic := range codes {
+		qr, err := qrcode.SVG(rateURL+"?flat="+url.QueryEscape(ic.Flat), T(lang, "codes.slip_qr", ic.Flat))
+		if err != nil {
+			return nil, err
+		}
+		slips[i] = slip{IssuedCode: ic, QR: qr}
+	}
+	return slips, nil
 }
 
 func (r *rater) codesForm(c *fiber.Ctx) error {
@@ -178,8 +202,13 @@ func (r *rater) issueCodes(c *fiber.Ctx) error {
 	if err := WriteCodesCSV(&csvBuf, codes); err != nil {
 		return err
 	}
-	sheet := codesSheetData{Estate: estate, CompanyName: estate.Company, Period: period, Codes: codes,
-		RateURL: r.siteURL(c) + "/rate/" + estate.ID,
+	rateURL := r.siteURL(c) + "/rate/" + url.PathEscape(estate.ID)
+	slips, err := slipsOf(codes, rateURL, lang)
+	if err != nil {
+		return err
+	}
+	sheet := codesSheetData{Estate: estate, CompanyName: estate.Company, Period: period, Slips: slips,
+		RateURL: rateURL,
 		// Safe as a URL: a fixed prefix and base64, whose alphabet has nothing to escape.
 		CSVURL:  template.URL("data:text/csv;charset=utf-8;base64," + base64.StdEncoding.EncodeToString(csvBuf.Bytes())),
 		CSVName: fmt.Sprintf("codes-%s-%s.csv", period.ID, estate.ID),

@@ -26,6 +26,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/qrcode/qrcodetest"
 )
 
 // The rating tests run against a small city: estate e1 (翠竹花园) of company 万润物业, with
@@ -675,6 +676,7 @@ func TestRatingsAPILockedCode(t *testing.T) {
 // Household codes: the page for reviewers and administrators.
 
 var slipPattern = regexp.MustCompile(`<dd class="slip-flat">([^<]+)</dd>\s*<dt>[^<]+</dt><dd class="slip-code">([^<]+)</dd>`)
+var qrPattern = regexp.MustCompile(`<svg[^>]*class="qr".*?</svg>`)
 var csvLinkPattern = regexp.MustCompile(`href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)" download="([^"]+)"`)
 
 func TestCodesPage(t *testing.T) {
@@ -717,6 +719,23 @@ func TestCodesPage(t *testing.T) {
 	slips := slipPattern.FindAllStringSubmatch(r.body, -1)
 	if len(slips) != 2 || slips[0][1] != "-2-102" || slips[1][1] != "2-1-101" {
 		t.Fatalf("slips %v, want one per flat, sorted", slips)
+	}
+	// Each slip's QR code opens the form with its flat filled in, and never carries the code.
+	qrs := qrPattern.FindAllString(r.body, -1)
+	if len(qrs) != 2 {
+		t.Fatalf("%d QR codes on the sheet, want one per slip", len(qrs))
+	}
+	for i, flat := range []string{"-2-102", "2-1-101"} {
+		scanned, err := qrcodetest.Decode(qrs[i])
+		if err != nil {
+			t.Fatalf("scan the QR code of %s: %v", flat, err)
+		}
+		if want := "http://example.com/rate/e2?flat=" + flat; scanned != want {
+			t.Errorf("QR code of %s opens %q, want %q", flat, scanned, want)
+		}
+		form := anon.get(strings.TrimPrefix(scanned, "http://example.com"))
+		wantStatus(t, form, http.StatusOK)
+		wantBody(t, form, `id="household" value="`+flat+`"`)
 	}
 	link := csvLinkPattern.FindStringSubmatch(r.body)
 	if link == nil {
