@@ -39,20 +39,26 @@ const (
 	codeLockout     = time.Hour
 )
 
+// maxVoidedCodes is how many replaced codes a household's record remembers.
+const maxVoidedCodes = 8
+
 type householdDoc struct {
 	ID               string `bson:"_id"` // estate|flat
 	domain.Household `bson:",inline"`
 	CreatedAt        time.Time `bson:"created_at"`
 }
 
-// codeDoc is the live code of a household in a period. Only a hash of the code is kept.
+// codeDoc is the live code of a household in a period. Only hashes of codes are kept.
 type codeDoc struct {
-	ID          string    `bson:"_id"` // period|estate|flat
-	Period      string    `bson:"period"`
-	Estate      string    `bson:"estate"`
-	Flat        string    `bson:"flat"`
-	Hash        string    `bson:"hash"`
-	Generation  int       `bson:"generation"` // bumped by every re-issue
+	ID         string `bson:"_id"` // period|estate|flat
+	Period     string `bson:"period"`
+	Estate     string `bson:"estate"`
+	Flat       string `bson:"flat"`
+	Hash       string `bson:"hash"`
+	Generation int    `bson:"generation"` // bumped by every re-issue
+	// Voided holds the hashes of the codes that re-issues replaced, newest first, so that an
+	// owner holding an old slip is told it is void rather than wrong.
+	Voided      []string  `bson:"voided,omitempty"`
 	IssuedAt    time.Time `bson:"issued_at"`
 	Failures    int       `bson:"failures"`
 	LockedUntil time.Time `bson:"locked_until"`
@@ -186,8 +192,9 @@ func (db *DB) reissueCode(ctx context.Context, key, period, estate, flat string,
 		return "", fmt.Errorf("read code %s: %w", key, err)
 	}
 	code := newCode()
+	voided := append([]string{old.Hash}, old.Voided...)
 	doc := codeDoc{ID: key, Period: period, Estate: estate, Flat: flat, Hash: hashCode(key, code),
-		Generation: old.Generation + 1, IssuedAt: now}
+		Generation: old.Generation + 1, Voided: voided[:min(len(voided), maxVoidedCodes)], IssuedAt: now}
 	if _, err := db.c(colCodes).ReplaceOne(ctx, byID(key), doc); err != nil {
 		return "", fmt.Errorf("store code %s: %w", key, err)
 	}
@@ -212,13 +219,16 @@ func (db *DB) Households(ctx context.Context, estate string) ([]domain.Household
 var (
 	ErrCodeUnknown = derrors.Errorf(derrors.Forbidden, "no live code for this household")
 	ErrCodeWrong   = derrors.Errorf(derrors.Forbidden, "wrong code")
+	ErrCodeVoided  = derrors.Errorf(derrors.Forbidden, "code replaced by a re-issued one")
 	ErrCodeLocked  = derrors.Errorf(derrors.RateLimited, "code locked after repeated wrong guesses")
 )
 
 // CheckCode verifies a household's code for a period. Wrong guesses are counted with one
-// inserted document each, per code generation and clock hour, because an update on the
-// embedded engine costs a scan of its collection; the fifth in an hour locks the code until the
-// hour ends.
+// inserted document each, per code generation and clock hour, because the embedded engine
+// loses concurrent updates of one document; the fifth in an hour locks the code until the
+// hour ends. A code that a re-issue replaced gives ErrCodeVoided and is not counted as a
+// guess: guessing an old code is no easier than guessing the live one, and a household that
+// types its old slip must not lock out its new one.
 func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, now time.Time) error {
 	key := codeKey(period, estate, flat)
 	defer db.locks.lock(colCodes, key)()
@@ -238,8 +248,14 @@ func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, 
 	if locked {
 		return ErrCodeLocked
 	}
-	if subtle.ConstantTimeCompare([]byte(doc.Hash), []byte(hashCode(key, code))) == 1 {
+	typed := []byte(hashCode(key, code))
+	if subtle.ConstantTimeCompare([]byte(doc.Hash), typed) == 1 {
 		return nil
+	}
+	for _, h := range doc.Voided {
+		if subtle.ConstantTimeCompare([]byte(h), typed) == 1 {
+			return ErrCodeVoided
+		}
 	}
 	for n := 1; n <= maxCodeFailures; n++ {
 		_, err := db.c(colCodeFailures).InsertOne(ctx, bson.D{{Key: "_id", Value: bucket + fmt.Sprint(n)}, {Key: "at", Value: now}})

@@ -58,11 +58,36 @@ func TestCodesIssueCheckLockReissue(t *testing.T) {
 	if err != nil || len(reissued) != 3 {
 		t.Fatalf("reissue: %+v, %v", reissued, err)
 	}
-	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now); !errors.Is(err, mongodb.ErrCodeWrong) {
-		t.Errorf("old code after reissue: %v", err)
+	// The old code is void, not wrong, however often it is typed: it does not lock the new one.
+	for i := 0; i < 2*5; i++ {
+		if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now); !errors.Is(err, mongodb.ErrCodeVoided) {
+			t.Fatalf("old code after reissue, try %d: %v", i+1, err)
+		}
 	}
 	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", reissued[0].Code, now); err != nil {
 		t.Errorf("new code: %v", err)
+	}
+	// A household remembers its last eight replaced codes; older ones are merely wrong.
+	history := []string{code, reissued[0].Code}
+	for i := 0; i < 8; i++ {
+		again, err := db.IssueCodes(ctx, "2026Q4", "e1", nil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		history = append(history, again[0].Code)
+	}
+	live := history[len(history)-1]
+	for i, old := range history[:len(history)-1] {
+		want := mongodb.ErrCodeVoided
+		if i < len(history)-1-8 {
+			want = mongodb.ErrCodeWrong
+		}
+		if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", old, now.Add(3*time.Hour)); !errors.Is(err, want) {
+			t.Errorf("code of generation %d: %v, want %v", i+1, err, want)
+		}
+	}
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", live, now.Add(3*time.Hour)); err != nil {
+		t.Errorf("live code of generation %d: %v", len(history), err)
 	}
 }
 

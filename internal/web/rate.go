@@ -143,7 +143,8 @@ func init() {
 		"rate.code_required":   {"请输入住户验证码", "Enter your household code"},
 		"rate.code_too_long":   {"验证码格式不正确", "That is not a household code"},
 		"rate.code_unknown":    {"该住户尚未发放验证码，请核对房号或联系社区、物业服务中心", "No code has been issued to this flat for this period; check the flat, or ask your community office"},
-		"rate.code_wrong":      {"验证码错误或已失效（重新发放后旧验证码作废），请核对后重新输入", "Wrong or expired code (a re-issued code replaces the old one); check it and try again"},
+		"rate.code_wrong":      {"验证码错误，请核对后重新输入", "Wrong code; check it and try again"},
+		"rate.code_voided":     {"该验证码已失效：本户的验证码已重新发放，请使用最新发放的验证码", "This code is no longer valid: a new code has been issued to this flat. Use the newest one."},
 		"rate.code_locked":     {"错误次数过多，该验证码已锁定，请一小时后再试", "Too many wrong codes: this code is locked. Try again in an hour."},
 		"rate.too_many":        {"尝试次数过多，请%d分钟后再试", "Too many attempts. Try again in %d minutes."},
 		"rate.score_required":  {"请为“%s”选择1-5分", "Choose 1 to 5 for “%s”"},
@@ -375,6 +376,9 @@ func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, sourc
 	case errors.Is(err, mongodb.ErrCodeWrong):
 		r.charge(address, in.Estate, now)
 		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_wrong"))
+	case errors.Is(err, mongodb.ErrCodeVoided):
+		r.charge(address, in.Estate, now)
+		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_voided"))
 	case errors.Is(err, mongodb.ErrCodeLocked):
 		r.charge(address, in.Estate, now)
 		// The store's lock-out ends with the clock hour.

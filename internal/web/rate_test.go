@@ -357,7 +357,7 @@ func TestRateCodeProblems(t *testing.T) {
 		c := e.owner("203.0.113.34")
 		r := c.post("/rate/e1", c.ratingForm("e1", "1-1-102", e.codes["1-1-102"], fives, ""))
 		wantStatus(t, r, http.StatusForbidden)
-		wantBody(t, r, "验证码错误或已失效")
+		wantBody(t, r, "该验证码已失效：本户的验证码已重新发放，请使用最新发放的验证码")
 		for _, ic := range reissued {
 			if ic.Flat == "1-1-102" {
 				wantStatus(t, c.post("/rate/e1", c.ratingForm("e1", "1-1-102", ic.Code, fives, "")), http.StatusOK)
@@ -620,9 +620,9 @@ func TestRatingsAPI(t *testing.T) {
 		{"unknown estate", apiBody("nope", "1-1-102", "x", allFours, ""), nil, "zh", 404, "小区不存在", map[string]string{"estate": "小区不存在"}},
 		{"unknown estate, English", apiBody("nope", "1-1-102", "x", allFours, ""), nil, "en", 404, "No such estate", map[string]string{"estate": "No such estate"}},
 		{"wrong code", apiBody("e1", "1-1-102", "ABCDE-FGHJK", allFours, ""), nil, "zh", 403,
-			"验证码错误或已失效（重新发放后旧验证码作废），请核对后重新输入", map[string]string{"code": "验证码错误或已失效（重新发放后旧验证码作废），请核对后重新输入"}},
+			"验证码错误，请核对后重新输入", map[string]string{"code": "验证码错误，请核对后重新输入"}},
 		{"wrong code, English", apiBody("e1", "1-1-102", "ABCDE-FGHJK", allFours, ""), nil, "en", 403,
-			"Wrong or expired code (a re-issued code replaces the old one); check it and try again", map[string]string{"code": "Wrong or expired code (a re-issued code replaces the old one); check it and try again"}},
+			"Wrong code; check it and try again", map[string]string{"code": "Wrong code; check it and try again"}},
 		{"flat without a code, English", apiBody("e1", "7-7-707", "ABCDE-FGHJK", allFours, ""), nil, "en", 403,
 			"No code has been issued to this flat for this period; check the flat, or ask your community office", map[string]string{"household": "No code has been issued to this flat for this period; check the flat, or ask your community office"}},
 		{"bad idempotency key", apiBody("e1", "1-1-102", "x", allFours, ""), map[string]string{"Idempotency-Key": "a key with spaces"}, "en", 400,
