@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,7 +41,9 @@ type ratingWriter struct {
 	writeMu sync.Mutex
 	mu      sync.Mutex
 	pending tallyDelta // tally changes not yet in the database
-	marker  string     // the dirty marker while pending is not empty
+	marker  string     // the dirty marker while pending is not empty or a batch is being written
+	writing bool       // a batch is between beginWrite and endWrite
+	unsure  bool       // see distrust
 }
 
 type head struct {
@@ -49,10 +52,11 @@ type head struct {
 }
 
 type submitRequest struct {
-	sub    Submission
-	doc    ratingDoc
-	number string
-	result chan submitResult
+	sub      Submission
+	doc      ratingDoc
+	number   string
+	previous *ratingDoc // the version doc replaces as the counted one, if any
+	result   chan submitResult
 }
 
 type submitResult struct {
@@ -118,211 +122,251 @@ func (w *ratingWriter) run() {
 }
 
 // commit stores a group of submissions and answers each.
+//
+// The order of the writes is what keeps the data right without transactions:
+//  1. the dirty marker, so that a crash after step 2 leads to a rebuild of the tallies;
+//  2. the versions: from here on each counts, as its household's highest revision;
+//  3. the receipts, whose unique _id (derived from the idempotency key) catches a request
+//     that was already stored, by this writer or by another process: its new version is
+//     deleted again and the owner gets the receipt stored before;
+//  4. the tally changes, in memory until the next flush; then the answers.
+//
+// A crash between 2 and 3 leaves a version the owner was never told about; when the owner
+// submits the same form again, it is stored again, as a later revision with the same scores,
+// so the household still counts once.
 func (w *ratingWriter) commit(batch []*submitRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	answer := func(r *submitRequest, rc Receipt, err error) { r.result <- submitResult{rc, err} }
-
-	known, err := w.prefetch(ctx, batch)
-	if err != nil {
-		for _, r := range batch {
+	answers := map[*submitRequest]submitResult{}
+	answer := func(r *submitRequest, rc Receipt, err error) {
+		answers[r] = submitResult{rc, err}
+		r.result <- submitResult{rc, err}
+	}
+	fail := func(reqs []*submitRequest, err error) {
+		for _, r := range reqs {
 			answer(r, Receipt{}, err)
 		}
-		return
 	}
-	// A request repeated with the same idempotency key, before or within this batch, gets the
-	// receipt it already has.
-	var todo []*submitRequest
-	byNumber := map[string]*submitRequest{}
-	var repeats []*submitRequest
+
+	// The same request repeated within the batch waits for the first one's answer.
+	var todo, repeats []*submitRequest
+	first := map[string]*submitRequest{}
 	for _, r := range batch {
-		if r.sub.IdempotencyKey != "" {
-			if _, dup := byNumber[r.number]; dup {
-				repeats = append(repeats, r)
-				continue
-			}
-			if rc, ok := known[r.number]; ok {
-				answer(r, rc, nil)
-				continue
-			}
-			byNumber[r.number] = r
+		if f, dup := first[r.number]; dup && r.sub.IdempotencyKey != "" && f.doc.Key == r.doc.Key {
+			repeats = append(repeats, r)
+			continue
 		}
+		first[r.number] = r
 		todo = append(todo, r)
 	}
-
-	// Give each submission the next revision of its household, in arrival order.
-	previous := make([]*ratingDoc, len(todo))
-	docs := make([]any, len(todo))
-	for i, r := range todo {
-		h, err := w.head(ctx, r.doc.Key)
-		if err != nil {
-			answer(r, Receipt{}, err)
-			todo[i] = nil
-			continue
+	defer func() {
+		for _, r := range repeats {
+			res := answers[first[r.number]]
+			answer(r, res.receipt, res.err)
 		}
+	}()
+
+	if err := w.prefetchHeads(ctx, todo); err != nil {
+		fail(todo, err)
+		return
+	}
+	// Give each submission the next revision of its household, in arrival order.
+	var stored []*submitRequest
+	var docs []any
+	for _, r := range todo {
+		h := w.heads[r.doc.Key]
 		if h.revision >= maxRevisions {
 			answer(r, Receipt{}, errTooManyRevisions(r.doc.Key))
-			todo[i] = nil
 			continue
 		}
+		r.previous = nil
 		if h.revision > 0 {
 			old := h.rating
-			previous[i] = &old
+			r.previous = &old
 		}
 		r.doc.Revision = h.revision + 1
 		r.doc.ID = versionID(r.doc.Key, r.doc.Revision)
 		w.heads[r.doc.Key] = head{revision: r.doc.Revision, rating: r.doc}
-		docs[i] = r.doc
+		stored = append(stored, r)
+		docs = append(docs, r.doc)
 	}
-	var live []any
-	var liveReqs []*submitRequest
-	var livePrev []*ratingDoc
-	for i, r := range todo {
-		if r != nil {
-			live = append(live, docs[i])
-			liveReqs = append(liveReqs, r)
-			livePrev = append(livePrev, previous[i])
-		}
+	if len(stored) == 0 {
+		return
 	}
-	if len(live) > 0 {
-		w.writeMu.Lock()
-		refused, err := w.db.insertMany(ctx, colRatings, live)
-		w.writeMu.Unlock()
-		if err != nil {
-			for _, r := range liveReqs {
-				delete(w.heads, r.doc.Key)
-				answer(r, Receipt{}, err)
-			}
-			liveReqs = nil
-		}
-		// Another process took some of these revisions: read the truth and go one at a time.
-		isRefused := map[int]bool{}
-		for _, i := range refused {
-			isRefused[i] = true
-		}
-		var committed []*submitRequest
-		delta := tallyDelta{}
-		for i, r := range liveReqs {
-			if isRefused[i] {
-				delete(w.heads, r.doc.Key)
-				old, err := w.insertAlone(ctx, r)
-				if err != nil {
-					answer(r, Receipt{}, err)
-					continue
-				}
-				livePrev[i] = old
-			}
-			if p := livePrev[i]; p != nil {
-				delta.add(p.Period, p.Estate, p.Scores, -1)
-			}
-			delta.add(r.doc.Period, r.doc.Estate, r.doc.Scores, 1)
-			committed = append(committed, r)
-		}
-		if err := w.addPending(ctx, delta); err != nil {
-			w.db.log.Error("mark tallies dirty", "err", err) // the versions stand; a verify repairs
-		}
-		receipts := make([]any, len(committed))
-		for i, r := range committed {
-			receipts[i] = receiptOf(r)
-		}
-		if len(receipts) > 0 {
-			w.writeMu.Lock()
-			_, err := w.db.insertMany(ctx, colReceipts, receipts)
-			w.writeMu.Unlock()
-			if err != nil {
-				for _, r := range committed {
-					answer(r, Receipt{}, fmt.Errorf("store receipt: %w", err))
-				}
-				committed = nil
-			}
-		}
-		for _, r := range committed {
-			answer(r, receiptOf(r), nil)
+	forget := func(reqs []*submitRequest) {
+		for _, r := range reqs {
+			delete(w.heads, r.doc.Key)
 		}
 	}
-	for _, r := range repeats {
-		first := byNumber[r.number]
-		answer(r, receiptOf(first), nil)
+
+	if err := w.beginWrite(ctx); err != nil {
+		forget(stored)
+		fail(stored, err)
+		return
 	}
+	defer w.endWrite()
+
+	w.writeMu.Lock()
+	refused, err := w.db.insertMany(ctx, colRatings, docs)
+	w.writeMu.Unlock()
+	if err != nil {
+		w.distrust() // some versions may be in: keep the marker, so the next start rebuilds
+		forget(stored)
+		fail(stored, err)
+		return
+	}
+	// Another process took some of these revisions: read the truth and go one at a time.
+	for _, i := range refused {
+		r := stored[i]
+		delete(w.heads, r.doc.Key)
+		if err := w.insertAlone(ctx, r); err != nil {
+			w.distrust()
+			answer(r, Receipt{}, err)
+			stored[i] = nil
+		}
+	}
+	stored = slices.DeleteFunc(stored, func(r *submitRequest) bool { return r == nil })
+	// Each version counts from now on, and so does its change of the tallies.
+	delta := tallyDelta{}
+	for _, r := range stored {
+		r.countIn(delta, 1)
+	}
+	defer w.addPending(delta)
+
+	receipts, err := w.storeReceipts(ctx, stored, delta)
+	if err != nil {
+		// The versions stand and count; the owners were not answered and may submit again.
+		fail(stored, err)
+		return
+	}
+	for i, r := range stored {
+		answer(r, receipts[i], nil)
+	}
+}
+
+// countIn adds the change that r's version makes to the tallies to delta, times sign.
+func (r *submitRequest) countIn(delta tallyDelta, sign int64) {
+	if p := r.previous; p != nil {
+		delta.add(p.Period, p.Estate, p.Scores, -sign)
+	}
+	delta.add(r.doc.Period, r.doc.Estate, r.doc.Scores, sign)
 }
 
 func receiptOf(r *submitRequest) Receipt {
 	return Receipt{Number: r.number, Key: r.doc.Key, Period: r.doc.Period, Estate: r.doc.Estate, Revision: r.doc.Revision, At: r.doc.SubmittedAt}
 }
 
-// prefetch reads, several at a time, what the batch needs from the database: the heads of
-// households not in the cache, and the receipts that repeated requests may already have.
-func (w *ratingWriter) prefetch(ctx context.Context, batch []*submitRequest) (map[string]Receipt, error) {
+// storeReceipts inserts the receipts of stored versions and returns the receipt of each. A
+// receipt number that exists already means the request was stored before (the number derives
+// from the household and the idempotency key): the version just inserted is deleted again,
+// its change is taken out of delta, and the stored receipt is the answer. A number that
+// exists for another household, which only random numbers can do, is drawn again.
+func (w *ratingWriter) storeReceipts(ctx context.Context, stored []*submitRequest, delta tallyDelta) ([]Receipt, error) {
+	out := make([]Receipt, len(stored))
+	pending := make([]int, len(stored)) // indexes into stored of receipts still to insert
+	for i := range stored {
+		pending[i] = i
+	}
+	for tries := 0; len(pending) > 0; tries++ {
+		if tries == 3 {
+			return nil, fmt.Errorf("store receipts: numbers keep colliding")
+		}
+		docs := make([]any, len(pending))
+		for j, i := range pending {
+			out[i] = receiptOf(stored[i])
+			docs[j] = out[i]
+		}
+		w.writeMu.Lock()
+		refused, err := w.db.insertMany(ctx, colReceipts, docs)
+		w.writeMu.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("store receipts: %w", err)
+		}
+		var again []int
+		for _, j := range refused {
+			i := pending[j]
+			r := stored[i]
+			var earlier Receipt
+			if err := w.db.c(colReceipts).FindOne(ctx, byID(r.number)).Decode(&earlier); err != nil {
+				return nil, fmt.Errorf("read receipt: %w", err)
+			}
+			if earlier.Key != r.doc.Key || r.sub.IdempotencyKey == "" {
+				r.number = receiptNumber(r.doc.Key, "")
+				r.doc.Receipt = r.number
+				again = append(again, i)
+				continue
+			}
+			if err := w.withdraw(ctx, r); err != nil {
+				return nil, err
+			}
+			r.countIn(delta, -1)
+			out[i] = earlier
+		}
+		pending = again
+	}
+	return out, nil
+}
+
+// withdraw deletes the version of a request that turned out to be a repeat, so that the
+// household's counted rating is the one stored the first time.
+func (w *ratingWriter) withdraw(ctx context.Context, r *submitRequest) error {
+	w.writeMu.Lock()
+	_, err := w.db.c(colRatings).DeleteOne(ctx, byID(r.doc.ID))
+	w.writeMu.Unlock()
+	if err != nil {
+		delete(w.heads, r.doc.Key)
+		w.distrust()
+		return fmt.Errorf("withdraw repeated rating %s: %w", r.doc.ID, err)
+	}
+	if r.previous != nil {
+		w.heads[r.doc.Key] = head{revision: r.doc.Revision - 1, rating: *r.previous}
+	} else {
+		w.heads[r.doc.Key] = head{}
+	}
+	return nil
+}
+
+// prefetchHeads reads, several at a time, the heads of the households of reqs that are not in
+// the cache.
+func (w *ratingWriter) prefetchHeads(ctx context.Context, reqs []*submitRequest) error {
 	var (
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 		firstErr error
 		sem      = make(chan struct{}, 8)
 		heads    = map[string]head{}
-		receipts = map[string]Receipt{}
 	)
-	run := func(f func() error) {
+	for _, r := range reqs {
+		key := r.doc.Key
+		if _, cached := w.heads[key]; cached {
+			continue
+		}
+		if _, seen := heads[key]; seen {
+			continue
+		}
+		heads[key] = head{}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := f(); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
+			h, err := w.db.readHead(ctx, key)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
+			heads[key] = h
 		}()
 	}
-	seen := map[string]bool{}
-	for _, r := range batch {
-		key, number := r.doc.Key, r.number
-		if _, cached := w.heads[key]; !cached && !seen[key] {
-			seen[key] = true
-			run(func() error {
-				h, err := w.db.readHead(ctx, key)
-				mu.Lock()
-				heads[key] = h
-				mu.Unlock()
-				return err
-			})
-		}
-		if r.sub.IdempotencyKey != "" && !seen["#"+number] {
-			seen["#"+number] = true
-			run(func() error {
-				var rc Receipt
-				err := w.db.c(colReceipts).FindOne(ctx, byID(number)).Decode(&rc)
-				if errors.Is(err, mongo.ErrNoDocuments) {
-					return nil
-				}
-				if err == nil {
-					mu.Lock()
-					receipts[number] = rc
-					mu.Unlock()
-				}
-				return err
-			})
-		}
-	}
 	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
 	for k, h := range heads {
 		w.heads[k] = h
 	}
-	return receipts, firstErr
-}
-
-// head returns a household's counted revision.
-func (w *ratingWriter) head(ctx context.Context, key string) (head, error) {
-	if h, ok := w.heads[key]; ok {
-		return h, nil
-	}
-	h, err := w.db.readHead(ctx, key)
-	if err == nil {
-		w.heads[key] = h
-	}
-	return h, err
+	return nil
 }
 
 // readHead reads a household's counted revision: revisions are numbered from 1 without gaps,
@@ -343,24 +387,59 @@ func (db *DB) readHead(ctx context.Context, key string) (head, error) {
 }
 
 // insertAlone stores r's version at the first free revision, for the rare request whose
-// revision another process took, and returns the version it replaced.
-func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) (*ratingDoc, error) {
-	if err := w.db.insertNextRevision(ctx, &r.doc, r.doc.Revision); err != nil {
-		return nil, err
+// revision another process took, and reads the version it replaces.
+func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error {
+	w.writeMu.Lock()
+	err := w.db.insertNextRevision(ctx, &r.doc, r.doc.Revision)
+	w.writeMu.Unlock()
+	if err != nil {
+		return err
 	}
 	w.heads[r.doc.Key] = head{revision: r.doc.Revision, rating: r.doc}
+	r.previous = nil
 	if r.doc.Revision == 1 {
-		return nil, nil
+		return nil
 	}
 	var old ratingDoc
 	if err := w.db.c(colRatings).FindOne(ctx, byID(versionID(r.doc.Key, r.doc.Revision-1))).Decode(&old); err != nil {
-		return nil, fmt.Errorf("read previous rating %s: %w", r.doc.Key, err)
+		return fmt.Errorf("read previous rating %s: %w", r.doc.Key, err)
 	}
-	return &old, nil
+	r.previous = &old
+	return nil
 }
 
-// addPending records tally changes to be flushed, marking the tallies dirty first.
-func (w *ratingWriter) addPending(ctx context.Context, delta tallyDelta) error {
+// beginWrite makes sure a dirty marker is in the database before a batch's versions are,
+// and keeps it there until endWrite, whatever the flush does meanwhile.
+func (w *ratingWriter) beginWrite(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.marker == "" {
+		marker, err := w.db.MarkDirty(ctx, "ratings")
+		if err != nil {
+			return err
+		}
+		w.marker = marker
+	}
+	w.writing = true
+	return nil
+}
+
+// distrust keeps the dirty marker for the rest of this process's life, after a write whose
+// outcome is unknown: the next start-up then rebuilds the tallies from the ratings.
+func (w *ratingWriter) distrust() {
+	w.mu.Lock()
+	w.unsure = true
+	w.mu.Unlock()
+}
+
+func (w *ratingWriter) endWrite() {
+	w.mu.Lock()
+	w.writing = false
+	w.mu.Unlock()
+}
+
+// addPending records tally changes to be flushed.
+func (w *ratingWriter) addPending(delta tallyDelta) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for k, t := range delta {
@@ -371,12 +450,6 @@ func (w *ratingWriter) addPending(ctx context.Context, delta tallyDelta) error {
 		}
 		p.add(t)
 	}
-	if w.marker != "" || len(w.pending) == 0 {
-		return nil
-	}
-	marker, err := w.db.MarkDirty(ctx, "ratings")
-	w.marker = marker
-	return err
 }
 
 // flushTallies writes the pending tally changes and, when none are left, drops the marker.
@@ -407,7 +480,7 @@ func (w *ratingWriter) flushTallies(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.pending) == 0 && w.marker != "" {
+	if len(w.pending) == 0 && !w.writing && !w.unsure && w.marker != "" {
 		if err := w.db.ClearDirty(ctx, w.marker); err != nil {
 			return err
 		}

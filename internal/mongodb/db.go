@@ -86,6 +86,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 func (db *DB) c(name string) *mongo.Collection { return db.db.Collection(name) }
 
+// Name is the name of the database.
+func (db *DB) Name() string { return db.db.Name() }
+
 // schemaVersion is bumped by every migration; Migrate brings older databases forward.
 const schemaVersion = 1
 

@@ -181,3 +181,65 @@ func TestSubmitRatingSameRequestTwiceAtOnce(t *testing.T) {
 		t.Errorf("tallies drifted: %+v, %v", drift, err)
 	}
 }
+
+// An owner's phone sends the same form again after the answer was lost: later, to the same
+// server, or to another server (or after a restart) that has never seen the household. Each
+// time the owner gets the first receipt, and the household still has one version.
+func TestSubmitRatingRepeatedLater(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rating := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "6-6-606", SubmittedAt: time.Now(),
+		Scores: domain.ScoresOf([6]int{2, 2, 2, 2, 2, 2})}
+	first, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb, IdempotencyKey: "nonce-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rating.Scores = domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})
+	second, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb, IdempotencyKey: "nonce-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := mongodbtest.Reconnect(t, db)
+	for _, c := range []struct {
+		name  string
+		db    *mongodb.DB
+		nonce string
+		want  mongodb.Receipt
+	}{
+		{"same server, latest form", db, "nonce-b", second},
+		{"same server, earlier form", db, "nonce-a", first},
+		{"other server, latest form", other, "nonce-b", second},
+		{"other server, earlier form", other, "nonce-a", first},
+	} {
+		got, err := c.db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb, IdempotencyKey: c.nonce})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got.Number != c.want.Number || got.Revision != c.want.Revision {
+			t.Errorf("%s: receipt %s revision %d, want %s revision %d", c.name, got.Number, got.Revision, c.want.Number, c.want.Revision)
+		}
+	}
+	versions, err := db.RatingVersions(ctx, rating.Key())
+	if err != nil || len(versions) != 2 || versions[1].Scores.Service != 5 {
+		t.Fatalf("versions %+v, %v; want the two forms, the latest counting", versions, err)
+	}
+	// The repeats changed nothing that counts, and both servers go on from the right revision.
+	for _, d := range []*mongodb.DB{db, other} {
+		if err := d.FlushTallies(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted: %+v, %v", drift, err)
+	}
+	third, err := other.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceAPI, IdempotencyKey: "nonce-c"})
+	if err != nil || third.Revision != 3 {
+		t.Errorf("a new form on the other server: revision %d, %v; want 3", third.Revision, err)
+	}
+	if rc, err := db.ReceiptByNumber(ctx, second.Number); err != nil || !rc.Superseded {
+		t.Errorf("second receipt %+v, %v; want superseded by the third", rc, err)
+	}
+}

@@ -84,6 +84,19 @@ func NewDB(t testing.TB) *mongodb.DB {
 	return db
 }
 
+// Reconnect opens a second connection to db's database, as another server process would
+// have: with caches of its own. It is closed when the test ends.
+func Reconnect(t testing.TB, db *mongodb.DB) *mongodb.DB {
+	t.Helper()
+	ctx := context.Background()
+	other, err := mongodb.Connect(ctx, URI(t), db.Name(), Quiet())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = other.Close(ctx) })
+	return other
+}
+
 // Quiet is a logger that drops everything, for tests.
 func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
