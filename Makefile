@@ -9,9 +9,12 @@ ECHARTS := reports/assets/node_modules/echarts/dist/echarts.min.js
 demo: $(ECHARTS)
 	go run ./cmd/propcredit serve --demo --data ./data --addr :8080 --log-format text
 
+# The storage package runs a second time under the race detector: its rating writer and
+# per-document locks are where goroutines meet.
 test: $(ECHARTS)
 	go vet ./...
 	go test -count=1 -timeout 15m ./...
+	go test -race -count=1 -timeout 10m ./internal/mongodb
 
 build: $(ECHARTS)
 	go build -o bin/propcredit ./cmd/propcredit

@@ -21,8 +21,11 @@ import (
 // receipts: two commits however many owners wait, each as durable as before. Owners get their
 // receipts only after both commits.
 //
-// Tallies change in memory and reach the database once a second (flushTallies); a dirty marker
-// stays in the database while changes wait, so a crash leads to a rebuild at the next start.
+// Tallies change in memory and reach the database every tallyFlushEvery (flushTallies); a
+// dirty marker stays in the database while changes wait, so a crash leads to a rebuild at the
+// next start. A flush costs one update command, and so one commit, per estate rated since the
+// last: every second, that was 150 commits a second in the demo city under load, 9 % of the
+// processor and a share of SQLite's write lock. Readers in this process flush first (Tallies).
 type ratingWriter struct {
 	db   *DB
 	reqs chan *submitRequest
@@ -66,7 +69,7 @@ type submitResult struct {
 
 const (
 	maxBatch        = 512
-	tallyFlushEvery = time.Second
+	tallyFlushEvery = 5 * time.Second
 )
 
 func (db *DB) writer() *ratingWriter {
@@ -334,17 +337,15 @@ func (w *ratingWriter) prefetchHeads(ctx context.Context, reqs []*submitRequest)
 		wg       sync.WaitGroup
 		firstErr error
 		sem      = make(chan struct{}, 8)
-		heads    = map[string]head{}
+		heads    = map[string]head{} // guarded by mu
+		seen     = map[string]bool{}
 	)
 	for _, r := range reqs {
 		key := r.doc.Key
-		if _, cached := w.heads[key]; cached {
+		if _, cached := w.heads[key]; cached || seen[key] {
 			continue
 		}
-		if _, seen := heads[key]; seen {
-			continue
-		}
-		heads[key] = head{}
+		seen[key] = true
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

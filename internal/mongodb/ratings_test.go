@@ -3,6 +3,7 @@ package mongodb_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -241,5 +242,53 @@ func TestSubmitRatingRepeatedLater(t *testing.T) {
 	}
 	if rc, err := db.ReceiptByNumber(ctx, second.Number); err != nil || !rc.Superseded {
 		t.Errorf("second receipt %+v, %v; want superseded by the third", rc, err)
+	}
+}
+
+// Many owners of different flats submit at once, so that the writer gathers them into groups
+// and reads the households it has not seen in parallel: each counts once, in the tallies too.
+func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	const owners = 120
+	var wg sync.WaitGroup
+	errs := make([]error, owners)
+	for i := range owners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("9-%d", i), SubmittedAt: time.Now(),
+				Scores: domain.ScoresOf([6]int{1 + i%5, 3, 3, 3, 3, 3})}
+			_, errs[i] = db.SubmitRating(ctx, mongodb.Submission{Rating: r, Source: mongodb.SourceAPI, IdempotencyKey: fmt.Sprint("k", i)})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("owner %d: %v", i, err)
+		}
+	}
+	tallies, err := db.Tallies(ctx, "2026Q4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e1 mongodb.Tally
+	for _, tl := range tallies {
+		if tl.Estate == "e1" {
+			e1 = tl
+		}
+	}
+	// smallCity has two imported ratings of e1, of 3 points each for service.
+	if want := int64(2 + owners); e1.Count != want {
+		t.Errorf("e1 counts %d ratings, want %d", e1.Count, want)
+	}
+	if want := int64(6 + owners/5*(1+2+3+4+5)); e1.Sums.Service != want {
+		t.Errorf("e1 service sum %d, want %d", e1.Sums.Service, want)
+	}
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted: %+v, %v", drift, err)
 	}
 }
