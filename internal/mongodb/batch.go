@@ -299,10 +299,14 @@ func (w *ratingWriter) storeReceipts(ctx context.Context, stored []*submitReques
 				again = append(again, i)
 				continue
 			}
-			if err := w.withdraw(ctx, r); err != nil {
-				return nil, err
+			// A later submission of the household in this batch supersedes the repeat's
+			// version: it stays, so that revisions keep without gaps, and counts for nothing.
+			if w.heads[r.doc.Key].revision == r.doc.Revision {
+				if err := w.withdraw(ctx, r); err != nil {
+					return nil, err
+				}
+				r.countIn(delta, -1)
 			}
-			r.countIn(delta, -1)
 			out[i] = earlier
 		}
 		pending = again

@@ -292,3 +292,54 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 		t.Errorf("tallies drifted: %+v, %v", drift, err)
 	}
 }
+
+// A group can hold a repeated request and, after it, a new one from the same household: the
+// repeat gets its first receipt, the new one counts, and the revisions stay without gaps.
+func TestCommitGroupRepeatThenNewForm(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	sub := func(nonce string, points int) mongodb.Submission {
+		return mongodb.Submission{Source: mongodb.SourceWeb, IdempotencyKey: nonce, Rating: domain.Rating{
+			Period: "2026Q4", Estate: "e1", Household: "4-4-404", SubmittedAt: time.Now(),
+			Scores: domain.ScoresOf([6]int{points, points, points, points, points, points})}}
+	}
+	commit := func(subs ...mongodb.Submission) []mongodb.Receipt {
+		t.Helper()
+		receipts, errs := db.CommitGroup(ctx, subs)
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("submission %d: %v", i, err)
+			}
+		}
+		return receipts
+	}
+	first := commit(sub("a", 1))[0]
+	got := commit(sub("a", 1), sub("b", 5))
+	if !sameReceipt(got[0], first) {
+		t.Errorf("the repeat got %+v, want the first receipt %+v", got[0], first)
+	}
+	if got[1].Revision != 3 {
+		t.Errorf("the new form got revision %d, want 3 (after the repeat's superseded copy)", got[1].Revision)
+	}
+	if again := commit(sub("b", 5))[0]; !sameReceipt(again, got[1]) {
+		t.Errorf("the new form repeated alone got %+v, want %+v", again, got[1])
+	}
+	key := sub("", 0).Rating.Key()
+	if rev, err := db.CurrentRevision(ctx, key); err != nil || rev != 3 {
+		t.Errorf("current revision %d, %v; want 3", rev, err)
+	}
+	versions, err := db.RatingVersions(ctx, key)
+	if err != nil || len(versions) != 3 || versions[2].Scores.Service != 5 {
+		t.Errorf("versions %+v, %v; want 3, the last with 5 points", versions, err)
+	}
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted: %+v, %v", drift, err)
+	}
+}
+
+func sameReceipt(a, b mongodb.Receipt) bool {
+	return a.Number == b.Number && a.Key == b.Key && a.Revision == b.Revision && a.At.Equal(b.At)
+}

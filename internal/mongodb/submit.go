@@ -94,12 +94,7 @@ func receiptNumber(key, idempotencyKey string) string {
 // returns the owner's receipt. Submissions are committed in groups by the rating writer (see
 // batch.go); the call returns once its group is in the database.
 func (db *DB) SubmitRating(ctx context.Context, sub Submission) (Receipt, error) {
-	r := sub.Rating
-	r.SubmittedAt = r.SubmittedAt.Truncate(time.Millisecond)
-	key := r.Key()
-	req := &submitRequest{sub: sub, number: receiptNumber(key, sub.IdempotencyKey), result: make(chan submitResult, 1),
-		doc: ratingDoc{Key: key, Rating: r, Source: sub.Source, IPHash: sub.IPHash, UserAgentHash: sub.UserAgentHash}}
-	req.doc.Receipt = req.number
+	req := newSubmitRequest(sub)
 	w := db.writer()
 	select {
 	case w.reqs <- req:
@@ -113,6 +108,16 @@ func (db *DB) SubmitRating(ctx context.Context, sub Submission) (Receipt, error)
 		// The group may still commit; submitting the same form again counts once.
 		return Receipt{}, errBusy
 	}
+}
+
+func newSubmitRequest(sub Submission) *submitRequest {
+	r := sub.Rating
+	r.SubmittedAt = r.SubmittedAt.Truncate(time.Millisecond)
+	key := r.Key()
+	req := &submitRequest{sub: sub, number: receiptNumber(key, sub.IdempotencyKey), result: make(chan submitResult, 1),
+		doc: ratingDoc{Key: key, Rating: r, Source: sub.Source, IPHash: sub.IPHash, UserAgentHash: sub.UserAgentHash}}
+	req.doc.Receipt = req.number
+	return req
 }
 
 // errBusy answers a submission that waited too long for its group to commit.
