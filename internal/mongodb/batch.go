@@ -32,10 +32,12 @@ type ratingWriter struct {
 	stop chan struct{}
 	done chan struct{}
 
-	// heads caches each household's counted revision. Only the writer goroutine uses it. It
-	// may be stale when another process writes the same household: the unique _id then
-	// refuses the insert and the writer reads the truth.
-	heads map[string]head
+	// heads caches each household's counted revision. Only the writer goroutine changes it,
+	// under headsMu; submitters look in it to know whether to read a head. It may be stale
+	// when another process writes the same household: the unique _id then refuses the insert
+	// and the writer reads the truth.
+	heads   map[string]head
+	headsMu sync.RWMutex
 
 	flushMu sync.Mutex // one flush at a time
 	// writeMu takes turns between a batch's inserts and each tally update of a flush: SQLite
@@ -59,7 +61,10 @@ type submitRequest struct {
 	doc      ratingDoc
 	number   string
 	previous *ratingDoc // the version doc replaces as the counted one, if any
-	result   chan submitResult
+	// prefetched is the household's head as the submitter read it, when the cache lacked it.
+	// The writer uses it only if the cache still lacks it: a cached head is never older.
+	prefetched *head
+	result     chan submitResult
 }
 
 type submitResult struct {
@@ -189,7 +194,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 		}
 		r.doc.Revision = h.revision + 1
 		r.doc.ID = versionID(r.doc.Key, r.doc.Revision)
-		w.heads[r.doc.Key] = head{revision: r.doc.Revision, rating: r.doc}
+		w.setHead(r.doc.Key, head{revision: r.doc.Revision, rating: r.doc})
 		stored = append(stored, r)
 		docs = append(docs, r.doc)
 	}
@@ -198,7 +203,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 	}
 	forget := func(reqs []*submitRequest) {
 		for _, r := range reqs {
-			delete(w.heads, r.doc.Key)
+			w.dropHead(r.doc.Key)
 		}
 	}
 
@@ -221,7 +226,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 	// Another process took some of these revisions: read the truth and go one at a time.
 	for _, i := range refused {
 		r := stored[i]
-		delete(w.heads, r.doc.Key)
+		w.dropHead(r.doc.Key)
 		if err := w.insertAlone(ctx, r); err != nil {
 			w.distrust()
 			answer(r, Receipt{}, err)
@@ -321,20 +326,20 @@ func (w *ratingWriter) withdraw(ctx context.Context, r *submitRequest) error {
 	_, err := w.db.c(colRatings).DeleteOne(ctx, byID(r.doc.ID))
 	w.writeMu.Unlock()
 	if err != nil {
-		delete(w.heads, r.doc.Key)
+		w.dropHead(r.doc.Key)
 		w.distrust()
 		return fmt.Errorf("withdraw repeated rating %s: %w", r.doc.ID, err)
 	}
 	if r.previous != nil {
-		w.heads[r.doc.Key] = head{revision: r.doc.Revision - 1, rating: *r.previous}
+		w.setHead(r.doc.Key, head{revision: r.doc.Revision - 1, rating: *r.previous})
 	} else {
-		w.heads[r.doc.Key] = head{}
+		w.setHead(r.doc.Key, head{})
 	}
 	return nil
 }
 
-// prefetchHeads reads, several at a time, the heads of the households of reqs that are not in
-// the cache.
+// prefetchHeads brings the heads of the households of reqs into the cache: the one their
+// submitter read (see SubmitRating), or else, several at a time, from the database.
 func (w *ratingWriter) prefetchHeads(ctx context.Context, reqs []*submitRequest) error {
 	var (
 		mu       sync.Mutex
@@ -350,6 +355,10 @@ func (w *ratingWriter) prefetchHeads(ctx context.Context, reqs []*submitRequest)
 			continue
 		}
 		seen[key] = true
+		if r.prefetched != nil {
+			heads[key] = *r.prefetched
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -368,10 +377,32 @@ func (w *ratingWriter) prefetchHeads(ctx context.Context, reqs []*submitRequest)
 	if firstErr != nil {
 		return firstErr
 	}
+	w.headsMu.Lock()
 	for k, h := range heads {
 		w.heads[k] = h
 	}
+	w.headsMu.Unlock()
 	return nil
+}
+
+func (w *ratingWriter) setHead(key string, h head) {
+	w.headsMu.Lock()
+	w.heads[key] = h
+	w.headsMu.Unlock()
+}
+
+func (w *ratingWriter) dropHead(key string) {
+	w.headsMu.Lock()
+	delete(w.heads, key)
+	w.headsMu.Unlock()
+}
+
+// knows says whether the cache holds a household's head.
+func (w *ratingWriter) knows(key string) bool {
+	w.headsMu.RLock()
+	defer w.headsMu.RUnlock()
+	_, ok := w.heads[key]
+	return ok
 }
 
 // readHead reads a household's counted revision: revisions are numbered from 1 without gaps,
@@ -400,7 +431,7 @@ func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error 
 	if err != nil {
 		return err
 	}
-	w.heads[r.doc.Key] = head{revision: r.doc.Revision, rating: r.doc}
+	w.setHead(r.doc.Key, head{revision: r.doc.Revision, rating: r.doc})
 	r.previous = nil
 	if r.doc.Revision == 1 {
 		return nil

@@ -96,6 +96,16 @@ func receiptNumber(key, idempotencyKey string) string {
 func (db *DB) SubmitRating(ctx context.Context, sub Submission) (Receipt, error) {
 	req := newSubmitRequest(sub)
 	w := db.writer()
+	// The submitter reads its household's head, if the writer has not seen it, so that the
+	// reads of many submitters overlap with each other and with the writer's commits
+	// (measured: the reads took half of each group's time inside the writer).
+	if !w.knows(req.doc.Key) {
+		h, err := db.readHead(ctx, req.doc.Key)
+		if err != nil {
+			return Receipt{}, err
+		}
+		req.prefetched = &h
+	}
 	select {
 	case w.reqs <- req:
 	case <-ctx.Done():
