@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
 )
 
@@ -468,77 +469,120 @@ func fileDate(r *rand.Rand, per period, slack float64) (time.Time, bool) {
 	return randomTime(r, per.start.AddDate(0, 0, day), 1, 9, 18), true
 }
 
-// The figures of each disclosure category. Amounts are integer fen; field order is the
-// JSON order.
-type (
-	utilitiesData struct {
-		WaterFen       int64 `json:"water_fen"`
-		ElectricityFen int64 `json:"electricity_fen"`
-		BillFen        int64 `json:"bill_fen"`      // water + electricity
-		AllocatedFen   int64 `json:"allocated_fen"` // charged to owners; more than the bill is a red flag
-	}
-	feesData struct {
-		StandardFenPerM2 int   `json:"standard_fen_per_m2"` // per month
-		AreaM2           int   `json:"area_m2"`
-		ReceivableFen    int64 `json:"receivable_fen"` // the quarter's fees due
-		CollectedFen     int64 `json:"collected_fen"`
-		SpentFen         int64 `json:"spent_fen"`
-	}
-	fundData struct {
-		OpeningFen     int64 `json:"opening_fen"`
-		DepositsFen    int64 `json:"deposits_fen"`
-		WithdrawalsFen int64 `json:"withdrawals_fen"`
-		InterestFen    int64 `json:"interest_fen"`
-		ClosingFen     int64 `json:"closing_fen"` // opening + deposits − withdrawals + interest
-	}
-	parkingData struct {
-		Spaces       int   `json:"spaces"`
-		RentalFen    int64 `json:"rental_fen"`
-		TemporaryFen int64 `json:"temporary_fen"`
-		ChargingFen  int64 `json:"charging_fen"`
-		TotalFen     int64 `json:"total_fen"` // rental + temporary + charging
-	}
-)
-
-// disclosureData draws one period's figures for the estate and moves its fund balance on.
+// disclosureData draws one period's figures for the estate, in the form that companies file
+// (package disclosure), and moves its fund balance on. A sloppy company sometimes charges
+// owners more for shared utilities than the meters' bills, or files spending that does not
+// add up: the reviewers' checks point these out.
 func (e *estate) disclosureData(r *rand.Rand, households int, slack float64) map[string]json.RawMessage {
 	hh := int64(households)
-	water := hh * int64(between(r, 300, 900))
-	electricity := hh * int64(between(r, 800, 2500))
-	bill := water + electricity
-	allocated := bill
-	if r.Float64() < 0.5*slack {
-		allocated += bill * int64(between(r, 1, 8)) / 100
+	fen := func(x int64) disclosure.Fen { return disclosure.Fen(x) }
+	sloppy := func(p float64) bool { return r.Float64() < p*slack }
+
+	utilities := &disclosure.UtilitiesData{}
+	for _, kind := range []string{disclosure.Water, disclosure.Electricity} {
+		perHousehold := between(r, 300, 900)
+		if kind == disclosure.Electricity {
+			perHousehold = between(r, 800, 2500)
+		}
+		bill := hh * int64(perHousehold)
+		utilities.Bills = append(utilities.Bills, disclosure.Bill{Kind: kind, Name: billNames[kind], AmountFen: fen(bill)})
+		allocated := bill
+		if sloppy(0.15) {
+			allocated += bill * int64(between(r, 1, 8)) / 100
+		}
+		// Split among the buildings, the last taking what is left.
+		buildings := min(max(households/120, 2), 6)
+		left := allocated
+		for b := 1; b <= buildings; b++ {
+			part := left
+			if b < buildings {
+				part = allocated / int64(buildings)
+			}
+			left -= part
+			utilities.Allocations = append(utilities.Allocations, disclosure.Allocation{Kind: kind, Group: fmt.Sprintf("%d号楼", b), AmountFen: fen(part)})
+		}
 	}
 
 	area := households * e.flatArea
-	receivable := int64(area) * int64(e.feeStandard) * 3
-	collected := receivable * int64(between(r, 75, 98)) / 100
+	collected := int64(area) * int64(e.feeStandard) * 3 * int64(between(r, 75, 98)) / 100
 	spent := collected * int64(between(r, 85, 105)) / 100
+	fees := &disclosure.FeesData{StandardFen: fen(int64(e.feeStandard)), CollectedFen: fen(collected), SpentFen: fen(spent),
+		Spending: splitLines(r, spent, feePurposes)}
+	if sloppy(0.3) {
+		fees.Spending = fees.Spending[:len(fees.Spending)-1] // a purpose left out: the lines fall short
+	}
 
-	fund := fundData{OpeningFen: e.fund, DepositsFen: int64(area) * int64(between(r, 0, 40))}
+	fund := &disclosure.FundData{OpeningFen: fen(e.fund), DepositsFen: fen(int64(area) * int64(between(r, 0, 40))), Withdrawals: []disclosure.Line{}}
 	if r.Float64() < 0.3 {
-		fund.WithdrawalsFen = r.Int64N(fund.OpeningFen/10 + 1)
+		w := r.Int64N(e.fund/10 + 1)
+		fund.WithdrawalsFen = fen(w)
+		if w > 0 {
+			fund.Withdrawals = splitLines(r, w, fundPurposes[:between(r, 1, len(fundPurposes))])
+		}
 	}
-	fund.InterestFen = fund.OpeningFen * 35 / 10000 // about 1.4% a year
+	fund.InterestFen = fen(e.fund * 35 / 10000) // about 1.4% a year
 	fund.ClosingFen = fund.OpeningFen + fund.DepositsFen - fund.WithdrawalsFen + fund.InterestFen
-	e.fund = fund.ClosingFen
+	e.fund = int64(fund.ClosingFen)
 
-	spaces := int64(e.parkingSpaces)
-	parking := parkingData{
-		Spaces:       e.parkingSpaces,
-		RentalFen:    spaces * int64(between(r, 60, 95)) / 100 * int64(between(r, 150, 400)) * 100 * 3,
-		TemporaryFen: spaces * int64(between(r, 2000, 8000)),
-		ChargingFen:  spaces * int64(between(r, 0, 1500)),
+	spaces := e.parkingSpaces
+	rented := spaces * between(r, 60, 95) / 100
+	parking := &disclosure.ParkingData{Spaces: disclosure.Spaces{Total: spaces, Rented: rented, Temporary: spaces - rented}}
+	for _, in := range []struct {
+		source string
+		fen    int64
+	}{
+		{"车位租金", int64(rented) * int64(between(r, 150, 400)) * 100 * 3},
+		{"临时停车费", int64(spaces) * int64(between(r, 2000, 8000))},
+		{"充电桩服务费", int64(spaces) * int64(between(r, 0, 1500))},
+	} {
+		if in.fen > 0 {
+			parking.Income = append(parking.Income, disclosure.IncomeLine{Source: in.source, AmountFen: fen(in.fen)})
+			parking.IncomeFen += fen(in.fen)
+		}
 	}
-	parking.TotalFen = parking.RentalFen + parking.TemporaryFen + parking.ChargingFen
+	income := int64(parking.IncomeFen)
+	expense := income * int64(between(r, 30, 60)) / 100
+	parking.Uses = []disclosure.Use{
+		{Kind: disclosure.Expense, Purpose: "停车场管理与保洁", AmountFen: fen(expense)},
+		{Kind: disclosure.OwnersShare, Purpose: "存入业主共有资金账户", AmountFen: fen(income - expense)},
+	}
+	if sloppy(0.3) {
+		parking.Uses = parking.Uses[:1] // the owners' share goes unreported
+	}
 
 	return map[string]json.RawMessage{
-		"utilities":        mustJSON(utilitiesData{water, electricity, bill, allocated}),
-		"fees":             mustJSON(feesData{e.feeStandard, area, receivable, collected, spent}),
-		"maintenance_fund": mustJSON(fund),
-		"parking":          mustJSON(parking),
+		disclosure.Utilities:       disclosure.Marshal(utilities),
+		disclosure.Fees:            disclosure.Marshal(fees),
+		disclosure.MaintenanceFund: disclosure.Marshal(fund),
+		disclosure.Parking:         disclosure.Marshal(parking),
 	}
+}
+
+var (
+	billNames    = map[string]string{disclosure.Water: "公共区域总水表", disclosure.Electricity: "公共区域总电表"}
+	feePurposes  = []string{"人员工资及福利", "公共区域清洁", "绿化养护", "秩序维护", "共用设施设备日常运行维护", "办公及管理费用"}
+	fundPurposes = []string{"电梯维修更换", "屋面防水维修", "消防设施维修", "外墙维修"}
+)
+
+// splitLines divides total fen among purposes in random shares that add up to it exactly.
+func splitLines(r *rand.Rand, total int64, purposes []string) []disclosure.Line {
+	weights := make([]int64, len(purposes))
+	var sum int64
+	for i := range weights {
+		weights[i] = int64(between(r, 1, 10))
+		sum += weights[i]
+	}
+	lines := make([]disclosure.Line, len(purposes))
+	left := total
+	for i, p := range purposes {
+		part := total * weights[i] / sum
+		if i == len(purposes)-1 {
+			part = left
+		}
+		left -= part
+		lines[i] = disclosure.Line{Purpose: p, AmountFen: disclosure.Fen(part)}
+	}
+	return lines
 }
 
 // makeGovernance records each company's party building in both periods; better companies
@@ -709,12 +753,4 @@ func seq(n int) []int {
 		xs[i] = i
 	}
 	return xs
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // structs of integers always marshal
-	}
-	return b
 }
