@@ -230,8 +230,26 @@ func (s *Set) Dataset() *domain.Dataset {
 	return ds
 }
 
+// sortByKey sorts items by compare. It sorts pointers and then moves each record once, as
+// records are large to copy (slices.SortFunc on the records copied two into every comparison).
 func sortByKey[T any](items []T, compare func(a, b *T) int) {
-	slices.SortFunc(items, func(a, b T) int { return compare(&a, &b) })
+	sorted := true
+	for i := 1; i < len(items) && sorted; i++ {
+		sorted = compare(&items[i-1], &items[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	ptrs := make([]*T, len(items))
+	for i := range items {
+		ptrs[i] = &items[i]
+	}
+	slices.SortFunc(ptrs, compare)
+	out := make([]T, len(items))
+	for i, p := range ptrs {
+		out[i] = *p
+	}
+	copy(items, out)
 }
 
 // The order of records of one type: by the fields of their key, in the order the key names

@@ -2,6 +2,8 @@ package interchange
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -217,5 +219,27 @@ func TestZeroSet(t *testing.T) {
 	want := []string{`f.jsonl:1: 评价周期"2026Q4"不存在; 物业企业"91440300MA5DAAAA1X"不存在`}
 	if diff := cmp.Diff(want, errorStrings(set.CheckRefs(nil))); diff != "" {
 		t.Errorf("errors mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestSortByKey checks the pointer sort against a plain sort of the records, on shuffled,
+// sorted and empty input.
+func TestSortByKey(t *testing.T) {
+	var ratings []domain.Rating
+	for p := range 3 {
+		for e := range 20 {
+			for h := range 10 {
+				ratings = append(ratings, domain.Rating{Period: fmt.Sprint("p", p), Estate: fmt.Sprint("e", e), Household: fmt.Sprint("h", h)})
+			}
+		}
+	}
+	want := slices.Clone(ratings)
+	slices.SortFunc(want, func(a, b domain.Rating) int { return compareRatings(&a, &b) })
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(ratings), func(i, j int) { ratings[i], ratings[j] = ratings[j], ratings[i] })
+	for _, in := range [][]domain.Rating{ratings, slices.Clone(want), nil} {
+		sortByKey(in, compareRatings)
+		if in != nil && !slices.Equal(in, want) {
+			t.Fatalf("sortByKey: got %v..., want %v...", in[:3], want[:3])
+		}
 	}
 }
