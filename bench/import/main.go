@@ -33,14 +33,15 @@ func main() {
 	reimport := flag.Bool("reimport", true, "import the same file a second time")
 	verify := flag.Bool("verify", true, "afterwards, check every tally against the ratings (untimed; reads every rating)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the imports to this file")
+	deferSync := flag.Bool("defersync", true, "run the engine as the import command does, syncing at the end (false: a sync per commit, as the server)")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *lines, *dir, *reimport, *verify, *cpuprofile); err != nil {
+	if err := run(context.Background(), os.Stdout, *lines, *dir, *reimport, *verify, *deferSync, *cpuprofile); err != nil {
 		fmt.Fprintln(os.Stderr, "import benchmark:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, verify bool, cpuprofile string) error {
+func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, verify, deferSync bool, cpuprofile string) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "propcredit-import-bench-")
 		if err != nil {
@@ -59,7 +60,7 @@ func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, ve
 		written, size.Ratings, size.Companies, size.Estates, size.Disclosures, size.Events, float64(bytes)/1e6)
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: filepath.Join(dir, "data"), Log: quiet, DeferSync: true}, app.Private, "import")
+	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: filepath.Join(dir, "data"), Log: quiet, DeferSync: deferSync}, app.Private, "import")
 	if err != nil {
 		return err
 	}
