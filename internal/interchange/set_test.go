@@ -79,6 +79,9 @@ func TestSetMerge(t *testing.T) {
 			if diff := cmp.Diff(want, set.entries[tc.key].rec); diff != "" {
 				t.Errorf("kept record mismatch (-want +got):\n%s", diff)
 			}
+			if ds := set.Dataset(); ds.Len() != tc.wantLen || !datasetHas(ds, want) {
+				t.Errorf("Dataset has %d records, want %d with the kept one", ds.Len(), tc.wantLen)
+			}
 		})
 	}
 }
@@ -156,6 +159,9 @@ func TestSetCheckRefs(t *testing.T) {
 			}
 			if set.Len() != len(tc.wantKeys) {
 				t.Errorf("Len = %d, want %d", set.Len(), len(tc.wantKeys))
+			}
+			if n := set.Dataset().Len(); n != len(tc.wantKeys) {
+				t.Errorf("Dataset has %d records, want %d", n, len(tc.wantKeys))
 			}
 			if again := set.CheckRefs(&database{ids: tc.known}); len(again) > 0 {
 				t.Errorf("second CheckRefs found more: %v; the first should reach a fixed point", again)
@@ -242,4 +248,15 @@ func TestSortByKey(t *testing.T) {
 			t.Fatalf("sortByKey: got %v..., want %v...", in[:3], want[:3])
 		}
 	}
+}
+
+// datasetHas tells whether ds holds rec (a district or a rating, as TestSetMerge keeps).
+func datasetHas(ds *domain.Dataset, rec Record) bool {
+	switch {
+	case rec.District != nil:
+		return slices.Contains(ds.Districts, *rec.District)
+	case rec.Rating != nil:
+		return slices.ContainsFunc(ds.Ratings, func(r domain.Rating) bool { return cmp.Equal(r, *rec.Rating) })
+	}
+	return false
 }
