@@ -1,7 +1,7 @@
 // Command import measures `propcredit import` end to end on the embedded engine. It writes a
 // generated city as JSON Lines, then reads, checks and writes it into a fresh data directory
 // the way the import command does (interchange.Decode into a Set, CheckRefs against the stored
-// ids, DB.Import), then imports the same file again, unchanged, and checks that the tallies
+// ids, DB.Import on an engine started with deferred syncing, Store.Sync), then imports the same file again, unchanged, and checks that the tallies
 // agree with the ratings. See bench/README.md, "Import".
 //
 //	go run ./bench/import -lines 200000
@@ -33,14 +33,15 @@ func main() {
 	reimport := flag.Bool("reimport", true, "import the same file a second time")
 	verify := flag.Bool("verify", true, "afterwards, check every tally against the ratings (untimed; reads every rating)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the imports to this file")
+	deferSync := flag.Bool("defersync", true, "run the engine as the import command does, syncing at the end (false: a sync per commit, as the server)")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *lines, *dir, *reimport, *verify, *cpuprofile); err != nil {
+	if err := run(context.Background(), os.Stdout, *lines, *dir, *reimport, *verify, *deferSync, *cpuprofile); err != nil {
 		fmt.Fprintln(os.Stderr, "import benchmark:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, verify bool, cpuprofile string) error {
+func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, verify, deferSync bool, cpuprofile string) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "propcredit-import-bench-")
 		if err != nil {
@@ -59,7 +60,7 @@ func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, ve
 		written, size.Ratings, size.Companies, size.Estates, size.Disclosures, size.Events, float64(bytes)/1e6)
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: filepath.Join(dir, "data"), Log: quiet}, app.Private, "import")
+	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: filepath.Join(dir, "data"), Log: quiet, DeferSync: deferSync}, app.Private, "import")
 	if err != nil {
 		return err
 	}
@@ -76,21 +77,21 @@ func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, ve
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(out, "%-13s %9s %9s %9s %9s %10s %9s   %s\n", "", "parse", "refs", "write", "total", "lines/s", "cpu", "records")
+	fmt.Fprintf(out, "%-13s %9s %9s %9s %9s %9s %10s %9s   %s\n", "", "parse", "refs", "write", "sync", "total", "lines/s", "cpu", "records")
 	runs := []string{"first import"}
 	if reimport {
 		runs = append(runs, "re-import")
 	}
 	for _, name := range runs {
 		cpu := cpuTime()
-		t, err := importFile(ctx, store.DB, file)
+		t, err := importFile(ctx, store, file)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		cpu = cpuTime() - cpu
-		total := t.parse + t.refs + t.write
-		fmt.Fprintf(out, "%-13s %9s %9s %9s %9s %10.0f %9s   %d new, %d replaced, %d unchanged\n", name,
-			round(t.parse), round(t.refs), round(t.write), round(total), float64(t.lines)/total.Seconds(), round(cpu),
+		total := t.parse + t.refs + t.write + t.sync
+		fmt.Fprintf(out, "%-13s %9s %9s %9s %9s %9s %10.0f %9s   %d new, %d replaced, %d unchanged\n", name,
+			round(t.parse), round(t.refs), round(t.write), round(t.sync), round(total), float64(t.lines)/total.Seconds(), round(cpu),
 			t.stats.Inserted, t.stats.Replaced, t.stats.Unchanged)
 	}
 	pprof.StopCPUProfile()
@@ -134,13 +135,15 @@ func writeCity(path string, size city.Size) (lines, bytes int64, err error) {
 }
 
 type timing struct {
-	lines              int64
-	parse, refs, write time.Duration
-	stats              mongodb.ImportStats
+	lines                    int64
+	parse, refs, write, sync time.Duration
+	stats                    mongodb.ImportStats
 }
 
-// importFile does what `propcredit import FILE` does once the store is open.
-func importFile(ctx context.Context, db *mongodb.DB, path string) (timing, error) {
+// importFile does what `propcredit import FILE` does once the store is open, up to making the
+// data durable (sync) before it would report.
+func importFile(ctx context.Context, store *app.Store, path string) (timing, error) {
+	db := store.DB
 	var t timing
 	started := time.Now()
 	f, err := os.Open(path)
@@ -170,6 +173,12 @@ func importFile(ctx context.Context, db *mongodb.DB, path string) (timing, error
 	if err == nil && t.stats.Inserted+t.stats.Replaced+t.stats.Unchanged != ds.Len() {
 		err = errors.New("import stats do not add up to the records")
 	}
+	if err != nil {
+		return t, err
+	}
+	started = time.Now()
+	err = store.Sync(ctx)
+	t.sync = time.Since(started)
 	return t, err
 }
 

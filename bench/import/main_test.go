@@ -12,7 +12,7 @@ import (
 // otherwise).
 func TestRunSmallCity(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &out, 3000, t.TempDir(), true, true, ""); err != nil {
+	if err := run(context.Background(), &out, 3000, t.TempDir(), true, true, true, ""); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	for _, want := range []string{

@@ -71,10 +71,16 @@ func (m *Main) importFiles(ctx context.Context, args []string) error {
 	}
 	read.Finish()
 
-	store, err := m.openStoreAs(ctx, sf, "import", app.Private)
+	// The import owns the data directory (Private) and runs the engine without a sync per
+	// commit (DeferSync): it says nothing of success, and exits non-zero, unless store.Sync
+	// below made everything durable. A crash before that may lose the latest writes, never
+	// earlier ones, and the dirty marker of DB.Import makes the next start repair the tallies;
+	// importing again (idempotent) completes the data.
+	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log, DeferSync: true}, app.Private, "import")
 	if err != nil {
 		return err
 	}
+	m.store = store
 	known, err := store.DB.Known(ctx)
 	if err != nil {
 		return err
@@ -95,6 +101,9 @@ func (m *Main) importFiles(ctx context.Context, args []string) error {
 	}
 	stats, err := m.importDataset(ctx, store, set.Dataset(), "import")
 	if err != nil {
+		return err
+	}
+	if err := store.Sync(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "imported %d records: %d new, %d replaced, %d unchanged\n",

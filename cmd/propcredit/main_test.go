@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,4 +204,92 @@ func TestUserAdd(t *testing.T) {
 	if code != 0 || strings.Contains(stdout, "password") {
 		t.Errorf("--password-stdin: exit %d, stdout %q (must not echo a password)", code, stdout)
 	}
+}
+
+// TestOnlyImportDefersSync: import runs the embedded engine without a sync per commit; the
+// other commands, the private tally --fix included, sync every commit. (serve opens the
+// directory Exclusive, which app.OpenStore refuses to combine with deferred syncing.)
+func TestOnlyImportDefersSync(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, "city.jsonl", goodLines)
+	for _, tc := range []struct {
+		args     []string
+		deferred bool
+	}{
+		{[]string{"import", "--data", dir, file}, true},
+		{[]string{"export", "--data", dir}, false},
+		{[]string{"tally", "--verify", "--fix", "--data", dir}, false},
+		{[]string{"user", "add", "--data", dir, "--role", "reviewer", "--name", "wang"}, false},
+	} {
+		var out, errb bytes.Buffer
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Log: mongodbtest.Quiet(),
+			Getenv: func(string) string { return "" }}
+		if err := m.Run(context.Background(), tc.args); err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, errb.String())
+		}
+		if m.store == nil || m.store.SyncDeferred() != tc.deferred {
+			t.Errorf("%s: store %v, want deferred syncing %v", tc.args[0], m.store, tc.deferred)
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestImportIsDurableWhenItReports copies the database files, without their write-ahead logs,
+// at the moment import prints its result, the engine still running: what a crash of the machine
+// could leave at worst. The copy holds everything imported.
+func TestImportIsDurableWhenItReports(t *testing.T) {
+	demoFile := filepath.Join(t.TempDir(), "demo.jsonl")
+	if _, stderr, code := run(t, nil, "", "demo", "--out", demoFile, "--today", "2026-11-23"); code != 0 {
+		t.Fatalf("demo: exit %d: %s", code, stderr)
+	}
+	dir, crashed := t.TempDir(), t.TempDir()
+	snapshot := &onWrite{do: func() {
+		files, _ := filepath.Glob(filepath.Join(dir, "sqlite", "*.sqlite"))
+		if len(files) == 0 {
+			t.Error("no database files")
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err == nil {
+				err = os.MkdirAll(filepath.Join(crashed, "sqlite"), 0o700)
+			}
+			if err == nil {
+				err = os.WriteFile(filepath.Join(crashed, "sqlite", filepath.Base(f)), b, 0o600)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: snapshot, Stderr: io.Discard, Log: mongodbtest.Quiet(),
+		Getenv: func(string) string { return "" }}
+	err := m.Run(context.Background(), []string{"import", "--data", dir, demoFile})
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || !snapshot.done {
+		t.Fatalf("import: %v (printed: %v)", err, snapshot.done)
+	}
+	got, stderr, code := run(t, nil, "", "export", "--data", crashed)
+	want, _ := os.ReadFile(demoFile)
+	if code != 0 || got != string(want) {
+		t.Errorf("export of the database files as import reported: exit %d, stderr %q, %d bytes, want the %d of the demo city",
+			code, stderr, len(got), len(want))
+	}
+}
+
+// onWrite calls do before the first write.
+type onWrite struct {
+	do   func()
+	done bool
+}
+
+func (w *onWrite) Write(p []byte) (int, error) {
+	if !w.done {
+		w.done = true
+		w.do()
+	}
+	return len(p), nil
 }

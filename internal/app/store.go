@@ -21,6 +21,12 @@ type StoreConfig struct {
 	DataDir  string // used when MongoURI is empty
 	MongoURI string // an external MongoDB; empty means the embedded engine
 	Log      *slog.Logger
+	// DeferSync runs the embedded engine, when this process starts it, with ferretdb.OnSync:
+	// commits are not synced one by one, and Store.Sync makes them durable. Only for a batch
+	// job with Private access that reports success only after Sync (import). OpenStore refuses
+	// it with any other access, so the server, and commands that go through it, never
+	// acknowledge a write that is not on the disk.
+	DeferSync bool
 }
 
 // Access says how a command uses the data directory.
@@ -50,6 +56,9 @@ type Store struct {
 // OpenStore connects to the database, starting the embedded engine when needed, and runs
 // the schema migrations.
 func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose string) (*Store, error) {
+	if cfg.DeferSync && access != Private {
+		return nil, fmt.Errorf("open store for %s: deferred sync is only for a private batch job", purpose)
+	}
 	s := &Store{}
 	uri := cfg.MongoURI
 	if uri == "" {
@@ -58,7 +67,11 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 		switch {
 		case err == nil:
 			s.lock = lock
-			s.engine, err = ferretdb.Start(ctx, cfg.DataDir)
+			durability := ferretdb.EachCommit
+			if cfg.DeferSync {
+				durability = ferretdb.OnSync
+			}
+			s.engine, err = ferretdb.StartWith(ctx, cfg.DataDir, durability)
 			if err != nil {
 				s.Close(ctx)
 				return nil, err
@@ -133,6 +146,26 @@ func (s *Store) repairAfterCrash(ctx context.Context, log *slog.Logger) error {
 		}
 	}
 	log.Warn("repaired tallies after an unclean stop", "drifted", len(drift))
+	return nil
+}
+
+// SyncDeferred reports whether this store's writes wait for Sync to be durable: it runs the
+// embedded engine with ferretdb.OnSync.
+func (s *Store) SyncDeferred() bool {
+	return s.engine != nil && s.engine.Durability() == ferretdb.OnSync
+}
+
+// Sync makes every write so far durable. A job that opened the store with DeferSync calls it,
+// once its writes are done, before it reports success. It syncs the embedded engine's files
+// whatever its durability; an external MongoDB acknowledged each write with a majority write
+// concern, so there is nothing to do.
+func (s *Store) Sync(ctx context.Context) error {
+	if s.engine == nil {
+		return nil
+	}
+	if err := s.engine.Sync(ctx); err != nil {
+		return fmt.Errorf("make the data durable: %w", err)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ package ferretdb
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,14 +21,50 @@ const SocketName = "mongo.sock"
 
 // Engine is a running embedded FerretDB.
 type Engine struct {
-	uri    string
-	cancel context.CancelFunc
-	done   chan error
+	dir        string
+	durability Durability
+	uri        string
+	cancel     context.CancelFunc
+	done       chan error
 }
 
-// Start starts the engine on dir/mongo.sock with its SQLite files under dir/sqlite.
-// The caller must hold the data directory's lock so that no other process uses the same files.
+// Durability says when the engine's commits reach the disk.
+type Durability int
+
+const (
+	// EachCommit syncs every commit to the disk (SQLite's synchronous=FULL): whatever the engine
+	// has acknowledged survives a crash of the machine. Everything that acknowledges writes to
+	// people or programs runs the engine so.
+	EachCommit Durability = iota
+	// OnSync leaves commits in the operating system's cache until Engine.Sync (synchronous=NORMAL;
+	// the journal stays a write-ahead log, so the database is consistent after every commit).
+	// A crash of the process loses nothing; a crash of the machine may roll back the latest
+	// commits, always the latest ones, in order. Only for a batch job that owns the data
+	// directory, reports success only after Sync returned, and may simply be run again (import).
+	OnSync
+)
+
+// sqliteURL is the SQLite URL for FerretDB: a directory, with one database file per database.
+// FerretDB adds its defaults to the query (busy_timeout(10000), journal_mode(wal),
+// auto_vacuum(none)) and passes it on to every database it opens. SQLite's synchronous default in
+// WAL mode, in the build FerretDB uses, is FULL (TestDurabilityPragmas).
+func sqliteURL(dbDir string, d Durability) string {
+	u := "file:" + dbDir + "/"
+	if d == OnSync {
+		u += "?_pragma=synchronous(normal)"
+	}
+	return u
+}
+
+// Start starts the engine on dir/mongo.sock with its SQLite files under dir/sqlite, syncing
+// every commit (EachCommit). The caller must hold the data directory's lock so that no other
+// process uses the same files.
 func Start(ctx context.Context, dir string) (*Engine, error) {
+	return StartWith(ctx, dir, EachCommit)
+}
+
+// StartWith is Start with the given durability.
+func StartWith(ctx context.Context, dir string, durability Durability) (*Engine, error) {
 	dbDir := filepath.Join(dir, "sqlite")
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
@@ -44,14 +81,14 @@ func Start(ctx context.Context, dir string) (*Engine, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: sock},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dbDir + "/",
+		SQLiteURL: sqliteURL(dbDir, durability),
 		Logger:    quiet,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure embedded database: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	e := &Engine{cancel: cancel, done: make(chan error, 1)}
+	e := &Engine{dir: dir, durability: durability, cancel: cancel, done: make(chan error, 1)}
 	go func() { e.done <- f.Run(runCtx) }()
 
 	// MongoDBURI blocks until the listener is up; wait for the socket instead so a failing Run
@@ -77,6 +114,65 @@ func Start(ctx context.Context, dir string) (*Engine, error) {
 	}
 	e.uri = f.MongoDBURI()
 	return e, nil
+}
+
+// Durability is how the engine was started.
+func (e *Engine) Durability() Durability { return e.durability }
+
+// Sync makes every commit so far durable, whatever the engine's durability. For each database
+// file it runs PRAGMA wal_checkpoint(TRUNCATE) on a connection of its own with
+// synchronous=FULL: SQLite syncs the write-ahead log, copies every committed page into the
+// database file, syncs that and empties the log, or reports that a reader kept it from
+// finishing, which Sync returns as an error. Then it syncs the directories, so that files
+// created since (a new database) are found after a crash.
+//
+// Call it when no command of the engine is still running (a write that commits during the
+// checkpoint may not be covered).
+func (e *Engine) Sync(ctx context.Context) error {
+	dbDir := filepath.Join(e.dir, "sqlite")
+	files, err := filepath.Glob(filepath.Join(dbDir, "*.sqlite"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := checkpoint(ctx, f); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{dbDir, e.dir} {
+		if err := syncDir(d); err != nil {
+			return fmt.Errorf("sync %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+func checkpoint(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)&_pragma=synchronous(full)")
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	var busy, logPages, checkpointed int
+	if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logPages, &checkpointed); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	switch {
+	case logPages < 0: // -1: not in WAL mode, which OnSync relies on
+		return fmt.Errorf("checkpoint %s: the database is not in WAL mode", path)
+	case busy != 0 || checkpointed != logPages:
+		return fmt.Errorf("checkpoint %s: blocked by a reader or writer (%d of %d pages copied)", path, checkpointed, logPages)
+	}
+	return db.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // URI is the connection string of the running engine.

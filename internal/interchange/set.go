@@ -15,14 +15,16 @@ import (
 type Set struct {
 	lang    string
 	entries map[string]*entry // by Record.Key
+	order   []*entry          // every entry added, in reading order, those no longer kept marked
 	read    int               // records added so far, to number them in reading order
 }
 
 type entry struct {
-	rec  Record
-	file string
-	line int
-	seq  int // position in reading order, for reporting in the order the user wrote things
+	rec     Record
+	file    string
+	line    int
+	seq     int  // position in reading order, for reporting in the order the user wrote things
+	dropped bool // replaced by a later record with the same key, or removed by CheckRefs
 }
 
 // NewSet returns an empty set whose reference errors are in lang.
@@ -38,10 +40,16 @@ func (s *Set) Add(rec Record, file string, line int) {
 		s.entries = make(map[string]*entry)
 	}
 	s.read++
-	if old, ok := s.entries[key]; ok && rec.Rating != nil && rec.Rating.SubmittedAt.Before(old.rec.Rating.SubmittedAt) {
+	old, ok := s.entries[key]
+	if ok && rec.Rating != nil && rec.Rating.SubmittedAt.Before(old.rec.Rating.SubmittedAt) {
 		return // an older version of a rating, read after a newer one
 	}
-	s.entries[key] = &entry{rec: rec, file: file, line: line, seq: s.read}
+	if ok {
+		old.dropped = true
+	}
+	e := &entry{rec: rec, file: file, line: line, seq: s.read}
+	s.entries[key] = e
+	s.order = append(s.order, e)
 }
 
 // Len is the number of records kept.
@@ -100,8 +108,12 @@ func (s *Set) CheckRefs(known Known) []LineError {
 	// Checking the records that others name first makes one round enough, and lets a record's
 	// message name every reference it loses, not just the first found; the rounds that follow
 	// only confirm it.
-	pending := s.entriesInReadingOrder()
-	slices.SortStableFunc(pending, func(a, b *entry) int { return cmp.Compare(dependencyRank(a.rec), dependencyRank(b.rec)) })
+	var byRank [3][]*entry // stable: each rank in reading order
+	for _, e := range s.entriesInReadingOrder() {
+		r := dependencyRank(e.rec)
+		byRank[r] = append(byRank[r], e)
+	}
+	pending := slices.Concat(byRank[:]...)
 	for removed := true; removed; {
 		removed = false
 		kept := pending[:0]
@@ -109,6 +121,7 @@ func (s *Set) CheckRefs(known Known) []LineError {
 			if msg := c.brokenReferences(e.rec); msg != "" {
 				key := e.rec.Key()
 				delete(s.entries, key)
+				e.dropped = true
 				c.rejected[key] = e
 				rejections = append(rejections, rejection{e, msg})
 				removed = true
@@ -138,13 +151,18 @@ func dependencyRank(r Record) int {
 	return 2
 }
 
+// entriesInReadingOrder returns the kept entries in reading order, and forgets the others. The
+// caller must not change the slice.
 func (s *Set) entriesInReadingOrder() []*entry {
-	all := make([]*entry, 0, len(s.entries))
-	for _, e := range s.entries {
-		all = append(all, e)
+	kept := s.order[:0]
+	for _, e := range s.order {
+		if !e.dropped {
+			kept = append(kept, e)
+		}
 	}
-	slices.SortFunc(all, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
-	return all
+	clear(s.order[len(kept):])
+	s.order = kept
+	return kept
 }
 
 type refChecker struct {
@@ -195,10 +213,11 @@ func (c *refChecker) isKnown(ref reference, key string) bool {
 	return answer
 }
 
-// Dataset returns the kept records, each type sorted by key.
+// Dataset returns the kept records, each type sorted by key. It takes them in reading order,
+// so that a file written in key order (as export writes) needs no sorting.
 func (s *Set) Dataset() *domain.Dataset {
 	ds := &domain.Dataset{}
-	for _, e := range s.entries {
+	for _, e := range s.entriesInReadingOrder() {
 		r := e.rec
 		switch {
 		case r.District != nil:
@@ -230,8 +249,26 @@ func (s *Set) Dataset() *domain.Dataset {
 	return ds
 }
 
+// sortByKey sorts items by compare. It sorts pointers and then moves each record once, as
+// records are large to copy (slices.SortFunc on the records copied two into every comparison).
 func sortByKey[T any](items []T, compare func(a, b *T) int) {
-	slices.SortFunc(items, func(a, b T) int { return compare(&a, &b) })
+	sorted := true
+	for i := 1; i < len(items) && sorted; i++ {
+		sorted = compare(&items[i-1], &items[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	ptrs := make([]*T, len(items))
+	for i := range items {
+		ptrs[i] = &items[i]
+	}
+	slices.SortFunc(ptrs, compare)
+	out := make([]T, len(items))
+	for i, p := range ptrs {
+		out[i] = *p
+	}
+	copy(items, out)
 }
 
 // The order of records of one type: by the fields of their key, in the order the key names

@@ -2,6 +2,8 @@ package interchange
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,6 +78,9 @@ func TestSetMerge(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, set.entries[tc.key].rec); diff != "" {
 				t.Errorf("kept record mismatch (-want +got):\n%s", diff)
+			}
+			if ds := set.Dataset(); ds.Len() != tc.wantLen || !datasetHas(ds, want) {
+				t.Errorf("Dataset has %d records, want %d with the kept one", ds.Len(), tc.wantLen)
 			}
 		})
 	}
@@ -155,6 +160,9 @@ func TestSetCheckRefs(t *testing.T) {
 			if set.Len() != len(tc.wantKeys) {
 				t.Errorf("Len = %d, want %d", set.Len(), len(tc.wantKeys))
 			}
+			if n := set.Dataset().Len(); n != len(tc.wantKeys) {
+				t.Errorf("Dataset has %d records, want %d", n, len(tc.wantKeys))
+			}
 			if again := set.CheckRefs(&database{ids: tc.known}); len(again) > 0 {
 				t.Errorf("second CheckRefs found more: %v; the first should reach a fixed point", again)
 			}
@@ -218,4 +226,37 @@ func TestZeroSet(t *testing.T) {
 	if diff := cmp.Diff(want, errorStrings(set.CheckRefs(nil))); diff != "" {
 		t.Errorf("errors mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// TestSortByKey checks the pointer sort against a plain sort of the records, on shuffled,
+// sorted and empty input.
+func TestSortByKey(t *testing.T) {
+	var ratings []domain.Rating
+	for p := range 3 {
+		for e := range 20 {
+			for h := range 10 {
+				ratings = append(ratings, domain.Rating{Period: fmt.Sprint("p", p), Estate: fmt.Sprint("e", e), Household: fmt.Sprint("h", h)})
+			}
+		}
+	}
+	want := slices.Clone(ratings)
+	slices.SortFunc(want, func(a, b domain.Rating) int { return compareRatings(&a, &b) })
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(ratings), func(i, j int) { ratings[i], ratings[j] = ratings[j], ratings[i] })
+	for _, in := range [][]domain.Rating{ratings, slices.Clone(want), nil} {
+		sortByKey(in, compareRatings)
+		if in != nil && !slices.Equal(in, want) {
+			t.Fatalf("sortByKey: got %v..., want %v...", in[:3], want[:3])
+		}
+	}
+}
+
+// datasetHas tells whether ds holds rec (a district or a rating, as TestSetMerge keeps).
+func datasetHas(ds *domain.Dataset, rec Record) bool {
+	switch {
+	case rec.District != nil:
+		return slices.Contains(ds.Districts, *rec.District)
+	case rec.Rating != nil:
+		return slices.ContainsFunc(ds.Ratings, func(r domain.Rating) bool { return cmp.Equal(r, *rec.Rating) })
+	}
+	return false
 }

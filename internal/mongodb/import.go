@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,12 +35,13 @@ func (s *ImportStats) add(o ImportStats) {
 }
 
 // How an import feeds the database (measured with bench/import on the embedded engine; see
-// bench/README.md): InsertMany commands of importBatch documents, after a first one of
-// importProbe (see insertNew). The engine writes 100 documents per transaction whatever the
-// command's size.
+// bench/README.md): InsertMany commands of importBatch documents, importInFlight at a time,
+// after a first one of importProbe alone (see insertNew). The engine writes 100 documents per
+// transaction whatever the command's size.
 const (
-	importBatch = 1000
-	importProbe = 100
+	importBatch    = 1000
+	importProbe    = 100
+	importInFlight = 2
 )
 
 // Import writes a validated dataset whose references hold. Records replace stored records with
@@ -183,21 +185,50 @@ func (db *DB) rawByID(ctx context.Context, col string) (map[string]bson.Raw, err
 // collection even when it holds none of these records. But a refused document costs the
 // embedded engine a transaction of its own, so the first command is a small probe, and after
 // the first refusal insertNew calls readExisting (unless nil) once and from then on inserts only
-// what that says does not exist.
+// what that says does not exist. The refusals stay the authority: readExisting may run while a
+// command is in flight and only spares later commands documents that would be refused.
 //
-// One command at a time: two in flight take longer on the embedded engine, whose second writer
-// waits for the database lock in sleeps of growing length.
+// After the probe, importInFlight commands are in flight at a time, so that the engine's work
+// outside its write lock (decoding a command, encoding its documents for SQLite) and the
+// driver's encoding overlap with the other command's writes. Measured with bench/import on the
+// embedded engine started with ferretdb.OnSync: see bench/README.md.
 func (db *DB) insertNew(ctx context.Context, col string, n int, doc func(i int) any,
 	readExisting func() (exists func(i int) bool, err error), done func(n int)) ([]int, error) {
+	type result struct {
+		index   []int // index[j] is the index of the command's j-th document
+		refused []int
+		err     error
+	}
+	results := make(chan result, importInFlight)
+	inFlight := 0
 	var existing []int
 	var exists func(i int) bool
-	for start, end := 0, 0; start < n; start = end {
+	var firstErr error
+	// collect waits for a command to answer and takes in its result.
+	collect := func() {
+		r := <-results
+		inFlight--
+		if r.err != nil || firstErr != nil {
+			firstErr = cmp.Or(firstErr, r.err)
+			return
+		}
+		for _, j := range r.refused {
+			existing = append(existing, r.index[j])
+		}
+		if done != nil {
+			done(len(r.index) - len(r.refused))
+		}
+		if len(r.refused) > 0 && exists == nil && readExisting != nil {
+			exists, firstErr = readExisting()
+		}
+	}
+	for start, end := 0, 0; start < n && firstErr == nil; start = end {
 		end = min(start+importBatch, n)
 		if start == 0 {
 			end = min(importProbe, n)
 		}
 		var batch []any
-		var index []int // index[j] is the index of batch[j]
+		var index []int
 		for i := start; i < end; i++ {
 			if exists != nil && exists(i) {
 				existing = append(existing, i)
@@ -209,21 +240,21 @@ func (db *DB) insertNew(ctx context.Context, col string, n int, doc func(i int) 
 		if len(batch) == 0 {
 			continue
 		}
-		refused, err := db.insertMany(ctx, col, batch)
-		if err != nil {
-			return nil, err
+		inFlight++
+		go func() {
+			refused, err := db.insertMany(ctx, col, batch)
+			results <- result{index: index, refused: refused, err: err}
+		}()
+		// The probe answers before anything else is sent.
+		for inFlight == importInFlight || (start == 0 && inFlight > 0) {
+			collect()
 		}
-		for _, j := range refused {
-			existing = append(existing, index[j])
-		}
-		if done != nil {
-			done(len(batch) - len(refused))
-		}
-		if len(refused) > 0 && exists == nil && readExisting != nil {
-			if exists, err = readExisting(); err != nil {
-				return nil, err
-			}
-		}
+	}
+	for inFlight > 0 {
+		collect()
+	}
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	sort.Ints(existing)
 	return existing, nil

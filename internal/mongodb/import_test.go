@@ -283,6 +283,30 @@ func TestImportAgainComparesAndChangesOnlyWhatChanged(t *testing.T) {
 	checkTallies(t, db, talliesOf(want))
 }
 
+// TestImportFindsStoredRecordsAfterTheProbe stores ratings that the probe does not meet but
+// later commands do, while two are in flight: each stored one is counted once as unchanged,
+// each new one inserted once, and the tallies add up.
+func TestImportFindsStoredRecordsAfterTheProbe(t *testing.T) {
+	db := mongodbtest.NewDB(t)
+	at := time.Date(2026, 10, 20, 8, 0, 0, 0, domain.Zone)
+	first := smallCity()
+	first.Ratings = nil
+	for h := 500; h < 4000; h += 700 { // stored: scattered blocks of 300 after the probe
+		first.Ratings = append(first.Ratings, ratingsOf("e1", h, 300, at)...)
+	}
+	if stats := importCounting(t, db, first); stats != (mongodb.ImportStats{Inserted: first.Len()}) {
+		t.Fatalf("first import: %+v", stats)
+	}
+	all := smallCity()
+	all.Ratings = ratingsOf("e1", 0, 4000, at)
+	stored := len(first.Ratings)
+	want := mongodb.ImportStats{Inserted: len(all.Ratings) - stored, Unchanged: all.Len() - len(all.Ratings) + stored}
+	if stats := importCounting(t, db, all); stats != want {
+		t.Errorf("second import: %+v, want %+v", stats, want)
+	}
+	checkTallies(t, db, talliesOf(all.Ratings))
+}
+
 // TestImportInterruptedIsRepairedAndCompleted stops an import after its first batch of ratings:
 // the marker it leaves makes the tallies repairable, and importing again completes the data.
 func TestImportInterruptedIsRepairedAndCompleted(t *testing.T) {
