@@ -95,6 +95,9 @@ func commands() []command {
 		{"tally", "check the running rating tallies against the ratings (--verify [--fix])", (*Main).tally},
 		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
 		{"token", "issue, list and revoke companies' API tokens for filing disclosures", (*Main).token},
+		{"backup", "write a consistent backup of the running system (backup --out FILE)", (*Main).backup},
+		{"restore", "restore a backup into a new data directory (restore --from FILE --data DIR)", (*Main).restore},
+		{"verify-data", "check every tally and receipt of the database (any engine)", (*Main).verifyData},
 		{"version", "print the version", (*Main).version},
 	}
 }
