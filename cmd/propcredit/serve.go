@@ -29,6 +29,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	var sched backupFlags
+	sched.register(fs)
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +53,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		trusted = append(trusted, p)
 	}
+	if err := sched.check(sf); err != nil {
+		return err
+	}
 	store, err := m.openStore(ctx, sf, "serve")
 	if err != nil {
 		return err
@@ -61,7 +66,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted})
+	backups, stopBackups := m.startBackups(ctx, sched, sf)
+	defer stopBackups()
+	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted, Backups: backups})
 	if err != nil {
 		return err
 	}

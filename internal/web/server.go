@@ -26,6 +26,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
+	"github.com/propcredit/propcredit/internal/backup"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 )
@@ -42,6 +43,9 @@ type Config struct {
 	TrustedProxies []string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// Backups, when not nil, reports the scheduled backups (serve --backup-dir) on /readyz and
+	// /admin/backups.
+	Backups func() backup.Status
 }
 
 // Limits and timeouts.
@@ -87,6 +91,7 @@ type Server struct {
 	ipSalt  []byte // salts hashes of client addresses in log-in throttles
 
 	stopJanitor context.CancelFunc
+	backups     func() backup.Status
 }
 
 // New builds a server with every route registered. It reads the shared secrets from the
@@ -95,7 +100,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator(), backups: cfg.Backups}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -1,0 +1,478 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ferretdb"
+	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/scoring"
+)
+
+// buildBinary builds the real program once per test run.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "propcredit-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "propcredit")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// server is the real binary serving a data directory.
+type server struct {
+	cmd    *exec.Cmd
+	base   string
+	stderr *syncBuffer
+	stdout *syncBuffer
+}
+
+func startServer(t *testing.T, bin, dir string, args ...string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	s := &server{base: "http://" + addr, stderr: &syncBuffer{}, stdout: &syncBuffer{}}
+	s.cmd = exec.Command(bin, append([]string{"serve", "--data", dir, "--addr", addr, "--trusted-proxies", "127.0.0.1", "--log-format", "text"}, args...)...)
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	s.cmd.Env = append(os.Environ(), "PROPCREDIT_MONGODB_URI=")
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.stop(t) })
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if code, _ := get(t, s.base+"/readyz"); code == http.StatusOK {
+			return s
+		}
+		if s.cmd.ProcessState != nil || time.Now().After(deadline) {
+			t.Fatalf("server not ready: %s", s.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop stops the server as an operator does (SIGTERM) and waits for it.
+func (s *server) stop(t *testing.T) {
+	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server exited with %v: %s", err, s.stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		s.cmd.Process.Kill()
+		t.Errorf("server did not stop within 60 s")
+	}
+}
+
+// runBin runs the real binary and returns its output and exit code.
+func runBin(t *testing.T, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "PROPCREDIT_MONGODB_URI=")
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+type drillAck struct {
+	key, receipt string
+	revision     int
+	at           time.Time // when the answer arrived
+}
+
+// TestRestoreDrill is the restore drill: the real binary serves the demo city while owners
+// rate over HTTP; a backup is taken in the middle of it; the server is stopped, and the backup
+// is restored into a fresh directory. Every rating acknowledged before the backup began is in
+// the restored data exactly once, at the revision the owner was told; none acknowledged after
+// the backup ended is; the tallies and receipts verify; scoring the restored copy gives what
+// scoring the source gives with the rating versions the backup holds; and the restored copy
+// serves the same published results.
+func TestRestoreDrill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "ledger.key"), []byte("the ledger's signing key"), 0o600)
+	srv := startServer(t, bin, src, "--demo")
+
+	// Household codes, through the running server's engine, as `propcredit codes` does.
+	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: src, Log: mongodbtest.Quiet()}, app.Shared, "codes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	period, ok, err := store.DB.OpenPeriod(ctx, domain.Today(time.Now()))
+	if err != nil || !ok {
+		t.Fatalf("no open period: %v", err)
+	}
+	estates, err := store.DB.Estates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type household struct{ estate, flat, code string }
+	var households []household
+	for _, e := range estates[:40] {
+		flats := make([]string, 60)
+		for i := range flats {
+			flats[i] = fmt.Sprintf("drill-%03d", i)
+		}
+		codes, err := store.DB.IssueCodes(ctx, period.ID, e.ID, flats, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range codes {
+			households = append(households, household{e.ID, c.Flat, c.Code})
+		}
+	}
+	store.Close(ctx)
+	published := publishedPeriod(t, srv)
+	gradesBefore := getOK(t, srv.base+"/api/v1/periods/"+published+"/grades")
+
+	// Owners rate until told to stop; one in ten revises an earlier rating.
+	var (
+		stop     atomic.Bool
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		acks     []drillAck
+		failures []string
+		next     atomic.Int64
+	)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := mrand.New(mrand.NewPCG(uint64(w), 7))
+			var mine []household
+			for !stop.Load() {
+				var h household
+				if i := int(next.Add(1)) - 1; i < len(households) && (len(mine) == 0 || r.IntN(10) > 0) {
+					h = households[i]
+				} else if len(mine) > 0 {
+					h = mine[r.IntN(len(mine))]
+				} else {
+					return
+				}
+				var marks [6]int
+				for i := range marks {
+					marks[i] = 1 + r.IntN(5)
+				}
+				body, _ := json.Marshal(map[string]any{"estate": h.estate, "household": h.flat, "code": h.code, "scores": domain.ScoresOf(marks)})
+				req, _ := http.NewRequest(http.MethodPost, srv.base+"/api/v1/ratings", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", randomHex(12))
+				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", w, r.IntN(256), r.IntN(256)))
+				resp, err := client.Do(req)
+				if err != nil {
+					mu.Lock()
+					failures = append(failures, err.Error())
+					mu.Unlock()
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				at := time.Now()
+				var answer struct {
+					Receipt  string `json:"receipt"`
+					Revision int    `json:"revision"`
+				}
+				if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &answer) != nil || answer.Receipt == "" {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%d %s", resp.StatusCode, b))
+					mu.Unlock()
+					continue
+				}
+				mine = append(mine, h)
+				mu.Lock()
+				acks = append(acks, drillAck{key: period.ID + "|" + h.estate + "|" + h.flat, receipt: answer.Receipt, revision: answer.Revision, at: at})
+				mu.Unlock()
+			}
+		}()
+	}
+	acked := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acks)
+	}
+	for acked() < 300 {
+		time.Sleep(20 * time.Millisecond)
+		if next.Load() >= int64(len(households)) {
+			t.Fatal("ran out of households before the backup")
+		}
+	}
+	file := filepath.Join(t.TempDir(), "drill.pcbackup")
+	began := time.Now()
+	out, stderr, code := runBin(t, bin, "backup", "--data", src, "--out", file)
+	ended := time.Now()
+	if code != 0 {
+		t.Fatalf("backup: exit %d: %s %s", code, out, stderr)
+	}
+	atBackup := acked()
+	for acked() < atBackup+300 && next.Load() < int64(len(households)) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop.Store(true)
+	wg.Wait()
+	srv.stop(t)
+	if len(failures) > 0 {
+		t.Errorf("%d submissions failed, first: %s", len(failures), failures[0])
+	}
+	t.Logf("backup: %s (%.2f s, %d ratings acknowledged by then, %d in all)", strings.TrimSpace(out), ended.Sub(began).Seconds(), atBackup, len(acks))
+
+	// A running server's directory is refused; so is a changed byte. Then the real restore.
+	restored := filepath.Join(t.TempDir(), "restored")
+	if _, stderr, code := runBin(t, bin, "restore", "--from", file, "--data", src); code == 0 || !strings.Contains(stderr, "not empty") {
+		t.Errorf("restore into the source directory: exit %d, %s", code, stderr)
+	}
+	corrupt := filepath.Join(t.TempDir(), "corrupt.pcbackup")
+	b, _ := os.ReadFile(file)
+	b[len(b)/3] ^= 0x40
+	os.WriteFile(corrupt, b, 0o600)
+	if _, stderr, code := runBin(t, bin, "restore", "--from", corrupt, "--data", restored); code != 1 || !strings.Contains(stderr, "corrupted") {
+		t.Errorf("restore of a corrupted backup: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(restored); !os.IsNotExist(err) {
+		t.Errorf("a refused restore left %s behind (%v)", restored, err)
+	}
+	out, stderr, code = runBin(t, bin, "restore", "--from", file, "--data", restored)
+	if code != 0 {
+		t.Fatalf("restore: exit %d: %s %s", code, out, stderr)
+	}
+	if key, _ := os.ReadFile(filepath.Join(restored, "ledger.key")); string(key) != "the ledger's signing key" {
+		t.Errorf("the key file was restored as %q", key)
+	}
+
+	// The ratings: what was acknowledged before, exactly once; nothing acknowledged after.
+	versions := ratingVersions(t, restored)
+	before, within, after := 0, 0, 0
+	for _, a := range acks {
+		got := versions[a.receipt]
+		switch {
+		case a.at.Before(began):
+			before++
+			if len(got) != 1 || got[0] != fmt.Sprintf("%s|%d", a.key, a.revision) {
+				t.Errorf("receipt %s (%s revision %d), acknowledged before the backup began: restored as %v", a.receipt, a.key, a.revision, got)
+			}
+		case a.at.After(ended):
+			after++
+			if len(got) != 0 {
+				t.Errorf("receipt %s, acknowledged after the backup ended, is in it: %v", a.receipt, got)
+			}
+		default:
+			within++
+			if len(got) > 1 {
+				t.Errorf("receipt %s is on %d versions", a.receipt, len(got))
+			}
+		}
+	}
+	if before < 300 || after == 0 {
+		t.Errorf("the drill saw %d ratings acknowledged before the backup and %d after; it needs both", before, after)
+	}
+	t.Logf("%d acknowledged before the backup began, %d while it ran, %d after it ended", before, within, after)
+
+	if out, stderr, code := runBin(t, bin, "verify-data", "--data", restored); code != 0 || !strings.Contains(out, "the data verifies") {
+		t.Errorf("verify-data: exit %d: %s %s", code, out, stderr)
+	}
+
+	// The source as of the backup: its rating versions that the backup holds, tallies rebuilt.
+	asOfBackup(t, src, versions)
+	want, got := scorePeriod(t, src, period.ID), scorePeriod(t, restored, period.ID)
+	if !strings.Contains(want, `"grade":`) {
+		t.Errorf("scoring the source graded nothing: %.300s", want)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("scoring the restored copy differs from scoring the source as of the backup (-source +restored):\n%s", diff)
+	}
+
+	// The restored copy serves the same published results.
+	srv2 := startServer(t, bin, restored)
+	if got := getOK(t, srv2.base+"/api/v1/periods/"+published+"/grades"); got != gradesBefore {
+		t.Errorf("the grades API differs after the restore:\n%.500s\nwant\n%.500s", got, gradesBefore)
+	}
+	getOK(t, srv2.base+"/lists/"+published)
+	srv2.stop(t)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func getOK(t *testing.T, url string) string {
+	t.Helper()
+	code, body := get(t, url)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s = %d: %.300s", url, code, body)
+	}
+	return body
+}
+
+// publishedPeriod is the demo period the server published at start-up.
+func publishedPeriod(t *testing.T, s *server) string {
+	t.Helper()
+	_, link, ok := strings.Cut(s.stdout.String(), "scored and published: ")
+	if !ok {
+		t.Fatalf("no period published: %s", s.stdout.String())
+	}
+	link, _, _ = strings.Cut(link, "\n")
+	return link[strings.LastIndex(link, "/")+1:]
+}
+
+// withDB opens dir's database in this process (no server may hold it).
+func withDB(t *testing.T, dir string, f func(db *mongodb.DB)) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: dir, Log: mongodbtest.Quiet()}, app.Private, "drill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	f(s.DB)
+}
+
+// ratingVersions maps each receipt number to the rating versions (key|revision) that carry it.
+func ratingVersions(t *testing.T, dir string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	rawVersions(t, dir, func(c *mongo.Collection) {
+		cur, err := c.Find(context.Background(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []struct {
+			ID      string `bson:"_id"`
+			Receipt string `bson:"receipt"`
+		}
+		if err := cur.All(context.Background(), &docs); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			out[d.Receipt] = append(out[d.Receipt], d.ID)
+		}
+	})
+	return out
+}
+
+// rawVersions gives f the ratings collection of dir's database, through an engine of its own.
+func rawVersions(t *testing.T, dir string, f func(c *mongo.Collection)) {
+	t.Helper()
+	ctx := context.Background()
+	e, err := ferretdb.Start(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(ctx)
+	f(c.Database(app.DatabaseName).Collection("ratings"))
+}
+
+// asOfBackup takes out of the source every rating version that the backup does not hold, and
+// rebuilds the tallies: the source as it was when the backup's snapshot was taken.
+func asOfBackup(t *testing.T, dir string, inBackup map[string][]string) {
+	t.Helper()
+	keep := map[string]bool{}
+	for _, ids := range inBackup {
+		for _, id := range ids {
+			keep[id] = true
+		}
+	}
+	removed := 0
+	rawVersions(t, dir, func(c *mongo.Collection) {
+		ctx := context.Background()
+		cur, err := c.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []struct {
+			ID string `bson:"_id"`
+		}
+		if err := cur.All(ctx, &docs); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			if !keep[d.ID] {
+				if _, err := c.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
+					t.Fatal(err)
+				}
+				removed++
+			}
+		}
+	})
+	if removed == 0 {
+		t.Error("the source has no rating version that the backup lacks; the drill did not rate after the backup")
+	}
+	withDB(t, dir, func(db *mongodb.DB) {
+		if _, err := db.VerifyTallies(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// scorePeriod scores the period in dir's data, and returns the result as JSON (its exact
+// fractions as text).
+func scorePeriod(t *testing.T, dir, period string) string {
+	t.Helper()
+	var res *scoring.Result
+	withDB(t, dir, func(db *mongodb.DB) {
+		in, err := app.ScoringInput(context.Background(), db, period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err = scoring.Score(scoring.Default(), in); err != nil {
+			t.Fatal(err)
+		}
+	})
+	b, err := json.MarshalIndent(res, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
