@@ -476,3 +476,156 @@ func scorePeriod(t *testing.T, dir, period string) string {
 	}
 	return string(b)
 }
+
+// TestServeScheduledBackups: serve backs up at start-up and then every --backup-every, keeps
+// the newest --backup-keep, and says so on /readyz; a backup that cannot be written is shown as
+// failing while the server stays ready; a backup it made restores.
+func TestServeScheduledBackups(t *testing.T) {
+	dir, backups := t.TempDir(), t.TempDir()
+	blocked := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(blocked, nil, 0o600)
+
+	serveIn := func(dir, backupDir string) (base string, stop func()) {
+		addr := freeAddr(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Log: mongodbtest.Quiet(), Getenv: func(string) string { return "" }}
+		done := make(chan error, 1)
+		go func() {
+			err := m.Run(ctx, []string{"serve", "--data", dir, "--addr", addr, "--log-format", "text",
+				"--backup-dir", backupDir, "--backup-every", "1s", "--backup-keep", "2"})
+			if cerr := m.Close(); err == nil {
+				err = cerr
+			}
+			done <- err
+		}()
+		return "http://" + addr, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		}
+	}
+	waitFor := func(url, want string) string {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			code, body := get(t, url)
+			if code == http.StatusOK && strings.Contains(body, want) {
+				return body
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: %d %q, want 200 with %q", url, code, body, want)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+
+	base, stop := serveIn(dir, backups)
+	waitFor(base+"/readyz", "backup: ok; last success")
+	time.Sleep(3500 * time.Millisecond) // three more backups, at least
+	body := waitFor(base+"/readyz", "backup: ok")
+	stop()
+	files, _ := filepath.Glob(filepath.Join(backups, "propcredit-*.pcbackup"))
+	entries, _ := os.ReadDir(backups)
+	if len(files) != 2 || len(entries) != 2 {
+		t.Errorf("backup directory holds %v, want the newest 2 backups only (readyz: %q)", entries, body)
+	}
+	if len(files) > 0 {
+		restored := filepath.Join(t.TempDir(), "r")
+		if out, stderr, code := run(t, nil, "", "restore", "--from", files[len(files)-1], "--data", restored); code != 0 {
+			t.Errorf("restore a scheduled backup: exit %d: %s %s", code, out, stderr)
+		}
+	}
+
+	// A backup directory that cannot be made: failing, shown, and the server serves on.
+	base, stop = serveIn(t.TempDir(), filepath.Join(blocked, "sub"))
+	body = waitFor(base+"/readyz", "backup: FAILING")
+	if !strings.HasPrefix(body, "ok\n") || !strings.Contains(body, "not a directory") {
+		t.Errorf("readyz with failing backups: %q", body)
+	}
+	if code, _ := get(t, base+"/"); code != http.StatusOK {
+		t.Errorf("home page with failing backups: %d", code)
+	}
+	stop()
+
+	_, stderr, code := run(t, nil, "", "serve", "--mongodb-uri", "mongodb://127.0.0.1:1/", "--backup-dir", backups)
+	if code != 2 || !strings.Contains(stderr, "mongodump --oplog") {
+		t.Errorf("serve --mongodb-uri --backup-dir: exit %d, %s", code, stderr)
+	}
+}
+
+// TestBackupRestoreRefusals: what backup and restore refuse, each with its reason and a
+// non-zero exit, leaving the target as it was.
+func TestBackupRestoreRefusals(t *testing.T) {
+	dir := t.TempDir()
+	if _, stderr, code := run(t, nil, "", "user", "add", "--role", "admin", "--name", "root1", "--data", dir); code != 0 {
+		t.Fatalf("user add: %d %s", code, stderr)
+	}
+	file := filepath.Join(t.TempDir(), "b.pcbackup")
+	if out, stderr, code := run(t, nil, "", "backup", "--data", dir, "--out", file); code != 0 || !strings.Contains(out, "backup written") {
+		t.Fatalf("backup: exit %d: %s %s", code, out, stderr)
+	}
+	good, _ := os.ReadFile(file)
+	write := func(b []byte) string {
+		p := filepath.Join(t.TempDir(), "x.pcbackup")
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	corrupt := append([]byte{}, good...)
+	corrupt[len(corrupt)/2] ^= 0xff
+	nonEmpty := t.TempDir()
+	os.WriteFile(filepath.Join(nonEmpty, "notes.txt"), []byte("mine"), 0o600)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"backup exists", []string{"backup", "--data", dir, "--out", file}, 1, "exists already"},
+		{"backup no database", []string{"backup", "--data", t.TempDir(), "--out", filepath.Join(t.TempDir(), "b")}, 1, "no database"},
+		{"backup of MongoDB", []string{"backup", "--mongodb-uri", "mongodb://x/", "--out", "b"}, 2, "mongodump --oplog"},
+		{"restore missing flags", []string{"restore", "--from", file}, 2, "required"},
+		{"restore into non-empty", []string{"restore", "--from", file, "--data", nonEmpty}, 1, "not empty"},
+		{"restore truncated", []string{"restore", "--from", write(good[:len(good)-100]), "--data", filepath.Join(t.TempDir(), "t")}, 1, "truncated"},
+		{"restore corrupted", []string{"restore", "--from", write(corrupt), "--data", filepath.Join(t.TempDir(), "c")}, 1, "corrupted"},
+		{"restore foreign", []string{"restore", "--from", write([]byte("PK\x03\x04 a zip, not a backup")), "--data", filepath.Join(t.TempDir(), "f")}, 1, "not a propcredit backup"},
+		{"restore missing file", []string{"restore", "--from", filepath.Join(t.TempDir(), "none"), "--data", filepath.Join(t.TempDir(), "m")}, 1, "cannot open it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := run(t, nil, "", tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d with %q", code, stderr, tc.code, tc.want)
+			}
+			for i, a := range tc.args {
+				if a == "--data" && tc.args[0] == "restore" && tc.name != "restore into non-empty" {
+					if _, err := os.Stat(tc.args[i+1]); !os.IsNotExist(err) {
+						t.Errorf("%s exists after a refused restore", tc.args[i+1])
+					}
+					if entries, _ := os.ReadDir(filepath.Dir(tc.args[i+1])); len(entries) != 0 {
+						t.Errorf("left beside the target: %v", entries)
+					}
+				}
+			}
+		})
+	}
+	if b, _ := os.ReadFile(filepath.Join(nonEmpty, "notes.txt")); string(b) != "mine" {
+		t.Error("a refused restore changed the directory")
+	}
+
+	// A directory that a server holds: refused, saying so.
+	store, err := app.OpenStore(context.Background(), app.StoreConfig{DataDir: dir, Log: mongodbtest.Quiet()}, app.Exclusive, "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(context.Background())
+	if _, stderr, code := run(t, nil, "", "restore", "--from", file, "--data", dir); code != 1 || !strings.Contains(stderr, "a propcredit process is using it (pid") {
+		t.Errorf("restore into a served directory: exit %d, %s", code, stderr)
+	}
+	// Backup works beside the server, and verify-data goes through its engine.
+	if out, stderr, code := run(t, nil, "", "backup", "--data", dir, "--out", filepath.Join(t.TempDir(), "live.pcbackup")); code != 0 {
+		t.Errorf("backup beside a server: exit %d: %s %s", code, out, stderr)
+	}
+	if out, stderr, code := run(t, nil, "", "verify-data", "--data", dir); code != 0 || !strings.Contains(out, "the data verifies") {
+		t.Errorf("verify-data through the server: exit %d: %s %s", code, out, stderr)
+	}
+}
