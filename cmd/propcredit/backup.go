@@ -102,6 +102,9 @@ func (m *Main) verifyData(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if v.Counts, err = store.DB.Counts(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintln(m.Stdout, v.Summary())
 	if !v.OK() {
 		for _, p := range v.Problems() {

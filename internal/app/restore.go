@@ -101,7 +101,11 @@ func Restore(ctx context.Context, cfg RestoreConfig) (Restored, error) {
 	if !v.OK() {
 		return res, fmt.Errorf("the restored data does not verify: %s", strings.Join(v.Problems(), "; "))
 	}
-	if diff := countDiff(r.Manifest.Collections, v.Counts); diff != "" {
+	_, res.Verification.Counts, err = backup.Inspect(ctx, filepath.Join(stage, backup.EngineDir, DatabaseName+".sqlite"))
+	if err != nil {
+		return res, fmt.Errorf("count the restored documents: %w", err)
+	}
+	if diff := countDiff(r.Manifest.Collections, res.Verification.Counts); diff != "" {
 		return res, fmt.Errorf("the restored data does not match the backup's manifest: %s", diff)
 	}
 	for _, name := range NotData {

@@ -89,7 +89,7 @@ func Create(ctx context.Context, opts Options) (Manifest, error) {
 		}
 		opts.Log.Info("backup: database snapshot taken", "database", filepath.Base(src), "seconds", time.Since(t0).Seconds())
 	}
-	if m.SchemaVersion, m.Collections, err = inspect(ctx, filepath.Join(stage, EngineDir, opts.Database+".sqlite")); err != nil {
+	if m.SchemaVersion, m.Collections, err = Inspect(ctx, filepath.Join(stage, EngineDir, opts.Database+".sqlite")); err != nil {
 		return m, err
 	}
 	others, err := copyOthers(opts.DataDir, stage, opts)
@@ -140,10 +140,11 @@ func snapshot(ctx context.Context, src, dst string) error {
 	return db.Close()
 }
 
-// inspect reads the schema version and the number of documents of every collection from a
-// snapshot of the embedded engine's database, through FerretDB's own tables: the collections
-// table maps each collection to its SQLite table, whose rows are the documents.
-func inspect(ctx context.Context, path string) (schema int, counts map[string]int64, err error) {
+// Inspect reads the schema version and the number of documents of every collection from an
+// embedded engine's database file that no engine is running on (a snapshot, a restored copy),
+// through FerretDB's own tables: the collections table maps each collection to its SQLite
+// table, whose rows are the documents. It counts without decoding a document.
+func Inspect(ctx context.Context, path string) (schema int, counts map[string]int64, err error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
 		return 0, nil, err
