@@ -86,10 +86,12 @@ func Restore(ctx context.Context, cfg RestoreConfig) (Restored, error) {
 	}
 	cfg.Log.Info("restore: files unpacked and checked", "files", len(r.Manifest.Files), "bytes", r.Manifest.Size())
 
+	cfg.Log.Info("restore: starting the engine on the restored files (migrations; tallies rebuilt if the snapshot was of a running server)")
 	store, err := OpenStore(ctx, StoreConfig{DataDir: stage, Log: cfg.Log}, Private, "restore")
 	if err != nil {
 		return res, fmt.Errorf("open the restored database: %w", err)
 	}
+	cfg.Log.Info("restore: verifying every tally and receipt (reads every rating)")
 	v, verr := VerifyData(ctx, store.DB, false)
 	if cerr := store.Close(ctx); verr == nil && cerr != nil {
 		verr = fmt.Errorf("close the restored database: %w", cerr)

@@ -135,7 +135,7 @@ func snapshot(ctx context.Context, src, dst string) error {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
-		return fmt.Errorf("snapshot %s: %w", src, err)
+		return fmt.Errorf("snapshot %s into %s: %w", src, filepath.Dir(dst), err)
 	}
 	return db.Close()
 }

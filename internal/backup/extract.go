@@ -39,7 +39,7 @@ func (r *Reader) Extract(dir string, progress func(done, total int64)) error {
 			if n > 0 {
 				if _, err := out.Write(buf[:n]); err != nil {
 					out.Close()
-					return fmt.Errorf("write %s: %w", dst, err)
+					return err // names the file
 				}
 				done += int64(n)
 				if progress != nil {
