@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/propcredit/propcredit/internal/app"
@@ -51,6 +54,22 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "backup written to %s: snapshot of %s (schema %d, %d files, %d rating versions, %d receipts), in %.1f s\n",
 		*out, man.CreatedAt.Format(time.RFC3339), man.SchemaVersion, len(man.Files), man.Collections["ratings"], man.Collections["rating_receipts"], time.Since(start).Seconds())
 	return nil
+}
+
+// yieldProcessors lowers the priority of every thread of this process to nice 10 (on Linux a
+// thread's nice value is its own, and new threads inherit their creator's): `propcredit backup`
+// is background work beside a server that answers owners. main calls it for that command only,
+// so that tests running commands in-process keep their priority.
+func yieldProcessors() {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return
+	}
+	for _, t := range tasks {
+		if tid, err := strconv.Atoi(t.Name()); err == nil {
+			_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, 10)
+		}
+	}
 }
 
 func (m *Main) restore(ctx context.Context, args []string) error {

@@ -23,6 +23,9 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	if len(os.Args) > 1 && os.Args[1] == "backup" {
+		yieldProcessors()
+	}
 	m := NewMain()
 	err := m.Run(ctx, os.Args[1:])
 	stop()
