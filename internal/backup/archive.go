@@ -156,7 +156,7 @@ func (r *Reader) open(schema int) error {
 	}
 	if binary.LittleEndian.Uint32(end) != trailerMagic || binary.LittleEndian.Uint32(end[4:]) != uint32(trailerLen) ||
 		string(end[8:8+len(trailerTag)]) != trailerTag {
-		return r.errorf(nil, "the file is truncated or was not finished (no end marker); it cannot be used")
+		return r.errorf(nil, "the file is truncated, was not finished, or is not a propcredit backup (no end marker); it cannot be used")
 	}
 	body := size - int64(len(end))
 	sum := sha256.New()

@@ -334,7 +334,7 @@ func TestCreateFullDisk(t *testing.T) {
 	if _, err := Create(context.Background(), options_(dir, filepath.Join(t.TempDir(), "b"))); err == nil || size <= 0 {
 		t.Fatalf("measuring the size: %v, %d", err, size) // the fake file cannot be linked
 	}
-	for _, room := range []int{0, 100, size / 2, size - 1} {
+	for _, room := range []int{0, 100, size / 2, size - 100} { // sizes vary by a few bytes (the time in the manifest)
 		t.Run(fmt.Sprint(room), func(t *testing.T) {
 			var fw *failingWriter
 			createFile = func(name string) (writeSyncCloser, error) {
