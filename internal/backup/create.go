@@ -88,6 +88,9 @@ func Create(ctx context.Context, opts Options) (Manifest, error) {
 			return m, err
 		}
 		opts.Log.Info("backup: database snapshot taken", "database", filepath.Base(src), "seconds", time.Since(t0).Seconds())
+		if i == 0 {
+			m.SnapshotDone = time.Now().UTC()
+		}
 	}
 	if m.SchemaVersion, m.Collections, err = Inspect(ctx, filepath.Join(stage, EngineDir, opts.Database+".sqlite")); err != nil {
 		return m, err

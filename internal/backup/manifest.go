@@ -42,10 +42,13 @@ const maxManifest = 4 << 20
 
 // Manifest describes a backup.
 type Manifest struct {
-	Format        string    `json:"format"`
-	FormatVersion int       `json:"format_version"`
-	CreatedAt     time.Time `json:"created_at"` // when the snapshot was taken
-	Program       string    `json:"program"`    // the version of propcredit that made it
+	Format        string `json:"format"`
+	FormatVersion int    `json:"format_version"`
+	// The snapshot holds every write committed before CreatedAt (its read transaction began
+	// after) and none that began after SnapshotDone (it had ended by then).
+	CreatedAt     time.Time `json:"created_at"`
+	SnapshotDone  time.Time `json:"snapshot_done"`
+	Program       string    `json:"program"` // the version of propcredit that made it
 	Engine        string    `json:"engine"`
 	Database      string    `json:"database"`
 	SchemaVersion int       `json:"schema_version"`
