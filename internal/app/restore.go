@@ -23,7 +23,8 @@ var NotData = []string{datadir.LockName, ferretdb.SocketName}
 
 // BackupOptions are the options for backing up the embedded engine's data directory dir.
 func BackupOptions(dir, out, program string, log *slog.Logger) backup.Options {
-	return backup.Options{DataDir: dir, Database: DatabaseName, Out: out, Program: program, Skip: NotData, Log: log}
+	return backup.Options{DataDir: dir, Database: DatabaseName, Out: out, Program: program, Skip: NotData, Log: log,
+		StageDir: backup.StageDirFor(dir)}
 }
 
 // RestoreConfig says what to restore where.

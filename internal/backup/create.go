@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the driver FerretDB itself uses
@@ -28,6 +29,9 @@ type Options struct {
 	// Skip lists names, relative to DataDir, of files and directories that are not data: the
 	// lock, the engine's socket, a backup directory inside the data directory.
 	Skip []string
+	// StageDir is where the snapshot is staged before it is compressed: a memory file system
+	// keeps the server's disk free for its own commits (see StageDirFor). Empty: beside Out.
+	StageDir string
 	// Progress, if not nil, is told how many bytes of the snapshot have been written, of total.
 	Progress func(done, total int64)
 	Log      *slog.Logger
@@ -54,10 +58,13 @@ func Create(ctx context.Context, opts Options) (Manifest, error) {
 	if _, err := os.Lstat(opts.Out); err == nil {
 		return m, fmt.Errorf("%s exists already; choose a new file name", opts.Out)
 	}
-	outDir := filepath.Dir(opts.Out)
-	stage, err := os.MkdirTemp(outDir, ".propcredit-backup-")
+	stageIn := opts.StageDir
+	if stageIn == "" {
+		stageIn = filepath.Dir(opts.Out)
+	}
+	stage, err := os.MkdirTemp(stageIn, ".propcredit-backup-")
 	if err != nil {
-		return m, fmt.Errorf("create a staging directory beside %s: %w", opts.Out, err)
+		return m, fmt.Errorf("create a staging directory in %s: %w", stageIn, err)
 	}
 	defer os.RemoveAll(stage)
 
@@ -125,6 +132,38 @@ func relNames(stage string, dbs []string) []string {
 		out[i] = EngineDir + "/" + filepath.Base(d)
 	}
 	return out
+}
+
+// StageDirFor picks where to stage the snapshot of dataDir: /dev/shm, a memory file system,
+// when it has room for twice the engine's files, so that writing the snapshot does not compete
+// with the server's commits for the disk (measured: bench/README.md, "Backups"); else "" (beside
+// the backup file).
+func StageDirFor(dataDir string) string {
+	const shm = "/dev/shm"
+	var need int64
+	files, _ := filepath.Glob(filepath.Join(dataDir, EngineDir, "*.sqlite"))
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			need += 2 * st.Size()
+		}
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(shm, &fs); err != nil || int64(fs.Bavail)*fs.Bsize < need {
+		return ""
+	}
+	if err := writable(shm); err != nil {
+		return ""
+	}
+	return shm
+}
+
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".propcredit-probe-")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // snapshot copies the SQLite database src to dst with VACUUM INTO, on a connection of its own.
