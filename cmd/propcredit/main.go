@@ -135,7 +135,7 @@ func commandNames() []string {
 func (m *Main) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "propcredit: property-service credit evaluation and red/black list (物业服务信用评价与红黑榜)\n\nUsage: propcredit COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'propcredit COMMAND --help' for a command's flags. Every flag can also be set with\nthe environment variable PROPCREDIT_<FLAG> (for example PROPCREDIT_DATA, PROPCREDIT_MONGODB_URI).\n")
 }
