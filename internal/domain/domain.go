@@ -173,6 +173,13 @@ var Zone = time.FixedZone("CST", 8*3600)
 // DateLayout is the civil date format used everywhere.
 const DateLayout = "2006-01-02"
 
+// ImportStats counts what an import of a Dataset did.
+type ImportStats struct {
+	Inserted  int // new records
+	Replaced  int // records that replaced a stored one with the same key
+	Unchanged int // records identical to the stored one, or ratings older than the stored one
+}
+
 // Dataset is a set of records of every kind: what an import brings, what an export writes,
 // what the demo city generates.
 type Dataset struct {
