@@ -99,6 +99,56 @@ var Dimensions = []Dimension{
 	{"transparency", "收费与公开", "Fees and transparency"},
 }
 
+// A Tally is the running sum of the counted ratings of one estate in one period, so that
+// scoring reads one document per estate instead of every rating. The store keeps it beside the
+// ratings; without transactions a crash can leave it out of step, and the store rebuilds it.
+type Tally struct {
+	Period string    `bson:"period"`
+	Estate string    `bson:"estate"`
+	Count  int64     `bson:"count"`
+	Sums   TallySums `bson:"sums"`
+}
+
+// TallySums are per-dimension sums of Scores; the bson names are the Dimensions' IDs.
+type TallySums struct {
+	Service      int64 `bson:"service"`
+	Security     int64 `bson:"security"`
+	Cleaning     int64 `bson:"cleaning"`
+	Greening     int64 `bson:"greening"`
+	Maintenance  int64 `bson:"maintenance"`
+	Transparency int64 `bson:"transparency"`
+}
+
+// fields are the sums in the canonical dimension order: the one place they are listed.
+func (s *TallySums) fields() [6]*int64 {
+	return [...]*int64{&s.Service, &s.Security, &s.Cleaning, &s.Greening, &s.Maintenance, &s.Transparency}
+}
+
+// Array returns the sums in the canonical dimension order.
+func (s TallySums) Array() [6]int64 {
+	var out [6]int64
+	for i, f := range s.fields() {
+		out[i] = *f
+	}
+	return out
+}
+
+// Add adds o's count and sums to t.
+func (t *Tally) Add(o *Tally) {
+	t.Count += o.Count
+	for i, v := range o.Sums.Array() {
+		*t.Sums.fields()[i] += v
+	}
+}
+
+// AddRating counts one rating's scores in t, or takes one out (sign -1).
+func (t *Tally) AddRating(s Scores, sign int64) {
+	t.Count += sign
+	for i, v := range s.Array() {
+		*t.Sums.fields()[i] += sign * int64(v)
+	}
+}
+
 // Rating is the counted rating of one household in one period (the latest version).
 type Rating struct {
 	Period      string    `json:"period" bson:"period" validate:"required,ident"`

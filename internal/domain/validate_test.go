@@ -104,3 +104,15 @@ func derrorsFields(err error) map[string]string {
 	}
 	return nil
 }
+
+func TestTallyAddRating(t *testing.T) {
+	var tl Tally
+	tl.AddRating(Scores{1, 2, 3, 4, 5, 1}, 1)
+	tl.AddRating(Scores{5, 5, 5, 5, 5, 5}, 1)
+	tl.AddRating(Scores{1, 2, 3, 4, 5, 1}, -1)
+	other := Tally{Count: 2, Sums: TallySums{Service: 1, Security: 2, Cleaning: 3, Greening: 4, Maintenance: 5, Transparency: 6}}
+	tl.Add(&other)
+	if tl.Count != 3 || tl.Sums.Array() != [6]int64{6, 7, 8, 9, 10, 11} {
+		t.Errorf("tally = %d %v, want 3 [6 7 8 9 10 11]", tl.Count, tl.Sums.Array())
+	}
+}

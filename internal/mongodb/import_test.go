@@ -65,7 +65,7 @@ func TestImportIsIdempotentAndKeepsTallies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []mongodb.Tally{{Period: "2026Q4", Estate: "e1", Count: 2, Sums: mongodb.TallySums{Service: 6, Security: 7, Cleaning: 8, Greening: 9, Maintenance: 10, Transparency: 6}}}
+	want := []domain.Tally{{Period: "2026Q4", Estate: "e1", Count: 2, Sums: domain.TallySums{Service: 6, Security: 7, Cleaning: 8, Greening: 9, Maintenance: 10, Transparency: 6}}}
 	if diff := cmp.Diff(want, tallies); diff != "" {
 		t.Errorf("tallies (-want +got):\n%s", diff)
 	}
@@ -145,12 +145,12 @@ func ratingsOf(estate string, from, n int, at time.Time) []domain.Rating {
 }
 
 // talliesOf sums ratings the slow, obvious way.
-func talliesOf(ratings []domain.Rating) []mongodb.Tally {
-	byEstate := map[string]*mongodb.Tally{}
+func talliesOf(ratings []domain.Rating) []domain.Tally {
+	byEstate := map[string]*domain.Tally{}
 	for _, r := range ratings {
 		t := byEstate[r.Estate]
 		if t == nil {
-			t = &mongodb.Tally{Period: r.Period, Estate: r.Estate}
+			t = &domain.Tally{Period: r.Period, Estate: r.Estate}
 			byEstate[r.Estate] = t
 		}
 		t.Count++
@@ -161,7 +161,7 @@ func talliesOf(ratings []domain.Rating) []mongodb.Tally {
 		t.Sums.Maintenance += int64(r.Scores.Maintenance)
 		t.Sums.Transparency += int64(r.Scores.Transparency)
 	}
-	var out []mongodb.Tally
+	var out []domain.Tally
 	for _, t := range byEstate {
 		out = append(out, *t)
 	}
@@ -169,7 +169,7 @@ func talliesOf(ratings []domain.Rating) []mongodb.Tally {
 	return out
 }
 
-func checkTallies(t *testing.T, db *mongodb.DB, want []mongodb.Tally) {
+func checkTallies(t *testing.T, db *mongodb.DB, want []domain.Tally) {
 	t.Helper()
 	ctx := context.Background()
 	got, err := db.Tallies(ctx, "2026Q4")

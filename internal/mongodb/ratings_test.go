@@ -275,7 +275,7 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e1 mongodb.Tally
+	var e1 domain.Tally
 	for _, tl := range tallies {
 		if tl.Estate == "e1" {
 			e1 = tl

@@ -122,7 +122,7 @@ func (e *rateEnv) revision(estate, flat string) int {
 	return rev
 }
 
-func (e *rateEnv) tally(estate string) mongodb.Tally {
+func (e *rateEnv) tally(estate string) domain.Tally {
 	e.t.Helper()
 	tallies, err := e.db.Tallies(context.Background(), "2026Q4")
 	if err != nil {
@@ -133,7 +133,7 @@ func (e *rateEnv) tally(estate string) mongodb.Tally {
 			return tl
 		}
 	}
-	return mongodb.Tally{Period: "2026Q4", Estate: estate}
+	return domain.Tally{Period: "2026Q4", Estate: estate}
 }
 
 // owner is a phone on an address of its own, so that the per-address limit of one test does
