@@ -11,6 +11,7 @@ import (
 	"github.com/propcredit/propcredit/internal/datadir"
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
 )
 
 // DatabaseName is the database propcredit uses on the server.
@@ -46,7 +47,10 @@ const (
 
 // Store is an open database and whatever had to be started for it.
 type Store struct {
-	DB       *mongodb.DB
+	DB *mongodb.DB
+	// The use cases, on DB.
+	Publication *publication.Service
+
 	Embedded bool // this process runs the engine on the data directory
 	engine   *ferretdb.Engine
 	lock     *datadir.Lock
@@ -99,6 +103,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 		return nil, err
 	}
 	s.DB = db
+	s.Publication = publication.New(db)
 	if err := db.Migrate(ctx); err != nil {
 		s.Close(ctx)
 		return nil, err

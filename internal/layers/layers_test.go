@@ -13,7 +13,9 @@ const module = "github.com/propcredit/propcredit"
 
 // Use-case packages: the bureau's workflows. They own the workflow types and rules and
 // declare the small interfaces they need from storage.
-var useCases = []string{}
+var useCases = []string{
+	module + "/internal/publication",
+}
 
 // pending lists packages that still break the web-and-commands rule, with what is left to
 // move. The test fails when an entry is no longer needed, so the list only shrinks.

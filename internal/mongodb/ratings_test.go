@@ -131,6 +131,9 @@ func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 	if err != nil || len(versions) != 2 || versions[0].Scores.Service != 3 {
 		t.Errorf("versions = %+v, %v; want both kept, oldest first", versions, err)
 	}
+	if err := db.FlushTallies(ctx); err != nil {
+		t.Fatal(err)
+	}
 	tallies, _ := db.Tallies(ctx, "2026Q4")
 	if tallies[0].Count != 3 || tallies[0].Sums.Service != 6+5 {
 		t.Errorf("tally = %+v; want 3 ratings (2 imported + this household once), service sum 11", tallies[0])
@@ -270,6 +273,9 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("owner %d: %v", i, err)
 		}
+	}
+	if err := db.FlushTallies(ctx); err != nil {
+		t.Fatal(err)
 	}
 	tallies, err := db.Tallies(ctx, "2026Q4")
 	if err != nil {

@@ -82,12 +82,9 @@ func (db *DB) incTally(ctx context.Context, t *Tally) error {
 	return nil
 }
 
-// Tallies returns the tallies of a period, sorted by estate, including every rating this
-// process has acknowledged so far.
+// Tallies returns the stored tallies of a period, sorted by estate. It only reads: ratings this
+// process acknowledged since the last flush are in them after FlushTallies.
 func (db *DB) Tallies(ctx context.Context, period string) ([]Tally, error) {
-	if err := db.FlushTallies(ctx); err != nil {
-		return nil, err
-	}
 	docs, err := findAll[tallyDoc](ctx, db.c(colTallies), bson.D{{Key: "period", Value: period}})
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func decodeJSON(t *testing.T, r *response, v any) {
 // what `propcredit score --format json` writes for the same result.
 func TestAPIGrades(t *testing.T) {
 	e := newPublishedEnv(t)
-	pub, err := e.db.Result(context.Background(), "pub|2026Q4|0001")
+	pub, err := e.db.Record(context.Background(), "pub|2026Q4|0001")
 	if err != nil {
 		t.Fatal(err)
 	}

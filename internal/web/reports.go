@@ -40,7 +40,7 @@ var reportPages = []string{"lists", "rankings", "company", "estate", "report", "
 const partialsFile = "templates/pages/report_partials.html"
 
 func (s *Server) reportRoutes() {
-	r := &reportSite{s: s, cache: newPublishedCache(s.db, s.now, s.log), limiter: newRateLimiter(apiRate, apiBurst, s.now)}
+	r := &reportSite{s: s, cache: newPublishedCache(s.pubs, s.db, s.now, s.log), limiter: newRateLimiter(apiRate, apiBurst, s.now)}
 	if err := addPartials(s.pages, reportPages); err != nil {
 		panic(err) // the embedded templates are broken: a build problem, found by any test
 	}

@@ -28,12 +28,15 @@ import (
 
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
 )
 
 // Config configures a Server.
 type Config struct {
-	DB  *mongodb.DB
-	Log *slog.Logger
+	DB *mongodb.DB
+	// Publication is the publishing workflow; nil: one on DB.
+	Publication *publication.Service
+	Log         *slog.Logger
 	// Secure marks cookies Secure (and gives them the __Host- prefix) and sends HSTS. Set it
 	// whenever browsers reach the server over TLS, directly or through a proxy.
 	Secure bool
@@ -73,6 +76,7 @@ const (
 type Server struct {
 	app     *fiber.App
 	db      *mongodb.DB
+	pubs    *publication.Service
 	log     *slog.Logger
 	secure  bool
 	now     func() time.Time
@@ -95,7 +99,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	s := &Server{db: cfg.DB, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	if s.pubs == nil {
+		s.pubs = publication.New(cfg.DB)
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
