@@ -10,6 +10,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
@@ -100,7 +101,7 @@ func (d *disclosureSite) showPublic(c *fiber.Ctx, status int, data discPublicDat
 		}
 		view := discPublicPeriod{ID: p.ID, Start: p.Start, End: p.End, Deadline: p.DisclosureDeadline}
 		for _, category := range domain.DisclosureCategories {
-			var f *mongodb.Filing
+			var f *filing.Filing
 			if x, ok := filings[category]; ok {
 				f = &x
 			}
@@ -167,7 +168,7 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	if strings.TrimSpace(c.FormValue("code")) == "" {
 		data.Fields["code"] = Msg(c, "objection.code_required")
 	}
-	if form.Text == "" || len([]rune(form.Text)) > 1000 {
+	if form.Text == "" || !filing.TextFits(form.Text) {
 		data.Fields["text"] = Msg(c, "objection.text_bad")
 	}
 	if len(data.Fields) > 0 {
@@ -189,11 +190,11 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	o, err := d.s.db.FileObjection(ctx, mongodb.NewObjection{Period: period, Estate: e.ID, Category: category,
+	o, err := d.s.db.FileObjection(ctx, filing.NewObjection{Period: period, Estate: e.ID, Category: category,
 		OpenPeriod: open.ID, Flat: form.Flat, Text: form.Text, At: now, IPHash: ipHash})
 	switch {
-	case errors.Is(err, mongodb.ErrTooManyObjections):
-		return again(fiber.StatusTooManyRequests, Msg(c, "objection.too_many", mongodb.MaxObjectionsPerHousehold))
+	case errors.Is(err, filing.ErrTooManyObjections):
+		return again(fiber.StatusTooManyRequests, Msg(c, "objection.too_many", filing.MaxObjectionsPerHousehold))
 	case derrors.Code(err) == derrors.NotFound:
 		data.Fields["target"] = Msg(c, "objection.target_bad")
 		return again(fiber.StatusUnprocessableEntity, Msg(c, "disc.fix"))
