@@ -71,6 +71,24 @@ type Period struct {
 // Contains reports whether the civil date day (YYYY-MM-DD) falls within the period.
 func (p Period) Contains(day string) bool { return p.Start <= day && day <= p.End }
 
+// PeriodsOn is the one open-period rule: the period open on day is the one whose dates
+// contain it. When none is, last is the one that ended most recently before day and next the
+// one that starts soonest after it; each is nil if there is none.
+func PeriodsOn(periods []Period, day string) (open, last, next *Period) {
+	for i := range periods {
+		p := &periods[i]
+		switch {
+		case p.Contains(day):
+			return p, nil, nil
+		case p.End < day && (last == nil || p.End > last.End):
+			last = p
+		case p.Start > day && (next == nil || p.Start < next.Start):
+			next = p
+		}
+	}
+	return nil, last, next
+}
+
 // Scores are one owner's marks for the six dimensions, each 1-5.
 type Scores struct {
 	Service      int `json:"service" bson:"service" validate:"min=1,max=5"`

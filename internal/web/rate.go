@@ -690,18 +690,9 @@ func (r *rater) openPeriod(ctx context.Context, c *fiber.Ctx, closed *rateFormDa
 	if err != nil {
 		return domain.Period{}, false, err
 	}
-	today := domain.Today(r.s.now())
-	var last, next *domain.Period
-	for i := range periods {
-		p := &periods[i]
-		switch {
-		case p.Contains(today):
-			return *p, true, nil
-		case p.End < today && (last == nil || p.End > last.End):
-			last = p
-		case p.Start > today && (next == nil || p.Start < next.Start):
-			next = p
-		}
+	open, last, next := domain.PeriodsOn(periods, domain.Today(r.s.now()))
+	if open != nil {
+		return *open, true, nil
 	}
 	lang := Lang(c)
 	switch {
