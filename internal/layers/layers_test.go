@@ -16,6 +16,7 @@ const module = "github.com/propcredit/propcredit"
 var useCases = []string{
 	module + "/internal/publication",
 	module + "/internal/filing",
+	module + "/internal/ratelimit",
 }
 
 // pending lists packages that still break the web-and-commands rule, with what is left to

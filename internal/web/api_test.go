@@ -192,21 +192,6 @@ func TestAPIRateLimit(t *testing.T) {
 	wantStatus(t, c.get("/api/v1/periods"), http.StatusTooManyRequests)
 }
 
-func TestRateLimiterForgetsIdleClients(t *testing.T) {
-	clk := newClock()
-	l := newRateLimiter(10, 2, clk.Now)
-	for i := range limiterShards * maxBucketsPerShard * 2 {
-		if ok, _ := l.allow(strconv.Itoa(i)); !ok {
-			t.Fatalf("client %d refused", i)
-		}
-	}
-	for i := range l.shards {
-		if n := len(l.shards[i].buckets); n > maxBucketsPerShard {
-			t.Errorf("shard %d holds %d buckets", i, n)
-		}
-	}
-}
-
 // openAPIDocument is what the tests read of openapi.json.
 type openAPIDocument struct {
 	OpenAPI string `json:"openapi"`

@@ -21,6 +21,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/ratelimit"
 )
 
 // Owners rate their property company online (线上评价). An owner proves residence with the
@@ -61,8 +62,8 @@ const (
 // Failure limits: how many wrong or unknown codes a client address, or all clients together
 // for one estate, may send in a burst, and how fast the allowance comes back.
 var (
-	addressFailures = bucketRule{Burst: 20, Every: time.Minute}
-	estateFailures  = bucketRule{Burst: 60, Every: 5 * time.Second}
+	addressFailures = ratelimit.Rule{Burst: 20, Every: time.Minute}
+	estateFailures  = ratelimit.Rule{Burst: 60, Every: 5 * time.Second}
 )
 
 // rater holds what the rating pages keep between requests: the failure buckets and short
@@ -70,8 +71,8 @@ var (
 // only what changes (codes and ratings).
 type rater struct {
 	s            *Server
-	addressLimit *buckets
-	estateLimit  *buckets
+	addressLimit *ratelimit.Buckets
+	estateLimit  *ratelimit.Buckets
 
 	periodsMu sync.Mutex
 	periods   []domain.Period
@@ -106,7 +107,7 @@ type estateEntry struct {
 }
 
 func newRater(s *Server) *rater {
-	return &rater{s: s, addressLimit: newBuckets(addressFailures), estateLimit: newBuckets(estateFailures),
+	return &rater{s: s, addressLimit: ratelimit.New(addressFailures), estateLimit: ratelimit.New(estateFailures),
 		estates: map[string]estateEntry{}, slots: make(chan struct{}, submitSlots)}
 }
 
@@ -741,87 +742,14 @@ func (r *rater) admit(ctx context.Context) (func(), error) {
 
 // allowed reports whether the address and the estate may try a code, or how long to wait.
 func (r *rater) allowed(address, estate string, now time.Time) (time.Duration, bool) {
-	if wait, ok := r.addressLimit.allowed(address, now); !ok {
+	if wait, ok := r.addressLimit.Allowed(address, now); !ok {
 		return wait, false
 	}
-	return r.estateLimit.allowed(estate, now)
+	return r.estateLimit.Allowed(estate, now)
 }
 
 // charge counts a failed code against the address and the estate.
 func (r *rater) charge(address, estate string, now time.Time) {
-	r.addressLimit.charge(address, now)
-	r.estateLimit.charge(estate, now)
-}
-
-// bucketRule is a token bucket: Burst tokens at most, one more every Every.
-type bucketRule struct {
-	Burst int
-	Every time.Duration
-}
-
-// buckets are token buckets by key, in memory. Full buckets are forgotten now and then, so
-// memory follows the keys that failed recently.
-type buckets struct {
-	rule      bucketRule
-	mu        sync.Mutex
-	m         map[string]*bucket
-	lastSweep time.Time
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newBuckets(rule bucketRule) *buckets { return &buckets{rule: rule, m: map[string]*bucket{}} }
-
-// refill brings key's bucket up to now, if it has one; the caller holds mu.
-func (bs *buckets) refill(key string, now time.Time) *bucket {
-	b := bs.m[key]
-	if b == nil {
-		return nil
-	}
-	if now.After(b.at) {
-		b.tokens = min(float64(bs.rule.Burst), b.tokens+float64(now.Sub(b.at))/float64(bs.rule.Every))
-		b.at = now
-	}
-	return b
-}
-
-// allowed reports whether key has a token, or how long until it has one.
-func (bs *buckets) allowed(key string, now time.Time) (time.Duration, bool) {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	b := bs.refill(key, now)
-	if b == nil || b.tokens >= 1 {
-		return 0, true
-	}
-	return time.Duration((1 - b.tokens) * float64(bs.rule.Every)), false
-}
-
-// charge takes a token from key's bucket. A bucket overdrawn by parallel requests goes
-// below zero, down to minus Burst, and so takes that much longer to refill.
-func (bs *buckets) charge(key string, now time.Time) {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	bs.sweep(now)
-	b := bs.refill(key, now)
-	if b == nil {
-		b = &bucket{tokens: float64(bs.rule.Burst), at: now}
-		bs.m[key] = b
-	}
-	b.tokens = max(b.tokens-1, -float64(bs.rule.Burst))
-}
-
-// sweep drops the buckets that have filled up again, once a minute; the caller holds mu.
-func (bs *buckets) sweep(now time.Time) {
-	if now.Sub(bs.lastSweep) < time.Minute {
-		return
-	}
-	bs.lastSweep = now
-	for k := range bs.m {
-		if b := bs.refill(k, now); b.tokens >= float64(bs.rule.Burst) {
-			delete(bs.m, k)
-		}
-	}
+	r.addressLimit.Charge(address, now)
+	r.estateLimit.Charge(estate, now)
 }

@@ -808,33 +808,3 @@ func TestReadFlats(t *testing.T) {
 		t.Errorf("bad lines (-want +got):\n%s", diff)
 	}
 }
-
-func TestBuckets(t *testing.T) {
-	bs := newBuckets(bucketRule{Burst: 2, Every: time.Minute})
-	now := rateToday
-	for i, want := range []bool{true, true, false} {
-		if _, ok := bs.allowed("k", now); ok != want {
-			t.Errorf("attempt %d allowed = %v, want %v", i, ok, want)
-		}
-		bs.charge("k", now)
-	}
-	if wait, _ := bs.allowed("k", now); wait != 2*time.Minute {
-		t.Errorf("wait %v after three failures with two tokens, want two minutes", wait)
-	}
-	if _, ok := bs.allowed("k", now.Add(2*time.Minute)); !ok {
-		t.Error("no token after two minutes")
-	}
-	if _, ok := bs.allowed("other", now); !ok {
-		t.Error("a key that never failed is refused")
-	}
-	for range 10 {
-		bs.charge("k", now)
-	}
-	if wait, _ := bs.allowed("k", now); wait != 3*time.Minute {
-		t.Errorf("wait %v when overdrawn, want three minutes (down to minus Burst)", wait)
-	}
-	bs.sweep(now.Add(time.Hour))
-	if len(bs.m) != 0 {
-		t.Errorf("%d full buckets kept after a sweep", len(bs.m))
-	}
-}
