@@ -41,6 +41,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/internal/web"
 )
 
@@ -404,7 +405,7 @@ func randomKey() string {
 // exactly one stored version, at the revision the server answered; the API stored nothing it
 // did not acknowledge; the tallies agree with the ratings.
 func verify(ctx context.Context, db *mongodb.DB, ratings *mongo.Collection, acks []ack) error {
-	cur, err := ratings.Find(ctx, bson.D{{Key: "source", Value: mongodb.SourceAPI}},
+	cur, err := ratings.Find(ctx, bson.D{{Key: "source", Value: rating.SourceAPI}},
 		options.Find().SetProjection(bson.D{{Key: "key", Value: 1}, {Key: "revision", Value: 1}, {Key: "receipt", Value: 1}}))
 	if err != nil {
 		return err

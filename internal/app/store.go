@@ -12,6 +12,7 @@ import (
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // DatabaseName is the database propcredit uses on the server.
@@ -50,6 +51,7 @@ type Store struct {
 	DB *mongodb.DB
 	// The use cases, on DB.
 	Publication *publication.Service
+	Rating      *rating.Service
 
 	Embedded bool // this process runs the engine on the data directory
 	engine   *ferretdb.Engine
@@ -104,6 +106,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 	}
 	s.DB = db
 	s.Publication = publication.New(db)
+	s.Rating = rating.New(db)
 	if err := db.Migrate(ctx); err != nil {
 		s.Close(ctx)
 		return nil, err

@@ -17,6 +17,7 @@ var useCases = []string{
 	module + "/internal/publication",
 	module + "/internal/filing",
 	module + "/internal/ratelimit",
+	module + "/internal/rating",
 }
 
 // pending lists packages that still break the web-and-commands rule, with what is left to

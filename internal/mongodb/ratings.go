@@ -105,12 +105,6 @@ func newCode() string {
 	return string(out[:5]) + "-" + string(out[5:])
 }
 
-// IssuedCode is a household's new code, shown once.
-type IssuedCode struct {
-	Flat string
-	Code string
-}
-
 // IssueCodes creates the listed households of an estate if they do not exist, and issues a code
 // to every household of the estate that has no live code in the period (all of them with
 // reissue). It returns the new codes sorted by flat.
@@ -214,14 +208,6 @@ func (db *DB) Households(ctx context.Context, estate string) ([]domain.Household
 	sort.Slice(out, func(i, j int) bool { return out[i].Flat < out[j].Flat })
 	return out, nil
 }
-
-// Reasons a household code is refused. The web layer words them for owners.
-var (
-	ErrCodeUnknown = derrors.Errorf(derrors.Forbidden, "no live code for this household")
-	ErrCodeWrong   = derrors.Errorf(derrors.Forbidden, "wrong code")
-	ErrCodeVoided  = derrors.Errorf(derrors.Forbidden, "code replaced by a re-issued one")
-	ErrCodeLocked  = derrors.Errorf(derrors.RateLimited, "code locked after repeated wrong guesses")
-)
 
 // CheckCode verifies a household's code for a period. Wrong guesses are counted with one
 // inserted document each, per code generation and clock hour, because the embedded engine

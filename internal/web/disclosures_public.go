@@ -12,6 +12,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // The public side: an estate's disclosures of every period that has begun, in plain tables,
@@ -181,8 +182,12 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	if !ok {
 		return again(fiber.StatusConflict, Msg(c, "objection.no_open_period"))
 	}
-	switch err := d.s.db.CheckCode(ctx, open.ID, e.ID, form.Flat, c.FormValue("code"), now); {
-	case errors.Is(err, mongodb.ErrCodeLocked):
+	var limited *rating.LimitedError
+	switch err := d.s.ratings.ProveHousehold(ctx, open.ID, e.ID, form.Flat, c.FormValue("code"), ipHash, now); {
+	case errors.As(err, &limited):
+		setRetryAfter(c, limited.Wait)
+		return again(fiber.StatusTooManyRequests, Msg(c, "objection.rate_limited"))
+	case errors.Is(err, rating.ErrCodeLocked):
 		return again(fiber.StatusTooManyRequests, Msg(c, "objection.code_locked"))
 	case derrors.Code(err) == derrors.Forbidden:
 		data.Fields["code"] = Msg(c, "objection.code_wrong")

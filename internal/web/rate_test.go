@@ -27,6 +27,7 @@ import (
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/qrcode/qrcodetest"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // The rating tests run against a small city: estate e1 (翠竹花园) of company 万润物业, with
@@ -221,7 +222,7 @@ func TestRateHappyPathAndRevision(t *testing.T) {
 	if strings.Contains(doc, "203.0.113.10") || strings.Contains(doc, "iPhone") {
 		t.Errorf("the raw address or user agent is stored: %s", doc)
 	}
-	if ip, _ := raw[0]["ip_hash"].(string); len(ip) != 32 || raw[0]["ua_hash"] == "" || raw[0]["source"] != mongodb.SourceWeb {
+	if ip, _ := raw[0]["ip_hash"].(string); len(ip) != 32 || raw[0]["ua_hash"] == "" || raw[0]["source"] != rating.SourceWeb {
 		t.Errorf("stored ip_hash %v, ua_hash %v, source %v; want salted hashes and source web", raw[0]["ip_hash"], raw[0]["ua_hash"], raw[0]["source"])
 	}
 	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 4 {
@@ -373,7 +374,7 @@ func TestRateCodeProblems(t *testing.T) {
 	t.Run("one address guessing many flats", func(t *testing.T) {
 		c := e.owner("198.51.100.7")
 		var last *response
-		for i := 0; i < addressFailures.Burst+1; i++ {
+		for i := 0; i < rating.AddressFailures.Burst+1; i++ {
 			last = c.post("/rate/e1", c.ratingForm("e1", fmt.Sprintf("8-8-%03d", i), "ABCDE-FGHJK", fives, ""))
 		}
 		wantStatus(t, last, http.StatusTooManyRequests)
@@ -589,7 +590,7 @@ func TestRatingsAPI(t *testing.T) {
 		t.Errorf("revision answered %+v", rev)
 	}
 	raw := e.rawRatings()
-	if len(raw) != 2 || raw[0]["source"] != mongodb.SourceAPI {
+	if len(raw) != 2 || raw[0]["source"] != rating.SourceAPI {
 		t.Errorf("stored %d versions (%v), want 2 from the API", len(raw), raw)
 	}
 	wantBody(t, c.get("/receipt/"+a.Receipt), "已被同一住户之后的提交取代")
@@ -789,7 +790,7 @@ func TestCodesPage(t *testing.T) {
 
 func TestWriteCodesCSVGuardsFormulas(t *testing.T) {
 	var b bytes.Buffer
-	err := WriteCodesCSV(&b, []mongodb.IssuedCode{{Flat: "=1+1", Code: "+A"}, {Flat: "@x", Code: "-y"}, {Flat: "a,b", Code: "\tz"}})
+	err := WriteCodesCSV(&b, []rating.IssuedCode{{Flat: "=1+1", Code: "+A"}, {Flat: "@x", Code: "-y"}, {Flat: "a,b", Code: "\tz"}})
 	if err != nil {
 		t.Fatal(err)
 	}

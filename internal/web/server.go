@@ -29,6 +29,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Config configures a Server.
@@ -36,7 +37,9 @@ type Config struct {
 	DB *mongodb.DB
 	// Publication is the publishing workflow; nil: one on DB.
 	Publication *publication.Service
-	Log         *slog.Logger
+	// Rating is the owners' rating workflow; nil: one on DB.
+	Rating *rating.Service
+	Log    *slog.Logger
 	// Secure marks cookies Secure (and gives them the __Host- prefix) and sends HSTS. Set it
 	// whenever browsers reach the server over TLS, directly or through a proxy.
 	Secure bool
@@ -77,6 +80,7 @@ type Server struct {
 	app     *fiber.App
 	db      *mongodb.DB
 	pubs    *publication.Service
+	ratings *rating.Service
 	log     *slog.Logger
 	secure  bool
 	now     func() time.Time
@@ -102,6 +106,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{db: cfg.DB, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
 	if s.pubs == nil {
 		s.pubs = publication.New(cfg.DB)
+	}
+	if s.ratings = cfg.Rating; s.ratings == nil {
+		s.ratings = rating.New(cfg.DB)
 	}
 	if s.log == nil {
 		s.log = slog.Default()
