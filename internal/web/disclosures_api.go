@@ -13,7 +13,6 @@ import (
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 // POST /api/v1/disclosures files a disclosure for a company's own systems:
@@ -127,11 +126,11 @@ func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 
 // apiToken authenticates the request's bearer token. Every failure looks the same, with the
 // WWW-Authenticate header that RFC 6750 asks for.
-func (d *disclosureSite) apiToken(c *fiber.Ctx) (mongodb.APIToken, error) {
+func (d *disclosureSite) apiToken(c *fiber.Ctx) (domain.APIToken, error) {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
 	scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
-	t, err := mongodb.APIToken{}, error(nil)
+	t, err := domain.APIToken{}, error(nil)
 	if strings.EqualFold(scheme, "Bearer") {
 		t, err = d.s.db.AuthenticateToken(ctx, strings.TrimSpace(token))
 	} else {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/filing"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 // discFilingsCache keeps each period's filings for the reviewers' queue and dashboard and for
@@ -29,7 +28,7 @@ type discCachedPeriod struct {
 const discCacheTTL = time.Minute
 
 // filings returns the period's current filings, sorted by key.
-func (fc *discFilingsCache) filings(ctx context.Context, db *mongodb.DB, period string, now time.Time) ([]filing.Filing, error) {
+func (fc *discFilingsCache) filings(ctx context.Context, db Store, period string, now time.Time) ([]filing.Filing, error) {
 	fc.mu.Lock()
 	if p := fc.periods[period]; p != nil && now.Sub(p.loaded) < discCacheTTL && !now.Before(p.loaded) {
 		out := make([]filing.Filing, 0, len(p.filings))

@@ -11,7 +11,6 @@ import (
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/rating"
 )
 
@@ -22,7 +21,7 @@ import (
 // objectionThrottle bounds objections per client address, counted before the household code
 // is checked, so that it also slows guessing codes. It uses the log-in throttle's store
 // (slots inserted per window), under its own keys.
-var objectionThrottle = mongodb.ThrottleRule{Limit: 10, Window: time.Hour, Lockout: time.Hour}
+var objectionThrottle = domain.ThrottleRule{Limit: 10, Window: time.Hour, Lockout: time.Hour}
 
 type discPublicData struct {
 	Estate       domain.Estate
@@ -150,7 +149,7 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	}
 
 	ipHash := d.s.addressHash(ClientIP(c))
-	_, until, err := d.s.db.CountLoginAttempt(ctx, now, mongodb.ThrottleKey{Key: "objection|ip|" + ipHash, Rule: objectionThrottle})
+	_, until, err := d.s.db.CountLoginAttempt(ctx, now, domain.ThrottleKey{Key: "objection|ip|" + ipHash, Rule: objectionThrottle})
 	if err != nil {
 		return err
 	}

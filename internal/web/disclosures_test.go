@@ -18,7 +18,6 @@ import (
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 // The disclosure tests run on a small city: two companies, each managing one estate, and
@@ -540,7 +539,7 @@ func TestDisclosureAPI(t *testing.T) {
 
 func discTokenIn(t *testing.T, page string) string {
 	t.Helper()
-	start := strings.Index(page, "<code>"+mongodb.TokenPrefix)
+	start := strings.Index(page, "<code>"+domain.TokenPrefix)
 	if start < 0 {
 		t.Fatalf("no token on the page:\n%s", page)
 	}

@@ -27,14 +27,13 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Config configures a Server.
 type Config struct {
-	DB *mongodb.DB
+	DB Store
 	// Publication is the publishing workflow; nil: one on DB.
 	Publication *publication.Service
 	// Rating is the owners' rating workflow; nil: one on DB.
@@ -78,7 +77,7 @@ const (
 // Server is the web server. Build it with New.
 type Server struct {
 	app     *fiber.App
-	db      *mongodb.DB
+	db      Store
 	pubs    *publication.Service
 	ratings *rating.Service
 	log     *slog.Logger
@@ -104,11 +103,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: Config.DB is nil")
 	}
 	s := &Server{db: cfg.DB, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
-	if s.pubs == nil {
-		s.pubs = publication.New(cfg.DB)
+	// Without the use cases, build them on DB, if it can serve them (internal/mongodb can).
+	if ps, ok := cfg.DB.(publication.Store); s.pubs == nil && ok {
+		s.pubs = publication.New(ps)
 	}
-	if s.ratings = cfg.Rating; s.ratings == nil {
-		s.ratings = rating.New(cfg.DB)
+	if rs, ok := cfg.DB.(rating.Store); cfg.Rating == nil && ok {
+		s.ratings = rating.New(rs)
+	} else {
+		s.ratings = cfg.Rating
+	}
+	if s.pubs == nil || s.ratings == nil {
+		return nil, errors.New("web: Config.Publication or Config.Rating is nil, and Config.DB cannot serve it")
 	}
 	if s.log == nil {
 		s.log = slog.Default()
