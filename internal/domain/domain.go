@@ -5,6 +5,8 @@ package domain
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/propcredit/propcredit/scoring"
 )
 
 // Roles of accounts. Owners have no account: they prove residence with a household code.
@@ -26,19 +28,21 @@ var EstateCategoryLabels = map[string]string{
 	"commodity": "商品房", "unit": "单位型", "old": "无人管理老旧小区", "urban_village": "城中村",
 }
 
-// Disclosure categories, in the order reports show them.
-var DisclosureCategories = []string{"utilities", "fees", "maintenance_fund", "parking"}
+// Disclosure categories, in the order reports show them: the scoring engine's
+// (scoring.Categories).
+var DisclosureCategories = func() []string {
+	var out []string
+	for _, c := range scoring.Categories {
+		out = append(out, c.ID)
+	}
+	return out
+}()
 
-// DisclosureCategoryLabels gives the zh-CN name of each disclosure category.
-var DisclosureCategoryLabels = map[string]string{
-	"utilities": "公共水电分摊", "fees": "物业服务费", "maintenance_fund": "专项维修资金", "parking": "停车场所使用与收益",
-}
-
-// Disclosure review states.
+// Disclosure review states: the scoring engine's.
 const (
-	StatusPending  = "pending"
-	StatusVerified = "verified"
-	StatusRejected = "rejected"
+	StatusPending  = scoring.StatusPending
+	StatusVerified = scoring.StatusVerified
+	StatusRejected = scoring.StatusRejected
 )
 
 type District struct {
@@ -105,17 +109,10 @@ func (s Scores) Array() [6]int {
 }
 
 // Dimension describes one rating dimension.
-type Dimension struct{ ID, Label, LabelEN string }
+type Dimension = scoring.Dimension
 
-// Dimensions in canonical order, the order of Scores.Array.
-var Dimensions = []Dimension{
-	{"service", "客户服务", "Customer service"},
-	{"security", "秩序维护", "Security and order"},
-	{"cleaning", "保洁", "Cleaning"},
-	{"greening", "绿化", "Greening"},
-	{"maintenance", "设施设备维修", "Facility maintenance"},
-	{"transparency", "收费与公开", "Fees and transparency"},
-}
+// Dimensions in canonical order, the order of Scores.Array: the scoring engine's.
+var Dimensions = scoring.Dimensions[:]
 
 // A Tally is the running sum of the counted ratings of one estate in one period, so that
 // scoring reads one document per estate instead of every rating. The store keeps it beside the
