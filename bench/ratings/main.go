@@ -227,7 +227,7 @@ func issueCodes(ctx context.Context, db *mongodb.DB, period string, estates []do
 			}
 			mu.Lock()
 			for _, c := range codes {
-				out = append(out, household{estate: e.ID, flat: c.Flat, code: c.Code})
+				out = append(out, household{estate: e.ID, flat: c.Household, code: c.Code})
 			}
 			mu.Unlock()
 		}()

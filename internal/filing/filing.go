@@ -90,16 +90,16 @@ const MaxObjectionsPerHousehold = 5
 
 // Objection is an owner's objection to a disclosure, with its answers and closing, if any.
 type Objection struct {
-	ID       string    `bson:"_id"`
-	Kind     string    `bson:"kind"` // "objection"
-	Period   string    `bson:"period"`
-	Estate   string    `bson:"estate"`
-	Category string    `bson:"category"`
-	Version  int       `bson:"version"` // of the filing objected to
-	Flat     string    `bson:"flat"`    // for reviewers only; never shown to the company or the public
-	Text     string    `bson:"text"`
-	At       time.Time `bson:"at"`
-	IPHash   string    `bson:"ip_hash,omitempty"`
+	ID        string    `bson:"_id"`
+	Kind      string    `bson:"kind"` // "objection"
+	Period    string    `bson:"period"`
+	Estate    string    `bson:"estate"`
+	Category  string    `bson:"category"`
+	Version   int       `bson:"version"` // of the filing objected to
+	Household string    `bson:"flat"`    // for reviewers only; never shown to the company or the public
+	Text      string    `bson:"text"`
+	At        time.Time `bson:"at"`
+	IPHash    string    `bson:"ip_hash,omitempty"`
 
 	Answers []Reply `bson:"-"`
 	Closing *Reply  `bson:"-"`
@@ -129,7 +129,7 @@ var (
 // code for OpenPeriod.
 type NewObjection struct {
 	Period, Estate, Category string // the disclosure objected to
-	OpenPeriod, Flat         string // the household, by its code for the open period
+	OpenPeriod, Household    string // the household, by its code for the open period
 	Text                     string
 	At                       time.Time
 	IPHash                   string

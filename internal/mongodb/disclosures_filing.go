@@ -305,7 +305,7 @@ func (db *DB) FileObjection(ctx context.Context, no NewObjection) (Objection, er
 		return Objection{}, err
 	}
 	o := Objection{Kind: "objection", Period: no.Period, Estate: no.Estate, Category: no.Category, Version: f.Version,
-		Flat: no.Flat, Text: strings.TrimSpace(no.Text), At: no.At.UTC().Truncate(time.Millisecond), IPHash: no.IPHash}
+		Household: no.Household, Text: strings.TrimSpace(no.Text), At: no.At.UTC().Truncate(time.Millisecond), IPHash: no.IPHash}
 	prefix := "o|" + no.Estate + "|" + no.Period + "|"
 	for n := 1; ; n++ {
 		o.ID = prefix + fmt.Sprint(n)
@@ -321,7 +321,7 @@ func (db *DB) FileObjection(ctx context.Context, no NewObjection) (Objection, er
 
 func (db *DB) takeObjectionSlot(ctx context.Context, no NewObjection) error {
 	for k := 1; k <= MaxObjectionsPerHousehold; k++ {
-		id := fmt.Sprintf("%s|%s|%s|%d", no.OpenPeriod, no.Estate, no.Flat, k)
+		id := fmt.Sprintf("%s|%s|%s|%d", no.OpenPeriod, no.Estate, no.Household, k)
 		_, err := db.c(colObjectionSlots).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: no.At}})
 		if err == nil {
 			return nil

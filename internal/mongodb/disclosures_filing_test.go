@@ -219,13 +219,13 @@ func TestObjectionFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 1, 10, 0, 0, 0, domain.Zone)
-	no := filing.NewObjection{Period: "2026Q4", Estate: "e1", Category: "fees", OpenPeriod: "2026Q4", Flat: "1-1-101",
+	no := filing.NewObjection{Period: "2026Q4", Estate: "e1", Category: "fees", OpenPeriod: "2026Q4", Household: "1-1-101",
 		Text: "这笔分摊不对", At: now, IPHash: "h"}
 	o, err := db.FileObjection(ctx, no)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.ID != "o|e1|2026Q4|1" || o.Flat != "1-1-101" {
+	if o.ID != "o|e1|2026Q4|1" || o.Household != "1-1-101" {
 		t.Errorf("objection = %+v", o)
 	}
 	missing := no

@@ -148,7 +148,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		code := newCode()
 		if !live {
 			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now})
-			issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+			issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
 			continue
 		}
 		unlock := db.locks.lock(colCodes, key)
@@ -157,7 +157,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		if err != nil {
 			return nil, err
 		}
-		issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+		issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
 	}
 	refused := map[string]bool{}
 	for start := 0; start < len(fresh); start += importBatch {
@@ -172,7 +172,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 	}
 	out := issued[:0]
 	for _, c := range issued {
-		if !refused[c.Flat] {
+		if !refused[c.Household] {
 			out = append(out, c)
 		}
 	}

@@ -24,11 +24,11 @@ func TestCodesIssueCheckLockReissue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(codes) != 2 || codes[0].Flat != "1-1-101" || len(mongodb.NormalizeCode(codes[0].Code)) != 10 {
+	if len(codes) != 2 || codes[0].Household != "1-1-101" || len(mongodb.NormalizeCode(codes[0].Code)) != 10 {
 		t.Fatalf("issued %+v", codes)
 	}
 	again, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-103"}, false)
-	if err != nil || len(again) != 1 || again[0].Flat != "1-1-103" {
+	if err != nil || len(again) != 1 || again[0].Household != "1-1-103" {
 		t.Fatalf("second issue gave %+v, %v; want only the new flat", again, err)
 	}
 	now := time.Now()

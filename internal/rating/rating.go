@@ -45,8 +45,8 @@ type Receipt struct {
 
 // IssuedCode is a household's new code, shown once.
 type IssuedCode struct {
-	Flat string
-	Code string
+	Household string // the flat, as in domain.Rating.Household
+	Code      string
 }
 
 // Reasons a household code is refused. The web layer words them for owners.

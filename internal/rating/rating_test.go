@@ -42,7 +42,7 @@ func estate(t *testing.T, n int) (*mongodb.DB, map[string]string) {
 	}
 	codes := map[string]string{}
 	for _, c := range issued {
-		codes[c.Flat] = c.Code
+		codes[c.Household] = c.Code
 	}
 	return db, codes
 }

@@ -528,7 +528,7 @@ type discObjectionRow struct {
 	Text, At                                                string
 	Answers                                                 []discReplyRow
 	Closing                                                 *discReplyRow
-	Flat                                                    string // reviewers only
+	Household                                               string // reviewers only
 	CompanyName                                             string // reviewers only
 	Link                                                    string
 }

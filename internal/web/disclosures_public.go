@@ -195,7 +195,7 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 		return err
 	}
 	o, err := d.s.db.FileObjection(ctx, filing.NewObjection{Period: period, Estate: e.ID, Category: category,
-		OpenPeriod: open.ID, Flat: form.Flat, Text: form.Text, At: now, IPHash: ipHash})
+		OpenPeriod: open.ID, Household: form.Flat, Text: form.Text, At: now, IPHash: ipHash})
 	switch {
 	case errors.Is(err, filing.ErrTooManyObjections):
 		return again(fiber.StatusTooManyRequests, Msg(c, "objection.too_many", filing.MaxObjectionsPerHousehold))

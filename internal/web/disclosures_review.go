@@ -192,7 +192,7 @@ func (d *disclosureSite) showReview(c *fiber.Ctx, status int, form discReviewDat
 	for _, o := range objections {
 		if o.Category == k.Category {
 			row := discObjectionRowOf(lang, o, k.Estate.Name)
-			row.Flat = o.Flat
+			row.Household = o.Household
 			data.Objections = append(data.Objections, row)
 		}
 	}
@@ -518,7 +518,7 @@ func (d *disclosureSite) showReviewObjections(c *fiber.Ctx, status int, problem 
 	return d.showObjections(c, status, problem, "objection_review",
 		func(o filing.Objection, e domain.Estate, _ bool, dir *discDirectory) (discObjectionRow, bool) {
 			row := discObjectionRowOf(Lang(c), o, e.Name)
-			row.Flat, row.CompanyName = o.Flat, dir.companyName(e.Company) // reviewers only
+			row.Household, row.CompanyName = o.Household, dir.companyName(e.Company) // reviewers only
 			return row, true
 		})
 }

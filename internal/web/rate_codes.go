@@ -101,7 +101,7 @@ type slip struct {
 func slipsOf(codes []rating.IssuedCode, rateURL, lang string) ([]slip, error) {
 	slips := make([]slip, len(codes))
 	for i, ic := range codes {
-		qr, err := qrcode.SVG(rateURL+"?flat="+url.QueryEscape(ic.Flat), T(lang, "codes.slip_qr", ic.Flat))
+		qr, err := qrcode.SVG(rateURL+"?flat="+url.QueryEscape(ic.Household), T(lang, "codes.slip_qr", ic.Household))
 		if err != nil {
 			return nil, err
 		}
@@ -299,7 +299,7 @@ func WriteCodesCSV(w io.Writer, codes []rating.IssuedCode) error {
 		return err
 	}
 	for _, ic := range codes {
-		if err := cw.Write([]string{csvCell(ic.Flat), csvCell(ic.Code)}); err != nil {
+		if err := cw.Write([]string{csvCell(ic.Household), csvCell(ic.Code)}); err != nil {
 			return err
 		}
 	}

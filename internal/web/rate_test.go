@@ -89,7 +89,7 @@ func newRateEnv(t *testing.T) *rateEnv {
 	}
 	re := &rateEnv{testEnv: e, dbName: name, codes: map[string]string{}}
 	for _, ic := range issued {
-		re.codes[ic.Flat] = ic.Code
+		re.codes[ic.Household] = ic.Code
 	}
 	return re
 }
@@ -363,7 +363,7 @@ func TestRateCodeProblems(t *testing.T) {
 		wantStatus(t, r, http.StatusForbidden)
 		wantBody(t, r, "该验证码已失效：本户的验证码已重新发放，请使用最新发放的验证码")
 		for _, ic := range reissued {
-			if ic.Flat == "1-1-102" {
+			if ic.Household == "1-1-102" {
 				wantStatus(t, c.post("/rate/e1", c.ratingForm("e1", "1-1-102", ic.Code, fives, "")), http.StatusOK)
 			}
 		}
@@ -790,7 +790,7 @@ func TestCodesPage(t *testing.T) {
 
 func TestWriteCodesCSVGuardsFormulas(t *testing.T) {
 	var b bytes.Buffer
-	err := WriteCodesCSV(&b, []rating.IssuedCode{{Flat: "=1+1", Code: "+A"}, {Flat: "@x", Code: "-y"}, {Flat: "a,b", Code: "\tz"}})
+	err := WriteCodesCSV(&b, []rating.IssuedCode{{Household: "=1+1", Code: "+A"}, {Household: "@x", Code: "-y"}, {Household: "a,b", Code: "\tz"}})
 	if err != nil {
 		t.Fatal(err)
 	}
