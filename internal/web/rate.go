@@ -304,21 +304,20 @@ func (r *rater) submitForm(c *fiber.Ctx) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	status := fiber.StatusUnprocessableEntity
+	// The form comes back with the error for these codes, with errors.go's status, except that
+	// field errors are 422 (the form was understood; its values were not acceptable).
+	status := statusOf[de.Code]
 	switch de.Code {
-	case derrors.Forbidden:
-		status = fiber.StatusForbidden
+	case derrors.Invalid:
+		status = fiber.StatusUnprocessableEntity
 	case derrors.RateLimited:
-		status = fiber.StatusTooManyRequests
 		var ra *retryAfterError
 		if errors.As(err, &ra) {
 			setRetryAfter(c, ra.after)
 		} else {
 			setRetryAfter(c, time.Hour)
 		}
-	case derrors.Conflict:
-		status = fiber.StatusConflict
-	case derrors.Invalid:
+	case derrors.Forbidden, derrors.Conflict:
 	default:
 		return err
 	}
