@@ -61,7 +61,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Log: m.Log, Secure: *secure, TrustedProxies: trusted})
+	srv, err := web.New(web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted})
 	if err != nil {
 		return err
 	}

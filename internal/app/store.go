@@ -10,6 +10,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/datadir"
 	"github.com/propcredit/propcredit/internal/ferretdb"
+	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/rating"
@@ -52,6 +53,7 @@ type Store struct {
 	// The use cases, on DB.
 	Publication *publication.Service
 	Rating      *rating.Service
+	Filing      *filing.Service
 
 	Embedded bool // this process runs the engine on the data directory
 	engine   *ferretdb.Engine
@@ -107,6 +109,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 	s.DB = db
 	s.Publication = publication.New(db)
 	s.Rating = rating.New(db)
+	s.Filing = filing.New(db)
 	if err := db.Migrate(ctx); err != nil {
 		s.Close(ctx)
 		return nil, err

@@ -5,6 +5,7 @@
 package filing
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -167,4 +168,62 @@ func CheckDecision(rd *ReviewDecision) error {
 		return derrors.Errorf(derrors.Invalid, "the reason must be at most %d characters", MaxTextRunes)
 	}
 	return nil
+}
+
+// Store is what the workflow's steps need from storage. internal/mongodb implements it, and
+// keeps the mechanics: versions frozen under unique ids, objection slots per household.
+type Store interface {
+	FileDisclosure(ctx context.Context, nf NewFiling) (FileResult, error)
+	DecideDisclosure(ctx context.Context, rd ReviewDecision) (Filing, error)
+	FileObjection(ctx context.Context, no NewObjection) (Objection, error)
+	AnswerObjection(ctx context.Context, id, text, by string, at time.Time) (Reply, error)
+	CloseObjection(ctx context.Context, id, note, by string, at time.Time) (Reply, error)
+}
+
+// Service runs the workflow's steps on a store, each after its rules.
+type Service struct{ store Store }
+
+// New returns the workflow on store.
+func New(store Store) *Service { return &Service{store: store} }
+
+// FileDisclosure stores a company's filing as the current one of its estate, category and
+// period, pending review. The caller has checked the data (package disclosure), the company's
+// right to file for the estate, and that the period has started.
+func (s *Service) FileDisclosure(ctx context.Context, nf NewFiling) (FileResult, error) {
+	return s.store.FileDisclosure(ctx, nf)
+}
+
+// Decide records a reviewer's decision on the version and draft they saw: ErrFilingChanged
+// if a newer draft came in, ErrReviewed if someone decided first.
+func (s *Service) Decide(ctx context.Context, rd ReviewDecision) (Filing, error) {
+	if err := CheckDecision(&rd); err != nil {
+		return Filing{}, err
+	}
+	return s.store.DecideDisclosure(ctx, rd)
+}
+
+// FileObjection stores an owner's objection to a filed disclosure. The owner has proved the
+// household (rating.Service.ProveHousehold) for no.OpenPeriod. ErrTooManyObjections past
+// MaxObjectionsPerHousehold in the period.
+func (s *Service) FileObjection(ctx context.Context, no NewObjection) (Objection, error) {
+	if err := CheckText(no.Text, true); err != nil {
+		return Objection{}, err
+	}
+	return s.store.FileObjection(ctx, no)
+}
+
+// Answer stores a company's answer to an objection.
+func (s *Service) Answer(ctx context.Context, id, text, by string, at time.Time) (Reply, error) {
+	if err := CheckText(text, true); err != nil {
+		return Reply{}, err
+	}
+	return s.store.AnswerObjection(ctx, id, text, by, at)
+}
+
+// Close closes an objection with a reviewer's note (which may be empty).
+func (s *Service) Close(ctx context.Context, id, note, by string, at time.Time) (Reply, error) {
+	if err := CheckText(note, false); err != nil {
+		return Reply{}, err
+	}
+	return s.store.CloseObjection(ctx, id, note, by, at)
 }

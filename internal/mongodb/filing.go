@@ -29,3 +29,5 @@ const MaxObjectionsPerHousehold = filing.MaxObjectionsPerHousehold
 func FilingKey(period, estate, category string) string {
 	return filing.FilingKey(period, estate, category)
 }
+
+var _ filing.Store = (*DB)(nil)

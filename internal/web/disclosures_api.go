@@ -110,7 +110,7 @@ func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 		return ps.Err(Lang(c))
 	}
 	now := d.s.now()
-	res, err := d.s.db.FileDisclosure(ctx, filing.NewFiling{Period: p.ID, Estate: e.ID, Category: req.Category,
+	res, err := d.s.filings.FileDisclosure(ctx, filing.NewFiling{Period: p.ID, Estate: e.ID, Category: req.Category,
 		Data: disclosure.Marshal(data), FiledBy: "token " + token.Ref, Source: filing.FiledAPI, At: now})
 	if err != nil {
 		return err

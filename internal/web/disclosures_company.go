@@ -341,7 +341,7 @@ func (d *disclosureSite) store(c *fiber.Ctx, k discKey, data disclosure.Data, so
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
 	acct, _ := CurrentAccount(c)
-	res, err := d.s.db.FileDisclosure(ctx, filing.NewFiling{Period: k.Period.ID, Estate: k.Estate.ID, Category: k.Category,
+	res, err := d.s.filings.FileDisclosure(ctx, filing.NewFiling{Period: k.Period.ID, Estate: k.Estate.ID, Category: k.Category,
 		Data: disclosure.Marshal(data), FiledBy: acct.Name, Source: source, At: d.s.now()})
 	if err != nil {
 		return err
@@ -615,7 +615,7 @@ func (d *disclosureSite) answerObjection(c *fiber.Ctx) error {
 	if text == "" || !filing.TextFits(text) {
 		return d.showCompanyObjections(c, fiber.StatusUnprocessableEntity, Msg(c, "objection.text_bad"))
 	}
-	if _, err := d.s.db.AnswerObjection(ctx, o.ID, text, acct.Name, d.s.now()); err != nil {
+	if _, err := d.s.filings.Answer(ctx, o.ID, text, acct.Name, d.s.now()); err != nil {
 		if derrors.Code(err) == derrors.Conflict {
 			return d.showCompanyObjections(c, fiber.StatusConflict, Msg(c, "objection.closed"))
 		}

@@ -194,7 +194,7 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	o, err := d.s.db.FileObjection(ctx, filing.NewObjection{Period: period, Estate: e.ID, Category: category,
+	o, err := d.s.filings.FileObjection(ctx, filing.NewObjection{Period: period, Estate: e.ID, Category: category,
 		OpenPeriod: open.ID, Household: form.Flat, Text: form.Text, At: now, IPHash: ipHash})
 	switch {
 	case errors.Is(err, filing.ErrTooManyObjections):

@@ -240,7 +240,7 @@ func (d *disclosureSite) decide(c *fiber.Ctx) error {
 		form.Error = Msg(c, "disc.fix")
 		return d.showReview(c, fiber.StatusUnprocessableEntity, form)
 	}
-	decided, err := d.s.db.DecideDisclosure(ctx, filing.ReviewDecision{Period: k.Period.ID, Estate: k.Estate.ID, Category: k.Category,
+	decided, err := d.s.filings.Decide(ctx, filing.ReviewDecision{Period: k.Period.ID, Estate: k.Estate.ID, Category: k.Category,
 		Version: version, Draft: draft, Status: form.Status, Reason: form.Reason, By: acct.Name, At: d.s.now()})
 	switch {
 	case errors.Is(err, filing.ErrFilingChanged):
@@ -531,7 +531,7 @@ func (d *disclosureSite) closeObjection(c *fiber.Ctx) error {
 	if !filing.TextFits(note) {
 		return d.showReviewObjections(c, fiber.StatusUnprocessableEntity, Msg(c, "objection.text_bad"))
 	}
-	_, err := d.s.db.CloseObjection(ctx, c.FormValue("id"), note, acct.Name, d.s.now())
+	_, err := d.s.filings.Close(ctx, c.FormValue("id"), note, acct.Name, d.s.now())
 	if derrors.Code(err) == derrors.Conflict {
 		return d.showReviewObjections(c, fiber.StatusConflict, Msg(c, "objection.closed"))
 	}

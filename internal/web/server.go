@@ -27,6 +27,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/rating"
 )
@@ -38,6 +39,8 @@ type Config struct {
 	Publication *publication.Service
 	// Rating is the owners' rating workflow; nil: one on DB.
 	Rating *rating.Service
+	// Filing is the disclosure workflow; nil: one on DB.
+	Filing *filing.Service
 	Log    *slog.Logger
 	// Secure marks cookies Secure (and gives them the __Host- prefix) and sends HSTS. Set it
 	// whenever browsers reach the server over TLS, directly or through a proxy.
@@ -80,6 +83,7 @@ type Server struct {
 	db      Store
 	pubs    *publication.Service
 	ratings *rating.Service
+	filings *filing.Service
 	log     *slog.Logger
 	secure  bool
 	now     func() time.Time
@@ -112,8 +116,13 @@ func New(cfg Config) (*Server, error) {
 	} else {
 		s.ratings = cfg.Rating
 	}
-	if s.pubs == nil || s.ratings == nil {
-		return nil, errors.New("web: Config.Publication or Config.Rating is nil, and Config.DB cannot serve it")
+	if fs, ok := cfg.DB.(filing.Store); cfg.Filing == nil && ok {
+		s.filings = filing.New(fs)
+	} else {
+		s.filings = cfg.Filing
+	}
+	if s.pubs == nil || s.ratings == nil || s.filings == nil {
+		return nil, errors.New("web: a use case in Config is nil, and Config.DB cannot serve it")
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -10,8 +10,8 @@ import (
 )
 
 // Store is what the web server reads and writes directly: reference data, accounts, sessions,
-// tokens and throttles, and the filing steps not yet behind a use case. Workflow steps go
-// through the use cases (Config.Publication, Config.Rating). main's wiring passes
+// tokens and throttles, household codes, and reads of filings. Workflow steps go through the
+// use cases (Config.Publication, Config.Rating, Config.Filing). main's wiring passes
 // internal/mongodb's *DB.
 type Store interface {
 	Ping(ctx context.Context) error
@@ -49,17 +49,13 @@ type Store interface {
 	// Household codes.
 	IssueCodes(ctx context.Context, period, estate string, flats []string, reissue bool) ([]rating.IssuedCode, error)
 
-	// Disclosures and objections (internal/filing's types).
-	FileDisclosure(ctx context.Context, nf filing.NewFiling) (filing.FileResult, error)
+	// Reads of disclosures and objections (internal/filing's types; its steps go through
+	// filing.Service).
 	CurrentFiling(ctx context.Context, period, estate, category string) (filing.Filing, error)
 	FilingHistory(ctx context.Context, period, estate, category string) ([]filing.Filing, error)
 	EstateFilings(ctx context.Context, period, estate string) (map[string]filing.Filing, error)
 	Filings(ctx context.Context, period string) ([]filing.Filing, error)
-	DecideDisclosure(ctx context.Context, rd filing.ReviewDecision) (filing.Filing, error)
-	FileObjection(ctx context.Context, no filing.NewObjection) (filing.Objection, error)
 	Objection(ctx context.Context, id string) (filing.Objection, error)
 	EstateObjections(ctx context.Context, estate, period string) ([]filing.Objection, error)
 	AllObjections(ctx context.Context) ([]filing.Objection, error)
-	AnswerObjection(ctx context.Context, id, text, by string, at time.Time) (filing.Reply, error)
-	CloseObjection(ctx context.Context, id, note, by string, at time.Time) (filing.Reply, error)
 }
