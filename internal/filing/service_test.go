@@ -20,13 +20,7 @@ func TestMain(m *testing.M) { mongodbtest.Main(m) }
 func TestWorkflow(t *testing.T) {
 	ctx := context.Background()
 	db := mongodbtest.NewDB(t)
-	ds := &domain.Dataset{
-		Districts: []domain.District{{ID: "d1", Name: "东湖区"}},
-		Companies: []domain.Company{{ID: "91110000100000000A", Name: "阳光物业"}},
-		Estates:   []domain.Estate{{ID: "e1", Name: "阳光花园", District: "d1", Company: "91110000100000000A", Households: 100, Category: "commodity"}},
-		Periods:   []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
-	}
-	if _, err := db.Import(ctx, ds, nil); err != nil {
+	if _, err := db.Import(ctx, mongodbtest.OneEstate(), nil); err != nil {
 		t.Fatal(err)
 	}
 	svc := filing.New(db)

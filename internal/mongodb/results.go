@@ -17,8 +17,6 @@ import (
 // The results collection holds internal/publication's records: drafts and publications.
 const colResults = "results"
 
-var _ publication.Store = (*DB)(nil)
-
 // SaveDraft replaces the period's draft.
 func (db *DB) SaveDraft(ctx context.Context, r publication.Record) error {
 	_, err := db.c(colResults).ReplaceOne(ctx, byID(r.ID), r, options.Replace().SetUpsert(true))

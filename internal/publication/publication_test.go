@@ -20,20 +20,13 @@ import (
 
 func TestMain(m *testing.M) { mongodbtest.Main(m) }
 
-const company = "91110000100000000A"
-
 var now = time.Date(2026, 12, 20, 10, 0, 0, 0, time.UTC)
 
 // city is one company with one estate and n ratings of all fours in 2026Q4.
 func city(t *testing.T, n int) *mongodb.DB {
 	t.Helper()
 	db := mongodbtest.NewDB(t)
-	ds := &domain.Dataset{
-		Districts: []domain.District{{ID: "d1", Name: "东湖区"}},
-		Companies: []domain.Company{{ID: company, Name: "阳光物业"}},
-		Estates:   []domain.Estate{{ID: "e1", Name: "阳光花园", District: "d1", Company: company, Households: 100, Category: "commodity"}},
-		Periods:   []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
-	}
+	ds := mongodbtest.OneEstate()
 	for i := range n {
 		ds.Ratings = append(ds.Ratings, domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("1-1-%03d", i),
 			SubmittedAt: time.Date(2026, 10, 5, 9, 0, 0, 0, domain.Zone), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})})
