@@ -115,7 +115,7 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 			return err
 		}
 		for _, c := range codes {
-			households = append(households, household{e.ID, c.Flat, c.Code})
+			households = append(households, household{e.ID, c.Household, c.Code})
 		}
 	}
 	mrand.New(mrand.NewPCG(1, 2)).Shuffle(len(households), func(i, j int) { households[i], households[j] = households[j], households[i] })

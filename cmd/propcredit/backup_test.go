@@ -30,6 +30,7 @@ import (
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -165,7 +166,7 @@ func TestRestoreDrill(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range codes {
-			households = append(households, household{e.ID, c.Flat, c.Code})
+			households = append(households, household{e.ID, c.Household, c.Code})
 		}
 	}
 	store.Close(ctx)
@@ -480,7 +481,7 @@ func scorePeriod(t *testing.T, dir, period string) string {
 	t.Helper()
 	var res *scoring.Result
 	withDB(t, dir, func(db *mongodb.DB) {
-		in, err := app.ScoringInput(context.Background(), db, period)
+		in, err := publication.New(db).Input(context.Background(), period)
 		if err != nil {
 			t.Fatal(err)
 		}
