@@ -27,7 +27,6 @@ import (
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/backup"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
@@ -419,17 +418,8 @@ func ratingVersions(t *testing.T, dir string) map[string][]string {
 // rawVersions gives f the ratings collection of dir's database, through an engine of its own.
 func rawVersions(t *testing.T, dir string, f func(c *mongo.Collection)) {
 	t.Helper()
-	ctx := context.Background()
-	e, err := ferretdb.Start(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	c, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Disconnect(ctx)
+	c, stop := mongodbtest.EngineOn(t, dir)
+	defer stop()
 	f(c.Database(app.DatabaseName).Collection("ratings"))
 }
 

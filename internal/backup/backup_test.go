@@ -20,29 +20,20 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/ferretdb"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
 const testDB = "propcredit"
 
 // engineDir starts the embedded engine on a new data directory, with a schema document, n
 // ratings and a key file beside the engine's files, as a server's directory has.
-func engineDir(t *testing.T, n int) (dir string, e *ferretdb.Engine, c *mongo.Client) {
+func engineDir(t *testing.T, n int) (dir string, c *mongo.Client) {
 	t.Helper()
 	ctx := context.Background()
 	dir = t.TempDir()
-	e, err := ferretdb.Start(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	c, err = mongo.Connect(options.Client().ApplyURI(e.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Disconnect(context.Background()) })
+	c, _ = mongodbtest.EngineOn(t, dir)
 	db := c.Database(testDB)
 	if _, err := db.Collection("meta").InsertOne(ctx, bson.D{{Key: "_id", Value: "schema"}, {Key: "version", Value: 2}}); err != nil {
 		t.Fatal(err)
@@ -65,7 +56,7 @@ func engineDir(t *testing.T, n int) (dir string, e *ferretdb.Engine, c *mongo.Cl
 	if err := os.WriteFile(filepath.Join(dir, "LOCK"), []byte("pid 1 serve\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return dir, e, c
+	return dir, c
 }
 
 func options_(dir, out string) Options {
@@ -77,7 +68,7 @@ func options_(dir, out string) Options {
 // ended, its counts are the snapshot's own, the key file is in it, the lock and socket are not.
 func TestCreateWhileWriting(t *testing.T) {
 	ctx := context.Background()
-	dir, _, c := engineDir(t, 500)
+	dir, c := engineDir(t, 500)
 	coll := c.Database(testDB).Collection("ratings")
 	var (
 		mu       sync.Mutex
@@ -138,16 +129,7 @@ func TestCreateWhileWriting(t *testing.T) {
 		t.Errorf("key file restored as %q, %v", key, err)
 	}
 
-	e2, err := ferretdb.Start(ctx, restored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
-	c2, err := mongo.Connect(options.Client().ApplyURI(e2.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Disconnect(ctx)
+	c2, _ := mongodbtest.EngineOn(t, restored)
 	have := map[string]bool{}
 	cur, err := c2.Database(testDB).Collection("ratings").Find(ctx, bson.D{})
 	if err != nil {
@@ -323,7 +305,7 @@ func (w *failingWriter) Close() error { w.closed = true; return nil }
 // TestCreateFullDisk fills the disk at several points of writing the backup: each time
 // Create fails with the disk's error, and leaves neither the backup nor anything staged.
 func TestCreateFullDisk(t *testing.T) {
-	dir, _, _ := engineDir(t, 2000)
+	dir, _ := engineDir(t, 2000)
 	saved := createFile
 	defer func() { createFile = saved }()
 	// How much room the whole backup takes: Write makes the same bytes but for the time.
@@ -390,7 +372,7 @@ func TestCreateRefuses(t *testing.T) {
 	if _, err := Create(context.Background(), options_(empty, filepath.Join(t.TempDir(), "b"))); err == nil || !strings.Contains(err.Error(), "no database") {
 		t.Errorf("empty directory: %v", err)
 	}
-	dir, _, _ := engineDir(t, 1)
+	dir, _ := engineDir(t, 1)
 	out := filepath.Join(t.TempDir(), "b")
 	os.WriteFile(out, []byte("keep me"), 0o600)
 	if _, err := Create(context.Background(), options_(dir, out)); err == nil || !strings.Contains(err.Error(), "exists already") {
