@@ -212,6 +212,7 @@ func TestCSRF(t *testing.T) {
 	e.addAccount("root", domain.RoleAdmin, "", "pw")
 	ctx := context.Background()
 	admin := e.client()
+	ownAnon := admin.csrf("/login") // this browser's anonymous token, from before log-in
 	admin.mustLogin("root", "pw")
 	good := admin.csrf("/admin/accounts")
 	other := e.client()
@@ -230,6 +231,7 @@ func TestCSRF(t *testing.T) {
 		"garbage":       "abc",
 		"other browser": otherToken,
 		"tampered":      tamper(good),
+		"own anonymous": ownAnon,
 	} {
 		form := url.Values{"name": {"mallory"}, "role": {domain.RoleAdmin}}
 		if token != "" {
@@ -242,9 +244,15 @@ func TestCSRF(t *testing.T) {
 			t.Fatalf("%s token: the account was created anyway", name)
 		}
 	}
+	// A valid token in the query string is refused: query strings end up in logs and Referers.
+	r := admin.post("/admin/accounts?_csrf="+url.QueryEscape(good), url.Values{"name": {"mallory"}, "role": {domain.RoleAdmin}})
+	wantStatus(t, r, http.StatusForbidden)
+	if n := count(); n != before {
+		t.Fatal("a query-string token created the account")
+	}
 	// A header works as well as the form field (for scripts on our pages).
 	req := strings.NewReader(url.Values{"name": {"wang"}, "role": {domain.RoleEvaluator}}.Encode())
-	r := admin.doRaw(http.MethodPost, "/admin/accounts", req, map[string]string{
+	r = admin.doRaw(http.MethodPost, "/admin/accounts", req, map[string]string{
 		"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": good})
 	wantStatus(t, r, http.StatusCreated)
 
