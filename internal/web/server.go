@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -40,6 +41,10 @@ type Config struct {
 	// TrustedProxies are the addresses (IP or CIDR) of reverse proxies whose X-Forwarded-For
 	// is believed. Empty: the client is the peer of the TCP connection.
 	TrustedProxies []string
+	// PublicURL is the site's address as owners type it (https://host[:port][/prefix]), printed
+	// on household code slips and in their QR codes. It never comes from the request's Host
+	// header, which a client chooses. Empty: the server refuses to print slips.
+	PublicURL string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
 }
@@ -71,14 +76,16 @@ const (
 
 // Server is the web server. Build it with New.
 type Server struct {
-	app     *fiber.App
-	db      *mongodb.DB
-	log     *slog.Logger
-	secure  bool
-	now     func() time.Time
-	proxies []netip.Prefix
-	val     *domain.Validator
-	pages   pages
+	app    *fiber.App
+	db     *mongodb.DB
+	log    *slog.Logger
+	secure bool
+	// publicURL is Config.PublicURL, checked, without a trailing slash.
+	publicURL string
+	now       func() time.Time
+	proxies   []netip.Prefix
+	val       *domain.Validator
+	pages     pages
 
 	routeList []Route
 	nav       []navItem
@@ -101,6 +108,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.PublicURL != "" {
+		u, err := ParsePublicURL(cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("web: public URL: %w", err)
+		}
+		s.publicURL = u
 	}
 	for _, p := range cfg.TrustedProxies {
 		prefix, err := parsePrefix(p)
@@ -206,4 +220,19 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ParsePublicURL checks a site address for the code slips: an absolute http or https URL with a
+// host and nothing after the path. It returns it without a trailing slash.
+func ParsePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q: want an http:// or https:// address", raw)
+	case u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "", fmt.Errorf("%q: want scheme://host[:port][/path] and nothing else", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }
