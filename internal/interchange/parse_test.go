@@ -48,7 +48,7 @@ func TestParseLineValid(t *testing.T) {
 		{"data compacted, escapes kept", withField(t, validLines[TypeDisclosure], "data", "{ \"a\" : [ 1 , 2 ],\n \"b\\u00e9\" : { } }"),
 			Record{Type: TypeDisclosure, Disclosure: &domain.Disclosure{Period: "2026Q4", Estate: "e-garden", Category: "fees",
 				FiledAt: at("2027-01-10T16:00:00+08:00"), Status: "verified", Data: json.RawMessage(`{"a":[1,2],"b\u00e9":{}}`)}}},
-		{"unknown fields ignored, any order, spaces", ` { "name" : "福田区", "population": [1, {"x": null}], "id":"futian", "type":"district" } `,
+		{"any order, spaces", ` { "name" : "福田区", "id":"futian", "type":"district" } `,
 			Record{Type: TypeDistrict, District: &domain.District{ID: "futian", Name: "福田区"}}},
 		{"escaped strings", `{"type":"district","id":"fu\u0074ian","name":"福田\"区\"\n"}`,
 			Record{Type: TypeDistrict, District: &domain.District{ID: "futian", Name: "福田\"区\"\n"}}},
@@ -181,6 +181,8 @@ func TestParseLineBadValues(t *testing.T) {
 		{"unknown type", `{"type":"owner"}`, `type: unknown record type "owner"; the types are district, company, estate, period, rating, disclosure, governance, event`},
 		{"type with wrong case", `{"type":"District","id":"futian","name":"福田区"}`, `type: unknown record type "District"; the types are district, company, estate, period, rating, disclosure, governance, event`},
 		{"duplicate field", `{"type":"district","id":"futian","name":"福田区","id":"luohu"}`, "id: field appears more than once"},
+		{"unknown field", `{"type":"district","id":"futian","name":"福田区","population":[1,{"x":null}]}`, "population: unknown field (misspelt?)"},
+		{"misspelt optional field", withField(t, validLines[TypeEvent], "repaired_om", `"2026-12-01"`), "repaired_om: unknown field (misspelt?)"},
 
 		// Identifiers and enumerations, as the Validator words them.
 		{"bad identifier", withField(t, estate, "id", `"e garden"`), "id: must be 1-64 characters of letters, digits, '.', '_' or '-'"},
