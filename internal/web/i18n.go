@@ -177,6 +177,7 @@ func init() {
 		"error.timeout":      {"请求超时", "The request timed out"},
 		"error.conflict":     {"操作与当前数据冲突", "The request conflicts with the current data"},
 		"error.too_large":    {"提交的内容太大", "The upload is too large"},
+		"error.media_type":   {"请求体必须是JSON（Content-Type: application/json）", "The body must be JSON (Content-Type: application/json)"},
 		"error.rate_limited": {"请求过于频繁，请稍后再试", "Too many requests. Try again later."},
 		"error.internal":     {"服务器内部错误，请稍后再试", "Internal server error. Please try again later."},
 		"error.unavailable":  {"服务暂时不可用，请稍后再试", "The service is unavailable. Please try again later."},

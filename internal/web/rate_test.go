@@ -601,7 +601,9 @@ func TestRatingsAPI(t *testing.T) {
 		fields map[string]string
 	}{
 		{"not JSON", "estate=e1", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "zh",
-			400, "请求体必须是JSON（Content-Type: application/json）", nil},
+			415, "请求体必须是JSON（Content-Type: application/json）", nil},
+		{"JSONP is not JSON", apiBody("e1", "1-1-102", "x", allFours, ""), map[string]string{"Content-Type": "application/jsonp"}, "zh",
+			415, "请求体必须是JSON（Content-Type: application/json）", nil},
 		{"broken JSON", `{"estate":`, nil, "zh", 400, "请求体不是有效的JSON", nil},
 		{"broken JSON, English", `{"estate":`, nil, "en", 400, "The body is not valid JSON", nil},
 		{"two bodies", apiBody("e1", "1-1-102", "x", allFours, "") + "{}", nil, "zh", 400, "请求体不是有效的JSON", nil},

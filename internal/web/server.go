@@ -137,14 +137,17 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s.app = fiber.New(fiber.Config{
-		AppName:               "propcredit",
-		Immutable:             true, // handlers may keep strings from c.Params, c.FormValue, ...
-		BodyLimit:             BodyLimit,
-		ReadTimeout:           readTimeout,
-		WriteTimeout:          writeTimeout,
-		IdleTimeout:           idleTimeout,
-		ErrorHandler:          s.handleError, // errors that escape the middleware, such as 413
-		DisableStartupMessage: true,
+		AppName:      "propcredit",
+		Immutable:    true, // handlers may keep strings from c.Params, c.FormValue, ...
+		BodyLimit:    BodyLimit,
+		ReadTimeout:  readTimeout,
+		WriteTimeout: writeTimeout,
+		IdleTimeout:  idleTimeout,
+		ErrorHandler: s.handleRefused, // errors that escape the middleware, such as 413
+		// Multipart bodies are parsed when a handler asks, so that a malformed one is refused by
+		// the handler's own route (JSON under /api/) rather than by fasthttp before routing.
+		DisablePreParseMultipartForm: true,
+		DisableStartupMessage:        true,
 	})
 	// Order matters: recover must see panics from everything after it; the access log must
 	// see the final status, so it turns errors into responses itself.
