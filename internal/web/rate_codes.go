@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/csvcell"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
@@ -289,26 +290,18 @@ func flatErrorsText(lang string, bad []FlatError) string {
 	return strings.Join(parts, "; ")
 }
 
-// WriteCodesCSV writes codes as CSV with the header flat,code. A cell that a spreadsheet
-// would run as a formula (it starts with = + - @, a tab or a carriage return) gets a leading
-// apostrophe: a flat such as "-1-101" is legal and must stay text.
+// WriteCodesCSV writes codes as CSV with the header flat,code, each cell defused
+// (csvcell.Defuse): a flat such as "-1-101" is legal and must stay text.
 func WriteCodesCSV(w io.Writer, codes []mongodb.IssuedCode) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"flat", "code"}); err != nil {
 		return err
 	}
 	for _, ic := range codes {
-		if err := cw.Write([]string{csvCell(ic.Flat), csvCell(ic.Code)}); err != nil {
+		if err := cw.Write([]string{csvcell.Defuse(ic.Flat), csvcell.Defuse(ic.Code)}); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
