@@ -140,7 +140,7 @@ func certainlyValid(r *domain.Rating) bool {
 		}
 	}
 	return domain.IsIdent(r.Period) && domain.IsIdent(r.Estate) && domain.IsIdent(r.Household) &&
-		!r.SubmittedAt.IsZero() && utf8.RuneCountInString(r.Comment) <= 500
+		!r.SubmittedAt.IsZero() && utf8.RuneCountInString(r.Comment) <= 500 && domain.IsText(r.Comment)
 }
 
 func parseScores(o *object) domain.Scores {

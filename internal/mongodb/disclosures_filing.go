@@ -326,6 +326,8 @@ func (db *DB) DecideDisclosure(ctx context.Context, rd ReviewDecision) (Filing, 
 		return Filing{}, derrors.Errorf(derrors.Invalid, "a rejection needs a reason")
 	case utf8.RuneCountInString(rd.Reason) > maxReasonRunes:
 		return Filing{}, derrors.Errorf(derrors.Invalid, "the reason must be at most %d characters", maxReasonRunes)
+	case !domain.IsText(rd.Reason):
+		return Filing{}, derrors.Errorf(derrors.Invalid, "the reason must not contain control characters or text-direction controls")
 	}
 	key := FilingKey(rd.Period, rd.Estate, rd.Category)
 	defer db.locks.lock(colDisclosures, key)()
@@ -467,8 +469,8 @@ func checkText(text string, required bool) error {
 		return derrors.Errorf(derrors.Invalid, "the text is empty")
 	case utf8.RuneCountInString(text) > maxReasonRunes:
 		return derrors.Errorf(derrors.Invalid, "the text must be at most %d characters", maxReasonRunes)
-	case !utf8.ValidString(text):
-		return derrors.Errorf(derrors.Invalid, "the text is not valid UTF-8")
+	case !domain.IsText(text):
+		return derrors.Errorf(derrors.Invalid, "the text must not contain control characters or text-direction controls")
 	}
 	return nil
 }
