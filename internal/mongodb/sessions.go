@@ -148,12 +148,30 @@ func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	return n + res.DeletedCount, nil
 }
 
-// ThrottleRule says how many failed log-ins a key may collect within one Window before it is
-// locked for Lockout.
+// ThrottleRule says how many failed log-ins a key may collect within one Window. The first Free
+// failures cost nothing; each failure after them refuses the key's next attempt for Backoff,
+// doubled with every further failure (progressive delays); the Limit-th locks it for Lockout.
 type ThrottleRule struct {
 	Limit   int
 	Window  time.Duration
 	Lockout time.Duration
+	Free    int
+	Backoff time.Duration
+}
+
+// DelayAfter is how long a key is refused after the failure that took its slot i (0-based).
+func (r ThrottleRule) DelayAfter(i int) time.Duration {
+	switch {
+	case i >= r.Limit-1:
+		return r.Lockout
+	case r.Backoff > 0 && i >= r.Free:
+		d := r.Backoff
+		for range min(i-r.Free, 30) {
+			d *= 2
+		}
+		return min(d, r.Lockout)
+	}
+	return 0
 }
 
 // ThrottleKey is one thing a log-in attempt is counted against, with its rule. ClearOnSuccess
@@ -167,8 +185,10 @@ type ThrottleKey struct {
 
 // Keys of login throttles. The caller hashes client addresses with a secret salt, so that the
 // database holds no addresses.
-func LoginAccountKey(name string) string { return "login|account|" + name }
-func LoginIPKey(ipHash string) string    { return "login|ip|" + ipHash }
+func LoginAccountKey(name string) string        { return "login|account|" + name }
+func LoginIPKey(ipHash string) string           { return "login|ip|" + ipHash }
+func LoginPairKey(name, ipHash string) string   { return "login|pair|" + name + "|" + ipHash }
+func LoginDeviceKey(name, device string) string { return "login|device|" + name + "|" + device }
 
 // How throttles are stored. The embedded engine does not apply updates atomically: measured,
 // 20 concurrent $inc of one document added 2 to 11, and a conditional update ("set if n is
@@ -210,7 +230,7 @@ type takenSlot struct {
 	key    ThrottleKey
 	id     string
 	window time.Time
-	last   bool // the key's final slot: a failure now locks the key
+	index  int // the slot's number in its window: how many failures came before
 }
 
 // CountLoginAttempt counts an attempt against every key before the password is checked. When
@@ -270,7 +290,7 @@ func (db *DB) takeSlot(ctx context.Context, k ThrottleKey, now time.Time) (taken
 		if err != nil {
 			return takenSlot{}, false, fmt.Errorf("count log-in attempt: %w", err)
 		}
-		return takenSlot{key: k, id: id, window: window, last: i == k.Rule.Limit-1}, true, nil
+		return takenSlot{key: k, id: id, window: window, index: i}, true, nil
 	}
 	return takenSlot{}, false, nil
 }
@@ -301,15 +321,17 @@ func (db *DB) release(ctx context.Context, a LoginAttempt) error {
 	return nil
 }
 
-// LoginFailed settles a failed attempt: it stays counted, and a key whose last slot it took is
-// locked. It returns the time until which log-ins are now refused (zero if they are not).
+// LoginFailed settles a failed attempt: it stays counted, and each key is refused for as long
+// as its rule says after this many failures (ThrottleRule.DelayAfter). It returns the time until
+// which log-ins are now refused (zero if they are not).
 func (db *DB) LoginFailed(ctx context.Context, a LoginAttempt, now time.Time) (time.Time, error) {
 	var until time.Time
 	for _, s := range a.slots {
-		if !s.last {
+		d := s.key.Rule.DelayAfter(s.index)
+		if d == 0 {
 			continue
 		}
-		u := now.Add(s.key.Rule.Lockout)
+		u := now.Add(d)
 		if err := db.lock(ctx, s.key.Key, u); err != nil {
 			return time.Time{}, err
 		}

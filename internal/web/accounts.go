@@ -31,12 +31,22 @@ func (s *Server) accountRoutes() {
 	s.addNav("nav.admin_accounts", "/admin/accounts", Roles(domain.RoleAdmin))
 }
 
-// Log-in throttles: per account name, and per client address (which catches one address
-// guessing across many names).
+// Log-in throttles. They slow whoever guesses, and must never let a guesser lock the staff out
+// (OWASP's "device cookies"): a browser that has logged in to an account before carries a
+// signed device cookie, and its attempts at that account are counted for that device alone.
+// Attempts from anywhere else are counted per account and client, per client, and per account
+// (the last bounds a guess spread over many addresses). All counts live in the database, so
+// every server shares them. Failures past the free ones wait 2 s, 4 s, 8 s, ... before the
+// next try; the Limit-th locks the key for 15 minutes.
 var (
-	accountThrottle = mongodb.ThrottleRule{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	deviceThrottle  = mongodb.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
+	pairThrottle    = mongodb.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
 	addressThrottle = mongodb.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	accountThrottle = mongodb.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 10, Backoff: time.Second}
 )
+
+// deviceLife is how long a browser stays known to an account after a log-in.
+const deviceLife = 180 * 24 * time.Hour
 
 // maxPasswordLen bounds what is hashed; longer input is a wrong password.
 const maxPasswordLen = 256
@@ -60,12 +70,19 @@ func (s *Server) login(c *fiber.Ctx) error {
 	defer cancel()
 	now := s.now()
 
-	refuse := func(until time.Time) error {
+	// waitFor says how long to wait, and sets Retry-After. A failure that starts a wait is
+	// answered 200 with the form (the password was checked: it was wrong); an attempt made
+	// before the wait is over is answered 429 (it was not checked).
+	waitFor := func(until time.Time) string {
 		wait := until.Sub(now)
 		setRetryAfter(c, wait)
-		minutes := int((wait + time.Minute - 1) / time.Minute)
-		return s.renderStatus(c, fiber.StatusTooManyRequests, "login",
-			loginData{Name: name, Next: next, Error: Msg(c, "login.locked", max(minutes, 1))})
+		if wait >= time.Minute {
+			return Msg(c, "login.locked", int((wait+time.Minute-1)/time.Minute))
+		}
+		return Msg(c, "login.wait", max(int((wait+time.Second-1)/time.Second), 1))
+	}
+	refuse := func(until time.Time) error {
+		return s.renderStatus(c, fiber.StatusTooManyRequests, "login", loginData{Name: name, Next: next, Error: waitFor(until)})
 	}
 
 	// Count the attempt before checking the password, so that parallel guesses cannot all
@@ -87,11 +104,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if !until.IsZero() {
-			return refuse(until)
-		}
 		// 200, not 401: the form is shown again, and 401 is kept for "log in first".
-		return s.render(c, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.failed")})
+		data := loginData{Name: name, Next: next, Error: Msg(c, "login.failed")}
+		if !until.IsZero() {
+			data.Error += Msg(c, "login.then") + waitFor(until)
+		}
+		return s.render(c, "login", data)
 	}
 	if err := s.db.LoginSucceeded(ctx, attempt); err != nil {
 		s.log.Warn("clear log-in throttle", "err", err, "request_id", RequestID(c))
@@ -108,6 +126,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := s.startSession(c, acct); err != nil {
 		return err
 	}
+	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
 	if next == "" {
 		next = "/account"
@@ -153,10 +172,42 @@ func (s *Server) loginKeys(c *fiber.Ctx, name string) []mongodb.ThrottleKey {
 	if !domain.IsIdent(name) {
 		name = "~invalid"
 	}
-	return []mongodb.ThrottleKey{
-		{Key: mongodb.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
-		{Key: mongodb.LoginIPKey(s.addressHash(ClientIP(c))), Rule: addressThrottle},
+	if device, ok := s.knownDevice(c, name); ok {
+		return []mongodb.ThrottleKey{{Key: mongodb.LoginDeviceKey(name, device), Rule: deviceThrottle, ClearOnSuccess: true}}
 	}
+	ip := s.addressHash(ClientIP(c))
+	return []mongodb.ThrottleKey{
+		{Key: mongodb.LoginPairKey(name, ip), Rule: pairThrottle, ClearOnSuccess: true},
+		{Key: mongodb.LoginIPKey(ip), Rule: addressThrottle},
+		{Key: mongodb.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
+	}
+}
+
+func (s *Server) deviceCookie() string { return s.cookieName("pc_device") }
+
+// rememberDevice gives the browser a device cookie for account name: a random id signed with
+// the server key, so that nobody can make one for an account without logging in to it.
+func (s *Server) rememberDevice(c *fiber.Ctx, name string) {
+	id := randomString(16)
+	c.Cookie(&fiber.Cookie{Name: s.deviceCookie(), Value: id + "." + s.deviceMAC(name, id) + "." + name,
+		Path: "/login", Expires: s.now().Add(deviceLife), Secure: s.secure, HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteStrictMode})
+}
+
+// knownDevice returns the device id of the browser's device cookie, if it was made for name.
+func (s *Server) knownDevice(c *fiber.Ctx, name string) (string, bool) {
+	// id.mac.name: the id and the MAC have no dots; a name may.
+	parts := strings.SplitN(c.Cookies(s.deviceCookie()), ".", 3)
+	if len(parts) != 3 || parts[2] != name || !hmac.Equal([]byte(parts[1]), []byte(s.deviceMAC(name, parts[0]))) {
+		return "", false
+	}
+	return parts[0], true
+}
+
+func (s *Server) deviceMAC(name, id string) string {
+	m := hmac.New(sha256.New, s.csrfKey)
+	m.Write([]byte("device|" + name + "|" + id))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // addressHash is a salted hash of a client address, so that throttles store no addresses.

@@ -148,6 +148,8 @@ func init() {
 		"login.submit":   {"登录", "Log in"},
 		"login.failed":   {"用户名或密码错误", "Wrong user name or password"},
 		"login.locked":   {"登录失败次数过多，请在%d分钟后再试", "Too many failed log-ins. Try again in %d minutes."},
+		"login.wait":     {"登录失败次数较多，请等待%d秒后再试", "Several failed log-ins. Wait %d seconds, then try again."},
+		"login.then":     {"。", ". "},
 
 		"account.title":   {"我的账号", "My account"},
 		"account.name":    {"用户名", "User name"},

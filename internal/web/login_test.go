@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,27 +103,72 @@ func TestLoginFailure(t *testing.T) {
 	}
 }
 
-func TestLoginLockoutPerAccount(t *testing.T) {
+// A guesser is slowed and then locked out, but cannot lock the account's owner out: not on
+// another client, and not on a browser the owner has logged in from before, even while a
+// distributed guess has locked the account for every unknown client.
+func TestLoginThrottleSlowsTheGuesserNotTheOwner(t *testing.T) {
 	e := newEnv(t)
 	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
-	c := e.client()
-	for i := 1; i <= 4; i++ {
-		r := c.login("zhang", "wrong")
+	attacker := e.client()
+	attacker.header.Set("X-Forwarded-For", "203.0.113.5")
+	for range 3 { // the free tries
+		r := attacker.login("zhang", "wrong")
 		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "用户名或密码错误")
 	}
-	r := c.login("zhang", "wrong")
+	// Then each failure makes the next try wait: 2 s, 4 s, 8 s, ...
+	for _, wait := range []string{"2", "4", "8", "16", "32"} {
+		r := attacker.login("zhang", "wrong")
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "用户名或密码错误。登录失败次数较多，请等待"+wait+"秒后再试")
+		if got := r.Header.Get("Retry-After"); got != wait {
+			t.Errorf("Retry-After = %q, want %s", got, wait)
+		}
+		wantStatus(t, attacker.login("zhang", "right-password"), http.StatusTooManyRequests) // too soon: not checked
+		e.clock.Advance(time.Minute)
+	}
+
+	// The owner, on another client, is not slowed at all, and its browser becomes known.
+	owner := e.client()
+	owner.header.Set("X-Forwarded-For", "198.51.100.7")
+	owner.mustLogin("zhang", "right-password")
+	wantStatus(t, owner.post("/logout", url.Values{"_csrf": {owner.csrf("/account")}}), http.StatusSeeOther)
+
+	// A guess spread over many addresses, each waiting as told, is slowed (10 free tries, then
+	// waits of 1 s, 2 s, 4 s, ...) and after 20 failures locks the account for unknown clients.
+	// (Failures are counted in fixed 15-minute windows: start at the beginning of one.)
+	now := e.clock.Now()
+	e.clock.Advance(now.Truncate(15 * time.Minute).Add(15 * time.Minute).Sub(now))
+	for i := range 20 {
+		bot := e.client()
+		bot.header.Set("X-Forwarded-For", "192.0.2."+strconv.Itoa(i+1))
+		r := bot.login("zhang", "wrong")
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "用户名或密码错误")
+		if wait, _ := strconv.Atoi(r.Header.Get("Retry-After")); i >= 10 && i < 19 && wait != 1<<(i-10) {
+			t.Errorf("failure %d: Retry-After %d s, want %d", i+1, wait, 1<<(i-10))
+		}
+		if i < 19 {
+			wait, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+			e.clock.Advance(time.Duration(wait) * time.Second)
+		}
+	}
+	stranger := e.client()
+	stranger.header.Set("X-Forwarded-For", "198.51.100.99")
+	r := stranger.login("zhang", "right-password")
 	wantStatus(t, r, http.StatusTooManyRequests)
 	wantBody(t, r, "登录失败次数过多，请在15分钟后再试")
-	if r.Header.Get("Retry-After") != "900" {
-		t.Errorf("Retry-After = %q, want 900", r.Header.Get("Retry-After"))
-	}
-	// Locked even for the right password, and from another address.
-	other := e.client()
-	other.header.Set("X-Forwarded-For", "198.51.100.7")
-	wantStatus(t, other.login("zhang", "right-password"), http.StatusTooManyRequests)
+	// ... but not for the owner's known browser, from any address.
+	owner.header.Set("X-Forwarded-For", "203.0.113.5")
+	owner.mustLogin("zhang", "right-password")
+
+	// A forged device cookie is an unknown client.
+	forger := e.client()
+	forger.cookies["pc_device"] = "AAAAAAAAAAAAAAAAAAAAAA.00000000000000000000000000000000.zhang"
+	wantStatus(t, forger.login("zhang", "right-password"), http.StatusTooManyRequests)
 
 	e.clock.Advance(16 * time.Minute)
-	other.mustLogin("zhang", "right-password")
+	stranger.mustLogin("zhang", "right-password")
 }
 
 func TestLoginLockoutPerAddress(t *testing.T) {
@@ -130,11 +176,14 @@ func TestLoginLockoutPerAddress(t *testing.T) {
 	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
 	attacker := e.client()
 	attacker.header.Set("X-Forwarded-For", "203.0.113.5")
-	for i := range 19 {
+	for i := range 20 {
 		r := attacker.login("user"+string(rune('a'+i)), "guess")
 		wantStatus(t, r, http.StatusOK)
+		if i == 19 {
+			wantBody(t, r, "用户名或密码错误。登录失败次数过多，请在15分钟后再试")
+		}
 	}
-	wantStatus(t, attacker.login("usert", "guess"), http.StatusTooManyRequests)
+	wantStatus(t, attacker.login("useru", "guess"), http.StatusTooManyRequests)
 	wantStatus(t, attacker.login("zhang", "right-password"), http.StatusTooManyRequests)
 
 	// A forged X-Forwarded-For entry to the left does not escape the lock: the address is
