@@ -48,9 +48,6 @@ var (
 // deviceLife is how long a browser stays known to an account after a log-in.
 const deviceLife = 180 * 24 * time.Hour
 
-// maxPasswordLen bounds what is hashed; longer input is a wrong password.
-const maxPasswordLen = 256
-
 type loginData struct {
 	Name, Next, Error string
 }
@@ -137,8 +134,8 @@ func (s *Server) login(c *fiber.Ctx) error {
 // checkPassword finds the account called name and checks pw. An unknown name takes as long
 // as a wrong password, so response times do not tell which names exist.
 func (s *Server) checkPassword(c *fiber.Ctx, name, pw string) (domain.Account, bool, error) {
-	if !domain.IsIdent(name) || len(pw) > maxPasswordLen {
-		auth.VerifyUnknown(pw[:min(len(pw), maxPasswordLen)])
+	if !domain.IsIdent(name) || len(pw) > auth.MaxPasswordBytes { // longer input is a wrong password
+		auth.VerifyUnknown(pw[:min(len(pw), auth.MaxPasswordBytes)])
 		return domain.Account{}, false, nil
 	}
 	ctx, cancel := s.dbContext(c)
