@@ -155,6 +155,8 @@ type Account struct {
 	Company      string    `json:"company,omitempty" bson:"company,omitempty" validate:"required_if=Role company,omitempty,uscc"`
 	PasswordHash string    `json:"-" bson:"password_hash"`
 	CreatedAt    time.Time `json:"created_at" bson:"created_at"`
+	// Disabled accounts cannot log in, and their sessions end when they are disabled.
+	Disabled bool `json:"disabled,omitempty" bson:"disabled,omitempty"`
 }
 
 // Household is a flat of an estate. Owners prove they live there with its code.

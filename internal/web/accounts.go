@@ -27,6 +27,8 @@ func (s *Server) accountRoutes() {
 	s.handle(fiber.MethodGet, "/account", LoggedIn, s.account)
 	s.handle(fiber.MethodGet, "/admin/accounts", Roles(domain.RoleAdmin), s.adminAccounts)
 	s.handle(fiber.MethodPost, "/admin/accounts", Roles(domain.RoleAdmin), s.createAccount)
+	s.handle(fiber.MethodPost, "/admin/accounts/:id/disable", Roles(domain.RoleAdmin), s.setDisabled(true))
+	s.handle(fiber.MethodPost, "/admin/accounts/:id/enable", Roles(domain.RoleAdmin), s.setDisabled(false))
 	s.addNav("nav.account", "/account", LoggedIn)
 	s.addNav("nav.admin_accounts", "/admin/accounts", Roles(domain.RoleAdmin))
 }
@@ -120,8 +122,24 @@ func (s *Server) login(c *fiber.Ctx) error {
 			}
 		}
 	}
+	if acct.Disabled {
+		// Said only after the right password, so that it tells a guesser nothing.
+		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
+	}
 	if err := s.startSession(c, acct); err != nil {
 		return err
+	}
+	// An administrator may have disabled the account while this log-in was under way, after
+	// the check above and before the session existed, so that ending its sessions missed this
+	// one. Read the account again now that the session exists.
+	if again, err := s.db.AccountByID(ctx, acct.ID); err != nil || again.Disabled {
+		if eerr := s.endSession(c); eerr != nil {
+			return eerr
+		}
+		if err != nil {
+			return err
+		}
+		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
 	}
 	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
@@ -347,4 +365,33 @@ func (s *Server) createAccount(c *fiber.Ctx) error {
 	a.ID = a.Name
 	return s.showAccounts(c, fiber.StatusCreated, adminAccountsData{
 		Form: accountForm{Role: domain.RoleReviewer}, Created: &a, Password: password})
+}
+
+// setDisabled disables or enables an account. Disabling ends the account's sessions at once,
+// on every server: sessions live in the database.
+func (s *Server) setDisabled(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := s.dbContext(c)
+		defer cancel()
+		target, err := s.db.AccountByID(ctx, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		me, _ := CurrentAccount(c)
+		if disabled && target.ID == me.ID {
+			return derrors.Errorf(derrors.Conflict, "%s", Msg(c, "admin.accounts.not_self"))
+		}
+		if err := s.db.SetDisabled(ctx, target.ID, disabled); err != nil {
+			return err
+		}
+		var ended int64
+		if disabled {
+			if ended, err = s.db.DeleteSessionsOf(ctx, target.ID); err != nil {
+				return err
+			}
+		}
+		s.log.Info("account disabled or enabled", "account", target.Name, "disabled", disabled,
+			"sessions_ended", ended, "by", me.Name, "request_id", RequestID(c))
+		return c.Redirect("/admin/accounts", fiber.StatusSeeOther)
+	}
 }

@@ -148,6 +148,7 @@ func init() {
 		"login.submit":   {"登录", "Log in"},
 		"login.failed":   {"用户名或密码错误", "Wrong user name or password"},
 		"login.locked":   {"登录失败次数过多，请在%d分钟后再试", "Too many failed log-ins. Try again in %d minutes."},
+		"login.disabled": {"该账号已停用，请联系系统管理员", "This account is disabled. Please contact the administrator."},
 		"login.wait":     {"登录失败次数较多，请等待%d秒后再试", "Several failed log-ins. Wait %d seconds, then try again."},
 		"login.then":     {"。", ". "},
 
@@ -163,6 +164,12 @@ func init() {
 		"admin.accounts.submit":       {"创建", "Create"},
 		"admin.accounts.created":      {"账号“%s”已创建。一次性密码如下，只显示这一次，请当面或通过安全渠道交给使用人：", "Account “%s” created. Its one-time password is shown only this once; hand it over in person or by a safe channel:"},
 		"admin.accounts.none":         {"还没有账号", "No accounts yet"},
+		"admin.accounts.status":       {"状态", "Status"},
+		"admin.accounts.active":       {"正常", "Active"},
+		"admin.accounts.disabled":     {"已停用", "Disabled"},
+		"admin.accounts.disable":      {"停用", "Disable"},
+		"admin.accounts.enable":       {"启用", "Enable"},
+		"admin.accounts.not_self":     {"不能停用自己正在使用的账号", "You cannot disable the account you are using"},
 		"admin.accounts.no_company":   {"企业不存在", "No such company"},
 
 		"csrf.failed": {"表单已过期，请刷新页面后重试", "The form has expired. Reload the page and try again."},

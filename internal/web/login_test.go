@@ -109,6 +109,12 @@ func TestLoginFailure(t *testing.T) {
 func TestLoginThrottleSlowsTheGuesserNotTheOwner(t *testing.T) {
 	e := newEnv(t)
 	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
+	// Failures are counted in fixed 15-minute windows: start each phase at the start of one.
+	toNextWindow := func() {
+		now := e.clock.Now()
+		e.clock.Advance(now.Truncate(15 * time.Minute).Add(15 * time.Minute).Sub(now))
+	}
+	toNextWindow()
 	attacker := e.client()
 	attacker.header.Set("X-Forwarded-For", "203.0.113.5")
 	for range 3 { // the free tries
@@ -125,7 +131,8 @@ func TestLoginThrottleSlowsTheGuesserNotTheOwner(t *testing.T) {
 			t.Errorf("Retry-After = %q, want %s", got, wait)
 		}
 		wantStatus(t, attacker.login("zhang", "right-password"), http.StatusTooManyRequests) // too soon: not checked
-		e.clock.Advance(time.Minute)
+		seconds, _ := strconv.Atoi(wait)
+		e.clock.Advance(time.Duration(seconds) * time.Second) // as told
 	}
 
 	// The owner, on another client, is not slowed at all, and its browser becomes known.
@@ -136,9 +143,7 @@ func TestLoginThrottleSlowsTheGuesserNotTheOwner(t *testing.T) {
 
 	// A guess spread over many addresses, each waiting as told, is slowed (10 free tries, then
 	// waits of 1 s, 2 s, 4 s, ...) and after 20 failures locks the account for unknown clients.
-	// (Failures are counted in fixed 15-minute windows: start at the beginning of one.)
-	now := e.clock.Now()
-	e.clock.Advance(now.Truncate(15 * time.Minute).Add(15 * time.Minute).Sub(now))
+	toNextWindow()
 	for i := range 20 {
 		bot := e.client()
 		bot.header.Set("X-Forwarded-For", "192.0.2."+strconv.Itoa(i+1))
@@ -355,4 +360,54 @@ func tamper(token string) string {
 		b[i] = 'A'
 	}
 	return string(b)
+}
+
+// Disabling an account ends its sessions at once and refuses its log-ins; enabling lets it
+// back in. The refusal is said only after the right password.
+func TestDisableAccount(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("root", domain.RoleAdmin, "", "admin-password")
+	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
+	admin := e.client()
+	admin.mustLogin("root", "admin-password")
+	phone, laptop := e.client(), e.client()
+	phone.mustLogin("zhang", "right-password")
+	laptop.mustLogin("zhang", "right-password")
+	wantStatus(t, phone.get("/account"), http.StatusOK)
+
+	accounts, err := e.db.Accounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, a := range accounts {
+		ids[a.Name] = a.ID
+	}
+	// An admin cannot disable the account it is using.
+	r := admin.post("/admin/accounts/"+ids["root"]+"/disable", url.Values{"_csrf": {admin.csrf("/admin/accounts")}})
+	wantStatus(t, r, http.StatusConflict)
+	wantBody(t, r, "不能停用自己正在使用的账号")
+
+	r = admin.post("/admin/accounts/"+ids["zhang"]+"/disable", url.Values{"_csrf": {admin.csrf("/admin/accounts")}})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, admin.get("/admin/accounts"), "已停用")
+	for _, c := range []*client{phone, laptop} {
+		wantStatus(t, c.get("/account"), http.StatusSeeOther) // to the log-in page
+	}
+	wrong := e.client()
+	r = wrong.login("zhang", "wrong-password")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "用户名或密码错误")
+	r = phone.login("zhang", "right-password")
+	wantStatus(t, r, http.StatusForbidden)
+	wantBody(t, r, "该账号已停用，请联系系统管理员")
+	if _, ok := phone.cookies["pc_session"]; ok {
+		t.Error("a disabled account got a session")
+	}
+
+	r = admin.post("/admin/accounts/"+ids["zhang"]+"/enable", url.Values{"_csrf": {admin.csrf("/admin/accounts")}})
+	wantStatus(t, r, http.StatusSeeOther)
+	phone.mustLogin("zhang", "right-password")
+	// Only admins may do it.
+	wantStatus(t, phone.post("/admin/accounts/"+ids["root"]+"/disable", url.Values{"_csrf": {phone.csrf("/account")}}), http.StatusForbidden)
 }
