@@ -15,7 +15,6 @@ import (
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 // accountRoutes are log-in, log-out, the account page and account administration.
@@ -41,10 +40,10 @@ func (s *Server) accountRoutes() {
 // every server shares them. Failures past the free ones wait 2 s, 4 s, 8 s, ... before the
 // next try; the Limit-th locks the key for 15 minutes.
 var (
-	deviceThrottle  = mongodb.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
-	pairThrottle    = mongodb.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
-	addressThrottle = mongodb.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
-	accountThrottle = mongodb.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 10, Backoff: time.Second}
+	deviceThrottle  = domain.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
+	pairThrottle    = domain.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
+	addressThrottle = domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	accountThrottle = domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 10, Backoff: time.Second}
 )
 
 // deviceLife is how long a browser stays known to an account after a log-in.
@@ -183,18 +182,18 @@ func (s *Server) checkPassword(c *fiber.Ctx, name, pw string) (domain.Account, b
 
 // loginKeys are the throttle keys of a log-in attempt. Names that cannot exist share one key,
 // so that random names do not fill the database with keys.
-func (s *Server) loginKeys(c *fiber.Ctx, name string) []mongodb.ThrottleKey {
+func (s *Server) loginKeys(c *fiber.Ctx, name string) []domain.ThrottleKey {
 	if !domain.IsIdent(name) {
 		name = "~invalid"
 	}
 	if device, ok := s.knownDevice(c, name); ok {
-		return []mongodb.ThrottleKey{{Key: mongodb.LoginDeviceKey(name, device), Rule: deviceThrottle, ClearOnSuccess: true}}
+		return []domain.ThrottleKey{{Key: domain.LoginDeviceKey(name, device), Rule: deviceThrottle, ClearOnSuccess: true}}
 	}
 	ip := s.addressHash(ClientIP(c))
-	return []mongodb.ThrottleKey{
-		{Key: mongodb.LoginPairKey(name, ip), Rule: pairThrottle, ClearOnSuccess: true},
-		{Key: mongodb.LoginIPKey(ip), Rule: addressThrottle},
-		{Key: mongodb.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
+	return []domain.ThrottleKey{
+		{Key: domain.LoginPairKey(name, ip), Rule: pairThrottle, ClearOnSuccess: true},
+		{Key: domain.LoginIPKey(ip), Rule: addressThrottle},
+		{Key: domain.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
 	}
 }
 
