@@ -166,7 +166,7 @@ func (r *Reader) open(schema int) error {
 	if !bytes.Equal(sum.Sum(nil), end[8+len(trailerTag):]) {
 		return r.errorf(nil, "the file is corrupted: its checksum does not match its contents (a changed or missing byte); it cannot be used")
 	}
-	zr, err := zstd.NewReader(io.NewSectionReader(r.f, 0, body), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+	zr, err := zstd.NewReader(io.NewSectionReader(r.f, 0, body), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // Write's window is 8 MB at most
 	if err != nil {
 		return r.errorf(err, "cannot decompress it")
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -416,7 +417,7 @@ func seal(body []byte) []byte {
 }
 
 // FuzzOpenSealed: archives with a valid end marker but any contents are read without a panic,
-// and whatever Extract accepts is exactly what the manifest lists.
+// and whatever is accepted is exactly what the manifest lists.
 func FuzzOpenSealed(f *testing.F) {
 	root := f.TempDir()
 	os.MkdirAll(filepath.Join(root, "sqlite"), 0o700)
@@ -440,15 +441,20 @@ func FuzzOpenSealed(f *testing.F) {
 			return
 		}
 		defer r.Close()
-		out := t.TempDir()
-		if err := r.Extract(out, nil); err != nil {
+		// What Each accepts is exactly what the manifest lists (Extract writes the same
+		// bytes, with an fsync per file, too slow to fuzz).
+		var got []File
+		err = r.Each(func(f File, c io.Reader) error {
+			h := sha256.New()
+			n, err := io.Copy(h, c)
+			got = append(got, File{Path: f.Path, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+			return err
+		})
+		if err != nil {
 			return
 		}
-		for _, f := range r.Manifest.Files {
-			got, err := sumFile(out, f.Path)
-			if err != nil || got != f {
-				t.Fatalf("extracted %s as %+v (%v), manifest says %+v", f.Path, got, err, f)
-			}
+		if diff := cmp.Diff(r.Manifest.Files, got); diff != "" {
+			t.Fatalf("accepted files differ from the manifest (-manifest +read):\n%s", diff)
 		}
 	})
 }
