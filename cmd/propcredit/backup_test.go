@@ -22,7 +22,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/backup"
@@ -436,19 +435,9 @@ func asOfBackup(t *testing.T, dir string, inBackup map[string][]string) {
 	removed := 0
 	rawVersions(t, dir, func(c *mongo.Collection) {
 		ctx := context.Background()
-		cur, err := c.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var docs []struct {
-			ID string `bson:"_id"`
-		}
-		if err := cur.All(ctx, &docs); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range docs {
-			if !keep[d.ID] {
-				if _, err := c.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
+		for _, id := range mongodbtest.IDs(t, c) {
+			if !keep[id] {
+				if _, err := c.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
 					t.Fatal(err)
 				}
 				removed++

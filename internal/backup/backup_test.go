@@ -132,18 +132,9 @@ func TestCreateWhileWriting(t *testing.T) {
 
 	c2, _ := mongodbtest.EngineOn(t, restored)
 	have := map[string]bool{}
-	cur, err := c2.Database(testDB).Collection("ratings").Find(ctx, bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
-		have[d.ID] = true
+	docs := mongodbtest.IDs(t, c2.Database(testDB).Collection("ratings"))
+	for _, id := range docs {
+		have[id] = true
 	}
 	if int64(len(docs)) != m.Collections["ratings"] || m.SchemaVersion != 2 {
 		t.Errorf("manifest says %d ratings, schema %d; the snapshot has %d", m.Collections["ratings"], m.SchemaVersion, len(docs))

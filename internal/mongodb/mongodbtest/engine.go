@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -35,4 +36,25 @@ func EngineOn(t testing.TB, dir string) (c *mongo.Client, stop func()) {
 	}
 	t.Cleanup(stop)
 	return c, stop
+}
+
+// IDs returns the _id of every document of c, which must be strings.
+func IDs(t testing.TB, c *mongo.Collection) []string {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := c.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids
 }
