@@ -107,7 +107,7 @@ func run(duration, warmup time.Duration, connections int) error {
 		if err := app.SaveDraft(ctx, store.DB, in, res, "bench", time.Now()); err != nil {
 			return err
 		}
-		if _, err := store.DB.Publish(ctx, p.ID, "bench", time.Now()); err != nil {
+		if _, err := app.Publish(ctx, store.DB, p.ID, "bench", time.Now()); err != nil {
 			return err
 		}
 		latest = p.ID

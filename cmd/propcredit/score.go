@@ -103,7 +103,7 @@ func (m *Main) publish(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pub, err := store.DB.Publish(ctx, *period, "cli", time.Now())
+	pub, err := app.Publish(ctx, store.DB, *period, "cli", time.Now())
 	if err != nil {
 		return err
 	}

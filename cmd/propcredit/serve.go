@@ -101,7 +101,7 @@ func (m *Main) loadDemo(ctx context.Context, store *app.Store) error {
 			if _, err := m.scorePeriod(ctx, store, p.ID, scoring.Default(), "demo"); err != nil {
 				return fmt.Errorf("score demo period %s: %w", p.ID, err)
 			}
-			if _, err := store.DB.Publish(ctx, p.ID, "demo", time.Now()); err != nil {
+			if _, err := app.Publish(ctx, store.DB, p.ID, "demo", time.Now()); err != nil {
 				return fmt.Errorf("publish demo period %s: %w", p.ID, err)
 			}
 			fmt.Fprintf(m.Stdout, "Demo period %s scored and published: %s/lists/%s\n", p.ID, siteURL(m.addr), p.ID)

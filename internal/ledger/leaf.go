@@ -72,13 +72,29 @@ func ResultKey(period string, seq int, company string) string {
 	return PublicationKey(period, seq) + "|" + company
 }
 
+// A Grade is what the ledger records of a company's grade. Its JSON names are those of
+// scoring.Grade, so that a stored result's detail decodes into it, skipping what the ledger
+// does not record (estate details, exact numbers) at a fraction of the cost.
+type Grade struct {
+	Company      string        `json:"company"`
+	Name         string        `json:"name"`
+	Score        scoring.Fixed `json:"score"`
+	Grade        string        `json:"grade"`
+	List         string        `json:"list"`
+	Rank         int           `json:"rank"`
+	ActiveEvents []struct {
+		ID   string `json:"id"`
+		Veto bool   `json:"veto"`
+	} `json:"active_events"`
+}
+
 // PublicationLeaves makes the leaves of a publication: one per company result, in rank order,
 // then the publication's own.
-func PublicationLeaves(pub Publication, res *scoring.Result) ([]Leaf, error) {
+func PublicationLeaves(pub Publication, grades []Grade) ([]Leaf, error) {
 	at := pub.PublishedAt.UTC().Format(time.RFC3339)
-	leaves := make([]Leaf, 0, len(res.Grades)+1)
-	for i := range res.Grades {
-		leaf, err := resultLeaf(pub, at, &res.Grades[i])
+	leaves := make([]Leaf, 0, len(grades)+1)
+	for i := range grades {
+		leaf, err := resultLeaf(pub, at, &grades[i])
 		if err != nil {
 			return nil, err
 		}
@@ -89,14 +105,14 @@ func PublicationLeaves(pub Publication, res *scoring.Result) ([]Leaf, error) {
 		leaves = append(leaves, Leaf{Key: ResultKey(pub.Period, pub.Seq, leaf.Company), Data: data})
 	}
 	data, err := Canonical(PublicationLeaf{Type: TypePublication, Period: pub.Period, Publication: pub.Seq,
-		Companies: len(res.Grades), Ruleset: pub.Ruleset, RulesetSHA256: pub.RulesetHash, InputsSHA256: pub.InputsHash, PublishedAt: at})
+		Companies: len(grades), Ruleset: pub.Ruleset, RulesetSHA256: pub.RulesetHash, InputsSHA256: pub.InputsHash, PublishedAt: at})
 	if err != nil {
 		return nil, err
 	}
 	return append(leaves, Leaf{Key: PublicationKey(pub.Period, pub.Seq), Data: data}), nil
 }
 
-func resultLeaf(pub Publication, at string, g *scoring.Grade) (ResultLeaf, error) {
+func resultLeaf(pub Publication, at string, g *Grade) (ResultLeaf, error) {
 	score, err := g.Score.MarshalJSON()
 	if err != nil {
 		return ResultLeaf{}, err

@@ -16,7 +16,7 @@ import (
 )
 
 // The transparency ledger's storage (see internal/ledger). Each leaf is one document whose
-// _id is its index, inserted, never updated: a second writer of the same index gets a
+// _id is its index (ledgerID), inserted, never updated: a second writer of the same index gets a
 // duplicate key error and goes again on top of the first one's leaf, so the log cannot fork
 // or be overwritten, whatever number of servers append at once. A leaf's document also holds
 // the hashes tlog.StoredHashes gives for it: the stored hash (level L, number k) is in the
@@ -32,7 +32,8 @@ const (
 )
 
 type ledgerDoc struct {
-	Index  int64    `bson:"_id"`
+	ID     string   `bson:"_id"` // ledgerID(Index)
+	Index  int64    `bson:"index"`
 	Key    string   `bson:"key"`
 	Leaf   []byte   `bson:"leaf"`
 	Hashes [][]byte `bson:"hashes"`
@@ -59,7 +60,7 @@ func (db *DB) LedgerSize(ctx context.Context) (int64, error) {
 	// until a leaf is missing, then bisect.
 	lo := hint.Size // lo-1 exists (or lo is 0)
 	exists := func(i int64) (bool, error) {
-		err := db.c(colLedger).FindOne(ctx, byIndex(i), options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+		err := db.c(colLedger).FindOne(ctx, byIndex(i), options.FindOne().SetProjection(bson.D{{Key: "index", Value: 1}})).Err()
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			return false, nil
 		}
@@ -100,7 +101,12 @@ func (db *DB) LedgerSize(ctx context.Context) (int64, error) {
 	return hi, nil
 }
 
-func byIndex(i int64) bson.D { return bson.D{{Key: "_id", Value: i}} }
+// ledgerID is the _id of leaf i: its index in 16 decimal digits. A string, because the embedded
+// engine finds documents by _id through its index only for strings (by a number it scans the
+// collection), and padded, so that the ids sort as the indexes.
+func ledgerID(i int64) string { return fmt.Sprintf("%016d", i) }
+
+func byIndex(i int64) bson.D { return bson.D{{Key: "_id", Value: ledgerID(i)}} }
 
 // AppendLedger inserts entries in order with one ordered InsertMany; at the first index that
 // exists already the server stops, and AppendLedger reports how many went in.
@@ -110,7 +116,7 @@ func (db *DB) AppendLedger(ctx context.Context, entries []ledger.Entry) (int, er
 	}
 	docs := make([]any, len(entries))
 	for i, e := range entries {
-		d := ledgerDoc{Index: e.Index, Key: e.Key, Leaf: e.Leaf, Hashes: make([][]byte, len(e.Hashes))}
+		d := ledgerDoc{ID: ledgerID(e.Index), Index: e.Index, Key: e.Key, Leaf: e.Leaf, Hashes: make([][]byte, len(e.Hashes))}
 		for j := range e.Hashes {
 			d.Hashes[j] = e.Hashes[j][:]
 		}
@@ -165,7 +171,7 @@ func (db *DB) LedgerHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 			records = append(records, rec)
 		}
 	}
-	docs, err := db.ledgerDocs(ctx, records, bson.D{{Key: "hashes", Value: 1}})
+	docs, err := db.ledgerDocs(ctx, records, bson.D{{Key: "hashes", Value: 1}, {Key: "index", Value: 1}})
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +195,7 @@ func (db *DB) LedgerLeaves(ctx context.Context, start, end int64) ([][]byte, err
 	for i := start; i < end; i++ {
 		indexes = append(indexes, i)
 	}
-	docs, err := db.ledgerDocs(ctx, indexes, bson.D{{Key: "leaf", Value: 1}})
+	docs, err := db.ledgerDocs(ctx, indexes, bson.D{{Key: "leaf", Value: 1}, {Key: "index", Value: 1}})
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +254,7 @@ func (db *DB) LedgerIndex(ctx context.Context, key string) (int64, error) {
 	k, err := findByID[ledgerKeyDoc](ctx, db.c(colLedgerKeys), key, "ledger key")
 	if err == nil {
 		var d ledgerDoc
-		if err := db.c(colLedger).FindOne(ctx, byIndex(k.Index), options.FindOne().SetProjection(bson.D{{Key: "key", Value: 1}})).Decode(&d); err == nil && d.Key == key {
+		if err := db.c(colLedger).FindOne(ctx, byIndex(k.Index), options.FindOne().SetProjection(bson.D{{Key: "key", Value: 1}, {Key: "index", Value: 1}})).Decode(&d); err == nil && d.Key == key {
 			return k.Index, nil
 		}
 	} else if derrors.Code(err) != derrors.NotFound {
@@ -256,7 +262,7 @@ func (db *DB) LedgerIndex(ctx context.Context, key string) (int64, error) {
 	}
 	var d ledgerDoc
 	err = db.c(colLedger).FindOne(ctx, bson.D{{Key: "key", Value: key}},
-		options.FindOne().SetProjection(bson.D{{Key: "key", Value: 1}}).SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&d)
+		options.FindOne().SetProjection(bson.D{{Key: "key", Value: 1}, {Key: "index", Value: 1}}).SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, derrors.Errorf(derrors.NotFound, "nothing is in the ledger under %s", key)
 	}

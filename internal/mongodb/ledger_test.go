@@ -120,7 +120,7 @@ func leafKey(t *testing.T, db interface{ Name() string }, n int64) string {
 	var d struct {
 		Key string `bson:"key"`
 	}
-	if err := rawDB(t, db).Collection("ledger").FindOne(context.Background(), bson.D{{Key: "_id", Value: n}}).Decode(&d); err != nil {
+	if err := rawDB(t, db).Collection("ledger").FindOne(context.Background(), bson.D{{Key: "index", Value: n}}).Decode(&d); err != nil {
 		t.Fatal(err)
 	}
 	return d.Key

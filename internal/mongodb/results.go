@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -86,7 +87,15 @@ func (db *DB) Draft(ctx context.Context, period string) (Result, error) {
 // Publish freezes the period's draft as its next publication and marks the previous one
 // superseded. The publication is written first: if the process dies before the old one is
 // marked, the newest publication still stands, because readers take the highest Seq.
-func (db *DB) Publish(ctx context.Context, period, by string, now time.Time) (Result, error) {
+//
+// record is called with the publication before it is stored, and an error from it stops the
+// publication: it appends the publication to the transparency ledger (app.Publish), so that
+// nothing is published without its leaves. It may run more than once, when another writer
+// takes the publication's number first.
+func (db *DB) Publish(ctx context.Context, period, by string, now time.Time, record func(context.Context, Result) error) (Result, error) {
+	if record == nil {
+		return Result{}, errors.New("publish: nothing records the publication in the ledger")
+	}
 	draft, err := db.Draft(ctx, period)
 	if err != nil {
 		return Result{}, err
@@ -102,6 +111,9 @@ func (db *DB) Publish(ctx context.Context, period, by string, now time.Time) (Re
 		pub.ID = fmt.Sprintf("pub|%s|%04d", period, pub.Seq)
 		pub.CreatedAt = now.UTC()
 		pub.CreatedBy = by
+		if err := record(ctx, pub); err != nil {
+			return Result{}, fmt.Errorf("record publication %s in the ledger: %w", pub.ID, err)
+		}
 		if _, err := db.c(colResults).InsertOne(ctx, pub); mongo.IsDuplicateKeyError(err) {
 			continue // someone published at the same moment; take the next number
 		} else if err != nil {

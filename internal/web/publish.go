@@ -180,7 +180,7 @@ func (r *reportSite) publish(c *fiber.Ctx) error {
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
 	acct, _ := CurrentAccount(c)
-	pub, err := r.s.db.Publish(ctx, d.Period.ID, acct.Name, r.s.now())
+	pub, err := app.Publish(ctx, r.s.db, d.Period.ID, acct.Name, r.s.now())
 	r.cache.invalidate() // even on error: the publication may have been written
 	if err != nil {
 		return err

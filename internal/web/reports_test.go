@@ -114,7 +114,7 @@ func (e *testEnv) scoreAndPublish(period string) mongodb.Result {
 	if err := app.SaveDraft(ctx, e.db, in, res, "test", e.clock.Now()); err != nil {
 		e.t.Fatal(err)
 	}
-	pub, err := e.db.Publish(ctx, period, "test", e.clock.Now())
+	pub, err := app.Publish(ctx, e.db, period, "test", e.clock.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -1,0 +1,123 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/scoring"
+	"github.com/propcredit/propcredit/scoring/scoringtest"
+)
+
+func TestMain(m *testing.M) { mongodbtest.Main(m) }
+
+// saveDraft scores a generated city of n companies and stores it as the draft of its period.
+func saveDraft(t testing.TB, db *mongodb.DB, n int) *scoring.Result {
+	t.Helper()
+	in := scoringtest.GenerateCity(2026, n, 4*n, 100*n, 16*n, 2*n)
+	res, err := scoring.Score(scoring.Default(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SaveDraft(context.Background(), db, in, res, "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestPublishAppendsToLedger: a publication puts one leaf per company and one for itself in
+// the ledger, under keys a certificate finds; a second one appends after the first.
+func TestPublishAppendsToLedger(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	res := saveDraft(t, db, 7)
+	at := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
+	pub, err := app.Publish(ctx, db, res.Period, "reviewer", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := db.LedgerSize(ctx)
+	if err != nil || size != int64(len(res.Grades))+1 {
+		t.Fatalf("ledger size %d, %v; want %d", size, err, len(res.Grades)+1)
+	}
+	g := res.Grades[3]
+	idx, err := db.LedgerIndex(ctx, ledger.ResultKey(pub.Period, pub.Seq, g.Company))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves, err := db.LedgerLeaves(ctx, idx, idx+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ledger.ParseResultLeaf(leaves[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaf.Company != g.Company || leaf.Grade != g.Grade || string(leaf.Score) != mustJSON(t, g.Score) ||
+		leaf.InputsSHA256 != pub.InputsHash || leaf.PublishedAt != "2026-10-01T01:00:00Z" || leaf.Publication != 1 {
+		t.Errorf("leaf %s does not match grade %+v of publication %+v", leaves[0], g, pub)
+	}
+	if _, err := db.LedgerIndex(ctx, ledger.PublicationKey(pub.Period, 1)); err != nil {
+		t.Errorf("publication leaf: %v", err)
+	}
+	if _, err := app.Publish(ctx, db, res.Period, "reviewer", at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if size2, _ := db.LedgerSize(ctx); size2 != 2*size {
+		t.Errorf("after a second publication the ledger has %d leaves, want %d", size2, 2*size)
+	}
+}
+
+// TestPublishRefusedWithoutLedger: when the ledger cannot take the leaves, nothing is published.
+func TestPublishRefusedWithoutLedger(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	res := saveDraft(t, db, 3)
+	if _, err := db.Publish(ctx, res.Period, "x", time.Now(), nil); err == nil {
+		t.Fatal("published with no ledger")
+	}
+	failing := func(context.Context, mongodb.Result) error { return context.DeadlineExceeded }
+	if _, err := db.Publish(ctx, res.Period, "x", time.Now(), failing); err == nil {
+		t.Fatal("published although the ledger failed")
+	}
+	if pubs, _ := db.Publications(ctx, res.Period); len(pubs) != 0 {
+		t.Fatalf("%d publications stored without their leaves", len(pubs))
+	}
+}
+
+func mustJSON(t testing.TB, f scoring.Fixed) string {
+	b, err := f.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// BenchmarkAppendPublication5000 measures what the ledger adds to publishing a city of 5,000
+// companies: decoding the publication's detail, making 5,001 leaves and appending them to a
+// ledger that already holds the earlier iterations' leaves.
+func BenchmarkAppendPublication5000(b *testing.B) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(b)
+	res := saveDraft(b, db, 5000)
+	draft, err := db.Draft(ctx, res.Period)
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := ledger.New(db, nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		pub := draft
+		pub.Seq = i + 1
+		pub.CreatedAt = time.Now()
+		idx, err := app.AppendPublication(ctx, log, pub)
+		if err != nil || len(idx) != 5001 {
+			b.Fatalf("%d leaves, %v", len(idx), err)
+		}
+	}
+}
