@@ -6,10 +6,10 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/mod/sumdb/tlog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
