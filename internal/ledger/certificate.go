@@ -35,10 +35,11 @@ func (l *Log) Certificate(ctx context.Context, key string) (Certificate, error) 
 	if err != nil {
 		return Certificate{}, err
 	}
-	return l.certificateAt(ctx, index, cp)
+	return l.CertificateAt(ctx, index, cp)
 }
 
-func (l *Log) certificateAt(ctx context.Context, index int64, cp Checkpoint) (Certificate, error) {
+// CertificateAt makes the certificate of leaf index against the checkpoint cp.
+func (l *Log) CertificateAt(ctx context.Context, index int64, cp Checkpoint) (Certificate, error) {
 	leaves, err := l.Leaves(ctx, index, index+1)
 	if err != nil {
 		return Certificate{}, err

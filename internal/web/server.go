@@ -27,6 +27,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	TrustedProxies []string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// LedgerKey signs the transparency ledger's checkpoints. Without it the ledger's
+	// checkpoints, tiles and certificates answer 503.
+	LedgerKey *ledger.Signer
 }
 
 // Limits and timeouts.
@@ -79,6 +83,7 @@ type Server struct {
 	proxies []netip.Prefix
 	val     *domain.Validator
 	pages   pages
+	ledger  *ledger.Log
 
 	routeList []Route
 	nav       []navItem
@@ -95,7 +100,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator(),
+		ledger: ledger.New(cfg.DB, cfg.LedgerKey)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
