@@ -213,7 +213,9 @@ type biddersData struct {
 	InForce    *reports.Period
 	Asked      bool
 	Fields     map[string]string
-	Query      string // the look-up's query string, for the download links
+	// Links with the look-up's query: built here, since a template would escape the query
+	// string's = and & (url.Values.Encode has escaped its values already).
+	XLSX, CSV, Compare template.URL
 }
 
 func (l *ledgerSite) bidders(c *fiber.Ctx) error {
@@ -227,7 +229,9 @@ func (l *ledgerSite) bidders(c *fiber.Ctx) error {
 		if d.Bidders, d.InForce, err = l.lookUp(c, queries, date); err != nil {
 			return err
 		}
-		d.Query = url.Values{"q": {text}, "date": {date}}.Encode()
+		q := url.Values{"q": {text}, "date": {date}}.Encode()
+		d.XLSX, d.CSV = template.URL("/bidders/bidders.xlsx?"+q), template.URL("/bidders/bidders.csv?"+q)
+		d.Compare = template.URL("/bidders/compare?" + q)
 	}
 	return l.r.s.render(c, "bidders", d)
 }
