@@ -223,13 +223,11 @@ func (l *ledgerSite) certificate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := marshalAPI(cert)
+	resp, err := jsonResponse(cert, false)
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "no-cache")
-	return c.Send(b)
+	return sendCached(c, resp)
 }
 
 func init() {
