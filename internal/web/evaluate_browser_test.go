@@ -107,4 +107,30 @@ func TestBidderLookUpInBrowser(t *testing.T) {
 	phone.CheckConsole()
 }
 
+// The look-up on a phone, in English: the table scrolls within its box, and the notes speak
+// English.
+func TestBidderLookUpOnPhoneInEnglish(t *testing.T) {
+	e := newBidderEnv(t)
+	base := listenReports(t, e)
+	b := browsertest.New(t, browsertest.Phone, browsertest.Languages("en-US,en"))
+	b.Do(chromedp.Navigate(base+"/login?next=/bidders"),
+		chromedp.SendKeys(chromedp.CSS("[name=name]"), "eva"),
+		chromedp.SendKeys(chromedp.CSS("[name=password]"), "pw"),
+		chromedp.Submit(chromedp.CSS("[name=password]")),
+		chromedp.WaitVisible(chromedp.ID("q")),
+		chromedp.SendKeys(chromedp.ID("q"), unknownCompany+","+unratedCompany+","+reportPlain),
+		chromedp.Submit(chromedp.ID("q")),
+		chromedp.WaitVisible(chromedp.ID("bidders")))
+	text := browsertest.Run(b, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+	for _, want := range []string{"No property-service company “" + unknownCompany + "”", "Registered in this city, but not rated", "Bad records in force"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the English page lacks %q:\n%s", want, text)
+		}
+	}
+	if w := browsertest.Run(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > browsertest.Phone.Width {
+		t.Errorf("the look-up is %d px wide on a %d px phone", w, browsertest.Phone.Width)
+	}
+	b.CheckConsole()
+}
+
 func ptrTo[T any](v T) *T { return &v }

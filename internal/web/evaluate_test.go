@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,4 +196,37 @@ func TestCertificateAndVerifyPages(t *testing.T) {
 	if !strings.Contains(r.body, "该评价期后来有第2次发布") {
 		t.Errorf("verify page of a superseded certificate: %.2000s", r.body)
 	}
+}
+
+// FuzzCertificateNumber: every number the certificate page prints reads back, and whatever a
+// person types either reads as an index and 12 hex digits or is refused.
+func FuzzCertificateNumber(f *testing.F) {
+	f.Add(int64(0), []byte("{}"), "42-0a1b2c3d4e5f")
+	f.Add(int64(1<<40), []byte(`{"a":1}`), "http://x/verify?n=7-AAAAAAAAAAAA")
+	f.Fuzz(func(t *testing.T, index int64, leaf []byte, typed string) {
+		if index >= 0 {
+			n := certificateNumber(index, leaf)
+			got, h, ok := parseCertificateNumber(n)
+			if !ok || got != index || n != strconv.FormatInt(index, 10)+"-"+h {
+				t.Fatalf("%q reads back as %d %q %v", n, got, h, ok)
+			}
+		}
+		if got, h, ok := parseCertificateNumber(typed); ok && (got < 0 || len(h) != 12) {
+			t.Fatalf("%q read as %d %q", typed, got, h)
+		}
+	})
+}
+
+// FuzzSplitBidders: a pasted list splits into distinct, trimmed, non-empty entries.
+func FuzzSplitBidders(f *testing.F) {
+	f.Add("a\nb，c、d;e\r\n a ")
+	f.Fuzz(func(t *testing.T, text string) {
+		seen := map[string]bool{}
+		for _, s := range splitBidders(text) {
+			if s == "" || s != strings.TrimSpace(s) || seen[s] || strings.ContainsAny(s, "\n,，;；、") {
+				t.Fatalf("entry %q of %q", s, text)
+			}
+			seen[s] = true
+		}
+	})
 }
