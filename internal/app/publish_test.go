@@ -46,11 +46,11 @@ func TestPublishAppendsToLedger(t *testing.T) {
 		t.Fatalf("ledger size %d, %v; want %d", size, err, len(res.Grades)+1)
 	}
 	g := res.Grades[3]
-	idx, err := db.LedgerIndex(ctx, ledger.ResultKey(pub.Period, pub.Seq, g.Company))
-	if err != nil {
-		t.Fatal(err)
+	idx, err := db.LedgerIndexes(ctx, ledger.ResultKey(pub.Period, pub.Seq, g.Company))
+	if err != nil || len(idx) != 1 {
+		t.Fatalf("indexes %v, %v", idx, err)
 	}
-	leaves, err := db.LedgerLeaves(ctx, idx, idx+1)
+	leaves, err := db.LedgerLeaves(ctx, idx[0], idx[0]+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +62,13 @@ func TestPublishAppendsToLedger(t *testing.T) {
 		leaf.InputsSHA256 != pub.InputsHash || leaf.PublishedAt != "2026-10-01T01:00:00Z" || leaf.Publication != 1 {
 		t.Errorf("leaf %s does not match grade %+v of publication %+v", leaves[0], g, pub)
 	}
-	if _, err := db.LedgerIndex(ctx, ledger.PublicationKey(pub.Period, 1)); err != nil {
-		t.Errorf("publication leaf: %v", err)
+	if idx, err := db.LedgerIndexes(ctx, ledger.PublicationKey(pub.Period, 1)); err != nil || len(idx) != 1 || idx[0] != size-1 {
+		t.Errorf("publication leaf: %v, %v", idx, err)
+	}
+	// The leaf the certificate looks for, made from the grade alone, is the one logged.
+	want, err := ledger.ResultLeafOf(app.LedgerPublication(pub), ledger.GradeOf(&g))
+	if err != nil || string(want.Data) != string(leaves[0]) {
+		t.Errorf("ResultLeafOf gives %s, logged %s (%v)", want.Data, leaves[0], err)
 	}
 	if _, err := app.Publish(ctx, db, res.Period, "reviewer", at.Add(time.Hour)); err != nil {
 		t.Fatal(err)

@@ -24,10 +24,10 @@ type Certificate struct {
 	Grade       string `json:"grade"`
 }
 
-// Certificate makes the certificate of the leaf stored under key, proved against the log's
-// current signed checkpoint.
-func (l *Log) Certificate(ctx context.Context, key string) (Certificate, error) {
-	index, err := l.Index(ctx, key)
+// Certificate makes the certificate of leaf, found in the ledger by its key and bytes, proved
+// against the log's current signed checkpoint.
+func (l *Log) Certificate(ctx context.Context, leaf Leaf) (Certificate, error) {
+	index, err := l.Find(ctx, leaf)
 	if err != nil {
 		return Certificate{}, err
 	}

@@ -112,6 +112,29 @@ func PublicationLeaves(pub Publication, grades []Grade) ([]Leaf, error) {
 	return append(leaves, Leaf{Key: PublicationKey(pub.Period, pub.Seq), Data: data}), nil
 }
 
+// ResultLeafOf makes the leaf of one company's grade in a publication, as PublicationLeaves
+// makes it, to find it in the ledger.
+func ResultLeafOf(pub Publication, g Grade) (Leaf, error) {
+	leaf, err := resultLeaf(pub, pub.PublishedAt.UTC().Format(time.RFC3339), &g)
+	if err != nil {
+		return Leaf{}, err
+	}
+	data, err := Canonical(leaf)
+	return Leaf{Key: ResultKey(pub.Period, pub.Seq, g.Company), Data: data}, err
+}
+
+// GradeOf takes what the ledger records of an engine's grade.
+func GradeOf(g *scoring.Grade) Grade {
+	out := Grade{Company: g.Company, Name: g.Name, Score: g.Score, Grade: g.Grade, List: g.List, Rank: g.Rank}
+	for _, ev := range g.ActiveEvents {
+		out.ActiveEvents = append(out.ActiveEvents, struct {
+			ID   string `json:"id"`
+			Veto bool   `json:"veto"`
+		}{ev.ID, ev.Veto})
+	}
+	return out
+}
+
 func resultLeaf(pub Publication, at string, g *Grade) (ResultLeaf, error) {
 	score, err := g.Score.MarshalJSON()
 	if err != nil {

@@ -15,6 +15,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,8 +53,9 @@ type Store interface {
 	LedgerHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
 	// LedgerLeaves returns the leaves with indexes [start, end), in order.
 	LedgerLeaves(ctx context.Context, start, end int64) ([][]byte, error)
-	// LedgerIndex returns the index of the latest leaf stored under key, or a NotFound error.
-	LedgerIndex(ctx context.Context, key string) (int64, error)
+	// LedgerIndexes returns the indexes of every leaf stored under key, in order (more than
+	// one when two servers published the same publication number at once and one lost).
+	LedgerIndexes(ctx context.Context, key string) ([]int64, error)
 }
 
 // A Leaf is a record to append: its key and its canonical bytes.
@@ -218,7 +220,25 @@ func (l *Log) Leaves(ctx context.Context, start, end int64) ([][]byte, error) {
 	return l.store.LedgerLeaves(ctx, start, end)
 }
 
-// Index returns the index of the latest leaf stored under key.
-func (l *Log) Index(ctx context.Context, key string) (int64, error) {
-	return l.store.LedgerIndex(ctx, key)
+// Find returns the index of leaf: the leaf stored under its key with exactly its bytes. A key
+// with other bytes is a Conflict (what is stored now is not what was logged); no leaf under
+// the key is NotFound.
+func (l *Log) Find(ctx context.Context, leaf Leaf) (int64, error) {
+	indexes, err := l.store.LedgerIndexes(ctx, leaf.Key)
+	if err != nil {
+		return 0, err
+	}
+	if len(indexes) == 0 {
+		return 0, derrors.Errorf(derrors.NotFound, "nothing is in the ledger under %s", leaf.Key)
+	}
+	for _, i := range indexes {
+		got, err := l.store.LedgerLeaves(ctx, i, i+1)
+		if err != nil {
+			return 0, err
+		}
+		if bytes.Equal(got[0], leaf.Data) {
+			return i, nil
+		}
+	}
+	return 0, derrors.Errorf(derrors.Conflict, "the ledger's record of %s differs from the stored one", leaf.Key)
 }

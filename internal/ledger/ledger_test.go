@@ -13,7 +13,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	"pgregory.net/rapid"
 
-	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/ledger"
 )
 
@@ -22,7 +21,7 @@ import (
 type memStore struct {
 	mu      sync.Mutex
 	entries []ledger.Entry
-	keys    map[string]int64
+	keys    map[string][]int64
 }
 
 func (m *memStore) LedgerSize(context.Context) (int64, error) {
@@ -40,9 +39,9 @@ func (m *memStore) AppendLedger(_ context.Context, es []ledger.Entry) (int, erro
 		}
 		m.entries = append(m.entries, e)
 		if m.keys == nil {
-			m.keys = map[string]int64{}
+			m.keys = map[string][]int64{}
 		}
-		m.keys[e.Key] = e.Index
+		m.keys[e.Key] = append(m.keys[e.Key], e.Index)
 	}
 	return len(es), nil
 }
@@ -72,14 +71,10 @@ func (m *memStore) LedgerLeaves(_ context.Context, start, end int64) ([][]byte, 
 	return out, nil
 }
 
-func (m *memStore) LedgerIndex(_ context.Context, key string) (int64, error) {
+func (m *memStore) LedgerIndexes(_ context.Context, key string) ([]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i, ok := m.keys[key]
-	if !ok {
-		return 0, derrors.Errorf(derrors.NotFound, "no %s", key)
-	}
-	return i, nil
+	return m.keys[key], nil
 }
 
 func newSigner(t interface{ Fatal(...any) }, name string) *ledger.Signer {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -23,7 +24,7 @@ import (
 // document of leaf (k+1)·2^L − 1, at position L.
 //
 // Two helpers make it fast and are not needed for correctness: the key of each leaf in
-// ledger_keys (written after the leaf; LedgerIndex falls back to the leaves when it is
+// ledger_keys (written after the leaf; LedgerIndexes falls back to the leaves when it is
 // missing), and a size hint in meta that only grows ($max) and that LedgerSize starts from.
 const (
 	colLedger     = "ledger"
@@ -139,16 +140,7 @@ func (db *DB) AppendLedger(ctx context.Context, entries []ledger.Entry) (int, er
 		if err != nil && !mongo.IsDuplicateKeyError(err) {
 			db.log.Warn("ledger size hint not raised", "size", size, "err", err)
 		}
-		keys := make([]any, inserted)
-		for i, e := range entries[:inserted] {
-			keys[i] = ledgerKeyDoc{Key: e.Key, Index: e.Index}
-		}
-		// A key appended again (a publication retried) keeps its first index here; the
-		// leaves are the truth, and LedgerIndex checks them.
-		_, err = db.c(colLedgerKeys).InsertMany(ctx, keys, options.InsertMany().SetOrdered(false))
-		if err != nil && !mongo.IsDuplicateKeyError(err) {
-			db.log.Warn("ledger keys not written", "first", entries[0].Index, "err", err)
-		}
+		db.writeLedgerKeys(ctx, entries[:inserted])
 	}
 	return inserted, taken
 }
@@ -248,28 +240,81 @@ func (db *DB) ledgerDocs(ctx context.Context, indexes []int64, projection bson.D
 	return out, nil
 }
 
-// LedgerIndex returns the index of the leaf stored under key: from ledger_keys, checked
-// against the leaf, or else by searching the leaves.
-func (db *DB) LedgerIndex(ctx context.Context, key string) (int64, error) {
-	k, err := findByID[ledgerKeyDoc](ctx, db.c(colLedgerKeys), key, "ledger key")
-	if err == nil {
-		var d ledgerDoc
-		if err := db.c(colLedger).FindOne(ctx, byIndex(k.Index), options.FindOne().SetProjection(bson.D{{Key: "key", Value: 1}, {Key: "index", Value: 1}})).Decode(&d); err == nil && d.Key == key {
-			return k.Index, nil
-		}
-	} else if derrors.Code(err) != derrors.NotFound {
-		return 0, err
+// maxKeyRepeats bounds how many leaves one key can have in ledger_keys: a key is repeated only
+// when two servers publish the same publication number of a period at the same moment.
+const maxKeyRepeats = 100
+
+// ledgerKeyID is the _id in ledger_keys of the n-th leaf under key: the key itself, then key#1,
+// key#2, …
+func ledgerKeyID(key string, n int) string {
+	if n == 0 {
+		return key
 	}
-	var d ledgerDoc
-	err = db.c(colLedger).FindOne(ctx, bson.D{{Key: "key", Value: key}},
-		options.FindOne().SetProjection(bson.D{{Key: "key", Value: 1}, {Key: "index", Value: 1}}).SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, derrors.Errorf(derrors.NotFound, "nothing is in the ledger under %s", key)
+	return fmt.Sprintf("%s#%d", key, n)
+}
+
+// writeLedgerKeys records the keys of appended leaves. It is a lookup aid: a key that cannot
+// be written is found by LedgerIndexes in the leaves themselves.
+func (db *DB) writeLedgerKeys(ctx context.Context, entries []ledger.Entry) {
+	docs := make([]any, len(entries))
+	for i, e := range entries {
+		docs[i] = ledgerKeyDoc{Key: e.Key, Index: e.Index}
+	}
+	_, err := db.c(colLedgerKeys).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) {
+		err = nil
+		for _, we := range bwe.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) {
+				err = we
+				continue
+			}
+			e := entries[we.Index]
+			for n := 1; n < maxKeyRepeats; n++ {
+				_, ierr := db.c(colLedgerKeys).InsertOne(ctx, ledgerKeyDoc{Key: ledgerKeyID(e.Key, n), Index: e.Index})
+				if !mongo.IsDuplicateKeyError(ierr) {
+					err = errors.Join(err, ierr)
+					break
+				}
+			}
+		}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("find ledger key %s: %w", key, err)
+		db.log.Warn("ledger keys not written", "first", entries[0].Index, "err", err)
 	}
-	return d.Index, nil
+}
+
+// LedgerIndexes returns the indexes of the leaves stored under key, from ledger_keys, or,
+// when a key was not recorded there (its writer died), by searching the leaves.
+func (db *DB) LedgerIndexes(ctx context.Context, key string) ([]int64, error) {
+	var out []int64
+	for n := 0; n < maxKeyRepeats; n++ {
+		k, err := findByID[ledgerKeyDoc](ctx, db.c(colLedgerKeys), ledgerKeyID(key, n), "ledger key")
+		if derrors.Code(err) == derrors.NotFound {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, k.Index)
+	}
+	if len(out) > 0 {
+		sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+		return out, nil
+	}
+	cur, err := db.c(colLedger).Find(ctx, bson.D{{Key: "key", Value: key}},
+		options.Find().SetProjection(bson.D{{Key: "index", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("find ledger key %s: %w", key, err)
+	}
+	var docs []ledgerDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("find ledger key %s: %w", key, err)
+	}
+	for _, d := range docs {
+		out = append(out, d.Index)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
 }
 
 // LedgerEntries calls fn with every leaf and its key, in index order, for the audit.

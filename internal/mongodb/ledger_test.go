@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
@@ -93,9 +94,9 @@ func TestLedgerStore(t *testing.T) {
 		if err := tlog.CheckRecord(p, size, tree.Hash, n, hashes[n]); err != nil {
 			t.Errorf("leaf %d: %v", n, err)
 		}
-		idx, err := servers[0].Index(ctx, string(leafKey(t, db, n)))
+		idx, err := servers[0].Find(ctx, ledger.Leaf{Key: leafKey(t, db, n), Data: leaves[n]})
 		if err != nil || idx != n {
-			t.Errorf("index of key of leaf %d: %d, %v", n, idx, err)
+			t.Errorf("index of leaf %d found by its key: %d, %v", n, idx, err)
 		}
 	}
 	// A lost size hint (as after a crash between the leaves and the hint) is found again.
@@ -105,6 +106,23 @@ func TestLedgerStore(t *testing.T) {
 	if got, err := db.LedgerSize(ctx); err != nil || got != size {
 		t.Fatalf("size without hint: %d, %v", got, err)
 	}
+	// A key appended twice (two servers publishing the same number at once) finds both
+	// leaves, and Find the one with the bytes asked for.
+	again := ledger.Leaf{Key: leafKey(t, db, 7), Data: []byte(`{"leaf":"again"}`)}
+	idx, err := servers[1].Append(ctx, []ledger.Leaf{again})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.LedgerIndexes(ctx, again.Key); err != nil || len(got) != 2 || got[0] != 7 || got[1] != idx[0] {
+		t.Errorf("indexes of a repeated key: %v, %v", got, err)
+	}
+	if got, err := servers[2].Find(ctx, again); err != nil || got != idx[0] {
+		t.Errorf("find the second leaf of a key: %d, %v", got, err)
+	}
+	if _, err := servers[2].Find(ctx, ledger.Leaf{Key: again.Key, Data: []byte("{}")}); derrors.Code(err) != derrors.Conflict {
+		t.Errorf("a leaf the ledger does not hold: %v", err)
+	}
+	size++
 	// An index cannot be written twice.
 	n, err := db.AppendLedger(ctx, []ledger.Entry{{Index: 5, Key: "x", Leaf: []byte("{}"), Hashes: []tlog.Hash{{}}}})
 	if n != 0 || err != ledger.ErrTaken {

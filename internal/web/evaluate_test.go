@@ -12,10 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/qrcode/qrcodetest"
 )
 
@@ -195,6 +199,25 @@ func TestCertificateAndVerifyPages(t *testing.T) {
 	wantStatus(t, r, http.StatusOK)
 	if !strings.Contains(r.body, "该评价期后来有第2次发布") {
 		t.Errorf("verify page of a superseded certificate: %.2000s", r.body)
+	}
+
+	// A result changed in the database behind the application's back gets no certificate.
+	wantStatus(t, c.get("/api/v1/companies/"+reportRed+"/certificate?period=2026Q4"), http.StatusOK)
+	raw, err := mongo.Connect(options.Client().ApplyURI(mongodbtest.URI(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Disconnect(context.Background())
+	_, err = raw.Database(e.db.Name()).Collection("results").UpdateOne(context.Background(),
+		bson.D{{Key: "_id", Value: "pub|2026Q4|0001"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "inputs_hash", Value: strings.Repeat("f", 64)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := e.clientOf(e.newServer()) // another server, which reads the changed result
+	r = fresh.get("/api/v1/companies/" + reportRed + "/certificate?period=2026Q4")
+	wantStatus(t, r, http.StatusConflict)
+	if !strings.Contains(r.body, "与公示账本记录不一致") {
+		t.Errorf("certificate of a changed result: %s", r.body)
 	}
 }
 

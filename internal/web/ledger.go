@@ -165,49 +165,64 @@ func (l *ledgerSite) tile(c *fiber.Ctx) error {
 	return c.Send(data)
 }
 
-// certificateKey finds the ledger key of a company's result: in the period asked for (or
-// the latest one that graded the company), in the publication asked for (or its latest).
-func (l *ledgerSite) certificateKey(c *fiber.Ctx, company, period, pubText string) (string, error) {
+// certificateLeaf makes the leaf of a company's result as the ledger must hold it: in the
+// period asked for (or the latest one that graded the company), in the publication asked for
+// (or its latest).
+func (l *ledgerSite) certificateLeaf(c *fiber.Ctx, company, period, pubText string) (ledger.Leaf, error) {
 	st, err := l.r.published(c)
 	if err != nil {
-		return "", err
+		return ledger.Leaf{}, err
 	}
 	if period == "" {
 		history := st.city.CompanyHistory(company)
 		if len(history) == 0 {
-			return "", derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_company", company))
+			return ledger.Leaf{}, derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_company", company))
 		}
 		period = history[len(history)-1].Period.ID()
 	}
 	p := st.city.Period(period)
 	if p == nil {
-		return "", derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_period", period))
+		return ledger.Leaf{}, derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_period", period))
 	}
-	seq := p.Pub.Seq
 	if pubText != "" {
 		n, err := strconv.Atoi(pubText)
 		if err != nil || n < 1 || n > p.Pub.Seq {
-			return "", derrors.FieldErrors(Msg(c, "report.no_such_pub", period, n), map[string]string{"publication": Msg(c, "report.bad_pub")})
+			return ledger.Leaf{}, derrors.FieldErrors(Msg(c, "report.bad_pub"), map[string]string{"publication": Msg(c, "report.bad_pub")})
 		}
-		seq = n
-	} else if p.Grade(company) == nil {
-		return "", derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.company_not_in_period", company, period))
+		ctx, cancel := l.r.s.dbContext(c)
+		defer cancel()
+		if p, err = l.r.cache.publication(ctx, st, period, n); err != nil {
+			return ledger.Leaf{}, err
+		}
 	}
-	return ledger.ResultKey(period, seq, company), nil
+	g := p.Grade(company)
+	if g == nil {
+		return ledger.Leaf{}, derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.company_not_in_period", company, period))
+	}
+	pub := ledger.Publication{Period: p.Pub.Period, Seq: p.Pub.Seq, Ruleset: p.Pub.Ruleset, RulesetHash: p.Pub.RulesetHash,
+		InputsHash: p.Pub.InputsHash, PublishedAt: p.Pub.PublishedAt}
+	return ledger.ResultLeafOf(pub, ledger.GradeOf(g))
 }
 
 // certificateFor makes the certificate of a company's result against the current checkpoint.
+// The result is found in the ledger by its exact bytes: a result that differs from what was
+// logged (changed behind the application's back) gets no certificate.
 func (l *ledgerSite) certificateFor(c *fiber.Ctx, company, period, pub string) (ledger.Certificate, error) {
-	key, err := l.certificateKey(c, company, period, pub)
+	leaf, err := l.certificateLeaf(c, company, period, pub)
 	if err != nil {
 		return ledger.Certificate{}, err
 	}
 	ctx, cancel := l.r.s.dbContext(c)
 	defer cancel()
-	index, err := l.log.Index(ctx, key)
-	if derrors.Code(err) == derrors.NotFound {
+	index, err := l.log.Find(ctx, leaf)
+	switch derrors.Code(err) {
+	case "":
+	case derrors.NotFound:
 		return ledger.Certificate{}, derrors.Errorf(derrors.NotFound, "%s", Msg(c, "ledger.not_logged", company, period))
-	} else if err != nil {
+	case derrors.Conflict:
+		l.r.s.log.Error("a published result differs from the ledger", "key", leaf.Key, "err", err)
+		return ledger.Certificate{}, derrors.Errorf(derrors.Conflict, "%s", Msg(c, "ledger.differs", company))
+	default:
 		return ledger.Certificate{}, err
 	}
 	cp, err := l.current(ctx, c)
@@ -234,6 +249,7 @@ func init() {
 	addMessages(map[string]message{
 		"ledger.no_key":     {"本服务器未配置公示账本签名密钥", "This server has no ledger signing key configured"},
 		"ledger.no_tile":    {"公示账本没有“%s”", "The ledger has no %s"},
+		"ledger.differs":    {"企业“%s”的结果与公示账本记录不一致，无法出具信用报告，已通知管理员", "The result of company “%s” differs from the ledger's record: no certificate can be issued, and the administrators are told"},
 		"ledger.not_logged": {"企业“%s”在评价期 %s 的结果不在公示账本中", "The result of company “%s” for period %s is not in the ledger"},
 	})
 }
