@@ -38,22 +38,9 @@ func startServer(t *testing.T, dir string, extra ...string) (string, func()) {
 		done <- err
 	}()
 	base := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if code, _ := get(t, base+"/readyz"); code == http.StatusOK {
-			break
-		}
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("serve stopped: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatal("server not ready within 60s")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := waitReady(t, base, done); err != nil {
+		cancel()
+		t.Fatal(err)
 	}
 	stopped := false
 	stop := func() {

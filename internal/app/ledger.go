@@ -98,14 +98,7 @@ func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64))
 		return rep, err
 	}
 	// 1. The tree, from the leaves alone.
-	var hashes []tlog.Hash
-	mem := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(ix))
-		for i, x := range ix {
-			out[i] = hashes[x]
-		}
-		return out, nil
-	})
+	var hashes ledger.Hashes
 	byKey := map[string][]int64{}
 	var next int64
 	err = db.LedgerEntries(ctx, func(index int64, key string, leaf []byte) error {
@@ -113,7 +106,7 @@ func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64))
 			return fmt.Errorf("ledger leaf %d is missing", next)
 		}
 		next++
-		hs, err := tlog.StoredHashes(index, leaf, mem)
+		hs, err := tlog.StoredHashes(index, leaf, hashes)
 		if err != nil {
 			return err
 		}
@@ -138,7 +131,7 @@ func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64))
 	if err != nil {
 		rep.Problems = append(rep.Problems, AuditProblem{Problem: fmt.Sprintf("the stored hashes do not give a root: %v", err)})
 	}
-	rep.Root, _ = tlog.TreeHash(next, mem)
+	rep.Root, _ = tlog.TreeHash(next, hashes)
 	if err == nil && stored != rep.Root {
 		rep.Problems = append(rep.Problems, AuditProblem{Problem: fmt.Sprintf("the stored hashes give the root %s, the leaves give %s: a stored hash was changed", stored, rep.Root)})
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/cputime"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/mongodb"
@@ -117,9 +118,9 @@ func BenchmarkAppendPublication5000(b *testing.B) {
 	}
 	log := ledger.New(db, nil)
 	b.ResetTimer()
-	cpu := processCPUTime()
+	cpu := cputime.Process()
 	defer func() {
-		if used := processCPUTime() - cpu; used > 0 {
+		if used := cputime.Process() - cpu; used > 0 {
 			b.ReportMetric(used.Seconds()/float64(b.N), "cpu-s/op")
 		}
 	}()

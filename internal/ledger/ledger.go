@@ -153,6 +153,22 @@ func (l *Log) entries(ctx context.Context, size int64, leaves []Leaf) ([]Entry, 
 	return entries, nil
 }
 
+// Hashes are stored hashes held in memory, in storage order (tlog.StoredHashIndex): a
+// tlog.HashReader for recomputing a tree from its leaves alone.
+type Hashes []tlog.Hash
+
+// ReadHashes implements tlog.HashReader.
+func (h Hashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(h)) {
+			return nil, fmt.Errorf("no stored hash %d among %d", x, len(h))
+		}
+		out[i] = h[x]
+	}
+	return out, nil
+}
+
 // HashReader reads the log's stored hashes.
 func (l *Log) HashReader(ctx context.Context) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
