@@ -176,6 +176,9 @@ func (l *Log) HashReader(ctx context.Context) tlog.HashReader {
 	})
 }
 
+// Size returns the number of leaves in the log.
+func (l *Log) Size(ctx context.Context) (int64, error) { return l.store.LedgerSize(ctx) }
+
 // Tree returns the log's current size and root hash.
 func (l *Log) Tree(ctx context.Context) (tlog.Tree, error) {
 	size, err := l.store.LedgerSize(ctx)

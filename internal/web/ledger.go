@@ -105,7 +105,7 @@ func (l *ledgerSite) current(ctx context.Context, c *fiber.Ctx) (ledger.Checkpoi
 	if err != nil {
 		return ledger.Checkpoint{}, err
 	}
-	size, err := l.r.s.db.LedgerSize(ctx)
+	size, err := l.log.Size(ctx)
 	if err != nil {
 		return ledger.Checkpoint{}, err
 	}
@@ -142,7 +142,7 @@ func (l *ledgerSite) tile(c *fiber.Ctx) error {
 	if !ok {
 		ctx, cancel := l.r.s.dbContext(c)
 		defer cancel()
-		size, err := l.r.s.db.LedgerSize(ctx)
+		size, err := l.log.Size(ctx)
 		if err != nil {
 			return err
 		}
