@@ -29,6 +29,47 @@ type ledgerCache struct {
 	mu    sync.Mutex
 	roots map[int64]tlog.Hash
 	tiles map[string][]byte
+	found map[tlog.Hash]int64              // a leaf's index, by the leaf's hash (key and bytes)
+	certs map[[2]int64]ledger.Certificate // by leaf index and tree size
+}
+
+// maxCachedCerts bounds the leaves and certificates kept (a certificate is about 1.5 KB).
+const maxCachedCerts = 20000
+
+func (lc *ledgerCache) index(leaf ledger.Leaf) (int64, bool) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	i, ok := lc.found[leafID(leaf)]
+	return i, ok
+}
+
+func (lc *ledgerCache) putIndex(leaf ledger.Leaf, i int64) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.found == nil || len(lc.found) >= maxCachedCerts {
+		lc.found = map[tlog.Hash]int64{}
+	}
+	lc.found[leafID(leaf)] = i
+}
+
+func leafID(leaf ledger.Leaf) tlog.Hash {
+	return tlog.RecordHash(append([]byte(leaf.Key+"\x00"), leaf.Data...))
+}
+
+func (lc *ledgerCache) cert(index, size int64) (ledger.Certificate, bool) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	c, ok := lc.certs[[2]int64{index, size}]
+	return c, ok
+}
+
+func (lc *ledgerCache) putCert(c ledger.Certificate, size int64) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.certs == nil || len(lc.certs) >= maxCachedCerts {
+		lc.certs = map[[2]int64]ledger.Certificate{}
+	}
+	lc.certs[[2]int64{c.Index, size}] = c
 }
 
 // maxCachedTiles bounds the tiles kept in memory (a full tile is 8 KB, a data tile ~100 KB).
@@ -214,7 +255,14 @@ func (l *ledgerSite) certificateFor(c *fiber.Ctx, company, period, pub string) (
 	}
 	ctx, cancel := l.r.s.dbContext(c)
 	defer cancel()
-	index, err := l.log.Find(ctx, leaf)
+	// A leaf's index never changes, nor does a certificate for one tree size: both are kept.
+	index, ok := l.cache.index(leaf)
+	if !ok {
+		index, err = l.log.Find(ctx, leaf)
+		if err == nil {
+			l.cache.putIndex(leaf, index)
+		}
+	}
 	switch derrors.Code(err) {
 	case "":
 	case derrors.NotFound:
@@ -229,7 +277,14 @@ func (l *ledgerSite) certificateFor(c *fiber.Ctx, company, period, pub string) (
 	if err != nil {
 		return ledger.Certificate{}, err
 	}
-	return l.log.CertificateAt(ctx, index, cp)
+	if cert, ok := l.cache.cert(index, cp.Tree.N); ok {
+		return cert, nil
+	}
+	cert, err := l.log.CertificateAt(ctx, index, cp)
+	if err == nil {
+		l.cache.putCert(cert, cp.Tree.N)
+	}
+	return cert, err
 }
 
 func (l *ledgerSite) certificate(c *fiber.Ctx) error {
