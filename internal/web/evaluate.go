@@ -572,6 +572,7 @@ func init() {
 		"bidders.note.none":        {"%s 没有已生效的评价结果", "No results were in force on %s"},
 		"bidders.note.ambiguous":   {"多家企业同名，请改用统一社会信用代码：%s", "Several companies have this name; use the credit code: %s"},
 		"bidders.col.query":        {"查询内容", "Query"},
+		"bidders.col.bidder":       {"投标人", "Bidder"},
 		"bidders.col.bad":          {"有效不良记录", "Bad records in force"},
 		"bidders.col.vetoes":       {"一票否决", "Vetoes"},
 		"bidders.col.publication":  {"发布次数", "Publication"},

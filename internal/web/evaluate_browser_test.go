@@ -34,6 +34,7 @@ func TestBidderLookUpInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("q"), pasted),
 		chromedp.Submit(chromedp.ID("q")),
 		chromedp.WaitVisible(chromedp.ID("bidders")))
+	b.Screenshot("look-up")
 	statuses := browsertest.Run(b, chromedp.Evaluate[string](`[...document.querySelectorAll("#bidders tbody tr")].map(r => r.dataset.status).join(",")`))
 	if statuses != "graded,graded,unrated,unknown,graded" {
 		t.Errorf("row statuses %q", statuses)
@@ -121,11 +122,17 @@ func TestBidderLookUpOnPhoneInEnglish(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("q"), unknownCompany+","+unratedCompany+","+reportPlain),
 		chromedp.Submit(chromedp.ID("q")),
 		chromedp.WaitVisible(chromedp.ID("bidders")))
+	b.Screenshot("look-up-phone-en")
 	text := browsertest.Run(b, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
-	for _, want := range []string{"No property-service company “" + unknownCompany + "”", "Registered in this city, but not rated", "Bad records in force"} {
+	for _, want := range []string{"No property-service company “" + unknownCompany + "”", "Registered in this city, but not rated"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the English page lacks %q:\n%s", want, text)
 		}
+	}
+	// Each bidder is a card whose facts carry their labels.
+	label := browsertest.Run(b, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('#bidders tr[data-status=graded] td[data-label]'), '::before').content`))
+	if !strings.Contains(label, "Bidder") {
+		t.Errorf("a card's first fact is labelled %s", label)
 	}
 	if w := browsertest.Run(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > browsertest.Phone.Width {
 		t.Errorf("the look-up is %d px wide on a %d px phone", w, browsertest.Phone.Width)
