@@ -51,6 +51,17 @@ func TestBidderLookUpInBrowser(t *testing.T) {
 		t.Errorf("XLSX download: %q", magic)
 	}
 
+	// Side by side, for printing: the graded bidders' components, histories and records.
+	b.Do(chromedp.Click(chromedp.ID("compare")), chromedp.WaitVisible(chromedp.CSS("table#compare")))
+	b.Screenshot("compare")
+	compared := browsertest.Run(b, chromedp.Evaluate[string](`document.querySelector("table#compare").innerText`))
+	for _, want := range []string{"阳光物业", "弃管物业", "2026Q3: AAA", "EV-veto"} {
+		if !strings.Contains(compared, want) {
+			t.Errorf("the comparison lacks %q", want)
+		}
+	}
+	b.Do(chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.ID("bidders")))
+
 	// The certificate of the first bidder, printed.
 	b.Do(chromedp.Click(chromedp.CSS("#bidders tbody tr:first-child td.grade a")), chromedp.WaitVisible(chromedp.ID("qr")))
 	number := browsertest.Run(b, chromedp.Text(chromedp.ID("number")))
