@@ -67,7 +67,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer})
+	srv, err := web.New(web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer})
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (m *Main) loadDemo(ctx context.Context, store *app.Store) error {
 			if _, err := m.scorePeriod(ctx, store, p.ID, scoring.Default(), "demo"); err != nil {
 				return fmt.Errorf("score demo period %s: %w", p.ID, err)
 			}
-			if _, err := app.Publish(ctx, store.DB, p.ID, "demo", time.Now()); err != nil {
+			if _, err := store.Publication.Publish(ctx, p.ID, "", "demo", time.Now()); err != nil {
 				return fmt.Errorf("publish demo period %s: %w", p.ID, err)
 			}
 			fmt.Fprintf(m.Stdout, "Demo period %s scored and published: %s/lists/%s\n", p.ID, siteURL(m.addr), p.ID)

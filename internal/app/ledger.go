@@ -12,6 +12,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
 )
 
 // DefaultLedgerName names the ledger (the first line of its checkpoints) unless configured.
@@ -143,11 +144,11 @@ func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64))
 	rep.Publications = len(pubs)
 	known := map[string]bool{}
 	for _, meta := range pubs {
-		pub, err := db.Result(ctx, meta.ID)
+		pub, err := db.Record(ctx, meta.ID)
 		if err != nil {
 			return rep, err
 		}
-		leaves, err := PublicationLeaves(pub)
+		leaves, err := publication.LedgerLeaves(pub)
 		if err != nil {
 			rep.Problems = append(rep.Problems, AuditProblem{Key: pub.ID, Index: -1, Problem: fmt.Sprintf("the stored result cannot be read: %v", err)})
 			continue

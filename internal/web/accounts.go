@@ -15,7 +15,6 @@ import (
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 // accountRoutes are log-in, log-out, the account page and account administration.
@@ -34,8 +33,8 @@ func (s *Server) accountRoutes() {
 // Log-in throttles: per account name, and per client address (which catches one address
 // guessing across many names).
 var (
-	accountThrottle = mongodb.ThrottleRule{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
-	addressThrottle = mongodb.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	accountThrottle = domain.ThrottleRule{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	addressThrottle = domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 )
 
 // maxPasswordLen bounds what is hashed; longer input is a wrong password.
@@ -149,13 +148,13 @@ func (s *Server) checkPassword(c *fiber.Ctx, name, pw string) (domain.Account, b
 
 // loginKeys are the throttle keys of a log-in attempt. Names that cannot exist share one key,
 // so that random names do not fill the database with keys.
-func (s *Server) loginKeys(c *fiber.Ctx, name string) []mongodb.ThrottleKey {
+func (s *Server) loginKeys(c *fiber.Ctx, name string) []domain.ThrottleKey {
 	if !domain.IsIdent(name) {
 		name = "~invalid"
 	}
-	return []mongodb.ThrottleKey{
-		{Key: mongodb.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
-		{Key: mongodb.LoginIPKey(s.addressHash(ClientIP(c))), Rule: addressThrottle},
+	return []domain.ThrottleKey{
+		{Key: domain.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
+		{Key: domain.LoginIPKey(s.addressHash(ClientIP(c))), Rule: addressThrottle},
 	}
 }
 

@@ -40,7 +40,7 @@ func (r *reportSite) apiRoutes() {
 // limited puts the per-address rate limit in front of h.
 func (r *reportSite) limited(h fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if ok, after := r.limiter.allow(ClientIP(c)); !ok {
+		if after, ok := r.limiter.Take(ClientIP(c), r.s.now()); !ok {
 			return RateLimited(Msg(c, "error.rate_limited"), after)
 		}
 		return h(c)

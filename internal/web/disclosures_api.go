@@ -12,7 +12,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // POST /api/v1/disclosures files a disclosure for a company's own systems:
@@ -110,14 +110,14 @@ func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 		return ps.Err(Lang(c))
 	}
 	now := d.s.now()
-	res, err := d.s.db.FileDisclosure(ctx, mongodb.NewFiling{Period: p.ID, Estate: e.ID, Category: req.Category,
-		Data: disclosure.Marshal(data), FiledBy: "token " + token.Ref, Source: mongodb.FiledAPI, At: now})
+	res, err := d.s.filings.FileDisclosure(ctx, filing.NewFiling{Period: p.ID, Estate: e.ID, Category: req.Category,
+		Data: disclosure.Marshal(data), FiledBy: "token " + token.Ref, Source: filing.FiledAPI, At: now})
 	if err != nil {
 		return err
 	}
 	d.cache.put(res.Filing)
 	d.s.log.Info("disclosure filed", "period", p.ID, "estate", e.ID, "category", req.Category, "version", res.Filing.Version,
-		"draft", res.Filing.Draft, "source", mongodb.FiledAPI, "token", token.Ref, "request_id", RequestID(c))
+		"draft", res.Filing.Draft, "source", filing.FiledAPI, "token", token.Ref, "request_id", RequestID(c))
 	f := res.Filing
 	return c.Status(fiber.StatusCreated).JSON(discAPIResponse{Period: f.Period, Estate: f.Estate, Category: f.Category,
 		Version: f.Version, Draft: f.Draft, Status: f.Status, FiledAt: f.FiledAt.In(domain.Zone),
@@ -126,11 +126,11 @@ func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 
 // apiToken authenticates the request's bearer token. Every failure looks the same, with the
 // WWW-Authenticate header that RFC 6750 asks for.
-func (d *disclosureSite) apiToken(c *fiber.Ctx) (mongodb.APIToken, error) {
+func (d *disclosureSite) apiToken(c *fiber.Ctx) (domain.APIToken, error) {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
 	scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
-	t, err := mongodb.APIToken{}, error(nil)
+	t, err := domain.APIToken{}, error(nil)
 	if strings.EqualFold(scheme, "Bearer") {
 		t, err = d.s.db.AuthenticateToken(ctx, strings.TrimSpace(token))
 	} else {

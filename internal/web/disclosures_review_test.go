@@ -14,7 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // zipWorkbook is a minimal XLSX whose first sheet has the given <sheetData> rows.
@@ -398,8 +398,8 @@ func TestReviewQueueCache(t *testing.T) {
 	wantBody(t, reviewer.get("/review/disclosures"), link+"fees")
 
 	// Another server files parking: not seen until the cache expires.
-	if _, err := e.db.FileDisclosure(context.Background(), mongodb.NewFiling{Period: "2031Q4", Estate: "e1", Category: "parking",
-		Data: []byte(storedJSON(t, "parking", discRows["parking"])), FiledBy: "elsewhere", Source: mongodb.FiledAPI, At: e.clock.Now()}); err != nil {
+	if _, err := e.db.FileDisclosure(context.Background(), filing.NewFiling{Period: "2031Q4", Estate: "e1", Category: "parking",
+		Data: []byte(storedJSON(t, "parking", discRows["parking"])), FiledBy: "elsewhere", Source: filing.FiledAPI, At: e.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(reviewer.get("/review/disclosures").body, link+"parking") {

@@ -29,7 +29,7 @@ type ledgerCache struct {
 	mu    sync.Mutex
 	roots map[int64]tlog.Hash
 	tiles map[string][]byte
-	found map[tlog.Hash]int64              // a leaf's index, by the leaf's hash (key and bytes)
+	found map[tlog.Hash]int64             // a leaf's index, by the leaf's hash (key and bytes)
 	certs map[[2]int64]ledger.Certificate // by leaf index and tree size
 }
 

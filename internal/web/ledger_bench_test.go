@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 	"github.com/propcredit/propcredit/scoring/scoringtest"
 )
@@ -27,10 +27,10 @@ func BenchmarkLedgerRequests(b *testing.B) {
 	}
 	clk := newClock()
 	for i := 0; i < 4; i++ {
-		if err := app.SaveDraft(ctx, db, in, res, "bench", clk.Now()); err != nil {
+		if err := publication.New(db).SaveDraft(ctx, in, res, "bench", clk.Now()); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := app.Publish(ctx, db, res.Period, "bench", clk.Now()); err != nil {
+		if _, err := publication.New(db).Publish(ctx, res.Period, "", "bench", clk.Now()); err != nil {
 			b.Fatal(err)
 		}
 	}

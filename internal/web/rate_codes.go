@@ -15,8 +15,8 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/qrcode"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Household codes (住户验证码): a reviewer or administrator issues one code per flat of an
@@ -93,15 +93,15 @@ type codesSheetData struct {
 
 // slip is one flat's code, with the QR code of its rating address.
 type slip struct {
-	mongodb.IssuedCode
+	rating.IssuedCode
 	QR template.HTML
 }
 
 // slipsOf draws each flat's QR code, which opens rateURL with the flat filled in.
-func slipsOf(codes []mongodb.IssuedCode, rateURL, lang string) ([]slip, error) {
+func slipsOf(codes []rating.IssuedCode, rateURL, lang string) ([]slip, error) {
 	slips := make([]slip, len(codes))
 	for i, ic := range codes {
-		qr, err := qrcode.SVG(rateURL+"?flat="+url.QueryEscape(ic.Flat), T(lang, "codes.slip_qr", ic.Flat))
+		qr, err := qrcode.SVG(rateURL+"?flat="+url.QueryEscape(ic.Household), T(lang, "codes.slip_qr", ic.Household))
 		if err != nil {
 			return nil, err
 		}
@@ -293,13 +293,13 @@ func flatErrorsText(lang string, bad []FlatError) string {
 // WriteCodesCSV writes codes as CSV with the header flat,code. A cell that a spreadsheet
 // would run as a formula (it starts with = + - @, a tab or a carriage return) gets a leading
 // apostrophe: a flat such as "-1-101" is legal and must stay text.
-func WriteCodesCSV(w io.Writer, codes []mongodb.IssuedCode) error {
+func WriteCodesCSV(w io.Writer, codes []rating.IssuedCode) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"flat", "code"}); err != nil {
 		return err
 	}
 	for _, ic := range codes {
-		if err := cw.Write([]string{csvCell(ic.Flat), csvCell(ic.Code)}); err != nil {
+		if err := cw.Write([]string{csvCell(ic.Household), csvCell(ic.Code)}); err != nil {
 			return err
 		}
 	}

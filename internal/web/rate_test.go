@@ -27,6 +27,7 @@ import (
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/qrcode/qrcodetest"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // The rating tests run against a small city: estate e1 (翠竹花园) of company 万润物业, with
@@ -88,7 +89,7 @@ func newRateEnv(t *testing.T) *rateEnv {
 	}
 	re := &rateEnv{testEnv: e, dbName: name, codes: map[string]string{}}
 	for _, ic := range issued {
-		re.codes[ic.Flat] = ic.Code
+		re.codes[ic.Household] = ic.Code
 	}
 	return re
 }
@@ -122,8 +123,11 @@ func (e *rateEnv) revision(estate, flat string) int {
 	return rev
 }
 
-func (e *rateEnv) tally(estate string) mongodb.Tally {
+func (e *rateEnv) tally(estate string) domain.Tally {
 	e.t.Helper()
+	if err := e.db.FlushTallies(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	tallies, err := e.db.Tallies(context.Background(), "2026Q4")
 	if err != nil {
 		e.t.Fatal(err)
@@ -133,7 +137,7 @@ func (e *rateEnv) tally(estate string) mongodb.Tally {
 			return tl
 		}
 	}
-	return mongodb.Tally{Period: "2026Q4", Estate: estate}
+	return domain.Tally{Period: "2026Q4", Estate: estate}
 }
 
 // owner is a phone on an address of its own, so that the per-address limit of one test does
@@ -218,7 +222,7 @@ func TestRateHappyPathAndRevision(t *testing.T) {
 	if strings.Contains(doc, "203.0.113.10") || strings.Contains(doc, "iPhone") {
 		t.Errorf("the raw address or user agent is stored: %s", doc)
 	}
-	if ip, _ := raw[0]["ip_hash"].(string); len(ip) != 32 || raw[0]["ua_hash"] == "" || raw[0]["source"] != mongodb.SourceWeb {
+	if ip, _ := raw[0]["ip_hash"].(string); len(ip) != 32 || raw[0]["ua_hash"] == "" || raw[0]["source"] != rating.SourceWeb {
 		t.Errorf("stored ip_hash %v, ua_hash %v, source %v; want salted hashes and source web", raw[0]["ip_hash"], raw[0]["ua_hash"], raw[0]["source"])
 	}
 	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 4 {
@@ -359,7 +363,7 @@ func TestRateCodeProblems(t *testing.T) {
 		wantStatus(t, r, http.StatusForbidden)
 		wantBody(t, r, "该验证码已失效：本户的验证码已重新发放，请使用最新发放的验证码")
 		for _, ic := range reissued {
-			if ic.Flat == "1-1-102" {
+			if ic.Household == "1-1-102" {
 				wantStatus(t, c.post("/rate/e1", c.ratingForm("e1", "1-1-102", ic.Code, fives, "")), http.StatusOK)
 			}
 		}
@@ -370,7 +374,7 @@ func TestRateCodeProblems(t *testing.T) {
 	t.Run("one address guessing many flats", func(t *testing.T) {
 		c := e.owner("198.51.100.7")
 		var last *response
-		for i := 0; i < addressFailures.Burst+1; i++ {
+		for i := 0; i < rating.AddressFailures.Burst+1; i++ {
 			last = c.post("/rate/e1", c.ratingForm("e1", fmt.Sprintf("8-8-%03d", i), "ABCDE-FGHJK", fives, ""))
 		}
 		wantStatus(t, last, http.StatusTooManyRequests)
@@ -586,7 +590,7 @@ func TestRatingsAPI(t *testing.T) {
 		t.Errorf("revision answered %+v", rev)
 	}
 	raw := e.rawRatings()
-	if len(raw) != 2 || raw[0]["source"] != mongodb.SourceAPI {
+	if len(raw) != 2 || raw[0]["source"] != rating.SourceAPI {
 		t.Errorf("stored %d versions (%v), want 2 from the API", len(raw), raw)
 	}
 	wantBody(t, c.get("/receipt/"+a.Receipt), "已被同一住户之后的提交取代")
@@ -786,7 +790,7 @@ func TestCodesPage(t *testing.T) {
 
 func TestWriteCodesCSVGuardsFormulas(t *testing.T) {
 	var b bytes.Buffer
-	err := WriteCodesCSV(&b, []mongodb.IssuedCode{{Flat: "=1+1", Code: "+A"}, {Flat: "@x", Code: "-y"}, {Flat: "a,b", Code: "\tz"}})
+	err := WriteCodesCSV(&b, []rating.IssuedCode{{Household: "=1+1", Code: "+A"}, {Household: "@x", Code: "-y"}, {Household: "a,b", Code: "\tz"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -803,35 +807,5 @@ func TestReadFlats(t *testing.T) {
 	}
 	if diff := cmp.Diff([]FlatError{{Line: 6, Message: `flat "bad flat" is not valid: use 1-64 letters, digits, '.', '_' or '-'`}}, bad); diff != "" {
 		t.Errorf("bad lines (-want +got):\n%s", diff)
-	}
-}
-
-func TestBuckets(t *testing.T) {
-	bs := newBuckets(bucketRule{Burst: 2, Every: time.Minute})
-	now := rateToday
-	for i, want := range []bool{true, true, false} {
-		if _, ok := bs.allowed("k", now); ok != want {
-			t.Errorf("attempt %d allowed = %v, want %v", i, ok, want)
-		}
-		bs.charge("k", now)
-	}
-	if wait, _ := bs.allowed("k", now); wait != 2*time.Minute {
-		t.Errorf("wait %v after three failures with two tokens, want two minutes", wait)
-	}
-	if _, ok := bs.allowed("k", now.Add(2*time.Minute)); !ok {
-		t.Error("no token after two minutes")
-	}
-	if _, ok := bs.allowed("other", now); !ok {
-		t.Error("a key that never failed is refused")
-	}
-	for range 10 {
-		bs.charge("k", now)
-	}
-	if wait, _ := bs.allowed("k", now); wait != 3*time.Minute {
-		t.Errorf("wait %v when overdrawn, want three minutes (down to minus Burst)", wait)
-	}
-	bs.sweep(now.Add(time.Hour))
-	if len(bs.m) != 0 {
-		t.Errorf("%d full buckets kept after a sweep", len(bs.m))
 	}
 }

@@ -27,14 +27,22 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/ledger"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Config configures a Server.
 type Config struct {
-	DB  *mongodb.DB
-	Log *slog.Logger
+	DB Store
+	// Publication is the publishing workflow; nil: one on DB.
+	Publication *publication.Service
+	// Rating is the owners' rating workflow; nil: one on DB.
+	Rating *rating.Service
+	// Filing is the disclosure workflow; nil: one on DB.
+	Filing *filing.Service
+	Log    *slog.Logger
 	// Secure marks cookies Secure (and gives them the __Host- prefix) and sends HSTS. Set it
 	// whenever browsers reach the server over TLS, directly or through a proxy.
 	Secure bool
@@ -76,7 +84,10 @@ const (
 // Server is the web server. Build it with New.
 type Server struct {
 	app     *fiber.App
-	db      *mongodb.DB
+	db      Store
+	pubs    *publication.Service
+	ratings *rating.Service
+	filings *filing.Service
 	log     *slog.Logger
 	secure  bool
 	now     func() time.Time
@@ -100,8 +111,30 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator(),
-		ledger: ledger.New(cfg.DB, cfg.LedgerKey)}
+	s := &Server{db: cfg.DB, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	// Without the use cases, build them on DB, if it can serve them (internal/mongodb can).
+	if ps, ok := cfg.DB.(publication.Store); s.pubs == nil && ok {
+		s.pubs = publication.New(ps)
+	}
+	if rs, ok := cfg.DB.(rating.Store); cfg.Rating == nil && ok {
+		s.ratings = rating.New(rs)
+	} else {
+		s.ratings = cfg.Rating
+	}
+	if fs, ok := cfg.DB.(filing.Store); cfg.Filing == nil && ok {
+		s.filings = filing.New(fs)
+	} else {
+		s.filings = cfg.Filing
+	}
+	if s.pubs == nil || s.ratings == nil || s.filings == nil {
+		return nil, errors.New("web: a use case in Config is nil, and Config.DB cannot serve it")
+	}
+	// The ledger, on DB, which internal/mongodb can serve.
+	if ls, ok := cfg.DB.(ledger.Store); ok {
+		s.ledger = ledger.New(ls, cfg.LedgerKey)
+	} else {
+		return nil, errors.New("web: Config.DB cannot serve the ledger")
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

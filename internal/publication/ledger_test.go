@@ -1,21 +1,21 @@
-package app_test
+package publication_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/cputime"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 	"github.com/propcredit/propcredit/scoring/scoringtest"
 )
-
-func TestMain(m *testing.M) { mongodbtest.Main(m) }
 
 // saveDraft scores a generated city of n companies and stores it as the draft of its period.
 func saveDraft(t testing.TB, db *mongodb.DB, n int) *scoring.Result {
@@ -25,7 +25,7 @@ func saveDraft(t testing.TB, db *mongodb.DB, n int) *scoring.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SaveDraft(context.Background(), db, in, res, "test", time.Now()); err != nil {
+	if err := publication.New(db).SaveDraft(context.Background(), in, res, "test", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return res
@@ -38,7 +38,7 @@ func TestPublishAppendsToLedger(t *testing.T) {
 	db := mongodbtest.NewDB(t)
 	res := saveDraft(t, db, 7)
 	at := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
-	pub, err := app.Publish(ctx, db, res.Period, "reviewer", at)
+	pub, err := publication.New(db).Publish(ctx, res.Period, "", "reviewer", at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +67,11 @@ func TestPublishAppendsToLedger(t *testing.T) {
 		t.Errorf("publication leaf: %v, %v", idx, err)
 	}
 	// The leaf the certificate looks for, made from the grade alone, is the one logged.
-	want, err := ledger.ResultLeafOf(app.LedgerPublication(pub), ledger.GradeOf(&g))
+	want, err := ledger.ResultLeafOf(publication.LedgerPublication(pub), ledger.GradeOf(&g))
 	if err != nil || string(want.Data) != string(leaves[0]) {
 		t.Errorf("ResultLeafOf gives %s, logged %s (%v)", want.Data, leaves[0], err)
 	}
-	if _, err := app.Publish(ctx, db, res.Period, "reviewer", at.Add(time.Hour)); err != nil {
+	if _, err := publication.New(db).Publish(ctx, res.Period, "", "reviewer", at.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if size2, _ := db.LedgerSize(ctx); size2 != 2*size {
@@ -79,17 +79,20 @@ func TestPublishAppendsToLedger(t *testing.T) {
 	}
 }
 
+// brokenLedger is the database with a ledger that refuses every append.
+type brokenLedger struct{ *mongodb.DB }
+
+func (brokenLedger) AppendLedger(context.Context, []ledger.Entry) (int, error) {
+	return 0, errors.New("the ledger's disk is full")
+}
+
 // TestPublishRefusedWithoutLedger: when the ledger cannot take the leaves, nothing is published.
 func TestPublishRefusedWithoutLedger(t *testing.T) {
 	ctx := context.Background()
 	db := mongodbtest.NewDB(t)
 	res := saveDraft(t, db, 3)
-	if _, err := db.Publish(ctx, res.Period, "x", time.Now(), nil); err == nil {
-		t.Fatal("published with no ledger")
-	}
-	failing := func(context.Context, mongodb.Result) error { return context.DeadlineExceeded }
-	if _, err := db.Publish(ctx, res.Period, "x", time.Now(), failing); err == nil {
-		t.Fatal("published although the ledger failed")
+	if _, err := publication.New(brokenLedger{db}).Publish(ctx, res.Period, "", "x", time.Now()); err == nil || !strings.Contains(err.Error(), "disk is full") {
+		t.Fatalf("published although the ledger failed: %v", err)
 	}
 	if pubs, _ := db.Publications(ctx, res.Period); len(pubs) != 0 {
 		t.Fatalf("%d publications stored without their leaves", len(pubs))
@@ -112,7 +115,7 @@ func BenchmarkAppendPublication5000(b *testing.B) {
 	ctx := context.Background()
 	db := mongodbtest.NewDB(b)
 	res := saveDraft(b, db, 5000)
-	draft, err := db.Draft(ctx, res.Period)
+	draft, err := db.Record(ctx, publication.DraftID(res.Period))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -128,7 +131,7 @@ func BenchmarkAppendPublication5000(b *testing.B) {
 		pub := draft
 		pub.Seq = i + 1
 		pub.CreatedAt = time.Now()
-		idx, err := app.AppendPublication(ctx, log, pub)
+		idx, err := publication.AppendToLedger(ctx, log, pub)
 		if err != nil || len(idx) != 5001 {
 			b.Fatalf("%d leaves, %v", len(idx), err)
 		}
