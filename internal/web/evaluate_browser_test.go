@@ -96,7 +96,7 @@ func TestBidderLookUpInBrowser(t *testing.T) {
 	viewer := browsertest.New(t, browsertest.Desktop)
 	viewer.Do(chromedp.Navigate(pdfServer.URL + "/certificate.pdf"))
 	var fromPDF string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
 		// The viewer draws the page a moment after the navigation ends.
 		if fromPDF, err = qrcodetest.DecodePNG(browsertest.Run(viewer, chromedp.FullScreenshot(100))); err == nil {
 			break
