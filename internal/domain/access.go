@@ -26,12 +26,30 @@ func (s *Session) Valid(now time.Time) bool {
 	return now.Before(s.Expires) && now.Before(s.IdleUntil)
 }
 
-// ThrottleRule says how many failed log-ins a key may collect within one Window before it is
-// locked for Lockout.
+// ThrottleRule says how many failed log-ins a key may collect within one Window. The first Free
+// failures cost nothing; each failure after them refuses the key's next attempt for Backoff,
+// doubled with every further failure (progressive delays); the Limit-th locks it for Lockout.
 type ThrottleRule struct {
 	Limit   int
 	Window  time.Duration
 	Lockout time.Duration
+	Free    int
+	Backoff time.Duration
+}
+
+// DelayAfter is how long a key is refused after the failure that took its slot i (0-based).
+func (r ThrottleRule) DelayAfter(i int) time.Duration {
+	switch {
+	case i >= r.Limit-1:
+		return r.Lockout
+	case r.Backoff > 0 && i >= r.Free:
+		d := r.Backoff
+		for range min(i-r.Free, 30) {
+			d *= 2
+		}
+		return min(d, r.Lockout)
+	}
+	return 0
 }
 
 // ThrottleKey is one thing a log-in attempt is counted against, with its rule. ClearOnSuccess
@@ -45,8 +63,10 @@ type ThrottleKey struct {
 
 // Keys of login throttles. The caller hashes client addresses with a secret salt, so that the
 // database holds no addresses.
-func LoginAccountKey(name string) string { return "login|account|" + name }
-func LoginIPKey(ipHash string) string    { return "login|ip|" + ipHash }
+func LoginAccountKey(name string) string        { return "login|account|" + name }
+func LoginIPKey(ipHash string) string           { return "login|ip|" + ipHash }
+func LoginPairKey(name, ipHash string) string   { return "login|pair|" + name + "|" + ipHash }
+func LoginDeviceKey(name, device string) string { return "login|device|" + name + "|" + device }
 
 // LoginAttempt is an attempt counted by CountLoginAttempt, to be settled by LoginFailed or
 // LoginSucceeded.
@@ -59,7 +79,7 @@ type ThrottleSlot struct {
 	Key    ThrottleKey
 	ID     string
 	Window time.Time
-	Last   bool // the key's final slot: a failure now locks the key
+	Index  int // the slot's number in its window: how many failures came before
 }
 
 // TokenPrefix starts every token, so that one found in a log or a repository is recognised.

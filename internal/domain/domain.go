@@ -47,17 +47,17 @@ const (
 
 type District struct {
 	ID   string `json:"id" bson:"_id" validate:"required,ident"`
-	Name string `json:"name" bson:"name" validate:"required,max=100"`
+	Name string `json:"name" bson:"name" validate:"required,line,max=100"`
 }
 
 type Company struct {
 	ID   string `json:"id" bson:"_id" validate:"required,uscc"`
-	Name string `json:"name" bson:"name" validate:"required,max=200"`
+	Name string `json:"name" bson:"name" validate:"required,line,max=200"`
 }
 
 type Estate struct {
 	ID         string `json:"id" bson:"_id" validate:"required,ident"`
-	Name       string `json:"name" bson:"name" validate:"required,max=200"`
+	Name       string `json:"name" bson:"name" validate:"required,line,max=200"`
 	District   string `json:"district" bson:"district" validate:"required,ident"`
 	Company    string `json:"company" bson:"company" validate:"required,uscc"`
 	Households int    `json:"households" bson:"households" validate:"min=1,max=1000000"`
@@ -171,7 +171,7 @@ type Rating struct {
 	Household   string    `json:"household" bson:"household" validate:"required,ident"`
 	SubmittedAt time.Time `json:"submitted_at" bson:"submitted_at" validate:"required"`
 	Scores      Scores    `json:"scores" bson:"scores" validate:"required"`
-	Comment     string    `json:"comment,omitempty" bson:"comment,omitempty" validate:"max=500"`
+	Comment     string    `json:"comment,omitempty" bson:"comment,omitempty" validate:"text,max=500"`
 }
 
 // Key is the rating's identity: one counted rating per household and period.
@@ -209,7 +209,7 @@ type Event struct {
 	Date        string `json:"date" bson:"date" validate:"required,date"`
 	ValidDays   int    `json:"valid_days,omitempty" bson:"valid_days,omitempty" validate:"omitempty,min=1,max=36500"`
 	RepairedOn  string `json:"repaired_on,omitempty" bson:"repaired_on,omitempty" validate:"omitempty,date"`
-	Description string `json:"description" bson:"description" validate:"max=2000"`
+	Description string `json:"description" bson:"description" validate:"text,max=2000"`
 }
 
 // Account is a log-in for bureau staff, companies and bid evaluators.
@@ -220,6 +220,8 @@ type Account struct {
 	Company      string    `json:"company,omitempty" bson:"company,omitempty" validate:"required_if=Role company,omitempty,uscc"`
 	PasswordHash string    `json:"-" bson:"password_hash"`
 	CreatedAt    time.Time `json:"created_at" bson:"created_at"`
+	// Disabled accounts cannot log in, and their sessions end when they are disabled.
+	Disabled bool `json:"disabled,omitempty" bson:"disabled,omitempty"`
 }
 
 // Household is a flat of an estate. Owners prove they live there with its code.

@@ -136,21 +136,21 @@ type NewObjection struct {
 	IPHash                   string
 }
 
-// TextFits reports whether text is within MaxTextRunes: the one length rule for the
+// TextFits reports whether text is within MaxTextRunes and obeys the one text rule
+// (domain.IsText: no control characters or text-direction controls): the rule for the
 // workflow's texts, which forms check before they send and CheckText checks again.
-func TextFits(text string) bool { return utf8.RuneCountInString(text) <= MaxTextRunes }
+func TextFits(text string) bool {
+	return utf8.RuneCountInString(text) <= MaxTextRunes && domain.IsText(text)
+}
 
-// CheckText checks a text people wrote: trimmed, not empty if required, within MaxTextRunes,
-// valid UTF-8.
+// CheckText checks a text people wrote: trimmed, not empty if required, and TextFits.
 func CheckText(text string, required bool) error {
 	text = strings.TrimSpace(text)
 	switch {
 	case required && text == "":
 		return derrors.Errorf(derrors.Invalid, "the text is empty")
 	case !TextFits(text):
-		return derrors.Errorf(derrors.Invalid, "the text must be at most %d characters", MaxTextRunes)
-	case !utf8.ValidString(text):
-		return derrors.Errorf(derrors.Invalid, "the text is not valid UTF-8")
+		return derrors.Errorf(derrors.Invalid, "the text must be at most %d characters, without control characters or text-direction controls", MaxTextRunes)
 	}
 	return nil
 }
@@ -165,7 +165,7 @@ func CheckDecision(rd *ReviewDecision) error {
 	case rd.Status == domain.StatusRejected && rd.Reason == "":
 		return derrors.Errorf(derrors.Invalid, "a rejection needs a reason")
 	case !TextFits(rd.Reason):
-		return derrors.Errorf(derrors.Invalid, "the reason must be at most %d characters", MaxTextRunes)
+		return derrors.Errorf(derrors.Invalid, "the reason must be at most %d characters, without control characters or text-direction controls", MaxTextRunes)
 	}
 	return nil
 }

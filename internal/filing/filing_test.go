@@ -22,6 +22,10 @@ func TestCheckText(t *testing.T) {
 		{"one over", strings.Repeat("字", MaxTextRunes+1), true, derrors.Invalid},
 		{"spaces around do not count", " " + strings.Repeat("a", MaxTextRunes) + " ", true, ""},
 		{"bad UTF-8", "ab\xff", true, derrors.Invalid},
+		{"NUL", "ab\x00c", true, derrors.Invalid},
+		{"ESC", "\x1b[2Jcleared", true, derrors.Invalid},
+		{"right-to-left override", "物业\u202e费", true, derrors.Invalid},
+		{"line breaks are text", "第一点\r\n第二点", true, ""},
 	} {
 		if got := derrors.Code(CheckText(tc.text, tc.required)); got != tc.want {
 			t.Errorf("%s: code %q, want %q", tc.name, got, tc.want)

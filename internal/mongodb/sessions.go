@@ -214,7 +214,7 @@ func (db *DB) takeSlot(ctx context.Context, k ThrottleKey, now time.Time) (taken
 		if err != nil {
 			return takenSlot{}, false, fmt.Errorf("count log-in attempt: %w", err)
 		}
-		return takenSlot{Key: k, ID: id, Window: window, Last: i == k.Rule.Limit-1}, true, nil
+		return takenSlot{Key: k, ID: id, Window: window, Index: i}, true, nil
 	}
 	return takenSlot{}, false, nil
 }
@@ -245,15 +245,17 @@ func (db *DB) release(ctx context.Context, a LoginAttempt) error {
 	return nil
 }
 
-// LoginFailed settles a failed attempt: it stays counted, and a key whose last slot it took is
-// locked. It returns the time until which log-ins are now refused (zero if they are not).
+// LoginFailed settles a failed attempt: it stays counted, and each key is refused for as long
+// as its rule says after this many failures (ThrottleRule.DelayAfter). It returns the time until
+// which log-ins are now refused (zero if they are not).
 func (db *DB) LoginFailed(ctx context.Context, a LoginAttempt, now time.Time) (time.Time, error) {
 	var until time.Time
 	for _, s := range a.Slots {
-		if !s.Last {
+		d := s.Key.Rule.DelayAfter(s.Index)
+		if d == 0 {
 			continue
 		}
-		u := now.Add(s.Key.Rule.Lockout)
+		u := now.Add(d)
 		if err := db.lock(ctx, s.Key.Key, u); err != nil {
 			return time.Time{}, err
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	_ "embed"
 	"encoding/json"
+	"mime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -217,4 +218,15 @@ func (r *reportSite) apiSearch(c *fiber.Ctx) error {
 		return err
 	}
 	return sendCached(c, resp)
+}
+
+// requireJSON returns a 415 error, naming the media type to send, unless the request's body is
+// declared as exactly application/json (parameters such as charset allowed; application/jsonp
+// or application/json-seq are not JSON).
+func requireJSON(c *fiber.Ctx) error {
+	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err == nil && mt == fiber.MIMEApplicationJSON {
+		return nil
+	}
+	c.Set(fiber.HeaderAccept, fiber.MIMEApplicationJSON)
+	return fiber.ErrUnsupportedMediaType // its message is error.media_type
 }

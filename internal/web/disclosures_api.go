@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"mime"
 	"strings"
 	"time"
 
@@ -52,9 +51,8 @@ type discAPIResponse struct {
 func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 	// The media type is checked first: a browser's form post is not an API call, whoever
 	// sends it, and says so without touching the token store.
-	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
-		c.Set(fiber.HeaderAccept, fiber.MIMEApplicationJSON)
-		return c.Status(fiber.StatusUnsupportedMediaType).JSON(fiber.Map{"error": Msg(c, "api.json_only"), "request_id": RequestID(c)})
+	if err := requireJSON(c); err != nil {
+		return err
 	}
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
@@ -145,7 +143,6 @@ func (d *disclosureSite) apiToken(c *fiber.Ctx) (domain.APIToken, error) {
 
 func init() {
 	addMessages(map[string]message{
-		"api.json_only":    {"请求体必须是JSON（Content-Type: application/json）", "The body must be JSON (Content-Type: application/json)"},
 		"api.bad_token":    {"缺少或无效的接口令牌（Authorization: Bearer …）", "Missing, invalid or revoked API token (Authorization: Bearer …)"},
 		"api.bad_json":     {"请求体不是有效的JSON，或含有未知字段（只允许 period、estate、category、data）", "The body is not valid JSON, or has unknown fields (only period, estate, category, data)"},
 		"api.required":     {"缺少%s", "%s is required"},

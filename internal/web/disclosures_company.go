@@ -682,7 +682,7 @@ func init() {
 		"objection.answer_submit": {"发布答复", "Publish the answer"},
 		"objection.answers":       {"企业答复", "Company's answers"},
 		"objection.closing":       {"办结意见", "Closing note"},
-		"objection.text_bad":      {"请填写内容（不超过1000字）", "Write something (at most 1000 characters)"},
+		"objection.text_bad":      {"请填写内容（不超过1000字，不能含控制字符）", "Write something (at most 1000 characters, no control characters)"},
 		"objection.closed":        {"该异议已办结", "The objection has been closed"},
 	})
 }

@@ -561,7 +561,7 @@ func init() {
 		"review.submit":           {"提交审核意见", "Record the decision"},
 		"review.status_bad":       {"请选择通过或退回", "Choose verify or reject"},
 		"review.reason_required":  {"退回时必须填写理由", "A rejection needs a reason"},
-		"review.reason_long":      {"理由不能超过1000字", "The reason must be at most 1000 characters"},
+		"review.reason_long":      {"理由不能超过1000字，不能含控制字符", "The reason must be at most 1000 characters, with no control characters"},
 		"review.changed":          {"企业在您审核期间重新提交了，请查看最新内容后再审核。", "The company filed again while you were reviewing: look at the new figures first."},
 		"review.already":          {"该公开信息已经审核过了。", "This filing has been reviewed already."},
 		"review.decided":          {"已审核：%s（%s，%s）", "Reviewed: %s (%s, %s)"},

@@ -299,7 +299,7 @@ func TestObjections(t *testing.T) {
 	wantBody(t, r, "房号或住户验证码不正确")
 	r = object(codes[0].Code, strings.Repeat("长", 1001))
 	wantStatus(t, r, http.StatusUnprocessableEntity)
-	wantBody(t, r, "请填写内容（不超过1000字）")
+	wantBody(t, r, "请填写内容（不超过1000字，不能含控制字符）")
 	wrong := owner.post("/estates/e1/objections", url.Values{"_csrf": {owner.csrf("/estates/e1/disclosures")},
 		"target": {"2031Q4|fees"}, "flat": {"3-2-1201"}, "code": {codes[0].Code}, "text": {"x"}})
 	wantStatus(t, wrong, http.StatusUnprocessableEntity)

@@ -258,7 +258,7 @@ func (l *ledgerSite) biddersFile(ext string) fiber.Handler {
 			if b.Grade != nil {
 				row[3], row[4], row[5] = b.Grade.Grade, reports.Float(b.Grade.Score), T(lang, "report.list."+b.Grade.List)
 				row[6], row[7] = eventIDs(b.Bad), eventIDs(b.Vetoes)
-				row[12] = c.BaseURL() + certificatePath(b.Company, b.Pub.Period, b.Pub.Seq)
+				row[12] = l.r.s.publicURL + certificatePath(b.Company, b.Pub.Period, b.Pub.Seq)
 			}
 			if b.Pub != nil {
 				row[8], row[9] = b.Pub.Period, b.Pub.Seq
@@ -398,12 +398,17 @@ func (l *ledgerSite) certificatePage(c *fiber.Ctx) error {
 	}
 	number := certificateNumber(cert.Index, cert.Leaf)
 	d := certificateData{Leaf: leaf, Grade: p.Grade(id), Pub: p.Pub, Number: number, Index: cert.Index, Checkpoint: cp,
-		VerifyURL: c.BaseURL() + "/verify?n=" + number,
 		Certificate: "/api/v1/companies/" + url.PathEscape(id) + "/certificate?" +
 			url.Values{"period": {leaf.Period}, "publication": {strconv.Itoa(leaf.Publication)}}.Encode(),
 		Printed: l.r.s.now().In(domain.Zone).Format("2006-01-02 15:04")}
-	if d.QR, err = qrcode.SVG(d.VerifyURL, Msg(c, "certificate.qr_label")); err != nil {
-		return err
+	// The verification address is the site's configured public address, never the request's
+	// Host header (which whoever sends the request chooses). Without one, the certificate
+	// carries its number only, to be typed into /verify.
+	if l.r.s.publicURL != "" {
+		d.VerifyURL = l.r.s.publicURL + "/verify?n=" + number
+		if d.QR, err = qrcode.SVG(d.VerifyURL, Msg(c, "certificate.qr_label")); err != nil {
+			return err
+		}
 	}
 	return l.r.s.render(c, "certificate", d)
 }
@@ -553,56 +558,57 @@ func (l *ledgerSite) apiGrades(c *fiber.Ctx) error {
 
 func init() {
 	addMessages(map[string]message{
-		"nav.bidders":              {"投标人查询", "Bidder look-up"},
-		"bidders.title":            {"投标人信用查询", "Bidder credit look-up"},
-		"bidders.intro":            {"粘贴投标文件中的统一社会信用代码或企业名称，每行一个或用逗号分隔（最多%d个）。结果为开标日有效的信用等级。", "Paste the bidders' unified social credit codes or names as the tender file lists them, one per line or separated by commas (at most %d). You get the grade in force on the bid-opening date."},
-		"bidders.q":                {"投标人（代码或名称）", "Bidders (codes or names)"},
-		"bidders.date":             {"开标日期", "Bid-opening date"},
-		"bidders.submit":           {"查询", "Look up"},
-		"bidders.in_force":         {"%s 有效的发布：评价期 %s 第%d次发布（%s）", "In force on %s: period %s, publication %d (%s)"},
-		"bidders.none_in_force":    {"%s 没有有效的发布。", "No publication was in force on %s."},
-		"bidders.compare":          {"并列比较（可打印）", "Compare side by side (printable)"},
-		"bidders.bad_date":         {"日期格式应为 YYYY-MM-DD", "The date must be YYYY-MM-DD"},
-		"bidders.too_long":         {"粘贴的内容不能超过%d个字", "Paste at most %d characters"},
-		"bidders.too_many":         {"一次最多查询%d个投标人，您粘贴了%d个", "At most %d bidders at a time; you pasted %d"},
-		"bidders.compare_max":      {"并列比较最多%d个投标人", "Compare at most %d bidders"},
-		"bidders.nothing":          {"请粘贴至少一个统一社会信用代码或企业名称", "Paste at least one credit code or company name"},
-		"bidders.note.unknown":     {"本市没有“%s”这家物业企业（请核对代码或名称）", "No property-service company “%s” in this city (check the code or name)"},
-		"bidders.note.unrated":     {"本市登记的企业，但评价期 %s 第%d次发布未对其评级（例如当期无在管项目）", "Registered in this city, but not rated by period %s, publication %d (for example, it managed no estate then)"},
-		"bidders.note.none":        {"%s 没有已生效的评价结果", "No results were in force on %s"},
-		"bidders.note.ambiguous":   {"多家企业同名，请改用统一社会信用代码：%s", "Several companies have this name; use the credit code: %s"},
-		"bidders.col.query":        {"查询内容", "Query"},
-		"bidders.col.bidder":       {"投标人", "Bidder"},
-		"bidders.col.bad":          {"有效不良记录", "Bad records in force"},
-		"bidders.col.vetoes":       {"一票否决", "Vetoes"},
-		"bidders.col.publication":  {"发布次数", "Publication"},
-		"bidders.col.certificate":  {"信用报告", "Certificate"},
-		"bidders.col.note":         {"说明", "Note"},
-		"bidders.col.history":      {"等级记录", "Grade history"},
-		"bidders.download":         {"下载", "Download"},
-		"bidders.printed":          {"打印时间 %s", "Printed %s"},
-		"certificate.title":        {"物业服务企业信用报告", "Property-service credit certificate"},
-		"certificate.number":       {"报告编号", "Certificate number"},
-		"certificate.qr_label":     {"扫码核验", "Scan to verify"},
-		"certificate.verify_at":    {"核验地址", "Verify at"},
-		"certificate.records":      {"评价期末有效的信用记录", "Credit records in force at the period's end"},
-		"certificate.no_records":   {"无", "None"},
-		"certificate.ledger":       {"公示账本", "Transparency ledger"},
-		"certificate.ledger_entry": {"第%d条记录，账本共%d条，根哈希 %s", "Leaf %d of %d, root hash %s"},
-		"certificate.json":         {"机器可读的证书（JSON，可用 propcredit verify 离线核验）", "Machine-readable certificate (JSON; check it offline with propcredit verify)"},
-		"certificate.superseded":   {"注意：该发布已被更新的发布取代。", "Note: this publication has since been superseded."},
-		"verify.title":             {"信用报告核验", "Verify a credit certificate"},
-		"verify.intro":             {"输入信用报告上的编号，或扫描报告上的二维码。", "Enter the number printed on the certificate, or scan its QR code."},
-		"verify.number":            {"报告编号", "Certificate number"},
-		"verify.submit":            {"核验", "Verify"},
-		"verify.bad_number":        {"报告编号的格式应为“数字-12位十六进制”，例如 42-0a1b2c3d4e5f", "A certificate number looks like 42-0a1b2c3d4e5f (a number, a dash, 12 hex digits)"},
-		"verify.not_found":         {"公示账本中没有编号为 %s 的报告：该报告不是本系统出具的，或编号有误", "The ledger holds no certificate %s: it was not issued here, or the number is wrong"},
-		"verify.failed":            {"核验失败：%s", "Verification failed: %s"},
-		"verify.ok":                {"核验通过：该信用报告的内容与公示账本一致。", "Verified: this certificate is what the ledger holds."},
-		"verify.current":           {"这是该评价期现行的发布。", "This is the period's current publication."},
-		"verify.not_current":       {"该评价期后来有第%d次发布，取代了此结果。", "The period has a later publication (%d) that supersedes this result."},
-		"verify.offline":           {"独立核验：下载 JSON 证书与公钥，用任何 tlog 客户端或 propcredit verify --key KEY CERT.json 离线核验。", "Check it yourself: fetch the JSON certificate and the key, and run any tlog client or propcredit verify --key KEY CERT.json offline."},
-		"api.ids_required":         {"ids 不能为空：用逗号分隔的统一社会信用代码", "ids is required: credit codes separated by commas"},
-		"api.ids_too_many":         {"ids 最多%d个", "ids may list at most %d companies"},
+		"nav.bidders":               {"投标人查询", "Bidder look-up"},
+		"bidders.title":             {"投标人信用查询", "Bidder credit look-up"},
+		"bidders.intro":             {"粘贴投标文件中的统一社会信用代码或企业名称，每行一个或用逗号分隔（最多%d个）。结果为开标日有效的信用等级。", "Paste the bidders' unified social credit codes or names as the tender file lists them, one per line or separated by commas (at most %d). You get the grade in force on the bid-opening date."},
+		"bidders.q":                 {"投标人（代码或名称）", "Bidders (codes or names)"},
+		"bidders.date":              {"开标日期", "Bid-opening date"},
+		"bidders.submit":            {"查询", "Look up"},
+		"bidders.in_force":          {"%s 有效的发布：评价期 %s 第%d次发布（%s）", "In force on %s: period %s, publication %d (%s)"},
+		"bidders.none_in_force":     {"%s 没有有效的发布。", "No publication was in force on %s."},
+		"bidders.compare":           {"并列比较（可打印）", "Compare side by side (printable)"},
+		"bidders.bad_date":          {"日期格式应为 YYYY-MM-DD", "The date must be YYYY-MM-DD"},
+		"bidders.too_long":          {"粘贴的内容不能超过%d个字", "Paste at most %d characters"},
+		"bidders.too_many":          {"一次最多查询%d个投标人，您粘贴了%d个", "At most %d bidders at a time; you pasted %d"},
+		"bidders.compare_max":       {"并列比较最多%d个投标人", "Compare at most %d bidders"},
+		"bidders.nothing":           {"请粘贴至少一个统一社会信用代码或企业名称", "Paste at least one credit code or company name"},
+		"bidders.note.unknown":      {"本市没有“%s”这家物业企业（请核对代码或名称）", "No property-service company “%s” in this city (check the code or name)"},
+		"bidders.note.unrated":      {"本市登记的企业，但评价期 %s 第%d次发布未对其评级（例如当期无在管项目）", "Registered in this city, but not rated by period %s, publication %d (for example, it managed no estate then)"},
+		"bidders.note.none":         {"%s 没有已生效的评价结果", "No results were in force on %s"},
+		"bidders.note.ambiguous":    {"多家企业同名，请改用统一社会信用代码：%s", "Several companies have this name; use the credit code: %s"},
+		"bidders.col.query":         {"查询内容", "Query"},
+		"bidders.col.bidder":        {"投标人", "Bidder"},
+		"bidders.col.bad":           {"有效不良记录", "Bad records in force"},
+		"bidders.col.vetoes":        {"一票否决", "Vetoes"},
+		"bidders.col.publication":   {"发布次数", "Publication"},
+		"bidders.col.certificate":   {"信用报告", "Certificate"},
+		"bidders.col.note":          {"说明", "Note"},
+		"bidders.col.history":       {"等级记录", "Grade history"},
+		"bidders.download":          {"下载", "Download"},
+		"bidders.printed":           {"打印时间 %s", "Printed %s"},
+		"certificate.title":         {"物业服务企业信用报告", "Property-service credit certificate"},
+		"certificate.number":        {"报告编号", "Certificate number"},
+		"certificate.qr_label":      {"扫码核验", "Scan to verify"},
+		"certificate.verify_at":     {"核验地址", "Verify at"},
+		"certificate.no_public_url": {"本站尚未配置公开网址（--public-url），报告上不印二维码：请在本站 /verify 页面输入报告编号核验。", "This site has no public address configured (--public-url), so the certificate carries no QR code: verify it by typing its number on this site's /verify page."},
+		"certificate.records":       {"评价期末有效的信用记录", "Credit records in force at the period's end"},
+		"certificate.no_records":    {"无", "None"},
+		"certificate.ledger":        {"公示账本", "Transparency ledger"},
+		"certificate.ledger_entry":  {"第%d条记录，账本共%d条，根哈希 %s", "Leaf %d of %d, root hash %s"},
+		"certificate.json":          {"机器可读的证书（JSON，可用 propcredit verify 离线核验）", "Machine-readable certificate (JSON; check it offline with propcredit verify)"},
+		"certificate.superseded":    {"注意：该发布已被更新的发布取代。", "Note: this publication has since been superseded."},
+		"verify.title":              {"信用报告核验", "Verify a credit certificate"},
+		"verify.intro":              {"输入信用报告上的编号，或扫描报告上的二维码。", "Enter the number printed on the certificate, or scan its QR code."},
+		"verify.number":             {"报告编号", "Certificate number"},
+		"verify.submit":             {"核验", "Verify"},
+		"verify.bad_number":         {"报告编号的格式应为“数字-12位十六进制”，例如 42-0a1b2c3d4e5f", "A certificate number looks like 42-0a1b2c3d4e5f (a number, a dash, 12 hex digits)"},
+		"verify.not_found":          {"公示账本中没有编号为 %s 的报告：该报告不是本系统出具的，或编号有误", "The ledger holds no certificate %s: it was not issued here, or the number is wrong"},
+		"verify.failed":             {"核验失败：%s", "Verification failed: %s"},
+		"verify.ok":                 {"核验通过：该信用报告的内容与公示账本一致。", "Verified: this certificate is what the ledger holds."},
+		"verify.current":            {"这是该评价期现行的发布。", "This is the period's current publication."},
+		"verify.not_current":        {"该评价期后来有第%d次发布，取代了此结果。", "The period has a later publication (%d) that supersedes this result."},
+		"verify.offline":            {"独立核验：下载 JSON 证书与公钥，用任何 tlog 客户端或 propcredit verify --key KEY CERT.json 离线核验。", "Check it yourself: fetch the JSON certificate and the key, and run any tlog client or propcredit verify --key KEY CERT.json offline."},
+		"api.ids_required":          {"ids 不能为空：用逗号分隔的统一社会信用代码", "ids is required: credit codes separated by commas"},
+		"api.ids_too_many":          {"ids 最多%d个", "ids may list at most %d companies"},
 	})
 }

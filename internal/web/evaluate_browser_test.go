@@ -23,7 +23,7 @@ import (
 // which confirms the grade.
 func TestBidderLookUpInBrowser(t *testing.T) {
 	e := newBidderEnv(t)
-	base := listenReports(t, e)
+	base := serve(t, e) // the site's public address is this listener
 	b := browsertest.New(t, browsertest.Desktop)
 	pasted := reportRed + "\n" + reportVeto + "，新来物业、" + unknownCompany + "\n\n平平物业\n"
 	b.Do(chromedp.Navigate(base+"/login?next=/bidders"),

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -174,11 +175,25 @@ func TestCertificateAndVerifyPages(t *testing.T) {
 		t.Fatalf("certificate QR: %v", err)
 	}
 	u, err := url.Parse(scanned)
-	if err != nil || u.Path != "/verify" || u.Query().Get("n") == "" {
-		t.Fatalf("QR opens %q", scanned)
+	if err != nil || !strings.HasPrefix(scanned, testPublicURL+"/verify?n=") || u.Query().Get("n") == "" {
+		t.Fatalf("QR opens %q, not the site's public address %s", scanned, testPublicURL)
+	}
+	// The address comes from the configuration, whatever Host the request names.
+	req := httptest.NewRequest(http.MethodGet, "http://evil.example/certificates/"+reportRed+"?period=2026Q3", nil)
+	if r := c.send(req); r.StatusCode != http.StatusOK || strings.Contains(r.body, "evil.example") || !strings.Contains(r.body, testPublicURL+"/verify?n=") {
+		t.Errorf("with Host evil.example: %d, the certificate's address is not the configured one", r.StatusCode)
 	}
 	if !strings.Contains(r.body, u.Query().Get("n")) || !strings.Contains(r.body, "AAA") {
 		t.Error("certificate page does not show its number and grade")
+	}
+	// Without a configured public address the certificate carries no QR code, only its number.
+	bare, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), Now: e.clock.Now, LedgerKey: testLedgerKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.clientOf(bare).get("/certificates/" + reportRed + "?period=2026Q3"); r.StatusCode != http.StatusOK ||
+		!strings.Contains(r.body, `id="no-public-url"`) || strings.Contains(r.body, "<svg") || !strings.Contains(r.body, u.Query().Get("n")) {
+		t.Errorf("certificate without a public address: %d %.300s", r.StatusCode, r.body)
 	}
 	r = c.get(u.RequestURI())
 	wantStatus(t, r, http.StatusOK)

@@ -485,13 +485,12 @@ type apiRating struct {
 
 func init() {
 	addMessages(map[string]message{
-		"api.json_required": {"请求体必须是JSON（Content-Type: application/json）", "The body must be JSON (Content-Type: application/json)"},
-		"api.json_invalid":  {"请求体不是有效的JSON", "The body is not valid JSON"},
-		"api.json_field":    {"未知字段“%s”", "Unknown field “%s”"},
-		"api.json_type":     {"%s的类型不正确", "%s has the wrong type"},
-		"api.too_large":     {"请求体太大", "The body is too large"},
-		"api.idem_key":      {"Idempotency-Key 须为1-128个可见ASCII字符", "Idempotency-Key must be 1-128 visible ASCII characters"},
-		"api.estate":        {"小区不存在", "No such estate"},
+		"api.json_invalid": {"请求体不是有效的JSON", "The body is not valid JSON"},
+		"api.json_field":   {"未知字段“%s”", "Unknown field “%s”"},
+		"api.json_type":    {"%s的类型不正确", "%s has the wrong type"},
+		"api.too_large":    {"请求体太大", "The body is too large"},
+		"api.idem_key":     {"Idempotency-Key 须为1-128个可见ASCII字符", "Idempotency-Key must be 1-128 visible ASCII characters"},
+		"api.estate":       {"小区不存在", "No such estate"},
 	})
 }
 
@@ -535,8 +534,8 @@ func (r *rater) submitAPI(c *fiber.Ctx) error {
 }
 
 func (r *rater) decodeAPI(c *fiber.Ctx) (ratingInput, error) {
-	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
-		return ratingInput{}, derrors.Errorf(derrors.Invalid, "%s", Msg(c, "api.json_required"))
+	if err := requireJSON(c); err != nil {
+		return ratingInput{}, err
 	}
 	body := c.Body()
 	if len(body) > maxAPIBody {

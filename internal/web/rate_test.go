@@ -605,7 +605,9 @@ func TestRatingsAPI(t *testing.T) {
 		fields map[string]string
 	}{
 		{"not JSON", "estate=e1", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "zh",
-			400, "请求体必须是JSON（Content-Type: application/json）", nil},
+			415, "请求体必须是JSON（Content-Type: application/json）", nil},
+		{"JSONP is not JSON", apiBody("e1", "1-1-102", "x", allFours, ""), map[string]string{"Content-Type": "application/jsonp"}, "zh",
+			415, "请求体必须是JSON（Content-Type: application/json）", nil},
 		{"broken JSON", `{"estate":`, nil, "zh", 400, "请求体不是有效的JSON", nil},
 		{"broken JSON, English", `{"estate":`, nil, "en", 400, "The body is not valid JSON", nil},
 		{"two bodies", apiBody("e1", "1-1-102", "x", allFours, "") + "{}", nil, "zh", 400, "请求体不是有效的JSON", nil},
@@ -719,7 +721,7 @@ func TestCodesPage(t *testing.T) {
 
 	r = issue(url.Values{"period": {"2026Q4"}, "estate": {"e2"}, "flats": {"flat\r\n2-1-101\r\n-2-102\r\n\r\n2-1-101\r\n"}})
 	wantStatus(t, r, http.StatusCreated)
-	wantBody(t, r, "验证码发放单", "锦绣华庭", "万润物业", "已为 锦绣华庭（2026Q4）发放 2 个验证码", "http://example.com/rate/e2")
+	wantBody(t, r, "验证码发放单", "锦绣华庭", "万润物业", "已为 锦绣华庭（2026Q4）发放 2 个验证码", testPublicURL+"/rate/e2")
 	slips := slipPattern.FindAllStringSubmatch(r.body, -1)
 	if len(slips) != 2 || slips[0][1] != "-2-102" || slips[1][1] != "2-1-101" {
 		t.Fatalf("slips %v, want one per flat, sorted", slips)
@@ -734,10 +736,10 @@ func TestCodesPage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("scan the QR code of %s: %v", flat, err)
 		}
-		if want := "http://example.com/rate/e2?flat=" + flat; scanned != want {
+		if want := testPublicURL + "/rate/e2?flat=" + flat; scanned != want {
 			t.Errorf("QR code of %s opens %q, want %q", flat, scanned, want)
 		}
-		form := anon.get(strings.TrimPrefix(scanned, "http://example.com"))
+		form := anon.get(strings.TrimPrefix(scanned, testPublicURL))
 		wantStatus(t, form, http.StatusOK)
 		wantBody(t, form, `id="household" value="`+flat+`"`)
 	}
@@ -807,5 +809,57 @@ func TestReadFlats(t *testing.T) {
 	}
 	if diff := cmp.Diff([]FlatError{{Line: 6, Message: `flat "bad flat" is not valid: use 1-64 letters, digits, '.', '_' or '-'`}}, bad); diff != "" {
 		t.Errorf("bad lines (-want +got):\n%s", diff)
+	}
+}
+
+// The slips point at the configured public address, whatever Host the request names; without
+// one, the codes page says so and issues nothing.
+func TestCodeSlipsUsePublicURL(t *testing.T) {
+	e := newRateEnv(t)
+	e.addAccount("reviewer1", domain.RoleReviewer, "", "pw")
+	rev := e.client()
+	rev.mustLogin("reviewer1", "pw")
+
+	req := httptest.NewRequest(http.MethodPost, "/codes", strings.NewReader(url.Values{
+		"_csrf": {rev.csrf("/codes")}, "period": {"2026Q4"}, "estate": {"e2"}, "flats": {"2-1-101"}}.Encode()))
+	req.Host = "evil.example.net"
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r := rev.send(req)
+	wantStatus(t, r, http.StatusCreated)
+	if strings.Contains(r.body, "evil.example.net") {
+		t.Error("the forged Host header reached the code sheet")
+	}
+	qrs := qrPattern.FindAllString(r.body, -1)
+	if len(qrs) != 1 {
+		t.Fatalf("%d QR codes, want 1", len(qrs))
+	}
+	if scanned, err := qrcodetest.Decode(qrs[0]); err != nil || scanned != testPublicURL+"/rate/e2?flat=2-1-101" {
+		t.Errorf("QR code opens %q (%v), want the public address", scanned, err)
+	}
+
+	// A server without a public address refuses, and issues no code.
+	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := e.clientOf(s)
+	bare.mustLogin("reviewer1", "pw")
+	wantBody(t, bare.get("/codes"), "本站尚未配置公开网址")
+	r = bare.post("/codes", url.Values{"_csrf": {bare.csrf("/codes")}, "period": {"2026Q4"}, "estate": {"e2"}, "flats": {"2-1-102"}})
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	wantBody(t, r, "本站尚未配置公开网址")
+	hh, err := e.db.Households(context.Background(), "e2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hh {
+		if h.Flat == "2-1-102" {
+			t.Error("a household was registered without a public address")
+		}
+	}
+	for _, bad := range []string{"wy.example.gov.cn", "ftp://x", "https://x/?a=1", "https://user@x", "https://x/#f"} {
+		if _, err := ParsePublicURL(bad); err == nil {
+			t.Errorf("ParsePublicURL(%q) accepted it", bad)
+		}
 	}
 }

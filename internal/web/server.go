@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -49,6 +50,10 @@ type Config struct {
 	// TrustedProxies are the addresses (IP or CIDR) of reverse proxies whose X-Forwarded-For
 	// is believed. Empty: the client is the peer of the TCP connection.
 	TrustedProxies []string
+	// PublicURL is the site's address as owners type it (https://host[:port][/prefix]), printed
+	// on household code slips and in their QR codes. It never comes from the request's Host
+	// header, which a client chooses. Empty: the server refuses to print slips.
+	PublicURL string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
 	// LedgerKey signs the transparency ledger's checkpoints. Without it the ledger's
@@ -90,11 +95,13 @@ type Server struct {
 	filings *filing.Service
 	log     *slog.Logger
 	secure  bool
-	now     func() time.Time
-	proxies []netip.Prefix
-	val     *domain.Validator
-	pages   pages
-	ledger  *ledger.Log
+	// publicURL is Config.PublicURL, checked, without a trailing slash.
+	publicURL string
+	now       func() time.Time
+	proxies   []netip.Prefix
+	val       *domain.Validator
+	pages     pages
+	ledger    *ledger.Log
 
 	routeList []Route
 	nav       []navItem
@@ -141,6 +148,13 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if cfg.PublicURL != "" {
+		u, err := ParsePublicURL(cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("web: public URL: %w", err)
+		}
+		s.publicURL = u
+	}
 	for _, p := range cfg.TrustedProxies {
 		prefix, err := parsePrefix(p)
 		if err != nil {
@@ -162,14 +176,17 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s.app = fiber.New(fiber.Config{
-		AppName:               "propcredit",
-		Immutable:             true, // handlers may keep strings from c.Params, c.FormValue, ...
-		BodyLimit:             BodyLimit,
-		ReadTimeout:           readTimeout,
-		WriteTimeout:          writeTimeout,
-		IdleTimeout:           idleTimeout,
-		ErrorHandler:          s.handleError, // errors that escape the middleware, such as 413
-		DisableStartupMessage: true,
+		AppName:      "propcredit",
+		Immutable:    true, // handlers may keep strings from c.Params, c.FormValue, ...
+		BodyLimit:    BodyLimit,
+		ReadTimeout:  readTimeout,
+		WriteTimeout: writeTimeout,
+		IdleTimeout:  idleTimeout,
+		ErrorHandler: s.handleRefused, // errors that escape the middleware, such as 413
+		// Multipart bodies are parsed when a handler asks, so that a malformed one is refused by
+		// the handler's own route (JSON under /api/) rather than by fasthttp before routing.
+		DisablePreParseMultipartForm: true,
+		DisableStartupMessage:        true,
 	})
 	// Order matters: recover must see panics from everything after it; the access log must
 	// see the final status, so it turns errors into responses itself.
@@ -245,4 +262,19 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ParsePublicURL checks a site address for the code slips: an absolute http or https URL with a
+// host and nothing after the path. It returns it without a trailing slash.
+func ParsePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q: want an http:// or https:// address", raw)
+	case u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "", fmt.Errorf("%q: want scheme://host[:port][/path] and nothing else", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }

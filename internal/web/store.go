@@ -31,12 +31,15 @@ type Store interface {
 	// Accounts, sessions, log-in throttles, API tokens.
 	Accounts(ctx context.Context) ([]domain.Account, error)
 	AccountByName(ctx context.Context, name string) (domain.Account, error)
+	AccountByID(ctx context.Context, id string) (domain.Account, error)
+	SetDisabled(ctx context.Context, id string, disabled bool) error
 	CreateAccount(ctx context.Context, a domain.Account) error
 	SetPassword(ctx context.Context, id, passwordHash string) error
 	CreateSession(ctx context.Context, s *domain.Session) (token string, err error)
 	SessionByToken(ctx context.Context, token string, now time.Time) (domain.Session, error)
 	TouchSession(ctx context.Context, id string, idleUntil time.Time) error
 	DeleteSession(ctx context.Context, id string) error
+	DeleteSessionsOf(ctx context.Context, accountID string) (int64, error)
 	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
 	CountLoginAttempt(ctx context.Context, now time.Time, keys ...domain.ThrottleKey) (domain.LoginAttempt, time.Time, error)
 	LoginFailed(ctx context.Context, a domain.LoginAttempt, now time.Time) (time.Time, error)
