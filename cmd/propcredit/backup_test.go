@@ -54,7 +54,7 @@ type server struct {
 	stdout *syncBuffer
 }
 
-func startServer(t *testing.T, bin, dir string, args ...string) *server {
+func startBinServer(t *testing.T, bin, dir string, args ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	s := &server{base: "http://" + addr, stderr: &syncBuffer{}, stdout: &syncBuffer{}}
@@ -137,7 +137,7 @@ func TestRestoreDrill(t *testing.T) {
 	ctx := context.Background()
 	src := t.TempDir()
 	os.WriteFile(filepath.Join(src, "ledger.key"), []byte("the ledger's signing key"), 0o600)
-	srv := startServer(t, bin, src, "--demo")
+	srv := startBinServer(t, bin, src, "--demo")
 
 	// Household codes, through the running server's engine, as `propcredit codes` does.
 	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: src, Log: mongodbtest.Quiet()}, app.Shared, "codes")
@@ -345,7 +345,7 @@ func TestRestoreDrill(t *testing.T) {
 	}
 
 	// The restored copy serves the same published results.
-	srv2 := startServer(t, bin, restored)
+	srv2 := startBinServer(t, bin, restored)
 	if got := getOK(t, srv2.base+"/api/v1/periods/"+published+"/grades"); got != gradesBefore {
 		t.Errorf("the grades API differs after the restore:\n%.500s\nwant\n%.500s", got, gradesBefore)
 	}
@@ -484,24 +484,7 @@ func TestServeScheduledBackups(t *testing.T) {
 	os.WriteFile(blocked, nil, 0o600)
 
 	serveIn := func(dir, backupDir string) (base string, stop func()) {
-		addr := freeAddr(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Log: mongodbtest.Quiet(), Getenv: func(string) string { return "" }}
-		done := make(chan error, 1)
-		go func() {
-			err := m.Run(ctx, []string{"serve", "--data", dir, "--addr", addr, "--log-format", "text",
-				"--backup-dir", backupDir, "--backup-every", "1s", "--backup-keep", "2"})
-			if cerr := m.Close(); err == nil {
-				err = cerr
-			}
-			done <- err
-		}()
-		return "http://" + addr, func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		}
+		return startServer(t, dir, "--backup-dir", backupDir, "--backup-every", "1s", "--backup-keep", "2")
 	}
 	waitFor := func(url, want string) string {
 		t.Helper()
@@ -625,5 +608,56 @@ func TestBackupRestoreRefusals(t *testing.T) {
 	}
 	if out, stderr, code := run(t, nil, "", "verify-data", "--data", dir); code != 0 || !strings.Contains(out, "the data verifies") {
 		t.Errorf("verify-data through the server: exit %d: %s %s", code, out, stderr)
+	}
+}
+
+// TestRestoreContinuesTheLedger: a backup of a serving system holds the ledger's signing key
+// with the database, so the restored system serves the same key and checkpoint, and what it
+// publishes next extends the same log: a witness that watched the source finds the restored
+// log consistent with what it saw, not a fork, and the audit passes.
+func TestRestoreContinuesTheLedger(t *testing.T) {
+	dir := t.TempDir()
+	publishHandCity(t, dir, handCity)
+	base, stop := startServer(t, dir)
+	_, vkey := get(t, base+"/ledger/key")
+	vkey = strings.TrimSpace(vkey)
+	_, checkpoint := get(t, base+"/ledger/checkpoint")
+	state := filepath.Join(t.TempDir(), "witness.checkpoint")
+	witness := func(url string) (string, string, int) {
+		return run(t, nil, "", "ledger", "witness", "--key", vkey, "--url", url, "--state", state)
+	}
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "first checkpoint: 3 leaves") {
+		t.Fatalf("witness: exit %d %q %q", code, out, stderr)
+	}
+	file := filepath.Join(t.TempDir(), "b.pcbackup")
+	mustRun(t, "backup", "--data", dir, "--out", file)
+	stop()
+
+	restored := filepath.Join(t.TempDir(), "restored")
+	mustRun(t, "restore", "--from", file, "--data", restored)
+	key, _ := os.ReadFile(filepath.Join(dir, app.LedgerKeyFile))
+	if got, err := os.ReadFile(filepath.Join(restored, app.LedgerKeyFile)); err != nil || string(got) != string(key) {
+		t.Fatalf("the restored signing key differs (%v)", err)
+	}
+	if info, err := os.Stat(filepath.Join(restored, app.LedgerKeyFile)); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("restored key file: %v %v", info, err)
+	}
+	base, _ = startServer(t, restored)
+	if _, got := get(t, base+"/ledger/key"); strings.TrimSpace(got) != vkey {
+		t.Errorf("restored key %q, want %q", got, vkey)
+	}
+	if _, got := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(got, app.DefaultLedgerName+"\n3\n") || got != checkpoint {
+		t.Errorf("restored checkpoint %q, want %q", got, checkpoint)
+	}
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 3 leaves: consistent") {
+		t.Fatalf("witness of the restored system: exit %d %q %q", code, out, stderr)
+	}
+	mustRun(t, "score", "--data", restored, "--period", "2026Q3")
+	mustRun(t, "publish", "--data", restored, "--period", "2026Q3")
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 6 leaves: consistent") {
+		t.Fatalf("witness after publishing on the restored system: exit %d %q %q", code, out, stderr)
+	}
+	if out, stderr, code := run(t, nil, "", "ledger", "audit", "--data", restored); code != 0 || !strings.Contains(out, "0 problems") {
+		t.Errorf("audit of the restored system: exit %d %q %q", code, out, stderr)
 	}
 }
