@@ -52,6 +52,8 @@ type server struct {
 	base   string
 	stderr *syncBuffer
 	stdout *syncBuffer
+	exited chan struct{} // closed when the process has ended
+	err    error         // how it ended
 }
 
 func startBinServer(t *testing.T, bin, dir string, args ...string) *server {
@@ -64,14 +66,24 @@ func startBinServer(t *testing.T, bin, dir string, args ...string) *server {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.exited = make(chan struct{})
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.exited)
+	}()
 	t.Cleanup(func() { s.stop(t) })
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if code, _ := get(t, s.base+"/readyz"); code == http.StatusOK {
 			return s
 		}
-		if s.cmd.ProcessState != nil || time.Now().After(deadline) {
-			t.Fatalf("server not ready: %s", s.stderr.String())
+		select {
+		case <-s.exited:
+			t.Fatalf("server exited (%v): %s", s.err, s.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready within 2 min: %s", s.stderr.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -79,16 +91,16 @@ func startBinServer(t *testing.T, bin, dir string, args ...string) *server {
 
 // stop stops the server as an operator does (SIGTERM) and waits for it.
 func (s *server) stop(t *testing.T) {
-	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+	select {
+	case <-s.exited:
 		return
+	default:
 	}
 	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("server exited with %v: %s", err, s.stderr.String())
+	case <-s.exited:
+		if s.err != nil {
+			t.Errorf("server exited with %v: %s", s.err, s.stderr.String())
 		}
 	case <-time.After(60 * time.Second):
 		s.cmd.Process.Kill()
@@ -136,7 +148,6 @@ func TestRestoreDrill(t *testing.T) {
 	}
 	ctx := context.Background()
 	src := t.TempDir()
-	os.WriteFile(filepath.Join(src, "ledger.key"), []byte("the ledger's signing key"), 0o600)
 	srv := startBinServer(t, bin, src, "--demo")
 
 	// Household codes, through the running server's engine, as `propcredit codes` does.
@@ -282,8 +293,12 @@ func TestRestoreDrill(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("restore: exit %d: %s %s", code, out, stderr)
 	}
-	if key, _ := os.ReadFile(filepath.Join(restored, "ledger.key")); string(key) != "the ledger's signing key" {
-		t.Errorf("the key file was restored as %q", key)
+	// Files beside the engine's come back too: the ledger's signing key (see also
+	// TestRestoreContinuesTheLedger).
+	if key, err := os.ReadFile(filepath.Join(src, app.LedgerKeyFile)); err != nil {
+		t.Errorf("the server made no ledger key: %v", err)
+	} else if got, _ := os.ReadFile(filepath.Join(restored, app.LedgerKeyFile)); string(got) != string(key) {
+		t.Errorf("the ledger key was restored as %q", got)
 	}
 
 	// The ratings: what was acknowledged before the backup began, exactly once; nothing
