@@ -479,7 +479,6 @@ func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error 
 	return nil
 }
 
-
 // close stops the writer; what it committed is in the journal already.
 func (w *ratingWriter) close() {
 	close(w.stop)

@@ -45,7 +45,7 @@ type DB struct {
 	log    *slog.Logger
 	locks  keyLocks
 
-	grace        time.Duration // journalGrace, but for tests
+	grace time.Duration // journalGrace, but for tests
 
 	writerOnce   sync.Once
 	ratingWriter *ratingWriter // started by the first SubmitRating; see batch.go
@@ -200,7 +200,7 @@ func createIndexes(ctx context.Context, db *DB) error {
 		{colEstates, mongo.IndexModel{Keys: bson.D{{Key: "company", Value: 1}}}},
 		{colRatings, mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}}}},
 		{colDisclosures, mongo.IndexModel{Keys: bson.D{{Key: "period", Value: 1}, {Key: "estate", Value: 1}}}},
-			{colEvents, mongo.IndexModel{Keys: bson.D{{Key: "company", Value: 1}}}},
+		{colEvents, mongo.IndexModel{Keys: bson.D{{Key: "company", Value: 1}}}},
 		{colHouseholds, mongo.IndexModel{Keys: bson.D{{Key: "estate", Value: 1}}}},
 	}
 	for _, ix := range indexes {

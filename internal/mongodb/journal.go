@@ -78,8 +78,8 @@ type baseDoc struct {
 }
 
 func baseID(period string, gen int) string { return period + "|" + strconv.Itoa(gen) }
-func intentID(journal string) string     { return "i|" + journal }
-func entryID(journal string) string      { return "d|" + journal }
+func intentID(journal string) string       { return "i|" + journal }
+func entryID(journal string) string        { return "d|" + journal }
 
 func newJournalID() string {
 	b := make([]byte, 12)

@@ -1,7 +1,6 @@
 package mongodb
 
 import (
-
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
