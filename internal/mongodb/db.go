@@ -161,7 +161,7 @@ var allCollections = []string{
 	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallyBases, colTallyJournal,
 	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colObjections, colObjectionSlots,
 	colGovernance, colEvents, colAccounts, colSessions, colServers, colLoginThrottle, colAPITokens,
-	colHouseholds, colCodes, colCodeFailures, colResults, colMeta,
+	colHouseholds, colCodes, colCodeFailures, colCodeGenerations, colResults, colMeta,
 }
 
 // createCollections creates every collection that does not exist yet.

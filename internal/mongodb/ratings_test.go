@@ -339,3 +339,58 @@ func TestCommitGroupRepeatThenNewForm(t *testing.T) {
 func sameReceipt(a, b mongodb.Receipt) bool {
 	return a.Number == b.Number && a.Key == b.Key && a.Revision == b.Revision && a.At.Equal(b.At)
 }
+
+// Two re-issues of one estate's codes at the same moment, through two connections as two
+// servers would make them: every code either printed is live or void, never unknown, and
+// exactly one per household is live.
+func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var flats []string
+	for i := range 30 {
+		flats = append(flats, fmt.Sprintf("r-%02d", i))
+	}
+	if _, err := db.IssueCodes(ctx, "2026Q4", "e1", flats, false); err != nil {
+		t.Fatal(err)
+	}
+	other := mongodbtest.Reconnect(t, db)
+	var wg sync.WaitGroup
+	printed := make([][]mongodb.IssuedCode, 4)
+	errs := make([]error, 4)
+	for i := range printed {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := db
+			if i%2 == 1 {
+				d = other
+			}
+			printed[i], errs[i] = d.IssueCodes(ctx, "2026Q4", "e1", nil, true)
+		}()
+	}
+	wg.Wait()
+	live := map[string]int{}
+	now := time.Now()
+	for i, codes := range printed {
+		if errs[i] != nil {
+			t.Fatalf("re-issue %d: %v", i, errs[i])
+		}
+		for _, c := range codes {
+			switch err := db.CheckCode(ctx, "2026Q4", "e1", c.Flat, c.Code, now); {
+			case err == nil:
+				live[c.Flat]++
+			case errors.Is(err, mongodb.ErrCodeVoided):
+			default:
+				t.Errorf("re-issue %d, flat %s: printed code is neither live nor void: %v", i, c.Flat, err)
+			}
+		}
+	}
+	for _, f := range flats {
+		if live[f] != 1 {
+			t.Errorf("flat %s has %d live printed codes, want 1", f, live[f])
+		}
+	}
+}
