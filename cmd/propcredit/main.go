@@ -208,7 +208,7 @@ func (m *Main) openStoreAs(ctx context.Context, sf storeFlags, purpose string, a
 	if purpose == "serve" {
 		access = app.Exclusive
 	}
-	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log}, access, purpose)
+	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log, ServeAddr: m.addr}, access, purpose)
 	if err != nil {
 		return nil, err
 	}

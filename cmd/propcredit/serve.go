@@ -51,12 +51,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		trusted = append(trusted, p)
 	}
+	m.addr = *addr
 	store, err := m.openStore(ctx, sf, "serve")
 	if err != nil {
 		return err
 	}
 	if *withDemo {
-		m.addr = *addr
 		if err := m.loadDemo(ctx, store); err != nil {
 			return err
 		}

@@ -27,6 +27,9 @@ type StoreConfig struct {
 	// it with any other access, so the server, and commands that go through it, never
 	// acknowledge a write that is not on the disk.
 	DeferSync bool
+	// ServeAddr is the address a server listens on; with the host, it names the server in the
+	// database (mongodb.DB.Announce), so that its restart there shows it dead.
+	ServeAddr string
 }
 
 // Access says how a command uses the data directory.
@@ -112,7 +115,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 	}
 	if purpose == "serve" {
 		// Maintenance commands that are only safe alone look for running servers.
-		if s.unannounce, err = db.Announce(ctx, ""); err != nil {
+		if s.unannounce, err = db.Announce(ctx, cfg.ServeAddr); err != nil {
 			s.Close(ctx)
 			return nil, err
 		}

@@ -314,7 +314,9 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 		docs := make([]any, len(pending))
 		for i, r := range pending {
 			r.claimed = r.doc.Revision
-			docs[i] = receiptOf(r)
+			rc := receiptOf(r)
+			rc.Server = w.db.serverID
+			docs[i] = rc
 		}
 		refused, err := w.db.insertMany(ctx, colReceipts, docs)
 		if err != nil {
@@ -341,7 +343,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 			switch {
 			case holds:
 				answer(r, earlier, nil)
-			case time.Since(earlier.At) > w.db.grace:
+			case w.db.claimAbandoned(ctx, earlier):
 				// Its writer died before storing the version: this request takes over.
 				delete(repeat, r)
 				r.takeover = true
@@ -352,6 +354,13 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 		pending = again
 	}
 	return slices.DeleteFunc(slices.Clone(reqs), func(r *submitRequest) bool { return repeat[r] }), nil
+}
+
+// claimAbandoned tells whether the writer of a receipt claim whose version is missing is
+// surely gone (see recoverable).
+func (db *DB) claimAbandoned(ctx context.Context, rc Receipt) bool {
+	ok, err := db.recoverable(ctx, journalDoc{Owner: rc.Server, At: rc.At})
+	return err == nil && ok
 }
 
 // answerRepeat answers a request whose receipt was claimed before, once the claim's version is

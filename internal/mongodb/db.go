@@ -45,7 +45,8 @@ type DB struct {
 	log    *slog.Logger
 	locks  keyLocks
 
-	grace time.Duration // journalGrace, but for tests
+	grace    time.Duration // journalGrace, but for tests
+	serverID string        // set by Announce; the owner of this process's journal intents
 
 	writerOnce   sync.Once
 	ratingWriter *ratingWriter // started by the first SubmitRating; see batch.go

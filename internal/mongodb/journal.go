@@ -36,7 +36,8 @@ import (
 //     g+1 appeared meanwhile (only a compaction of g+2 could have deleted entries it needed),
 //     and reads again if one did.
 //   - A writer that died between its intent and its entry leaves an intent without an entry.
-//     After journalGrace, anyone may recover it: the entry is recomputed from the versions that
+//     After journalGrace, or once its server is known to be gone (recoverable), anyone may
+//     recover it: the entry is recomputed from the versions that
 //     carry its journal id (one scan of the ratings, so only after a crash). It is safe because
 //     the entry is checked missing before the intent is checked present, and compaction deletes
 //     an intent before its entry.
@@ -63,6 +64,7 @@ type journalDoc struct {
 	ID      string        `bson:"_id"` // i|J (intent) or d|J (entry)
 	Kind    string        `bson:"kind"`
 	Journal string        `bson:"journal"`
+	Owner   string        `bson:"owner,omitempty"` // the server that wrote the intent (Announce)
 	Period  string        `bson:"period"`
 	At      time.Time     `bson:"at"`
 	Tallies []estateTally `bson:"tallies,omitempty"`
@@ -92,7 +94,7 @@ func newJournalID() string {
 // beginJournal inserts the intent of a journal for one period and returns its id.
 func (db *DB) beginJournal(ctx context.Context, period string) (string, error) {
 	id := newJournalID()
-	_, err := db.c(colTallyJournal).InsertOne(ctx, journalDoc{ID: intentID(id), Kind: "intent", Journal: id, Period: period, At: time.Now()})
+	_, err := db.c(colTallyJournal).InsertOne(ctx, journalDoc{ID: intentID(id), Kind: "intent", Journal: id, Owner: db.serverID, Period: period, At: time.Now()})
 	if err != nil {
 		return "", fmt.Errorf("begin tally journal: %w", err)
 	}
@@ -271,7 +273,11 @@ func (db *DB) compactPeriod(ctx context.Context, period string) error {
 		return err
 	}
 	for _, in := range v.intents {
-		if time.Since(in.At) > db.grace {
+		ok, err := db.recoverable(ctx, in)
+		if err != nil {
+			return err
+		}
+		if ok {
 			if err := db.recoverJournal(ctx, in); err != nil {
 				return err
 			}
@@ -318,6 +324,20 @@ func (db *DB) compactPeriod(ctx context.Context, period string) error {
 		return fmt.Errorf("drop old tally bases of %s: %w", period, err)
 	}
 	return nil
+}
+
+// recoverable tells whether an intent without an entry belongs to a writer that is surely
+// gone: it is older than journalGrace, or its server stopped or was replaced by a restart
+// (commands it had sent have had a moment to land).
+func (db *DB) recoverable(ctx context.Context, in journalDoc) (bool, error) {
+	age := time.Since(in.At)
+	if age > db.grace {
+		return true, nil
+	}
+	if in.Owner == "" || in.Owner == db.serverID || age < 2*time.Second {
+		return false, nil
+	}
+	return db.serverGone(ctx, in.Owner)
 }
 
 // recoverJournal writes the entry of a writer that died after its intent, from the versions it

@@ -38,9 +38,15 @@ func (db *DB) Announce(ctx context.Context, addr string) (stop func(context.Cont
 	host, _ := os.Hostname()
 	now := time.Now()
 	info := ServerInfo{ID: newJournalID(), Host: host, PID: os.Getpid(), Addr: addr, Since: now, Seen: now}
+	// A server announced on this host and address is dead: the address is ours now. What it
+	// left half-way may be recovered at once (see recoverable).
+	if _, err := db.c(colServers).DeleteMany(ctx, bson.D{{Key: "host", Value: host}, {Key: "addr", Value: addr}}); err != nil {
+		return nil, fmt.Errorf("forget the server this one replaces: %w", err)
+	}
 	if _, err := db.c(colServers).InsertOne(ctx, info); err != nil {
 		return nil, fmt.Errorf("announce server: %w", err)
 	}
+	db.serverID = info.ID
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -68,6 +74,13 @@ func (db *DB) Announce(ctx context.Context, addr string) (stop func(context.Cont
 		_, err := db.c(colServers).DeleteOne(ctx, byID(info.ID))
 		return err
 	}, nil
+}
+
+// serverGone tells whether a server stopped: cleanly (it removed its record) or replaced by a
+// restart on its host and address. A server that merely stopped answering is not gone.
+func (db *DB) serverGone(ctx context.Context, id string) (bool, error) {
+	ok, err := exists(ctx, db.c(colServers), id)
+	return !ok, err
 }
 
 // LiveServers lists the servers whose heartbeat is recent, and forgets the dead ones.

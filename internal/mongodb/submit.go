@@ -67,6 +67,9 @@ type Receipt struct {
 	Estate   string    `bson:"estate"`
 	Revision int       `bson:"revision"`
 	At       time.Time `bson:"submitted_at"`
+	// Server is the server that claimed the receipt (see commitPeriod), so that a repeat of
+	// the request may take the claim over once that server is gone.
+	Server string `bson:"server,omitempty"`
 	// Superseded is set by ReceiptByNumber when the household has revised its rating since.
 	Superseded bool `bson:"-"`
 }
