@@ -94,6 +94,7 @@ func commands() []command {
 		{"publish", "publish a period's draft results", (*Main).publish},
 		{"tally", "check the running rating tallies against the ratings (--verify [--fix])", (*Main).tally},
 		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
+		{"db", "database maintenance: db tune indexes FerretDB on PostgreSQL", (*Main).db},
 		{"token", "issue, list and revoke companies' API tokens for filing disclosures", (*Main).token},
 		{"version", "print the version", (*Main).version},
 	}

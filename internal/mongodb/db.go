@@ -306,3 +306,20 @@ func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
 
 // Drop deletes the whole database. Tests use it; nothing else should.
 func (db *DB) Drop(ctx context.Context) error { return db.db.Drop(ctx) }
+
+// FilteredFields names, by collection, the fields besides _id that propcredit's queries filter
+// on. MongoDB gets its indexes from the migrations; `propcredit db tune` indexes them on a
+// FerretDB-PostgreSQL backend (ferretdb.TunePostgreSQL), where FerretDB pushes such filters
+// down to PostgreSQL.
+func FilteredFields() map[string][]string {
+	return map[string][]string{
+		colTallyJournal: {"period"},
+		colTallyBases:   {"period"},
+		colRatings:      {"key", "journal"},
+		colHouseholds:   {"estate"},
+		colDisclosures:  {"period"},
+		colEstates:      {"company"},
+		colEvents:       {"company"},
+		colAccounts:     {"name"},
+	}
+}

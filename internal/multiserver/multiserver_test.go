@@ -44,6 +44,7 @@ var (
 	propcredit string // the binary, built once
 	dbURI      string
 	backend    string
+	pgURL      string // FerretDB's PostgreSQL, when the suite started it
 )
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
@@ -73,7 +74,9 @@ func runMain(m *testing.M) int {
 		defer os.RemoveAll(dir)
 		_ = os.Chmod(dir, 0o755) // PostgreSQL runs as its own user
 		script := filepath.Join(root, "scripts", "ferretdb-pg")
-		out, err := exec.Command(script, "start", dir, freePort(), freePort()).Output()
+		pgPort := freePort()
+		pgURL = "postgres://postgres@127.0.0.1:" + pgPort + "/ferretdb"
+		out, err := exec.Command(script, "start", dir, pgPort, freePort()).Output()
 		defer exec.Command(script, "stop", dir).Run()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "multiserver: start FerretDB on PostgreSQL: %v\n%s\n", err, errText(err))
@@ -385,6 +388,10 @@ func TestManyServersOneDatabase(t *testing.T) {
 	step := func(what string) { t.Logf("%5.1f s: %s", time.Since(t0).Seconds(), what) }
 	servers := startServers(t, 3)
 	step("three servers started at once")
+	if pgURL != "" { // as an operator does once the collections exist (docs/SCALING.md)
+		cli(t, "", "db", "tune", "--postgresql-url", pgURL)
+		step("db tune")
+	}
 	var mu sync.Mutex
 	addrs := func() []string {
 		mu.Lock()
