@@ -14,6 +14,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
 	"github.com/propcredit/propcredit/internal/derrors"
@@ -57,10 +59,21 @@ func Connect(ctx context.Context, uri, database string, log *slog.Logger) (*DB, 
 	if log == nil {
 		log = slog.Default()
 	}
-	opts := options.Client().ApplyURI(uri).
+	// Several servers may share the database (docs/SCALING.md). Every read may decide a write
+	// (a head, a claim, a code), so reads go to the primary with majority read concern, and
+	// see what a majority acknowledged; writes wait for a majority and are retried once by
+	// the driver after a primary steps down. Driver v2 has no wtimeout: every write runs under
+	// a context with a deadline (a group commit: 30 s), which bounds the wait for a majority.
+	// A URI's own options win.
+	opts := options.Client().
 		SetWriteConcern(writeconcern.Majority()).
+		SetReadConcern(readconcern.Majority()).
+		SetReadPreference(readpref.Primary()).
+		SetRetryWrites(true).
+		SetRetryReads(true).
 		SetServerSelectionTimeout(10 * time.Second).
-		SetAppName("propcredit")
+		SetAppName("propcredit").
+		ApplyURI(uri)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
