@@ -173,7 +173,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // list complete.
 var allCollections = []string{
 	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallyBases, colTallyJournal,
-	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colObjections, colObjectionSlots,
+	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colDisclosureWrites, colObjections, colObjectionSlots,
 	colGovernance, colEvents, colAccounts, colSessions, colServers, colLoginThrottle, colAPITokens,
 	colHouseholds, colCodes, colCodeFailures, colCodeGenerations, colResults, colMeta,
 }
