@@ -28,6 +28,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	withDemo := fs.Bool("demo", false, "load the generated demo city first if the database is empty")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
+	sharedLimits := fs.String("shared-limits", "auto", "keep abuse and API limits in the database, shared by every server: on, off, or auto (on with --mongodb-uri)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	if err := m.parse(fs, args); err != nil {
 		return err
@@ -61,7 +62,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted})
+	cfg := web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted}
+	switch *sharedLimits {
+	case "on":
+		cfg.Limits = store.DB.SharedLimits()
+	case "auto":
+		if !store.Embedded && sf.mongoURI != "" { // several servers may share the database
+			cfg.Limits = store.DB.SharedLimits()
+		}
+	case "off":
+	default:
+		return usagef("serve: --shared-limits must be on, off or auto, not %q", *sharedLimits)
+	}
+	srv, err := web.New(cfg)
 	if err != nil {
 		return err
 	}

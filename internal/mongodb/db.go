@@ -174,7 +174,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 var allCollections = []string{
 	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallyBases, colTallyJournal,
 	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colDisclosureWrites, colObjections, colObjectionSlots,
-	colGovernance, colEvents, colAccounts, colSessions, colServers, colLoginThrottle, colAPITokens,
+	colGovernance, colEvents, colAccounts, colSessions, colServers, colLimits, colLoginThrottle, colAPITokens,
 	colHouseholds, colCodes, colCodeFailures, colCodeGenerations, colResults, colMeta,
 }
 

@@ -40,6 +40,15 @@ func (r *reportSite) apiRoutes() {
 // limited puts the per-address rate limit in front of h.
 func (r *reportSite) limited(h fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		if r.s.limits != nil {
+			ok, after, err := r.s.limits.AllowRate(c.UserContext(), ClientIP(c), int(apiRate*60), r.s.now())
+			if err != nil {
+				r.s.log.Error("shared API limit", "err", err)
+			} else if !ok {
+				return RateLimited(Msg(c, "error.rate_limited"), after)
+			}
+			return h(c)
+		}
 		if ok, after := r.limiter.allow(ClientIP(c)); !ok {
 			return RateLimited(Msg(c, "error.rate_limited"), after)
 		}

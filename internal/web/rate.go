@@ -750,6 +750,12 @@ func (r *rater) admit(ctx context.Context) (func(), error) {
 
 // allowed reports whether the address and the estate may try a code, or how long to wait.
 func (r *rater) allowed(address, estate string, now time.Time) (time.Duration, bool) {
+	if r.s.limits != nil {
+		if wait, ok := r.s.sharedAllowed("code-address", address, addressFailures, now); !ok {
+			return wait, false
+		}
+		return r.s.sharedAllowed("code-estate", estate, estateFailures, now)
+	}
 	if wait, ok := r.addressLimit.allowed(address, now); !ok {
 		return wait, false
 	}
@@ -758,6 +764,11 @@ func (r *rater) allowed(address, estate string, now time.Time) (time.Duration, b
 
 // charge counts a failed code against the address and the estate.
 func (r *rater) charge(address, estate string, now time.Time) {
+	if r.s.limits != nil {
+		r.s.sharedCharge("code-address", address, addressFailures, now)
+		r.s.sharedCharge("code-estate", estate, estateFailures, now)
+		return
+	}
 	r.addressLimit.charge(address, now)
 	r.estateLimit.charge(estate, now)
 }

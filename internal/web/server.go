@@ -42,6 +42,9 @@ type Config struct {
 	TrustedProxies []string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// Limits, when set, keeps abuse and API limits in the database for all servers
+	// (SharedLimits); nil keeps them in this process.
+	Limits SharedLimits
 }
 
 // Limits and timeouts.
@@ -85,6 +88,7 @@ type Server struct {
 
 	csrfKey []byte // signs anonymous CSRF tokens; shared by all servers through the database
 	ipSalt  []byte // salts hashes of client addresses in log-in throttles
+	limits  SharedLimits
 
 	stopJanitor context.CancelFunc
 }
@@ -95,7 +99,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator(), limits: cfg.Limits}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
