@@ -153,33 +153,21 @@ func cliErr(stdin string, args ...string) (string, error) {
 type server struct {
 	addr string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  string // the file its output goes to
 	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startServer(t *testing.T, addr string) *server {
 	t.Helper()
-	s := &server{addr: addr, log: &syncBuffer{}, done: make(chan error, 1)}
+	s := &server{addr: addr, log: filepath.Join(t.TempDir(), "serve.log"), done: make(chan error, 1)}
+	out, err := os.Create(s.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close() // the process has its own copy
 	s.cmd = exec.Command(propcredit, "serve", "--addr", addr, "--log-format", "text")
 	s.cmd.Env = append(os.Environ(), "PROPCREDIT_MONGODB_URI="+dbURI)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.Stdout, s.cmd.Stderr = out, out
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +183,7 @@ func (s *server) ready() error {
 		select {
 		case err := <-s.done:
 			s.done <- err
-			return fmt.Errorf("server %s exited: %v\n%s", s.addr, err, s.log.String())
+			return fmt.Errorf("server %s exited: %v\n%s", s.addr, err, s.output())
 		default:
 		}
 		resp, err := http.Get("http://" + s.addr + "/healthz")
@@ -207,7 +195,12 @@ func (s *server) ready() error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("server %s did not answer in 60 s\n%s", s.addr, s.log.String())
+	return fmt.Errorf("server %s did not answer in 60 s\n%s", s.addr, s.output())
+}
+
+func (s *server) output() string {
+	b, _ := os.ReadFile(s.log)
+	return string(b)
 }
 
 // stop ends the server with SIGTERM, as a supervisor does, and waits for it.
@@ -249,16 +242,23 @@ func startServers(t *testing.T, n int) []*server {
 	return servers
 }
 
-// freshDatabase drops the database the servers use and returns a connection to it.
-func freshDatabase(t *testing.T) *mongodb.DB {
+// rawDatabase connects to the servers' database with the plain driver, to see the stored
+// documents as they are.
+func rawDatabase(t *testing.T) *mongo.Database {
 	t.Helper()
-	ctx := context.Background()
 	client, err := mongo.Connect(options.Client().ApplyURI(dbURI))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Disconnect(ctx)
-	if err := client.Database(app.DatabaseName).Drop(ctx); err != nil {
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return client.Database(app.DatabaseName)
+}
+
+// freshDatabase drops the database the servers use and returns a connection to it.
+func freshDatabase(t *testing.T) *mongodb.DB {
+	t.Helper()
+	ctx := context.Background()
+	if err := rawDatabase(t).Drop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -639,12 +639,7 @@ func TestManyServersOneDatabase(t *testing.T) {
 func checkRatings(t *testing.T, db *mongodb.DB, acks map[string][]ack) {
 	t.Helper()
 	ctx := context.Background()
-	client, err := mongo.Connect(options.Client().ApplyURI(dbURI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Disconnect(ctx)
-	cur, err := client.Database(app.DatabaseName).Collection("ratings").Find(ctx, bson.D{{Key: "source", Value: mongodb.SourceAPI}})
+	cur, err := rawDatabase(t).Collection("ratings").Find(ctx, bson.D{{Key: "source", Value: mongodb.SourceAPI}})
 	if err != nil {
 		t.Fatal(err)
 	}
