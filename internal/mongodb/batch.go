@@ -313,14 +313,22 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 		}
 		docs := make([]any, len(pending))
 		for i, r := range pending {
-			r.claimed = r.doc.Revision
 			rc := receiptOf(r)
 			rc.Server = w.db.serverID
 			docs[i] = rc
 		}
 		refused, err := w.db.insertMany(ctx, colReceipts, docs)
-		if err != nil {
+		if err != nil { // which claims went in is unknown: none is freed on failure
 			return nil, fmt.Errorf("store receipts: %w", err)
+		}
+		isRefused := map[int]bool{}
+		for _, i := range refused {
+			isRefused[i] = true
+		}
+		for i, r := range pending {
+			if !isRefused[i] {
+				r.claimed = r.doc.Revision // ours: freed if the group fails
+			}
 		}
 		var again []*submitRequest
 		for _, i := range refused {

@@ -296,9 +296,16 @@ func (db *DB) compactPeriod(ctx context.Context, period string) error {
 			return err
 		}
 	}
-	if v, err = db.readPeriodOnce(ctx, period); err != nil {
+	again, err := db.readPeriodOnce(ctx, period)
+	if err != nil {
 		return err
 	}
+	if again.base.Gen != v.base.Gen {
+		// Another process compacted meanwhile; the entries of its base may not be deleted
+		// yet, and a base must never be made while its predecessor's are. Next round.
+		return nil
+	}
+	v = again
 	if len(v.entries) == 0 {
 		return nil
 	}

@@ -394,3 +394,73 @@ func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
 		}
 	}
 }
+
+// Three "servers" (connections with their own rating writers) take ratings and revisions of
+// the same households while all three compact the tally journal over and over: readers during
+// the storm never see a rating counted twice, and afterwards the tallies equal the ratings.
+func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	servers := []*mongodb.DB{db, mongodbtest.Reconnect(t, db), mongodbtest.Reconnect(t, db)}
+	stop := make(chan struct{})
+	var compactors sync.WaitGroup
+	for _, s := range servers {
+		compactors.Add(1)
+		go func() {
+			defer compactors.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := s.CompactTallies(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				tallies, err := s.Tallies(ctx, "2026Q4")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, tl := range tallies {
+					if tl.Estate == "e1" && tl.Count > 2+30 { // 2 imported, 30 households rated
+						t.Errorf("e1 counted %d ratings mid-way, more than there are households", tl.Count)
+					}
+				}
+			}
+		}()
+	}
+	var writers sync.WaitGroup
+	for i := range 90 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			r := domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("7-%d", i%30), SubmittedAt: time.Now(),
+				Scores: domain.ScoresOf([6]int{1 + i%5, 2, 3, 4, 5, 1})}
+			if _, err := servers[i%3].SubmitRating(ctx, mongodb.Submission{Rating: r, Source: mongodb.SourceAPI, IdempotencyKey: fmt.Sprint("j", i)}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	writers.Wait()
+	close(stop)
+	compactors.Wait()
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted: %+v, %v", drift, err)
+	}
+	for _, s := range servers {
+		tallies, err := s.Tallies(ctx, "2026Q4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range tallies {
+			if tl.Estate == "e1" && tl.Count != 2+30 {
+				t.Errorf("e1 counts %d ratings, want 32", tl.Count)
+			}
+		}
+	}
+}
