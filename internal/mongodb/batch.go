@@ -17,9 +17,10 @@ import (
 // manages about 585 InsertOne a second and sixteen only about 300, as they queue on SQLite's
 // write lock. A rating needs a receipt, a version and a tally change, so one commit per write
 // would cap the city at a few hundred ratings a second. The writer instead takes every
-// submission waiting at that moment and stores the whole group with four commits however many
-// owners wait: the receipts (claimed first, see commitPeriod), the journal intent, the versions
-// and the journal entry (journal.go). Owners get their receipts only after all four.
+// submission waiting at that moment and stores the whole group with three commits however many
+// owners wait: the receipts (claimed first, see commitPeriod), the versions, and the journal
+// entry together with the intent of the next group's journal (journal.go; a group that finds
+// no fresh intent inserts one first). Owners get their receipts only after all of them.
 //
 // Nothing here is needed for correctness between processes: the head cache is a hint that the
 // unique _id of each version checks, and the tallies live in the journal, not in memory.
@@ -35,7 +36,17 @@ type ratingWriter struct {
 	// and the writer reads the truth.
 	heads   map[string]head
 	headsMu sync.RWMutex
+
+	// intent is a journal whose intent the previous group inserted with its entry, for the
+	// next group of the same period; used only while younger than intentFresh, so that it is
+	// never one that recovery (after journalGrace) may take for a dead writer's.
+	intent struct {
+		id, period string
+		at         time.Time
+	}
 }
+
+const intentFresh = 20 * time.Second
 
 type head struct {
 	revision int
@@ -160,7 +171,8 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 //  1. the receipts, as claims: a receipt's number derives from the household and the
 //     idempotency key, so its unique _id catches a request stored before, by this process or
 //     another, before it writes anything (a repeat must not leave a version behind);
-//  2. the journal intent, so that a crash after 3 is recovered (journal.go);
+//  2. the journal intent, so that a crash after 3 is recovered (journal.go); usually the
+//     previous group inserted it with its entry;
 //  3. the versions, under the unique _id key|revision: from here on each counts, as its
 //     household's highest revision;
 //  4. the journal entry with the tally changes; then the answers.
@@ -232,11 +244,14 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		return
 	}
 
-	journal, err := w.db.beginJournal(ctx, period)
-	if err != nil {
-		fail(stored, err)
-		return
+	journal := w.intent.id
+	if journal == "" || w.intent.period != period || time.Since(w.intent.at) > intentFresh {
+		if journal, err = w.db.beginJournal(ctx, period); err != nil {
+			fail(stored, err)
+			return
+		}
 	}
+	w.intent.id = ""
 	docs := make([]any, len(stored))
 	for i, r := range stored {
 		r.doc.Journal = journal
@@ -271,10 +286,13 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		}
 		r.countIn(delta, 1)
 	}
-	if err := w.db.endJournal(ctx, journal, period, delta); err != nil {
+	began := time.Now()
+	next, err := w.db.endJournalAndBegin(ctx, journal, period, delta, true)
+	if err != nil {
 		fail(stored, err)
 		return
 	}
+	w.intent.id, w.intent.period, w.intent.at = next, period, began
 	for _, r := range stored {
 		rc := receiptOf(r)
 		if r.claimed != r.doc.Revision || r.takeover {
@@ -496,8 +514,16 @@ func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error 
 	return nil
 }
 
-// close stops the writer; what it committed is in the journal already.
+// close stops the writer; what it committed is in the journal already. The intent kept for a
+// next group is deleted (were it left, recovery would find it empty).
 func (w *ratingWriter) close() {
 	close(w.stop)
 	<-w.done
+	if w.intent.id != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := w.db.deleteIDs(ctx, colTallyJournal, []string{intentID(w.intent.id)}); err != nil {
+			w.db.log.Warn("delete unused tally journal intent", "err", err)
+		}
+	}
 }

@@ -103,15 +103,33 @@ func (db *DB) beginJournal(ctx context.Context, period string) (string, error) {
 
 // endJournal inserts the entry of a journal: delta holds the changes of one period.
 func (db *DB) endJournal(ctx context.Context, journal, period string, delta tallyDelta) error {
-	_, err := db.c(colTallyJournal).InsertOne(ctx, journalDoc{ID: entryID(journal), Kind: "entry", Journal: journal,
-		Period: period, At: time.Now(), Tallies: delta.estates(period)})
-	if mongo.IsDuplicateKeyError(err) {
-		return nil // recovered by another process after journalGrace: the same sums
+	_, err := db.endJournalAndBegin(ctx, journal, period, delta, false)
+	return err
+}
+
+// endJournalAndBegin inserts the entry of a journal and, with next, the intent of the next
+// journal of the same period in the same command (one commit instead of two: the rating
+// writer's next group uses it; see ratingWriter.intent). It returns the next journal's id,
+// or "" if its intent did not go in.
+func (db *DB) endJournalAndBegin(ctx context.Context, journal, period string, delta tallyDelta, next bool) (string, error) {
+	now := time.Now()
+	docs := []any{journalDoc{ID: entryID(journal), Kind: "entry", Journal: journal, Period: period, At: now, Tallies: delta.estates(period)}}
+	nextID := ""
+	if next {
+		nextID = newJournalID()
+		docs = append(docs, journalDoc{ID: intentID(nextID), Kind: "intent", Journal: nextID, Owner: db.serverID, Period: period, At: now})
 	}
+	refused, err := db.insertMany(ctx, colTallyJournal, docs)
 	if err != nil {
-		return fmt.Errorf("record tally changes: %w", err)
+		return "", fmt.Errorf("record tally changes: %w", err)
 	}
-	return nil
+	// A refused entry was recovered by another process after journalGrace: the same sums.
+	for _, i := range refused {
+		if i == 1 {
+			nextID = ""
+		}
+	}
+	return nextID, nil
 }
 
 // estates lists the non-zero changes of one period.
