@@ -41,6 +41,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/internal/web"
 )
 
@@ -190,7 +191,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		wc := web.Config{DB: sdb, Log: quiet}
 		if cfg.sharedLimits {
-			wc.Limits = sdb.SharedLimits()
+			wc.Limits = sdb.SharedLimiter
 		}
 		srv, err := web.New(wc)
 		if err != nil {
@@ -275,7 +276,7 @@ func issueCodes(ctx context.Context, db *mongodb.DB, period string, estates []do
 			}
 			mu.Lock()
 			for _, c := range codes {
-				out = append(out, household{estate: e.ID, flat: c.Flat, code: c.Code})
+				out = append(out, household{estate: e.ID, flat: c.Household, code: c.Code})
 			}
 			mu.Unlock()
 		}()
@@ -453,7 +454,7 @@ func randomKey() string {
 // exactly one stored version, at the revision the server answered; the API stored nothing it
 // did not acknowledge; the tallies agree with the ratings.
 func verify(ctx context.Context, db *mongodb.DB, ratings *mongo.Collection, acks []ack) error {
-	cur, err := ratings.Find(ctx, bson.D{{Key: "source", Value: mongodb.SourceAPI}},
+	cur, err := ratings.Find(ctx, bson.D{{Key: "source", Value: rating.SourceAPI}},
 		options.Find().SetProjection(bson.D{{Key: "key", Value: 1}, {Key: "revision", Value: 1}, {Key: "receipt", Value: 1}}))
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/internal/web"
 	"github.com/propcredit/propcredit/scoring"
 )
@@ -30,6 +32,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	sharedLimits := fs.String("shared-limits", "auto", "keep abuse and API limits in the database, shared by every server: on, off, or auto (on with --mongodb-uri)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	publicURL := fs.String("public-url", "", "the site's address as owners type it (https://host), printed on household code slips; without it slips are refused (--demo: http://localhost:PORT)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -53,6 +56,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		trusted = append(trusted, p)
 	}
 	m.addr = *addr
+	if *publicURL == "" && *withDemo {
+		*publicURL = demoPublicURL(*addr)
+	}
+	if *publicURL != "" {
+		if _, err := web.ParsePublicURL(*publicURL); err != nil {
+			return usagef("serve: --public-url: %v", err)
+		}
+	}
 	store, err := m.openStore(ctx, sf, "serve")
 	if err != nil {
 		return err
@@ -62,17 +73,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	cfg := web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted}
+	cfg := web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, PublicURL: *publicURL}
 	switch *sharedLimits {
 	case "on":
-		cfg.Limits = store.DB.SharedLimits()
+		cfg.Limits = store.DB.SharedLimiter
 	case "auto":
 		if !store.Embedded && sf.mongoURI != "" { // several servers may share the database
-			cfg.Limits = store.DB.SharedLimits()
+			cfg.Limits = store.DB.SharedLimiter
 		}
 	case "off":
 	default:
 		return usagef("serve: --shared-limits must be on, off or auto, not %q", *sharedLimits)
+	}
+	if cfg.Limits != nil {
+		cfg.Rating = rating.NewShared(store.DB, cfg.Limits)
 	}
 	srv, err := web.New(cfg)
 	if err != nil {
@@ -114,7 +128,7 @@ func (m *Main) loadDemo(ctx context.Context, store *app.Store) error {
 			if _, err := m.scorePeriod(ctx, store, p.ID, scoring.Default(), "demo"); err != nil {
 				return fmt.Errorf("score demo period %s: %w", p.ID, err)
 			}
-			if _, err := store.DB.Publish(ctx, p.ID, "demo", time.Now()); err != nil {
+			if _, err := store.Publication.Publish(ctx, p.ID, "", "demo", time.Now()); err != nil {
 				return fmt.Errorf("publish demo period %s: %w", p.ID, err)
 			}
 			fmt.Fprintf(m.Stdout, "Demo period %s scored and published: %s/lists/%s\n", p.ID, siteURL(m.addr), p.ID)
@@ -147,4 +161,16 @@ func siteURL(addr string) string {
 		return "http://localhost" + addr
 	}
 	return "http://" + addr
+}
+
+// demoPublicURL is the address a demo on this machine is reached at, for its code slips.
+func demoPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "http://localhost"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -331,9 +331,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 		}
 		docs := make([]any, len(pending))
 		for i, r := range pending {
-			rc := receiptOf(r)
-			rc.Server = w.db.serverID
-			docs[i] = rc
+			docs[i] = receiptDoc{Receipt: receiptOf(r), Server: w.db.serverID}
 		}
 		refused, err := w.db.insertMany(ctx, colReceipts, docs)
 		if err != nil { // which claims went in is unknown: none is freed on failure
@@ -351,10 +349,11 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 		var again []*submitRequest
 		for _, i := range refused {
 			r := pending[i]
-			var earlier Receipt
-			if err := w.db.c(colReceipts).FindOne(ctx, byID(r.number)).Decode(&earlier); err != nil {
+			var stored receiptDoc
+			if err := w.db.c(colReceipts).FindOne(ctx, byID(r.number)).Decode(&stored); err != nil {
 				return nil, fmt.Errorf("read receipt: %w", err)
 			}
+			earlier := stored.Receipt
 			if earlier.Key != r.doc.Key || r.sub.IdempotencyKey == "" {
 				r.number = receiptNumber(r.doc.Key, "")
 				r.doc.Receipt = r.number
@@ -369,7 +368,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 			switch {
 			case holds:
 				answer(r, earlier, nil)
-			case w.db.claimAbandoned(ctx, earlier):
+			case w.db.claimAbandoned(ctx, stored):
 				// Its writer died before storing the version: this request takes over.
 				delete(repeat, r)
 				r.takeover = true
@@ -382,9 +381,16 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 	return slices.DeleteFunc(slices.Clone(reqs), func(r *submitRequest) bool { return repeat[r] }), nil
 }
 
+// receiptDoc is a receipt as stored: with the server that claimed it (see commitPeriod), so
+// that a repeat of the request may take the claim over once that server is gone.
+type receiptDoc struct {
+	Receipt `bson:",inline"`
+	Server  string `bson:"server,omitempty"`
+}
+
 // claimAbandoned tells whether the writer of a receipt claim whose version is missing is
 // surely gone (see recoverable).
-func (db *DB) claimAbandoned(ctx context.Context, rc Receipt) bool {
+func (db *DB) claimAbandoned(ctx context.Context, rc receiptDoc) bool {
 	ok, err := db.recoverable(ctx, journalDoc{Owner: rc.Server, At: rc.At})
 	return err == nil && ok
 }

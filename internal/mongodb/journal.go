@@ -13,6 +13,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/propcredit/propcredit/internal/domain"
 )
 
 // The tally journal keeps tallies right with any number of writers, on any engine.
@@ -55,9 +57,9 @@ const journalGrace = 2 * time.Minute
 
 // estateTally is one estate's tally inside a base or an entry.
 type estateTally struct {
-	Estate string    `bson:"estate"`
-	Count  int64     `bson:"count"`
-	Sums   TallySums `bson:"sums"`
+	Estate string           `bson:"estate"`
+	Count  int64            `bson:"count"`
+	Sums   domain.TallySums `bson:"sums"`
 }
 
 type journalDoc struct {
@@ -205,7 +207,7 @@ func (db *DB) readPeriodOnce(ctx context.Context, period string) (periodView, er
 				t = &Tally{Period: period, Estate: et.Estate}
 				v.tallies[et.Estate] = t
 			}
-			t.add(&Tally{Count: et.Count, Sums: et.Sums})
+			t.Add(&Tally{Count: et.Count, Sums: et.Sums})
 		}
 	}
 	add(v.base.Tallies)
@@ -473,8 +475,8 @@ func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error)
 		w, s := d.Want, d.Stored
 		s.Count, s.Sums = -s.Count, negate(s.Sums)
 		t := &Tally{Period: w.Period, Estate: w.Estate}
-		t.add(&w)
-		t.add(&s)
+		t.Add(&w)
+		t.Add(&s)
 		delta[d.Key] = t
 	}
 	for period, delta := range byPeriod {
@@ -486,8 +488,9 @@ func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error)
 	return drift, nil
 }
 
-func negate(s TallySums) TallySums {
-	return TallySums{-s.Service, -s.Security, -s.Cleaning, -s.Greening, -s.Maintenance, -s.Transparency}
+func negate(s domain.TallySums) domain.TallySums {
+	return domain.TallySums{Service: -s.Service, Security: -s.Security, Cleaning: -s.Cleaning, Greening: -s.Greening,
+		Maintenance: -s.Maintenance, Transparency: -s.Transparency}
 }
 
 // tallyDrift compares the tallies with the ratings once.

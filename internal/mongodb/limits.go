@@ -2,46 +2,53 @@ package mongodb
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/propcredit/propcredit/internal/ratelimit"
 )
 
-// SharedLimits keeps abuse and rate limits in the database, so that N servers behind a load
-// balancer give the allowance of one, not N times it. Like everything shared here it only
-// inserts under unique _ids (an engine that loses concurrent updates cannot lose a count):
+// SharedLimiter is a ratelimit.Limiter kept in the database, so that N servers behind a load
+// balancer allow what one would, not N times it. Like everything shared here it only inserts
+// under unique _ids (an engine that loses concurrent updates cannot lose a count). A rule of
+// Burst tokens, one back every Every, becomes Burst per fixed window of Burst × Every:
 //
-//   - Failures (wrong household codes) are counted per key in fixed windows of burst × every:
-//     the n-th failure of a window inserts key|window|n, so the burst-th one exists exactly
-//     when the window's allowance is spent. A failure costs one insert (a few more when
-//     servers charge the same key at once); a check costs one lookup by _id.
-//   - Request rates are counted per key in one-minute windows, in blocks: a server claims a
-//     block of rateBlock requests by inserting key|window|b, and serves them from memory. So
-//     a request costs an insert only once per rateBlock, and N servers together serve at most
-//     the window's allowance, plus at most one unfinished block each.
+//   - Charge (a failure, such as a wrong household code) inserts key|window|n for the first
+//     free n, so the Burst-th exists exactly when the window's allowance is spent; Allowed
+//     looks that one up by _id.
+//   - Take (a request, such as a call of the public API) serves tokens from a block this
+//     server claimed by inserting key|window|b; a request costs an insert once per block, and
+//     the servers together serve at most the window's allowance plus one unfinished block each.
 //
-// Counts are kept for a day; PurgeExpired drops older ones.
-type SharedLimits struct {
-	db *DB
+// A database error lets the request through and is logged: limits must not take the site
+// down with the database (which the request itself needs anyway). Counts are kept a day;
+// PurgeExpired drops older ones.
+type SharedLimiter struct {
+	db   *DB
+	name string
+	rule ratelimit.Rule
 
 	mu     sync.Mutex
-	blocks map[string]*rateBlockState // key → this server's claimed block
+	blocks map[string]*rateBlock // key → this server's claimed block
 }
 
 const (
-	colLimits  = "limits"
-	rateWindow = time.Minute
-	rateBlock  = 10
+	colLimits = "limits"
+	// maxBlock is how many tokens a server claims at once for Take.
+	maxBlock = 10
+	// limitTimeout bounds each database call of a limit.
+	limitTimeout = 5 * time.Second
 )
 
-type rateBlockState struct {
+type rateBlock struct {
 	window    int64
-	claim     sync.Mutex // guards left and nextBlock
+	claim     sync.Mutex // guards left and next
 	left      int
-	nextBlock int // where to look for a free block
+	next      int // where to look for a free block
+	blockSize int
 }
 
 type limitDoc struct {
@@ -49,56 +56,62 @@ type limitDoc struct {
 	At time.Time `bson:"at"`
 }
 
-// SharedLimits returns the limits kept in this database.
-func (db *DB) SharedLimits() *SharedLimits {
-	return &SharedLimits{db: db, blocks: map[string]*rateBlockState{}}
+// SharedLimiter returns the rule's limiter under name, kept in this database.
+func (db *DB) SharedLimiter(name string, rule ratelimit.Rule) ratelimit.Limiter {
+	return &SharedLimiter{db: db, name: name, rule: rule, blocks: map[string]*rateBlock{}}
 }
 
-func failureWindow(burst int, every time.Duration, now time.Time) (int64, time.Time) {
-	length := time.Duration(burst) * every
+func (l *SharedLimiter) window(now time.Time) (int64, time.Time) {
+	length := time.Duration(l.rule.Burst) * l.rule.Every
 	w := now.UnixNano() / int64(length)
 	return w, time.Unix(0, (w+1)*int64(length))
 }
 
-func limitID(name, key string, window int64, n int) string {
-	return name + "|" + key + "|" + strconv.FormatInt(window, 10) + "|" + strconv.Itoa(n)
+func (l *SharedLimiter) id(key string, window int64, n int) string {
+	return l.name + "|" + key + "|" + strconv.FormatInt(window, 10) + "|" + strconv.Itoa(n)
 }
 
-// Allowed reports whether key may fail once more under the limit name (burst failures per
-// burst × every), or how long until it may.
-func (l *SharedLimits) Allowed(ctx context.Context, name, key string, burst int, every time.Duration, now time.Time) (time.Duration, bool, error) {
-	w, end := failureWindow(burst, every, now)
-	spent, err := exists(ctx, l.db.c(colLimits), limitID(name, key, w, burst))
-	if err != nil || !spent {
-		return 0, true, err
+// Allowed reports whether key may fail once more, or how long until it may.
+func (l *SharedLimiter) Allowed(key string, now time.Time) (time.Duration, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), limitTimeout)
+	defer cancel()
+	w, end := l.window(now)
+	spent, err := exists(ctx, l.db.c(colLimits), l.id(key, w, l.rule.Burst))
+	if err != nil {
+		l.db.log.Error("shared limit", "limit", l.name, "err", err)
+		return 0, true
 	}
-	return end.Sub(now), false, nil
+	if !spent {
+		return 0, true
+	}
+	return end.Sub(now), false
 }
 
-// Charge counts one failure of key under the limit name.
-func (l *SharedLimits) Charge(ctx context.Context, name, key string, burst int, every time.Duration, now time.Time) error {
-	w, _ := failureWindow(burst, every, now)
-	for n := 1; n <= burst; n++ {
-		_, err := l.db.c(colLimits).InsertOne(ctx, limitDoc{ID: limitID(name, key, w, n), At: now})
+// Charge counts one failure of key.
+func (l *SharedLimiter) Charge(key string, now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), limitTimeout)
+	defer cancel()
+	w, _ := l.window(now)
+	for n := 1; n <= l.rule.Burst; n++ {
+		_, err := l.db.c(colLimits).InsertOne(ctx, limitDoc{ID: l.id(key, w, n), At: now})
 		if err == nil {
-			return nil
+			return
 		}
-		if !isDuplicate(err) {
-			return fmt.Errorf("count %s: %w", name, err)
+		if !mongo.IsDuplicateKeyError(err) {
+			l.db.log.Error("shared limit", "limit", l.name, "err", err)
+			return
 		}
 	}
-	return nil // the window's allowance is spent already
+	// The window's allowance is spent already.
 }
 
-// AllowRate takes one request from key's allowance of perMinute requests a minute, or reports
-// how long until the next minute.
-func (l *SharedLimits) AllowRate(ctx context.Context, key string, perMinute int, now time.Time) (bool, time.Duration, error) {
-	w := now.UnixNano() / int64(rateWindow)
-	end := time.Unix(0, (w+1)*int64(rateWindow))
+// Take takes one of key's tokens, or reports how long until the next window.
+func (l *SharedLimiter) Take(key string, now time.Time) (time.Duration, bool) {
+	w, end := l.window(now)
 	l.mu.Lock()
 	b := l.blocks[key]
 	if b == nil || b.window != w {
-		b = &rateBlockState{window: w}
+		b = &rateBlock{window: w, blockSize: max(1, min(maxBlock, l.rule.Burst))}
 		l.blocks[key] = b
 		if len(l.blocks) > 100_000 { // forget other windows' keys
 			for k, o := range l.blocks {
@@ -114,22 +127,23 @@ func (l *SharedLimits) AllowRate(ctx context.Context, key string, perMinute int,
 	defer b.claim.Unlock()
 	if b.left > 0 {
 		b.left--
-		return true, 0, nil
+		return 0, true
 	}
-	blocks := (perMinute + rateBlock - 1) / rateBlock
-	for ; b.nextBlock < blocks; b.nextBlock++ {
-		_, err := l.db.c(colLimits).InsertOne(ctx, limitDoc{ID: limitID("rate", key, w, b.nextBlock), At: now})
-		if isDuplicate(err) {
+	ctx, cancel := context.WithTimeout(context.Background(), limitTimeout)
+	defer cancel()
+	blocks := (l.rule.Burst + b.blockSize - 1) / b.blockSize
+	for ; b.next < blocks; b.next++ {
+		_, err := l.db.c(colLimits).InsertOne(ctx, limitDoc{ID: l.id(key, w, -1-b.next), At: now})
+		if mongo.IsDuplicateKeyError(err) {
 			continue // another server's
 		}
 		if err != nil {
-			return false, 0, fmt.Errorf("count requests: %w", err)
+			l.db.log.Error("shared limit", "limit", l.name, "err", err)
+			return 0, true
 		}
-		b.nextBlock++
-		b.left = rateBlock - 1
-		return true, 0, nil
+		b.next++
+		b.left = b.blockSize - 1
+		return 0, true
 	}
-	return false, end.Sub(now), nil
+	return end.Sub(now), false
 }
-
-func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }

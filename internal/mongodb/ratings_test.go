@@ -24,11 +24,11 @@ func TestCodesIssueCheckLockReissue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(codes) != 2 || codes[0].Flat != "1-1-101" || len(mongodb.NormalizeCode(codes[0].Code)) != 10 {
+	if len(codes) != 2 || codes[0].Household != "1-1-101" || len(mongodb.NormalizeCode(codes[0].Code)) != 10 {
 		t.Fatalf("issued %+v", codes)
 	}
 	again, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-103"}, false)
-	if err != nil || len(again) != 1 || again[0].Flat != "1-1-103" {
+	if err != nil || len(again) != 1 || again[0].Household != "1-1-103" {
 		t.Fatalf("second issue gave %+v, %v; want only the new flat", again, err)
 	}
 	now := time.Now()
@@ -270,7 +270,7 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e1 mongodb.Tally
+	var e1 domain.Tally
 	for _, tl := range tallies {
 		if tl.Estate == "e1" {
 			e1 = tl
@@ -379,12 +379,12 @@ func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
 			t.Fatalf("re-issue %d: %v", i, errs[i])
 		}
 		for _, c := range codes {
-			switch err := db.CheckCode(ctx, "2026Q4", "e1", c.Flat, c.Code, now); {
+			switch err := db.CheckCode(ctx, "2026Q4", "e1", c.Household, c.Code, now); {
 			case err == nil:
-				live[c.Flat]++
+				live[c.Household]++
 			case errors.Is(err, mongodb.ErrCodeVoided):
 			default:
-				t.Errorf("re-issue %d, flat %s: printed code is neither live nor void: %v", i, c.Flat, err)
+				t.Errorf("re-issue %d, flat %s: printed code is neither live nor void: %v", i, c.Household, err)
 			}
 		}
 	}

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // With shared limits, two servers on one database allow one address the wrong codes one
@@ -19,7 +19,7 @@ func TestSharedLimitsTwoServers(t *testing.T) {
 		if i == 1 {
 			db = mongodbtest.Reconnect(t, e.db)
 		}
-		s, err := New(Config{DB: db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"0.0.0.0"}, Now: e.clock.Now, Limits: db.SharedLimits()})
+		s, err := New(Config{DB: db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"0.0.0.0"}, Now: e.clock.Now, Limits: db.SharedLimiter})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestSharedLimitsTwoServers(t *testing.T) {
 		return c
 	}
 	var last *response
-	for i := 0; i < addressFailures.Burst; i++ {
+	for i := 0; i < rating.AddressFailures.Burst; i++ {
 		last = owner(i).apiRate(apiBody("e1", fmt.Sprintf("8-8-%03d", i), "ABCDE-FGHJK", allFours, ""), nil)
 		if last.StatusCode != http.StatusForbidden {
 			t.Fatalf("wrong code %d: status %d, want 403: %s", i+1, last.StatusCode, last.body)
@@ -42,17 +42,16 @@ func TestSharedLimitsTwoServers(t *testing.T) {
 		wantStatus(t, r, http.StatusTooManyRequests)
 	}
 
-	// The API: apiRate a second, counted per minute across both servers.
+	// The API: at one moment, two servers together allow one burst (plus a block each).
 	allowed := 0
-	for i := 0; i < int(apiRate*60)+40; i++ {
+	for i := 0; i < 3*apiLimit.Burst; i++ {
 		c := e.clientOf(servers[i%2])
 		c.header.Set("X-Forwarded-For", "198.51.100.71")
 		if r := c.get("/api/v1/periods"); r.StatusCode == http.StatusOK {
 			allowed++
 		}
 	}
-	if max := int(apiRate*60) + 2*10; allowed < int(apiRate*60) || allowed > max {
-		t.Errorf("two servers allowed %d API requests in a minute; want %d to %d", allowed, int(apiRate*60), max)
+	if allowed < apiLimit.Burst || allowed > apiLimit.Burst+2*10 {
+		t.Errorf("two servers allowed %d API requests at once; want %d to %d", allowed, apiLimit.Burst, apiLimit.Burst+2*10)
 	}
-	var _ SharedLimits = (*mongodb.SharedLimits)(nil)
 }
