@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/propcredit/propcredit/internal/app"
-	"github.com/propcredit/propcredit/internal/ferretdb"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 const dbSynopsis = "db tune [--postgresql-url URL] [--data DIR | --mongodb-uri URI]"
@@ -25,7 +23,7 @@ func (m *Main) db(ctx context.Context, args []string) error {
 		return err
 	}
 	if *pgURL != "" {
-		done, err := ferretdb.TunePostgreSQL(ctx, *pgURL, app.DatabaseName, mongodb.FilteredFields())
+		done, err := app.TunePostgreSQL(ctx, *pgURL)
 		if err != nil {
 			return fmt.Errorf("db tune: %w", err)
 		}

@@ -171,3 +171,9 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// TunePostgreSQL gives a FerretDB-PostgreSQL backend at pgURL the indexes propcredit's queries
+// need (ferretdb.TunePostgreSQL; `propcredit db tune`), and returns what it indexed.
+func TunePostgreSQL(ctx context.Context, pgURL string) ([]string, error) {
+	return ferretdb.TunePostgreSQL(ctx, pgURL, DatabaseName, mongodb.FilteredFields())
+}
