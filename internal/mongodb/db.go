@@ -175,7 +175,7 @@ var allCollections = []string{
 	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallyBases, colTallyJournal,
 	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colDisclosureWrites, colObjections, colObjectionSlots,
 	colGovernance, colEvents, colAccounts, colSessions, colServers, colLimits, colLoginThrottle, colAPITokens,
-	colHouseholds, colCodes, colCodeFailures, colCodeGenerations, colResults, colMeta,
+	colHouseholds, colCodes, colCodeFailures, colCodeGenerations, colResults, colMeta, colLedger, colLedgerKeys,
 }
 
 // createCollections creates every collection that does not exist yet.
