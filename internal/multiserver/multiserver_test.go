@@ -45,7 +45,14 @@ var (
 	dbURI      string
 	backend    string
 	pgURL      string // FerretDB's PostgreSQL, when the suite started it
+	// ledgerKey is the ledger's signing key file, which every server on the database shares.
+	ledgerKey string
 )
+
+// env is the environment of every propcredit process on the shared database.
+func env() []string {
+	return append(os.Environ(), "PROPCREDIT_MONGODB_URI="+dbURI, "PROPCREDIT_LEDGER_KEY="+ledgerKey)
+}
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 
@@ -97,6 +104,15 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "multiserver: build propcredit: %v\n%s", err, out)
 		return 1
 	}
+	// The ledger's signing key, made once with a throwaway embedded engine, so that the
+	// servers start at once on an empty database and all sign with it.
+	ledgerKey = filepath.Join(bin, "ledger.key")
+	keygen := exec.Command(propcredit, "ledger", "key", "--data", filepath.Join(bin, "keydata"), "--ledger-key", ledgerKey)
+	keygen.Env = append(os.Environ(), "PROPCREDIT_MONGODB_URI=")
+	if out, err := keygen.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "multiserver: make the ledger key: %v\n%s", err, out)
+		return 1
+	}
 	fmt.Printf("multiserver: against %s\n", backend)
 	return m.Run()
 }
@@ -139,7 +155,7 @@ func cli(t *testing.T, stdin string, args ...string) string {
 
 func cliErr(stdin string, args ...string) (string, error) {
 	cmd := exec.Command(propcredit, args...)
-	cmd.Env = append(os.Environ(), "PROPCREDIT_MONGODB_URI="+dbURI)
+	cmd.Env = env()
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -166,7 +182,7 @@ func startServer(t *testing.T, addr string) *server {
 	}
 	defer out.Close() // the process has its own copy
 	s.cmd = exec.Command(propcredit, "serve", "--addr", addr, "--log-format", "text")
-	s.cmd.Env = append(os.Environ(), "PROPCREDIT_MONGODB_URI="+dbURI)
+	s.cmd.Env = env()
 	s.cmd.Stdout, s.cmd.Stderr = out, out
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
