@@ -132,6 +132,6 @@ func (m *Main) verifyData(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, "the data does not verify; `propcredit tally --verify --fix` repairs tallies (with no server running)")
 		return errSilent
 	}
-	fmt.Fprintln(m.Stdout, "the data verifies: every tally agrees with the ratings, every receipt names a stored rating")
+	fmt.Fprintln(m.Stdout, "the data verifies: every tally agrees with the ratings, no rating carries another household's receipt")
 	return nil
 }

@@ -99,6 +99,7 @@ func commands() []command {
 		{"verify", "check a credit certificate offline (verify --key KEY CERT.json)", (*Main).verify},
 		{"tally", "check the running rating tallies against the ratings (--verify [--fix])", (*Main).tally},
 		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
+		{"db", "database maintenance: db tune indexes FerretDB on PostgreSQL", (*Main).db},
 		{"token", "issue, list and revoke companies' API tokens for filing disclosures", (*Main).token},
 		{"backup", "write a consistent backup of the running system (backup --out FILE)", (*Main).backup},
 		{"restore", "restore a backup into a new data directory (restore --from FILE --data DIR)", (*Main).restore},
@@ -216,7 +217,7 @@ func (m *Main) openStoreAs(ctx context.Context, sf storeFlags, purpose string, a
 	if purpose == "serve" {
 		access = app.Exclusive
 	}
-	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log}, access, purpose)
+	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log, ServeAddr: m.addr}, access, purpose)
 	if err != nil {
 		return nil, err
 	}

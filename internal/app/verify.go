@@ -17,8 +17,8 @@ type Verification struct {
 	Receipts mongodb.ReceiptCheck
 }
 
-// OK reports whether the data is consistent: every tally agrees with the ratings and every
-// receipt names a stored rating version.
+// OK reports whether the data is consistent: every tally agrees with the ratings and no rating
+// version carries another household's receipt.
 func (v Verification) OK() bool { return len(v.Drift) == 0 && len(v.Receipts.Broken) == 0 }
 
 // Problems lists what is wrong, one line each.
@@ -45,8 +45,8 @@ func (v Verification) Summary() string {
 		}
 		fmt.Fprintf(&b, "%s %d", n, v.Counts[n])
 	}
-	s := fmt.Sprintf("%d rating versions, %d receipts (%d versions never answered), %d tallies drifted, %d receipts broken",
-		v.Receipts.Versions, v.Receipts.Receipts, v.Receipts.Unanswered, len(v.Drift), len(v.Receipts.Broken))
+	s := fmt.Sprintf("%d rating versions, %d receipts (%d held, %d unconfirmed claims), %d versions never answered, %d tallies drifted, %d receipts broken",
+		v.Receipts.Versions, v.Receipts.Receipts, v.Receipts.Held, v.Receipts.Claims, v.Receipts.Unanswered, len(v.Drift), len(v.Receipts.Broken))
 	if len(names) > 0 {
 		s += "; documents: " + b.String()
 	}
@@ -54,7 +54,7 @@ func (v Verification) Summary() string {
 }
 
 // VerifyData checks a database of any engine: it rebuilds every tally from the ratings and
-// compares, and checks every receipt against the rating versions.
+// compares, and checks the receipts against the rating versions.
 // It only reads. shared says that a server in another process may be writing: its tally
 // changes reach the database within a few seconds, so a drift is checked again twice before
 // it is reported.

@@ -11,36 +11,43 @@ import (
 
 // ReceiptCheck is what VerifyReceipts found.
 type ReceiptCheck struct {
-	Receipts int // receipts read
+	Receipts int // receipt documents read
 	Versions int // rating versions read
-	// Unanswered counts versions whose receipt was never stored: a writer stopped (or a backup
-	// was taken) between a group's versions and its receipts. Their owners were never told the
-	// rating counted; it counts, and submitting the same form again counts once.
+	Held     int // receipts whose version is stored under them: what ReceiptByNumber shows
+	// Claims counts receipts whose version is not stored under them: a writer claims the
+	// receipt before it stores the version (see commitPeriod), so a crash, or a backup's
+	// snapshot, between the two leaves a claim. It was never answered; ReceiptByNumber says
+	// "not found", and the same request submitted again takes it over.
+	Claims int
+	// Unanswered counts versions whose receipt is not stored: a failed group frees its claims,
+	// and a version may still have been stored. It counts; its owner was not answered.
 	Unanswered int
-	// Broken lists receipts that name a rating version that is not there, or belongs to another
-	// household: a receipt an owner holds that the data cannot back.
+	// Broken lists versions that carry the number of another household's receipt: an owner's
+	// receipt that the data contradicts.
 	Broken []string
 }
 
-// VerifyReceipts checks that every owner's receipt names a stored rating version of its own
-// household. It reads every receipt and every rating version (their _id and receipt only).
+// VerifyReceipts checks the receipts against the rating versions. It reads every receipt and
+// every rating version (their _id, key and receipt only).
 func (db *DB) VerifyReceipts(ctx context.Context) (ReceiptCheck, error) {
 	var rc ReceiptCheck
-	versions := map[string]string{} // version _id -> its receipt number
-	cur, err := db.c(colRatings).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "receipt", Value: 1}}))
+	type version struct {
+		ID      string `bson:"_id"`
+		Key     string `bson:"key"`
+		Receipt string `bson:"receipt"`
+	}
+	versions := map[string]version{}
+	cur, err := db.c(colRatings).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "key", Value: 1}, {Key: "receipt", Value: 1}}))
 	if err != nil {
 		return rc, fmt.Errorf("read rating versions: %w", err)
 	}
 	for cur.Next(ctx) {
-		var v struct {
-			ID      string `bson:"_id"`
-			Receipt string `bson:"receipt"`
-		}
+		var v version
 		if err := cur.Decode(&v); err != nil {
 			cur.Close(ctx)
 			return rc, err
 		}
-		versions[v.ID] = v.Receipt
+		versions[v.ID] = v
 	}
 	if err := cur.Err(); err != nil {
 		cur.Close(ctx)
@@ -49,7 +56,7 @@ func (db *DB) VerifyReceipts(ctx context.Context) (ReceiptCheck, error) {
 	cur.Close(ctx)
 	rc.Versions = len(versions)
 
-	answered := map[string]bool{} // numbers of stored receipts
+	keyOf := map[string]string{} // receipt number -> the household key it names
 	cur, err = db.c(colReceipts).Find(ctx, bson.D{})
 	if err != nil {
 		return rc, fmt.Errorf("read receipts: %w", err)
@@ -61,17 +68,24 @@ func (db *DB) VerifyReceipts(ctx context.Context) (ReceiptCheck, error) {
 			return rc, err
 		}
 		rc.Receipts++
-		answered[r.Number] = true
-		if _, ok := versions[versionID(r.Key, r.Revision)]; !ok {
-			rc.Broken = append(rc.Broken, fmt.Sprintf("receipt %s names rating version %s, which is not stored", r.Number, versionID(r.Key, r.Revision)))
+		keyOf[r.Number] = r.Key
+		if v, ok := versions[versionID(r.Key, r.Revision)]; ok && v.Receipt == r.Number {
+			rc.Held++
+		} else {
+			rc.Claims++
 		}
 	}
 	if err := cur.Err(); err != nil {
 		return rc, fmt.Errorf("read receipts: %w", err)
 	}
-	for _, number := range versions {
-		if number != "" && !answered[number] {
+	for _, v := range versions {
+		key, ok := keyOf[v.Receipt]
+		switch {
+		case v.Receipt == "":
+		case !ok:
 			rc.Unanswered++
+		case key != v.Key:
+			rc.Broken = append(rc.Broken, fmt.Sprintf("rating version %s carries receipt %s, which names household %s", v.ID, v.Receipt, key))
 		}
 	}
 	sort.Strings(rc.Broken)

@@ -16,9 +16,10 @@ import (
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
-// TestVerifyReceipts: receipts of stored versions pass; a version whose receipt was never
-// stored (a writer stopped between the two) is counted as unanswered, not broken; a receipt
-// whose version is gone is broken. Counts counts what is there.
+// TestVerifyReceipts: receipts of stored versions hold; a version whose receipt is not stored
+// is unanswered, and a receipt whose version is gone is a claim, neither of them broken (both
+// happen when a writer stops half-way, or in a snapshot); a version carrying the receipt of
+// another household is broken. Counts counts what is there.
 func TestVerifyReceipts(t *testing.T) {
 	ctx := context.Background()
 	db := mongodbtest.NewDB(t)
@@ -38,7 +39,7 @@ func TestVerifyReceipts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if check.Receipts != 3 || check.Unanswered != 0 || len(check.Broken) != 0 {
+	if check.Receipts != 3 || check.Held != 3 || check.Claims != 0 || check.Unanswered != 0 || len(check.Broken) != 0 {
 		t.Fatalf("clean data: %+v", check)
 	}
 
@@ -59,7 +60,19 @@ func TestVerifyReceipts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if check.Receipts != 2 || check.Unanswered != 1 || len(check.Broken) != 1 || !strings.Contains(check.Broken[0], receipts[1].Number) {
+	if check.Receipts != 2 || check.Held != 1 || check.Claims != 1 || check.Unanswered != 1 || len(check.Broken) != 0 {
+		t.Errorf("after a stop half-way: %+v", check)
+	}
+	// The third owner's receipt now names another household.
+	if _, err := raw.Collection("rating_receipts").UpdateOne(ctx, bson.D{{Key: "_id", Value: receipts[2].Number}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "key", Value: "2026Q4|e1|9-9-999"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	check, err = db.VerifyReceipts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(check.Broken) != 1 || !strings.Contains(check.Broken[0], receipts[2].Number) {
 		t.Errorf("after damage: %+v", check)
 	}
 	counts, err := db.Counts(ctx)
