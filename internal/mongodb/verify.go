@@ -112,3 +112,21 @@ func (db *DB) Counts(ctx context.Context) (map[string]int64, error) {
 // ProgramSchema is the version of the database schema this program writes; a database or a
 // backup of a newer one cannot be used by it.
 func ProgramSchema() int { return schemaVersion }
+
+// AdoptRestored makes a database restored from a backup this process's alone. The snapshot may
+// hold servers' announcements and a group of ratings half-way (an intent without its journal
+// entry), as after a crash; none of those servers runs on this copy. So it forgets them, and
+// recovers every half-done group at once instead of after journalGrace. Only for restore,
+// which holds the restored data privately.
+func (db *DB) AdoptRestored(ctx context.Context) error {
+	if _, err := db.c(colServers).DeleteMany(ctx, bson.D{}); err != nil {
+		return fmt.Errorf("forget the snapshot's servers: %w", err)
+	}
+	saved := db.grace
+	db.grace = 0
+	defer func() { db.grace = saved }()
+	if err := db.CompactTallies(ctx); err != nil {
+		return fmt.Errorf("recover the snapshot's unfinished tally changes: %w", err)
+	}
+	return nil
+}
