@@ -95,6 +95,7 @@ func commands() []command {
 		{"tally", "check the running rating tallies against the ratings (--verify [--fix])", (*Main).tally},
 		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
 		{"token", "issue, list and revoke companies' API tokens for filing disclosures", (*Main).token},
+		{"audit", "export the audit trail (audit export [--since T])", (*Main).audit},
 		{"version", "print the version", (*Main).version},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/progress"
 	"github.com/propcredit/propcredit/scoring"
 )
@@ -105,6 +106,10 @@ func (m *Main) publish(ctx context.Context, args []string) error {
 	}
 	pub, err := store.DB.Publish(ctx, *period, "cli", time.Now())
 	if err != nil {
+		return err
+	}
+	if err := m.audited(ctx, store, audit.Change{Action: "results.publish", Object: "period/" + pub.Period, Period: pub.Period,
+		After: map[string]any{"publication": pub.Seq, "inputs_hash": pub.InputsHash, "ruleset": pub.Ruleset}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "published %s as publication %d (ruleset %s, inputs %s)\n", pub.Period, pub.Seq, pub.Ruleset, pub.InputsHash[:12])

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
@@ -153,6 +154,10 @@ func (r *reportSite) scoreNow(c *fiber.Ctx) error {
 	if err := app.SaveDraft(ctx, r.s.db, in, res, acct.Name, r.s.now()); err != nil {
 		return err
 	}
+	if err := r.s.audited(c, audit.Change{Action: "results.score", Object: "period/" + period, Period: period,
+		After: map[string]any{"ruleset": res.Ruleset, "companies": len(res.Grades)}}); err != nil {
+		return err
+	}
 	r.s.log.Info("scored", "period", period, "by", acct.Name, "companies", len(res.Grades), "request_id", RequestID(c))
 	return c.Redirect("/publish/"+period, fiber.StatusSeeOther)
 }
@@ -183,6 +188,10 @@ func (r *reportSite) publish(c *fiber.Ctx) error {
 	pub, err := r.s.db.Publish(ctx, d.Period.ID, acct.Name, r.s.now())
 	r.cache.invalidate() // even on error: the publication may have been written
 	if err != nil {
+		return err
+	}
+	if err := r.s.audited(c, audit.Change{Action: "results.publish", Object: "period/" + pub.Period, Period: pub.Period,
+		After: map[string]any{"publication": pub.Seq, "inputs_hash": pub.InputsHash, "ruleset": pub.Ruleset}}); err != nil {
 		return err
 	}
 	r.s.log.Info("published", "period", pub.Period, "publication", pub.Seq, "by", acct.Name, "inputs_hash", pub.InputsHash, "request_id", RequestID(c))

@@ -73,6 +73,7 @@ func (s *Server) routes() {
 	s.reportRoutes()
 	s.rateRoutes()
 	s.disclosureRoutes()
+	s.auditRoutes()
 }
 
 // handle registers h for method and path, behind the access and CSRF checks.

@@ -26,6 +26,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 )
@@ -79,6 +80,7 @@ type Server struct {
 	proxies []netip.Prefix
 	val     *domain.Validator
 	pages   pages
+	audit   *audit.Log // the audit trail; see audit.go
 
 	routeList []Route
 	nav       []navItem
@@ -102,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.audit = audit.New(cfg.DB, s.now)
 	for _, p := range cfg.TrustedProxies {
 		prefix, err := parsePrefix(p)
 		if err != nil {
