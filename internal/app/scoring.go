@@ -97,7 +97,7 @@ func scoringEvent(ev domain.Event) (scoring.Event, error) {
 		return scoring.Event{}, fmt.Errorf("event %s: %w", ev.ID, err)
 	}
 	se := scoring.Event{ID: ev.ID, Company: ev.Company, Kind: ev.Kind, Points: points, Veto: ev.Veto,
-		Date: date, ValidDays: ev.ValidDays, Description: ev.Description}
+		Date: date, ValidDays: ev.ValidDays, Status: ev.Status, Description: ev.Description}
 	if ev.RepairedOn != "" {
 		repaired, err := scoring.ParseDate(ev.RepairedOn)
 		if err != nil {
