@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -137,12 +138,15 @@ func jsonText(v any) (string, error) {
 	return string(b), nil
 }
 
-// newID is the UTC time to the nanosecond, so that ids sort as the entries were made (within
-// one clock), then 8 random bytes, so that two servers never pick the same id.
+// newID is the UTC time to the nanosecond, so that ids sort as the entries were made; then a
+// counter of this process, so that entries made within one tick keep their order; then 8
+// random bytes, so that two servers never pick the same id.
 func newID(t time.Time) string {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("audit: no randomness: " + err.Error())
 	}
-	return t.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(b[:])
+	return fmt.Sprintf("%s-%010d-%s", t.UTC().Format("20060102T150405.000000000Z"), idSeq.Add(1), hex.EncodeToString(b[:]))
 }
+
+var idSeq atomic.Int64
