@@ -27,6 +27,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/propcredit/propcredit/internal/audit"
+	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 )
@@ -43,6 +44,10 @@ type Config struct {
 	TrustedProxies []string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// Calendar tells working days for the credit process's objection windows (nil: the
+	// calendar the binary ships); ObjectionDays is the window (0: credit.DefaultObjectionDays).
+	Calendar      *credit.Calendar
+	ObjectionDays int
 }
 
 // Limits and timeouts.
@@ -80,7 +85,8 @@ type Server struct {
 	proxies []netip.Prefix
 	val     *domain.Validator
 	pages   pages
-	audit   *audit.Log // the audit trail; see audit.go
+	audit   *audit.Log      // the audit trail; see audit.go
+	credit  *credit.Service // the credit process; see credit.go
 
 	routeList []Route
 	nav       []navItem
@@ -105,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.audit = audit.New(cfg.DB, s.now)
+	s.credit = credit.New(credit.Config{Store: cfg.DB, Audit: s.audit, Calendar: cfg.Calendar, ObjectionDays: cfg.ObjectionDays, Now: s.now})
 	for _, p := range cfg.TrustedProxies {
 		prefix, err := parsePrefix(p)
 		if err != nil {

@@ -1,0 +1,90 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/propcredit/propcredit/internal/credit"
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+// A company's side of the credit process: its notices (with how many it has not opened), each
+// record with its notice, the decision and its reason, the one objection it may file within
+// the window, and repair applications with their history.
+
+var creditCompanies = Roles(domain.RoleCompany)
+
+func (s *Server) companyCreditRoutes() {
+	s.handle(fiber.MethodGet, "/company/credit", creditCompanies, s.companyCredit)
+	s.handle(fiber.MethodGet, "/company/credit/:id", creditCompanies, s.companyCreditRecord)
+	s.handle(fiber.MethodPost, "/company/credit/:id/objection", creditCompanies, s.companyObject)
+	s.handle(fiber.MethodPost, "/company/credit/:id/repair", creditCompanies, s.companyRepair)
+	s.addNav("nav.company_credit", "/company/credit", creditCompanies)
+}
+
+type companyCreditData struct {
+	Records []recordView
+	Unread  int
+	Days    int
+}
+
+func (s *Server) companyCredit(c *fiber.Ctx) error {
+	ctx, cancel := s.dbContext(c)
+	defer cancel()
+	if _, err := s.credit.Settle(ctx); err != nil {
+		return err
+	}
+	who := creditActor(c)
+	records, err := s.credit.List(ctx, who, credit.Filter{})
+	if err != nil {
+		return creditError(c, err)
+	}
+	d := companyCreditData{Days: s.credit.ObjectionDays()}
+	for _, r := range records {
+		d.Records = append(d.Records, s.viewRecord(c, r))
+		if r.Notice != nil && r.Notice.ReadAt == nil {
+			d.Unread++
+		}
+	}
+	return s.render(c, "company_credit", d)
+}
+
+// companyCreditRecord shows one record; opening it is reading its notice.
+func (s *Server) companyCreditRecord(c *fiber.Ctx) error {
+	ctx, cancel := s.dbContext(c)
+	defer cancel()
+	r, err := s.credit.MarkRead(ctx, creditActor(c), c.Params("id"))
+	if err != nil {
+		return creditError(c, err)
+	}
+	return s.showRecord(c, fiber.StatusOK, "company_credit_record", r, creditRecordData{})
+}
+
+func (s *Server) companyObject(c *fiber.Ctx) error {
+	id := c.Params("id")
+	text := c.FormValue("text")
+	d := creditRecordData{Text: text}
+	files, err := uploads(c, "evidence")
+	if err != nil {
+		return s.act(c, "company_credit_record", "", "", d, func() (credit.Record, error) { return credit.Record{}, err })
+	}
+	ctx, cancel := s.dbContext(c)
+	defer cancel()
+	return s.act(c, "company_credit_record", "/company/credit/"+id, "objected", d, func() (credit.Record, error) {
+		return s.credit.Object(ctx, creditActor(c), id, text, files)
+	})
+}
+
+func (s *Server) companyRepair(c *fiber.Ctx) error {
+	id := c.Params("id")
+	text := c.FormValue("text")
+	d := creditRecordData{Text: text}
+	files, err := uploads(c, "evidence")
+	if err != nil {
+		return s.act(c, "company_credit_record", "", "", d, func() (credit.Record, error) { return credit.Record{}, err })
+	}
+	ctx, cancel := s.dbContext(c)
+	defer cancel()
+	return s.act(c, "company_credit_record", "/company/credit/"+id, "repair_applied", d, func() (credit.Record, error) {
+		return s.credit.ApplyRepair(ctx, creditActor(c), id, text, files)
+	})
+}
