@@ -110,19 +110,22 @@ func (r *Record) PendingRepair() *Repair {
 	return nil
 }
 
+// HasPendingRepair reports whether a repair application waits for an answer.
+func (r Record) HasPendingRepair() bool { return r.PendingRepair() != nil }
+
 // ObjectionOpen reports whether the company may still object at now.
-func (r *Record) ObjectionOpen(now time.Time) bool {
+func (r Record) ObjectionOpen(now time.Time) bool {
 	return r.Status == domain.EventNotified && r.Objection == nil && r.Notice != nil && now.Before(r.Notice.ObjectionDue)
 }
 
 // Awaiting reports whether a reviewer has something to do: an objection to decide or a
 // repair to answer.
-func (r *Record) Awaiting() bool {
-	return r.Objection != nil && r.Decision == nil || r.PendingRepair() != nil
+func (r Record) Awaiting() bool {
+	return r.Objection != nil && r.Decision == nil || r.HasPendingRepair()
 }
 
 // Object is the record's name in the audit trail.
-func (r *Record) Object() string { return "record/" + r.ID }
+func (r Record) Object() string { return "record/" + r.ID }
 
 // Filter selects records.
 type Filter struct {
