@@ -20,6 +20,8 @@ func (m *Main) score(ctx context.Context, args []string) error {
 	period := fs.String("period", "", "the period to score, e.g. 2026Q4")
 	rulesetFile := fs.String("ruleset", "", "a ruleset JSON file (default: the built-in "+scoring.Default().Ref()+")")
 	format := fs.String("format", "table", "output: json (INTERCHANGE.md's exported results) or table")
+	var cf creditFlags
+	cf.register(fs)
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -41,6 +43,9 @@ func (m *Main) score(ctx context.Context, args []string) error {
 	}
 	store, err := m.openStore(ctx, sf, "score")
 	if err != nil {
+		return err
+	}
+	if err := m.settleCredit(ctx, store, cf); err != nil {
 		return err
 	}
 	res, err := m.scorePeriod(ctx, store, *period, rs, "cli")

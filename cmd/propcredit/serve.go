@@ -29,7 +29,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	var cf creditFlags
+	cf.register(fs)
 	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	calendar, err := cf.load()
+	if err != nil {
 		return err
 	}
 	switch *logFormat {
@@ -61,7 +67,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted})
+	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted,
+		Calendar: calendar, ObjectionDays: cf.days})
 	if err != nil {
 		return err
 	}

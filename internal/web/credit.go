@@ -391,4 +391,3 @@ func extOf(typ string) string {
 	}
 	return ".jpg"
 }
-

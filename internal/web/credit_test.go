@@ -91,7 +91,6 @@ func newCreditEnv(t *testing.T) *testEnv {
 	return e
 }
 
-
 // The cycle over HTTP: a reviewer records a bad record with evidence and notifies; the company
 // sees one unread notice, opens it, objects at the window's last second with evidence; a second
 // objection is refused; the author may not decide; another reviewer does; the company reads

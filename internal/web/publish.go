@@ -139,6 +139,9 @@ func (r *reportSite) scoreNow(c *fiber.Ctx) error {
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
 	period := c.Params("period")
+	if _, err := r.s.credit.Settle(ctx); err != nil { // records whose objection windows closed count
+		return err
+	}
 	in, err := app.ScoringInput(ctx, r.s.db, period)
 	if derrors.Code(err) == derrors.NotFound {
 		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "publish.no_such_period", period))
