@@ -2,6 +2,11 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,3 +199,43 @@ func init() {
 		"auditRows": func(lang string, entries []audit.Entry) auditRowsData { return auditRowsData{lang, entries} },
 	})
 }
+
+// auditChange is one changed key of an entry: what it was and what it became.
+type auditChange struct{ Key, Before, After string }
+
+// changesOf lists the keys whose values differ between an entry's before and after, in key
+// order, so that a history shows what changed rather than two whole states. Texts that are not
+// JSON objects are shown whole under the key "".
+func changesOf(e audit.Entry) []auditChange {
+	var before, after map[string]any
+	if e.Before != "" && json.Unmarshal([]byte(e.Before), &before) != nil ||
+		e.After != "" && json.Unmarshal([]byte(e.After), &after) != nil {
+		return []auditChange{{Before: e.Before, After: e.After}}
+	}
+	keys := map[string]bool{}
+	for k := range before {
+		keys[k] = true
+	}
+	for k := range after {
+		keys[k] = true
+	}
+	var out []auditChange
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		b, bok := before[k]
+		a, aok := after[k]
+		if bok && aok && reflect.DeepEqual(a, b) {
+			continue
+		}
+		c := auditChange{Key: k}
+		if bok {
+			c.Before = fmt.Sprint(b)
+		}
+		if aok {
+			c.After = fmt.Sprint(a)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func init() { addTemplateFuncs(map[string]any{"changesOf": changesOf}) }
