@@ -152,6 +152,8 @@ type Store interface {
 
 	Company(ctx context.Context, id string) (domain.Company, error)
 	Estate(ctx context.Context, id string) (domain.Estate, error)
+
+	ClaimStore
 }
 
 // Config configures a Service.

@@ -417,3 +417,70 @@ func TestUploadChecks(t *testing.T) {
 		t.Fatalf("large file: %v chunks %d name %q", err, f.Chunks, f.Name)
 	}
 }
+
+// Governance facts: declared by the company with evidence, verified item by item; only the
+// verified items count.
+func TestGovernanceDeclaredAndVerified(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.Declare(ctx, acmeA, "2026Q4", []string{"party_org", "free_lunch"}, "", nil); code(err) != derrors.Invalid ||
+		!cmp.Equal(fieldsOf(err), map[string]string{"items": "credit.err.items"}) {
+		t.Fatalf("unknown item: %v %v", err, fieldsOf(err))
+	}
+	if _, err := e.svc.Declare(ctx, acmeA, "2026Q4", []string{"party_org"}, "", nil); fieldsOf(err)["evidence"] != "credit.err.evidence_required" {
+		t.Fatalf("no evidence: %v", err)
+	}
+	if _, err := e.svc.Declare(ctx, acmeA, "2099Q1", nil, "", nil); code(err) != derrors.NotFound {
+		t.Fatalf("unknown period: %v", err)
+	}
+	if _, err := e.svc.Declare(ctx, alice, "2026Q4", nil, "", nil); code(err) != derrors.Forbidden {
+		t.Fatalf("reviewer declares: %v", err)
+	}
+	c, err := e.svc.Declare(ctx, acmeA, "2026Q4", []string{"joint_mechanism", "party_org", "party_instructor"}, "联合党支部，见批复",
+		[]credit.Upload{{Name: "批复.pdf", Data: pdf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"party_org", "party_instructor", "joint_mechanism"}, c.Items); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
+	}
+	if _, _, err := e.svc.OpenFile(ctx, otherA, c.Evidence[0].ID); code(err) != derrors.NotFound {
+		t.Errorf("another company reads the evidence: %v", err)
+	}
+	if _, _, err := e.svc.OpenFile(ctx, acmeA, c.Evidence[0].ID); err != nil {
+		t.Errorf("the company reads its evidence: %v", err)
+	}
+	if cs, _ := e.svc.Claims(ctx, otherA, "2026Q4"); len(cs) != 0 {
+		t.Errorf("another company sees %d declarations", len(cs))
+	}
+	if g, _ := e.db.Governance(ctx, "2026Q4"); len(g) != 0 {
+		t.Fatalf("a declaration counts before it is verified: %v", g)
+	}
+	if _, err := e.svc.Verify(ctx, bob, "2026Q4", acme, []string{"party_org", "joint_mechanism"}, ""); code(err) != derrors.Invalid {
+		t.Fatalf("no reason: %v", err)
+	}
+	if c, err = e.svc.Verify(ctx, bob, "2026Q4", acme, []string{"party_org", "joint_mechanism"}, "指导员未到岗"); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := e.db.Governance(ctx, "2026Q4")
+	if diff := cmp.Diff([]domain.Governance{{Period: "2026Q4", Company: acme, PartyOrg: true, JointMechanism: true}}, g); diff != "" {
+		t.Errorf("governance (-want +got):\n%s", diff)
+	}
+	if _, err := e.svc.Declare(ctx, acmeA, "2026Q4", []string{"party_org"}, "", []credit.Upload{{Name: "a.pdf", Data: pdf}}); code(err) != derrors.Conflict {
+		t.Errorf("declared again after verification: %v", err)
+	}
+	if _, err := e.svc.Verify(ctx, alice, "2026Q4", acme, nil, "again"); code(err) != derrors.Conflict {
+		t.Errorf("verified twice: %v", err)
+	}
+	in, _ := app.ScoringInput(ctx, e.db, "2026Q4")
+	res, err := scoring.Score(scoring.Default(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Grade(acme).Components.Governance.String(); got != "70.00" {
+		t.Errorf("G = %s, want 70 (party_org 40 + joint_mechanism 30; the instructor was not verified)", got)
+	}
+	if diff := cmp.Diff([]string{"acme governance.declare", "bob governance.verify"}, e.trail(t, "governance/2026Q4|"+acme)); diff != "" {
+		t.Errorf("trail (-want +got):\n%s", diff)
+	}
+}

@@ -50,9 +50,10 @@ type File struct {
 
 // File purposes.
 const (
-	PurposeEvidence  = "evidence"
-	PurposeObjection = "objection"
-	PurposeRepair    = "repair"
+	PurposeEvidence   = "evidence"
+	PurposeObjection  = "objection"
+	PurposeRepair     = "repair"
+	PurposeGovernance = "governance"
 )
 
 var fileTypes = map[string]string{".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
@@ -153,6 +154,14 @@ func (s *Service) OpenFile(ctx context.Context, who Actor, id string) (File, []b
 	} else if err != nil {
 		return File{}, nil, err
 	}
+	if claim, ok := strings.CutPrefix(f.Record, "governance:"); ok {
+		// A governance declaration's evidence: staff, and the company that declared it.
+		c, err := s.store.Claim(ctx, claim)
+		if err != nil || !(who.isStaff() || who.Role == domain.RoleCompany && who.Company == c.Company && f.Company == c.Company) {
+			return File{}, nil, notFound
+		}
+		return s.readFile(ctx, f)
+	}
 	r, err := s.store.CreditRecord(ctx, f.Record)
 	if derrors.Code(err) == derrors.NotFound {
 		return File{}, nil, notFound
@@ -162,6 +171,11 @@ func (s *Service) OpenFile(ctx context.Context, who Actor, id string) (File, []b
 	if !Readable(who, f, r) {
 		return File{}, nil, notFound
 	}
+	return s.readFile(ctx, f)
+}
+
+// readFile reads f's bytes and checks them against its checksum.
+func (s *Service) readFile(ctx context.Context, f File) (File, []byte, error) {
 	data, err := s.store.FileData(ctx, f)
 	if err != nil {
 		return File{}, nil, err

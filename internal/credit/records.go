@@ -438,6 +438,9 @@ func (s *Service) Decide(ctx context.Context, who Actor, id string, in DecisionI
 // objection, as the rules' own action. Scoring and the reviewers' pages call it first; it is
 // idempotent and safe to run on several servers at once (each write is conditional).
 func (s *Service) Settle(ctx context.Context) (int, error) {
+	if err := s.syncGovernance(ctx); err != nil {
+		return 0, err
+	}
 	now := s.now()
 	rs, err := s.store.CreditRecords(ctx, Filter{Status: domain.EventNotified})
 	if err != nil {

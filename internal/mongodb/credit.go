@@ -3,12 +3,15 @@ package mongodb
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
 )
 
 // Credit records made in the app (internal/credit) are stored in the events collection, one
@@ -132,3 +135,54 @@ func (db *DB) FileData(ctx context.Context, f credit.File) ([]byte, error) {
 }
 
 var _ credit.Store = (*DB)(nil)
+
+// Governance declarations (credit.Claim), one document per period and company.
+const colGovernanceClaims = "governance_claims"
+
+func init() { allCollections = append(allCollections, colGovernanceClaims) }
+
+// SaveClaim inserts c when its version is 1, and otherwise replaces the stored claim whose
+// version is c.Version-1; a Conflict when someone wrote it in the meantime.
+func (db *DB) SaveClaim(ctx context.Context, c credit.Claim) error {
+	if c.Version == 1 {
+		_, err := db.c(colGovernanceClaims).InsertOne(ctx, c)
+		if mongo.IsDuplicateKeyError(err) {
+			return &derrors.Error{Code: derrors.Conflict, Message: "credit.err.changed"}
+		}
+		return err
+	}
+	defer db.locks.lock(colGovernanceClaims, c.ID)()
+	res, err := db.c(colGovernanceClaims).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version - 1}}, c)
+	if err != nil {
+		return fmt.Errorf("replace governance claim %s: %w", c.ID, err)
+	}
+	if res.MatchedCount == 0 {
+		return &derrors.Error{Code: derrors.Conflict, Message: "credit.err.changed"}
+	}
+	return nil
+}
+
+// Claim returns the governance declaration id (period|company).
+func (db *DB) Claim(ctx context.Context, id string) (credit.Claim, error) {
+	return findByID[credit.Claim](ctx, db.c(colGovernanceClaims), id, "governance declaration")
+}
+
+// Claims returns the declarations of period ("" for every period), in id order.
+func (db *DB) Claims(ctx context.Context, period string) ([]credit.Claim, error) {
+	filter := bson.D{}
+	if period != "" {
+		filter = bson.D{{Key: "period", Value: period}}
+	}
+	out, err := findAll[credit.Claim](ctx, db.c(colGovernanceClaims), filter)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// PutGovernance writes the governance record of g's period and company, as import keys it.
+func (db *DB) PutGovernance(ctx context.Context, g domain.Governance) error {
+	_, err := db.c(colGovernance).ReplaceOne(ctx, byID(g.Key()), keyed[domain.Governance]{ID: g.Key(), Value: g}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("write governance %s: %w", g.Key(), err)
+	}
+	return nil
+}

@@ -173,3 +173,46 @@ func init() {
 		"credit.err.no_repair":           {"没有待审核的修复申请", "No repair application is waiting"},
 	})
 }
+
+type claimArgs struct {
+	Lang  string
+	Claim credit.Claim
+	Items []string
+}
+
+func init() {
+	addTemplateFuncs(map[string]any{
+		"claimArgs": func(lang string, c credit.Claim) claimArgs { return claimArgs{lang, c, credit.GovernanceItems} },
+	})
+	addMessages(map[string]message{
+		"nav.company_governance":    {"党建情况申报", "Governance facts"},
+		"gov.title":                 {"党建引领情况申报", "Governance facts"},
+		"gov.intro":                 {"按评价期申报党组织建设、党建指导员和三方联动机制情况，并上传证明材料；经住建局核实的项目才计入评分。", "Declare, for each period, your party organisation, party-building instructor and part in the joint mechanism (三方联动), with evidence; only items the bureau verifies count."},
+		"gov.review_title":          {"党建情况核实", "Verify governance facts"},
+		"gov.review_intro":          {"逐项核实企业申报的党建引领情况；勾选核实的项目计入评分，理由企业可见。", "Verify each item companies declared; the items you tick count in the score, and the company sees your reason."},
+		"gov.period":                {"评价期", "Period"},
+		"gov.none":                  {"本期还没有申报", "No declarations for this period"},
+		"gov.declare":               {"%s 申报项目", "Items for %s"},
+		"gov.note":                  {"说明（选填）", "Note (optional)"},
+		"gov.declare_submit":        {"提交申报", "Declare"},
+		"gov.verify_items":          {"核实通过的项目", "Items verified"},
+		"gov.verify_submit":         {"提交核实结果", "Record the verification"},
+		"gov.verified":              {"已核实", "verified"},
+		"gov.not_verified":          {"未核实", "not verified"},
+		"gov.item.party_org":        {"建立党组织（含联合党组织）", "Has a party organisation (own or joint)"},
+		"gov.item.party_instructor": {"选派党建指导员", "A party-building instructor is assigned"},
+		"gov.item.joint_mechanism":  {"参与居委会、业委会、物业企业三方联动机制", "Takes part in the residents' committee, owners' committee and company joint mechanism"},
+		"gov.status.declared":       {"待核实", "Waiting for verification"},
+		"gov.status.verified":       {"已核实", "Verified"},
+		"gov.status.refused":        {"未通过核实", "Not verified"},
+		"gov.ok.declared":           {"申报已提交，待住建局核实。", "Declared; the bureau will verify it."},
+		"gov.ok.verified":           {"核实结果已记录。", "The verification is recorded."},
+
+		"credit.err.no_period":         {"没有这个评价期", "No such period"},
+		"credit.err.items":             {"请从列出的项目中选择", "Choose from the listed items"},
+		"credit.err.evidence_required": {"申报项目须附证明材料", "Declared items need evidence"},
+		"credit.err.claim_verified":    {"本期申报已核实，不能再修改", "This period's declaration has been verified and cannot change"},
+		"credit.err.no_claim":          {"没有这份申报", "No such declaration"},
+		"credit.err.claim_decided":     {"这份申报已经核实", "This declaration has been verified already"},
+	})
+}

@@ -235,3 +235,41 @@ func TestCreditCycleOverHTTP(t *testing.T) {
 	// English.
 	wantBody(t, acme.get("/company/credit/"+id+"?lang=en"), "Partly upheld: the record is changed", "Approved")
 }
+
+// Governance facts over HTTP: the company declares with evidence, a reviewer verifies two of
+// three items, and only those reach the governance record.
+func TestGovernanceOverHTTP(t *testing.T) {
+	e := newCreditEnv(t)
+	acme, rival, bob := e.loggedIn("acme"), e.loggedIn("rival"), e.loggedIn("bob")
+	r := acme.get("/company/governance")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "2026Q4 申报项目", "建立党组织")
+	csrf := acme.csrf("/company/governance")
+	r = acme.postMultipart("/company/governance/2026Q4", url.Values{"_csrf": {csrf}, "items": {"party_org", "joint_mechanism", "party_instructor"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantBody(t, r, "申报项目须附证明材料")
+	r = acme.postMultipart("/company/governance/2026Q4", url.Values{"_csrf": {csrf}, "items": {"party_org", "joint_mechanism", "party_instructor"}, "note": {"联合党支部"}},
+		upload{"evidence", "批复.pdf", testPDF})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, acme.get(r.location()), "申报已提交", "待核实", "批复.pdf")
+	wantBody(t, rival.get("/company/governance"), "2026Q4 申报项目")
+	if strings.Contains(rival.get("/company/governance").body, "批复.pdf") {
+		t.Error("another company sees the declaration")
+	}
+	wantStatus(t, rival.get("/credit/governance"), http.StatusForbidden)
+
+	page := bob.get("/credit/governance?period=2026Q4")
+	wantBody(t, page, "联合党支部", "批复.pdf", `name="verified" value="party_instructor"`)
+	r = bob.post("/credit/governance/2026Q4/"+testCompany, url.Values{"_csrf": {bob.csrf("/credit/governance")}, "verified": {"party_org", "joint_mechanism"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	r = bob.post("/credit/governance/2026Q4/"+testCompany, url.Values{"_csrf": {bob.csrf("/credit/governance")}, "verified": {"party_org", "joint_mechanism"}, "reason": {"指导员未到岗"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	g, err := e.db.Governance(context.Background(), "2026Q4")
+	if err != nil || len(g) != 1 || !g[0].PartyOrg || g[0].PartyInstructor || !g[0].JointMechanism {
+		t.Fatalf("governance %+v %v", g, err)
+	}
+	wantBody(t, acme.get("/company/governance?period=2026Q4"), "已核实", "未核实", "指导员未到岗")
+	if strings.Contains(acme.get("/company/governance?period=2026Q4").body, `id="declare"`) {
+		t.Error("the verified declaration is offered for change")
+	}
+}
