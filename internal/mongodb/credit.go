@@ -186,3 +186,26 @@ func (db *DB) PutGovernance(ctx context.Context, g domain.Governance) error {
 	}
 	return nil
 }
+
+// InsertPeriod stores a new period; an existing id is a Conflict.
+func (db *DB) InsertPeriod(ctx context.Context, p domain.Period) error {
+	_, err := db.c(colPeriods).InsertOne(ctx, p)
+	if mongo.IsDuplicateKeyError(err) {
+		return derrors.Errorf(derrors.Conflict, "period %q exists already", p.ID)
+	}
+	return err
+}
+
+// ReplacePeriod writes p if the stored period still equals old; a Conflict otherwise.
+func (db *DB) ReplacePeriod(ctx context.Context, old, p domain.Period) error {
+	defer db.locks.lock(colPeriods, p.ID)()
+	res, err := db.c(colPeriods).ReplaceOne(ctx, bson.D{{Key: "_id", Value: old.ID}, {Key: "start", Value: old.Start},
+		{Key: "end", Value: old.End}, {Key: "disclosure_deadline", Value: old.DisclosureDeadline}}, p)
+	if err != nil {
+		return fmt.Errorf("replace period %s: %w", p.ID, err)
+	}
+	if res.MatchedCount == 0 {
+		return derrors.Errorf(derrors.Conflict, "period %q was changed meanwhile", p.ID)
+	}
+	return nil
+}

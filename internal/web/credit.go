@@ -23,7 +23,7 @@ import (
 var creditStaff = Roles(domain.RoleReviewer, domain.RoleAdmin)
 
 // creditPages use the partials of credit_partials.html.
-var creditPages = []string{"credit_index", "credit_new", "credit_record", "credit_notice", "company_credit", "company_credit_record", "company_governance", "credit_governance"}
+var creditPages = []string{"credit_index", "credit_new", "credit_record", "credit_notice", "company_credit", "company_credit_record", "company_governance", "credit_governance", "periods"}
 
 func (s *Server) creditRoutes() {
 	if err := addPartialsFrom(s.pages, creditPartials, creditPages); err != nil {
@@ -41,6 +41,7 @@ func (s *Server) creditRoutes() {
 	s.addNav("nav.credit", "/credit", creditStaff)
 	s.companyCreditRoutes()
 	s.governanceRoutes()
+	s.periodRoutes()
 }
 
 // creditActor is the current account as the credit process sees it.

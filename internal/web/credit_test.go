@@ -273,3 +273,28 @@ func TestGovernanceOverHTTP(t *testing.T) {
 		t.Error("the verified declaration is offered for change")
 	}
 }
+
+// Periods in the app: created, refused when they overlap or are malformed, changed with the
+// change in the period's history.
+func TestPeriodsInTheApp(t *testing.T) {
+	e := newCreditEnv(t)
+	bob, acme := e.loggedIn("bob"), e.loggedIn("acme")
+	wantStatus(t, acme.get("/periods"), http.StatusForbidden)
+	csrf := bob.csrf("/periods")
+	r := bob.post("/periods", url.Values{"_csrf": {csrf}, "id": {"2027Q1"}, "start": {"2026-12-15"}, "end": {"2027-03-31"}, "disclosure_deadline": {"2027-01-15"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantBody(t, r, "与评价期 2026Q4 的日期重叠")
+	r = bob.post("/periods", url.Values{"_csrf": {csrf}, "id": {"2027Q1"}, "start": {"2027-01-01"}, "end": {"2026-03-31"}, "disclosure_deadline": {"2027-01-15"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	r = bob.post("/periods", url.Values{"_csrf": {csrf}, "id": {"2027Q1"}, "start": {"2027-01-01"}, "end": {"2027-03-31"}, "disclosure_deadline": {"2027-01-15"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	r = bob.post("/periods", url.Values{"_csrf": {csrf}, "id": {"2027Q1"}, "start": {"2027-04-01"}, "end": {"2027-06-30"}, "disclosure_deadline": {"2027-04-15"}})
+	wantStatus(t, r, http.StatusConflict)
+	r = bob.post("/periods/2027Q1", url.Values{"_csrf": {csrf}, "start": {"2027-01-01"}, "end": {"2027-03-31"}, "disclosure_deadline": {"2027-01-20"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	p, err := e.db.Period(context.Background(), "2027Q1")
+	if err != nil || p.DisclosureDeadline != "2027-01-20" {
+		t.Fatalf("stored %+v %v", p, err)
+	}
+	wantBody(t, bob.get("/periods/2027Q1"), `id="history"`, "period.create", "period.change", "2027-01-15 → 2027-01-20")
+}
