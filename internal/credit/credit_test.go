@@ -484,3 +484,49 @@ func TestGovernanceDeclaredAndVerified(t *testing.T) {
 		t.Errorf("trail (-want +got):\n%s", diff)
 	}
 }
+
+// Two servers decide the same objection at once: one decision stands, the other is told the
+// record changed, and the trail has one decision.
+func TestConcurrentDecisions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r, _ := e.svc.Create(ctx, alice, credit.NewRecord{Company: acme, Rule: "B01", Date: "2026-09-01", Description: "x"})
+	r, _ = e.svc.Notify(ctx, alice, r.ID)
+	if _, err := e.svc.Object(ctx, acmeA, r.ID, "异议", nil); err != nil {
+		t.Fatal(err)
+	}
+	other := credit.New(credit.Config{Store: e.db, Audit: e.log, Now: e.clock.Now}) // a second server's service
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, svc := range []*credit.Service{e.svc, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcome := []string{credit.Upheld, credit.Rejected}[i]
+			_, errs[i] = svc.Decide(ctx, []credit.Actor{bob, admin}[i], r.ID, credit.DecisionInput{Outcome: outcome, Reason: "理由"})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch code(err) {
+		case "":
+			ok++
+		case derrors.Conflict:
+		default:
+			t.Errorf("decision: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d decisions stood (%v)", ok, errs)
+	}
+	n := 0
+	for _, a := range e.trail(t, "record/"+r.ID) {
+		if strings.HasSuffix(a, "credit.objection.decide") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d decisions in the trail", n)
+	}
+}
