@@ -15,10 +15,10 @@ func TestAuditExport(t *testing.T) {
 	data := t.TempDir()
 	env := map[string]string{"PROPCREDIT_DATA": data, "USER": "ops"}
 	file := writeFile(t, "city.jsonl", goodLines)
+	before := time.Now()
 	if _, stderr, code := run(t, env, "", "import", file); code != 0 {
 		t.Fatalf("import: %s", stderr)
 	}
-	before := time.Now()
 	if _, stderr, code := run(t, env, "", "user", "add", "--role", "company", "--name", "wanrun", "--company", "91440300MA5D000001"); code != 0 {
 		t.Fatalf("user add: %s", stderr)
 	}
@@ -26,7 +26,7 @@ func TestAuditExport(t *testing.T) {
 		t.Fatalf("token issue: %s", stderr)
 	}
 	out, stderr, code := run(t, env, "", "audit", "export")
-	if code != 0 || !strings.Contains(stderr, "exported 2 audit entries") {
+	if code != 0 || !strings.Contains(stderr, "exported 3 audit entries") {
 		t.Fatalf("audit export: exit %d %s", code, stderr)
 	}
 	var got []string
@@ -40,7 +40,7 @@ func TestAuditExport(t *testing.T) {
 		}
 		got = append(got, e.Action+" "+e.Object)
 	}
-	if len(got) != 2 || got[0] != "account.create account/wanrun" || !strings.HasPrefix(got[1], "token.issue token/tok_") {
+	if len(got) != 3 || !strings.HasPrefix(got[0], "data.import import/") || got[1] != "account.create account/wanrun" || !strings.HasPrefix(got[2], "token.issue token/tok_") {
 		t.Errorf("entries %q", got)
 	}
 	// --since after both: nothing.

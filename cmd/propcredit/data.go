@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/interchange"
@@ -101,6 +102,10 @@ func (m *Main) importFiles(ctx context.Context, args []string) error {
 	}
 	stats, err := m.importDataset(ctx, store, set.Dataset(), "import")
 	if err != nil {
+		return err
+	}
+	if err := m.audited(ctx, store, audit.Change{Action: "data.import", Object: "import/" + strings.Join(files, ","),
+		After: map[string]any{"new": stats.Inserted, "replaced": stats.Replaced, "unchanged": stats.Unchanged, "bad_lines": len(lineErrs)}}); err != nil {
 		return err
 	}
 	if err := store.Sync(ctx); err != nil {
