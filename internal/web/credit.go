@@ -8,9 +8,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/periods"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -42,6 +44,21 @@ func (s *Server) creditRoutes() {
 	s.companyCreditRoutes()
 	s.governanceRoutes()
 	s.periodRoutes()
+}
+
+// setUpCredit builds the audit trail, the credit process and the periods service on the
+// store, which must be able to serve them (internal/mongodb's is).
+func (s *Server) setUpCredit(cfg Config) error {
+	as, ok := any(cfg.DB).(audit.Store)
+	cs, ok2 := any(cfg.DB).(credit.Store)
+	ps, ok3 := any(cfg.DB).(periods.Store)
+	if !ok || !ok2 || !ok3 {
+		return errors.New("web: Config.DB cannot keep the audit trail, credit records and periods")
+	}
+	s.audit = audit.New(as, s.now)
+	s.credit = credit.New(credit.Config{Store: cs, Audit: s.audit, Calendar: cfg.Calendar, ObjectionDays: cfg.ObjectionDays, Now: s.now})
+	s.periods = periods.New(ps, s.audit)
+	return nil
 }
 
 // creditActor is the current account as the credit process sees it.

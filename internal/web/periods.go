@@ -7,7 +7,6 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/periods"
 )
 
 // Periods in the app: reviewers create a period and change its dates and disclosure deadline
@@ -75,7 +74,7 @@ func (s *Server) periodSave(create bool) fiber.Handler {
 		}
 		ctx, cancel := s.dbContext(c)
 		defer cancel()
-		err := periods.New(s.db, s.audit).Save(ctx, actor(c), p, create, Lang(c))
+		err := s.periods.Save(ctx, actor(c), p, create, Lang(c))
 		if err == nil {
 			return c.Redirect("/periods?ok=saved", fiber.StatusSeeOther)
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/periods"
 )
 
 // Config configures a Server.
@@ -85,8 +86,9 @@ type Server struct {
 	proxies []netip.Prefix
 	val     *domain.Validator
 	pages   pages
-	audit   *audit.Log      // the audit trail; see audit.go
-	credit  *credit.Service // the credit process; see credit.go
+	audit   *audit.Log       // the audit trail; see audit.go
+	credit  *credit.Service  // the credit process; see credit.go
+	periods *periods.Service // periods in the app; see periods.go
 
 	routeList []Route
 	nav       []navItem
@@ -110,8 +112,9 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.audit = audit.New(cfg.DB, s.now)
-	s.credit = credit.New(credit.Config{Store: cfg.DB, Audit: s.audit, Calendar: cfg.Calendar, ObjectionDays: cfg.ObjectionDays, Now: s.now})
+	if err := s.setUpCredit(cfg); err != nil {
+		return nil, err
+	}
 	for _, p := range cfg.TrustedProxies {
 		prefix, err := parsePrefix(p)
 		if err != nil {
