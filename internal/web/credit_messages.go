@@ -114,6 +114,7 @@ func init() {
 		"credit.unread_count":         {"%d 份未读", "%d unread"},
 		"credit.new_notice":           {"未读", "New"},
 		"credit.inbox_intro":          {"主管部门对贵单位的信用记录及告知单。对不良记录有异议的，可在告知之日起 %d 个工作日内提出一次异议。", "The bureau's credit records about your company and their notices. You may object once to a bad record within %d working days of its notice."},
+		"credit.repair_history":       {"信用修复记录", "Credit repair history"},
 		"credit.inbox_none":           {"暂无告知单", "No notices"},
 		"credit.object":               {"提出异议", "Object"},
 		"credit.object_intro":         {"每条记录只能提出一次异议，截止时间：%s。复核由记录人以外的工作人员作出，并书面说明理由。", "You may object once to each record, until %s. A member of staff other than the one who recorded it decides, with written reasons."},

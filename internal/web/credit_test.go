@@ -232,6 +232,8 @@ func TestCreditCycleOverHTTP(t *testing.T) {
 		t.Fatalf("stored %+v %v", rec, err)
 	}
 
+	wantBody(t, acme.get("/company/credit"), `id="repair-history"`, "已同意修复 · 2027-02-08", "整改到位")
+
 	// English.
 	wantBody(t, acme.get("/company/credit/"+id+"?lang=en"), "Partly upheld: the record is changed", "Approved")
 }
