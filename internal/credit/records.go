@@ -309,12 +309,24 @@ func (s *Service) MarkRead(ctx context.Context, who Actor, id string) (Record, e
 
 // Object files the company's objection: once per record, before the window closes.
 func (s *Service) Object(ctx context.Context, who Actor, id, objection string, evidence []Upload) (Record, error) {
+	now := s.now()
+	return s.companyFiles(ctx, who, id, "credit.objection.file", PurposeObjection, objection, evidence,
+		func(r *Record) error { return objectable(r, now) },
+		func(r *Record, body string, refs []FileRef) {
+			r.Objection = &Objection{Text: body, Evidence: refs, By: who.Name, At: now.UTC()}
+		})
+}
+
+// companyFiles files a company's text with evidence on one of its records (an objection, a
+// repair application): the form is checked whole, then check must allow it on the record as
+// read, the evidence is stored, and check is applied again to the record as written.
+func (s *Service) companyFiles(ctx context.Context, who Actor, id, action, purpose, textIn string, evidence []Upload,
+	check func(r *Record) error, apply func(r *Record, body string, refs []FileRef)) (Record, error) {
 	if who.Role != domain.RoleCompany {
 		return Record{}, fail(derrors.Forbidden, "credit.err.company_only")
 	}
-	now := s.now()
 	fe := fieldErrors{}
-	body, err := text("text", objection, false)
+	body, err := text("text", textIn, false)
 	if err := fe.add(err); err != nil {
 		return Record{}, err
 	}
@@ -325,21 +337,21 @@ func (s *Service) Object(ctx context.Context, who Actor, id, objection string, e
 	if err != nil {
 		return Record{}, err
 	}
-	if err := objectable(&cur, now); err != nil {
+	if err := check(&cur); err != nil {
 		return Record{}, err
 	}
 	if err := fe.err(); err != nil {
 		return Record{}, err
 	}
-	refs, err := s.storeUploads(ctx, who, &cur, PurposeObjection, evidence)
+	refs, err := s.storeUploads(ctx, who, &cur, purpose, evidence)
 	if err != nil {
 		return Record{}, err
 	}
-	return s.change(ctx, who, id, "credit.objection.file", func(r *Record) (string, error) {
-		if err := objectable(r, now); err != nil {
+	return s.change(ctx, who, id, action, func(r *Record) (string, error) {
+		if err := check(r); err != nil {
 			return "", err
 		}
-		r.Objection = &Objection{Text: body, Evidence: refs, By: who.Name, At: now.UTC()}
+		apply(r, body, refs)
 		return body, nil
 	})
 }

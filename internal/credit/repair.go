@@ -35,39 +35,17 @@ func (s *Service) Repairable(r *Record) (bool, string) {
 
 // ApplyRepair files a company's application to repair record id.
 func (s *Service) ApplyRepair(ctx context.Context, who Actor, id, application string, evidence []Upload) (Record, error) {
-	if who.Role != domain.RoleCompany {
-		return Record{}, fail(derrors.Forbidden, "credit.err.company_only")
-	}
 	now := s.now()
-	fe := fieldErrors{}
-	body, err := text("text", application, false)
-	if err := fe.add(err); err != nil {
-		return Record{}, err
-	}
-	if err := fe.add(checkUploads("evidence", evidence)); err != nil {
-		return Record{}, err
-	}
-	cur, err := s.Get(ctx, who, id)
-	if err != nil {
-		return Record{}, err
-	}
-	if ok, why := s.Repairable(&cur); !ok {
-		return Record{}, fail(derrors.Conflict, why)
-	}
-	if err := fe.err(); err != nil {
-		return Record{}, err
-	}
-	refs, err := s.storeUploads(ctx, who, &cur, PurposeRepair, evidence)
-	if err != nil {
-		return Record{}, err
-	}
-	return s.change(ctx, who, id, "credit.repair.apply", func(r *Record) (string, error) {
-		if ok, why := s.Repairable(r); !ok {
-			return "", fail(derrors.Conflict, why)
-		}
-		r.Repairs = append(r.Repairs, Repair{Text: body, Evidence: refs, By: who.Name, At: now.UTC(), Status: RepairPending})
-		return body, nil
-	})
+	return s.companyFiles(ctx, who, id, "credit.repair.apply", PurposeRepair, application, evidence,
+		func(r *Record) error {
+			if ok, why := s.Repairable(r); !ok {
+				return fail(derrors.Conflict, why)
+			}
+			return nil
+		},
+		func(r *Record, body string, refs []FileRef) {
+			r.Repairs = append(r.Repairs, Repair{Text: body, Evidence: refs, By: who.Name, At: now.UTC(), Status: RepairPending})
+		})
 }
 
 // DecideRepair approves or refuses the pending repair application of record id.

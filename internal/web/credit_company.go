@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/propcredit/propcredit/internal/credit"
@@ -60,21 +62,17 @@ func (s *Server) companyCreditRecord(c *fiber.Ctx) error {
 }
 
 func (s *Server) companyObject(c *fiber.Ctx) error {
-	id := c.Params("id")
-	text := c.FormValue("text")
-	d := creditRecordData{Text: text}
-	files, err := uploads(c, "evidence")
-	if err != nil {
-		return s.act(c, "company_credit_record", "", "", d, func() (credit.Record, error) { return credit.Record{}, err })
-	}
-	ctx, cancel := s.dbContext(c)
-	defer cancel()
-	return s.act(c, "company_credit_record", "/company/credit/"+id, "objected", d, func() (credit.Record, error) {
-		return s.credit.Object(ctx, creditActor(c), id, text, files)
-	})
+	return s.companyFiles(c, "objected", s.credit.Object)
 }
 
 func (s *Server) companyRepair(c *fiber.Ctx) error {
+	return s.companyFiles(c, "repair_applied", s.credit.ApplyRepair)
+}
+
+// companyFiles runs a company's step that files a text with evidence on the record in the
+// path (an objection, a repair application), and shows the record again.
+func (s *Server) companyFiles(c *fiber.Ctx, ok string,
+	step func(ctx context.Context, who credit.Actor, id, text string, evidence []credit.Upload) (credit.Record, error)) error {
 	id := c.Params("id")
 	text := c.FormValue("text")
 	d := creditRecordData{Text: text}
@@ -84,7 +82,7 @@ func (s *Server) companyRepair(c *fiber.Ctx) error {
 	}
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
-	return s.act(c, "company_credit_record", "/company/credit/"+id, "repair_applied", d, func() (credit.Record, error) {
-		return s.credit.ApplyRepair(ctx, creditActor(c), id, text, files)
+	return s.act(c, "company_credit_record", "/company/credit/"+id, ok, d, func() (credit.Record, error) {
+		return step(ctx, creditActor(c), id, text, files)
 	})
 }

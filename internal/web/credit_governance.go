@@ -82,6 +82,11 @@ func (s *Server) companyDeclare(c *fiber.Ctx) error {
 			return c.Redirect("/company/governance?period="+period+"&ok=declared", fiber.StatusSeeOther)
 		}
 	}
+	return s.governanceAgain(c, err, "company_governance", period, func(d *governanceData) { d.Note = note })
+}
+
+// governanceAgain shows a governance page again with the error of its form.
+func (s *Server) governanceAgain(c *fiber.Ctx, err error, page, period string, keep func(d *governanceData)) error {
 	status, msg, fields, other := formError(c, err)
 	if other != nil {
 		return other
@@ -90,8 +95,9 @@ func (s *Server) companyDeclare(c *fiber.Ctx) error {
 	if lerr != nil {
 		return lerr
 	}
-	d.Error, d.Fields, d.Note = msg, fields, note
-	return s.renderStatus(c, status, "company_governance", d)
+	d.Error, d.Fields = msg, fields
+	keep(&d)
+	return s.renderStatus(c, status, page, d)
 }
 
 func (s *Server) reviewGovernance(c *fiber.Ctx) error {
@@ -115,16 +121,7 @@ func (s *Server) verifyGovernance(c *fiber.Ctx) error {
 	if err == nil {
 		return c.Redirect("/credit/governance?period="+period+"&ok=verified", fiber.StatusSeeOther)
 	}
-	status, msg, fields, other := formError(c, err)
-	if other != nil {
-		return other
-	}
-	d, lerr := s.loadGovernance(c, period)
-	if lerr != nil {
-		return lerr
-	}
-	d.Error, d.Fields, d.For = msg, fields, period+"|"+company
-	return s.renderStatus(c, status, "credit_governance", d)
+	return s.governanceAgain(c, err, "credit_governance", period, func(d *governanceData) { d.For = period + "|" + company })
 }
 
 // formValues returns every value of a form field (checkboxes), from urlencoded and multipart
