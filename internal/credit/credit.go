@@ -133,12 +133,12 @@ type Filter struct {
 	Status  string // "" for every status
 }
 
-// Store is what the process needs of storage. Every write is conditional: InsertRecord fails
-// with a Conflict when the id exists, ReplaceRecord when the stored version is not
+// Store is what the process needs of storage. Every write is conditional: InsertCreditRecord fails
+// with a Conflict when the id exists, ReplaceCreditRecord when the stored version is not
 // r.Version-1.
 type Store interface {
-	InsertRecord(ctx context.Context, r Record) error
-	ReplaceRecord(ctx context.Context, r Record) error
+	InsertCreditRecord(ctx context.Context, r Record) error
+	ReplaceCreditRecord(ctx context.Context, r Record) error
 	CreditRecord(ctx context.Context, id string) (Record, error)
 	CreditRecords(ctx context.Context, f Filter) ([]Record, error)
 	// ClaimNoticeNumber inserts number n of year for record, or fails with a Conflict when it

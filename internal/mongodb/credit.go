@@ -33,8 +33,8 @@ func init() {
 	allCollections = append(allCollections, colCreditFiles, colCreditChunks, colNoticeNumbers)
 }
 
-// InsertRecord stores a new credit record; an existing id is a Conflict.
-func (db *DB) InsertRecord(ctx context.Context, r credit.Record) error {
+// InsertCreditRecord stores a new credit record; an existing id is a Conflict.
+func (db *DB) InsertCreditRecord(ctx context.Context, r credit.Record) error {
 	_, err := db.c(colEvents).InsertOne(ctx, r)
 	if mongo.IsDuplicateKeyError(err) {
 		return derrors.Errorf(derrors.Conflict, "credit.err.changed")
@@ -45,8 +45,8 @@ func (db *DB) InsertRecord(ctx context.Context, r credit.Record) error {
 	return nil
 }
 
-// ReplaceRecord writes r if the stored record's version is r.Version-1; otherwise Conflict.
-func (db *DB) ReplaceRecord(ctx context.Context, r credit.Record) error {
+// ReplaceCreditRecord writes r if the stored record's version is r.Version-1; otherwise Conflict.
+func (db *DB) ReplaceCreditRecord(ctx context.Context, r credit.Record) error {
 	defer db.locks.lock(colEvents, r.ID)()
 	res, err := db.c(colEvents).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}, {Key: "version", Value: r.Version - 1}}, r)
 	if err != nil {
