@@ -43,15 +43,15 @@ func (cf *creditFlags) load() (*credit.Calendar, error) {
 	return cal, nil
 }
 
-// settleCredit puts in force the credit records whose objection windows have closed, before
-// a period is scored.
+// settleCredit puts in force the credit records whose objection windows have closed (and
+// writes the governance records of verified declarations again), before a period is scored.
 func (m *Main) settleCredit(ctx context.Context, store *app.Store, cf creditFlags) error {
 	cal, err := cf.load()
 	if err != nil {
 		return err
 	}
 	svc := credit.New(credit.Config{Store: store.DB, Audit: audit.New(store.DB, nil), Calendar: cal, ObjectionDays: cf.days})
-	n, err := svc.Settle(ctx)
+	n, err := svc.PrepareScoring(ctx)
 	if err != nil {
 		return fmt.Errorf("put credit records in force: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/audit"
+	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/interchange"
@@ -148,6 +149,10 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	started := time.Now()
+	// Records whose objection windows have closed are exported as in force, as they are.
+	if _, err := credit.New(credit.Config{Store: store.DB, Audit: audit.New(store.DB, nil)}).Settle(ctx); err != nil {
+		return err
+	}
 	ds, err := store.DB.Dataset(ctx)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 // governance records count as verified, as they always have.
 //
 // The claim is the source of truth and is written first; the governance record is derived
-// from it, so Settle writes it again for every verified claim, mending a crash between the
+// from it, so PrepareScoring writes it again for every verified claim, mending a crash between the
 // two writes.
 
 // Claim states.
@@ -205,9 +205,9 @@ func (s *Service) Claims(ctx context.Context, who Actor, period string) ([]Claim
 	return out, nil
 }
 
-// syncGovernance writes the governance record of every verified claim of every period again
+// SyncGovernance writes the governance record of every verified claim of every period again
 // (see the package comment on the order of writes).
-func (s *Service) syncGovernance(ctx context.Context) error {
+func (s *Service) SyncGovernance(ctx context.Context) error {
 	cs := s.claims()
 	all, err := cs.Claims(ctx, "")
 	if err != nil {

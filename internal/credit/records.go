@@ -446,13 +446,21 @@ func (s *Service) Decide(ctx context.Context, who Actor, id string, in DecisionI
 	})
 }
 
-// Settle puts in force every notified record whose objection window has closed without an
-// objection, as the rules' own action. Scoring and the reviewers' pages call it first; it is
-// idempotent and safe to run on several servers at once (each write is conditional).
-func (s *Service) Settle(ctx context.Context) (int, error) {
-	if err := s.syncGovernance(ctx); err != nil {
+// PrepareScoring makes the stored data say what the rules say at this moment, before a period
+// is scored or exported: the governance records of verified claims are written again, and the
+// records whose objection windows have closed are put in force. It returns how many were.
+func (s *Service) PrepareScoring(ctx context.Context) (int, error) {
+	if err := s.SyncGovernance(ctx); err != nil {
 		return 0, err
 	}
+	return s.Settle(ctx)
+}
+
+// Settle puts in force every notified record whose objection window has closed without an
+// objection, as the rules' own action. Every server's janitor runs it now and then, and
+// PrepareScoring before scoring; it is idempotent and safe on several servers at once (each
+// write is conditional).
+func (s *Service) Settle(ctx context.Context) (int, error) {
 	now := s.now()
 	rs, err := s.store.CreditRecords(ctx, Filter{Status: domain.EventNotified})
 	if err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/url"
@@ -59,6 +60,16 @@ func (s *Server) setUpCredit(cfg Config) error {
 	s.credit = credit.New(credit.Config{Store: cs, Audit: s.audit, Calendar: cfg.Calendar, ObjectionDays: cfg.ObjectionDays, Now: s.now})
 	s.periods = periods.New(ps, s.audit)
 	return nil
+}
+
+// settleCredit puts in force the records whose objection windows have closed; the janitor
+// calls it.
+func (s *Server) settleCredit(ctx context.Context) {
+	if n, err := s.credit.Settle(ctx); err != nil {
+		s.log.Warn("put credit records in force", "err", err)
+	} else if n > 0 {
+		s.log.Info("credit records in force: their objection windows closed", "count", n)
+	}
 }
 
 // creditActor is the current account as the credit process sees it.
@@ -138,17 +149,12 @@ type creditIndexData struct {
 	Awaiting []recordView
 	Status   string
 	Company  string
-	Settled  int
 }
 
 func (s *Server) creditIndex(c *fiber.Ctx) error {
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
 	d := creditIndexData{Status: c.Query("status"), Company: strings.ToUpper(strings.TrimSpace(c.Query("company")))}
-	var err error
-	if d.Settled, err = s.credit.Settle(ctx); err != nil {
-		return err
-	}
 	records, err := s.credit.List(ctx, creditActor(c), credit.Filter{Status: d.Status, Company: d.Company})
 	if err != nil {
 		return creditError(c, err)

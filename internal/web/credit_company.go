@@ -32,9 +32,6 @@ type companyCreditData struct {
 func (s *Server) companyCredit(c *fiber.Ctx) error {
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
-	if _, err := s.credit.Settle(ctx); err != nil {
-		return err
-	}
 	who := creditActor(c)
 	records, err := s.credit.List(ctx, who, credit.Filter{})
 	if err != nil {

@@ -101,11 +101,6 @@ func (s *Server) governanceAgain(c *fiber.Ctx, err error, page, period string, k
 }
 
 func (s *Server) reviewGovernance(c *fiber.Ctx) error {
-	ctx, cancel := s.dbContext(c)
-	defer cancel()
-	if _, err := s.credit.Settle(ctx); err != nil {
-		return err
-	}
 	d, err := s.loadGovernance(c, c.Query("period"))
 	if err != nil {
 		return err

@@ -139,7 +139,7 @@ func (r *reportSite) scoreNow(c *fiber.Ctx) error {
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
 	period := c.Params("period")
-	if _, err := r.s.credit.Settle(ctx); err != nil { // records whose objection windows closed count
+	if _, err := r.s.credit.PrepareScoring(ctx); err != nil { // records whose objection windows closed count
 		return err
 	}
 	in, err := app.ScoringInput(ctx, r.s.db, period)

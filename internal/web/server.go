@@ -187,6 +187,7 @@ func (s *Server) janitor(ctx context.Context) {
 	defer t.Stop()
 	for {
 		pctx, cancel := context.WithTimeout(ctx, time.Minute)
+		s.settleCredit(pctx)
 		if n, err := s.db.PurgeExpired(pctx, s.now()); err != nil {
 			s.log.Warn("purge expired sessions", "err", err)
 		} else if n > 0 {
