@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -284,5 +285,11 @@ func TestCatalogueProblems(t *testing.T) {
 	}
 	if rt, ok := Default().RecordType("B07"); !ok || !rt.Veto || rt.Repairable || rt.ValidDays != 1095 {
 		t.Errorf("default B07 = %+v, %v", rt, ok)
+	}
+}
+
+func TestRulesetGrades(t *testing.T) {
+	if got, want := Default().Grades(), []string{"AAA", "AA", "A", "B", "C"}; !slices.Equal(got, want) {
+		t.Errorf("default grades %v, want %v", got, want)
 	}
 }

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/propcredit/propcredit/internal/csvcell"
 )
 
 // Formats the trail can be exported in.
@@ -86,13 +87,10 @@ func cells(ss []string) []any {
 	return out
 }
 
-// csvSafe keeps a spreadsheet from reading a cell as a formula: a value a person wrote (a
-// reason, a description) that starts with = + - @ gets a leading apostrophe.
+// csvSafe keeps a spreadsheet from reading a cell as a formula (internal/csvcell).
 func csvSafe(row []string) []string {
-	for i, s := range row {
-		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-			row[i] = "'" + s
-		}
+	for i, c := range row {
+		row[i] = csvcell.Defuse(c)
 	}
 	return row
 }

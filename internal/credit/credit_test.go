@@ -10,13 +10,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -244,7 +244,7 @@ func TestRecordNoticeObjectionDecision(t *testing.T) {
 	}
 
 	score := func() *scoring.Grade {
-		in, err := app.ScoringInput(ctx, e.db, "2026Q4")
+		in, err := publication.New(e.db).Input(ctx, "2026Q4")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -359,7 +359,7 @@ func TestRepair(t *testing.T) {
 		t.Fatalf("repair after repair: %v", err)
 	}
 	// The repaired record no longer counts at the period's end.
-	in, _ := app.ScoringInput(ctx, e.db, "2026Q4")
+	in, _ := publication.New(e.db).Input(ctx, "2026Q4")
 	res, err := scoring.Score(scoring.Default(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -472,7 +472,7 @@ func TestGovernanceDeclaredAndVerified(t *testing.T) {
 	if _, err := e.svc.Verify(ctx, alice, "2026Q4", acme, nil, "again"); code(err) != derrors.Conflict {
 		t.Errorf("verified twice: %v", err)
 	}
-	in, _ := app.ScoringInput(ctx, e.db, "2026Q4")
+	in, _ := publication.New(e.db).Input(ctx, "2026Q4")
 	res, err := scoring.Score(scoring.Default(), in)
 	if err != nil {
 		t.Fatal(err)

@@ -105,12 +105,6 @@ func newCode() string {
 	return string(out[:5]) + "-" + string(out[5:])
 }
 
-// IssuedCode is a household's new code, shown once.
-type IssuedCode struct {
-	Flat string
-	Code string
-}
-
 // IssueCodes creates the listed households of an estate if they do not exist, and issues a code
 // to every household of the estate that has no live code in the period (all of them with
 // reissue). It returns the new codes sorted by flat.
@@ -154,7 +148,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		code := newCode()
 		if !live {
 			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now})
-			issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+			issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
 			continue
 		}
 		unlock := db.locks.lock(colCodes, key)
@@ -163,7 +157,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		if err != nil {
 			return nil, err
 		}
-		issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+		issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
 	}
 	refused := map[string]bool{}
 	for start := 0; start < len(fresh); start += importBatch {
@@ -178,7 +172,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 	}
 	out := issued[:0]
 	for _, c := range issued {
-		if !refused[c.Flat] {
+		if !refused[c.Household] {
 			out = append(out, c)
 		}
 	}
@@ -214,14 +208,6 @@ func (db *DB) Households(ctx context.Context, estate string) ([]domain.Household
 	sort.Slice(out, func(i, j int) bool { return out[i].Flat < out[j].Flat })
 	return out, nil
 }
-
-// Reasons a household code is refused. The web layer words them for owners.
-var (
-	ErrCodeUnknown = derrors.Errorf(derrors.Forbidden, "no live code for this household")
-	ErrCodeWrong   = derrors.Errorf(derrors.Forbidden, "wrong code")
-	ErrCodeVoided  = derrors.Errorf(derrors.Forbidden, "code replaced by a re-issued one")
-	ErrCodeLocked  = derrors.Errorf(derrors.RateLimited, "code locked after repeated wrong guesses")
-)
 
 // CheckCode verifies a household's code for a period. Wrong guesses are counted with one
 // inserted document each, per code generation and clock hour, because the embedded engine
