@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/audit"
-	"github.com/propcredit/propcredit/internal/domain"
 )
 
 const auditSynopsis = "audit export [--since T] [--until T] [--object O] [--actor A] [--company ID] [--period P] [--format jsonl|csv|xlsx] [--data DIR]"
@@ -41,10 +39,10 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 		return err
 	}
 	var err error
-	if f.Since, err = parseTimeFlag(*since); err != nil {
+	if f.Since, err = audit.ParseTime(*since); err != nil {
 		return usagef("audit export: --since: %v", err)
 	}
-	if f.Until, err = parseTimeFlag(*until); err != nil {
+	if f.Until, err = audit.ParseTime(*until); err != nil {
 		return usagef("audit export: --until: %v", err)
 	}
 	switch *format {
@@ -72,21 +70,6 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stderr, "exported %d audit entries\n", len(entries))
 	return nil
-}
-
-// parseTimeFlag reads "" (no bound), an RFC 3339 time, or a date, taken as its start in +08:00.
-func parseTimeFlag(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.ParseInLocation(domain.DateLayout, s, domain.Zone); err == nil {
-		return t, nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a date (2026-12-01) nor an RFC 3339 time (2026-12-01T09:00:00+08:00)", s)
-	}
-	return t, nil
 }
 
 // cliActor names the person at the command line in the audit trail: the operating system's

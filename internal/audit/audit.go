@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/propcredit/propcredit/internal/domain"
 )
 
 // Entry is one action in the trail.
@@ -46,6 +48,22 @@ var (
 	CLI    = Actor{Name: "cli", Role: "cli"}
 	System = Actor{Name: "system", Role: "system"}
 )
+
+// ParseTime reads a bound of a filter: "" (none), a date (its start in +08:00, the bureau's
+// zone) or an RFC 3339 time.
+func ParseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.ParseInLocation(domain.DateLayout, s, domain.Zone); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a date (2026-12-01) nor an RFC 3339 time (2026-12-01T09:00:00+08:00)", s)
+	}
+	return t, nil
+}
 
 // Filter selects entries. Zero fields select everything.
 type Filter struct {

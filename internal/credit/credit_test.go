@@ -123,6 +123,10 @@ func TestRecordNoticeObjectionDecision(t *testing.T) {
 	if rs, _ := e.db.CreditRecords(ctx, credit.Filter{}); len(rs) != 0 {
 		t.Fatalf("a refused record was stored: %v", rs)
 	}
+	_, err = e.svc.Create(ctx, alice, credit.NewRecord{Company: acme, Rule: "B02", Date: "2026-09-28", Description: "名称\u202e倒序"})
+	if fieldsOf(err)["description"] != "credit.err.text_chars" {
+		t.Fatalf("a text-direction control: %v", err)
+	}
 	if _, err := e.svc.Create(ctx, acmeA, credit.NewRecord{Company: acme, Rule: "B02", Date: "2026-09-29", Description: "x"}); code(err) != derrors.Forbidden {
 		t.Fatalf("company recording: %v", err)
 	}

@@ -28,10 +28,13 @@ type NewRecord struct {
 	Evidence    []Upload
 }
 
-// text trims s and checks it is 1..MaxText characters (0 allowed when optional).
+// text trims s and checks it is 1..MaxText characters (0 allowed when optional) that obey the
+// one text rule (domain.IsText: no control or text-direction characters).
 func text(field, s string, optional bool) (string, error) {
-	s = strings.TrimSpace(strings.ToValidUTF8(s, ""))
+	s = strings.TrimSpace(s)
 	switch n := utf8.RuneCountInString(s); {
+	case !domain.IsText(s):
+		return "", invalid(field, "credit.err.text_chars")
 	case n == 0 && !optional:
 		return "", invalid(field, "credit.err.text_required")
 	case n > MaxText:

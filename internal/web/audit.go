@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -78,26 +77,14 @@ func (s *Server) auditFilter(c *fiber.Ctx) (auditForm, audit.Filter, map[string]
 	}
 	f := audit.Filter{Object: form.Object, Actor: form.Actor, Company: form.Company, Period: form.Period}
 	fields := map[string]string{}
-	var ok bool
-	if f.Since, ok = parseWhen(form.Since); !ok {
+	var err error
+	if f.Since, err = audit.ParseTime(form.Since); err != nil {
 		fields["since"] = Msg(c, "audit.bad_time")
 	}
-	if f.Until, ok = parseWhen(form.Until); !ok {
+	if f.Until, err = audit.ParseTime(form.Until); err != nil {
 		fields["until"] = Msg(c, "audit.bad_time")
 	}
 	return form, f, fields
-}
-
-// parseWhen reads "" (no bound), a date (its start, +08:00) or an RFC 3339 time.
-func parseWhen(s string) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, true
-	}
-	if t, err := time.ParseInLocation(domain.DateLayout, s, domain.Zone); err == nil {
-		return t, true
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	return t, err == nil
 }
 
 func (s *Server) auditBrowse(c *fiber.Ctx) error {

@@ -145,6 +145,7 @@ func init() {
 		"credit.err.date":                {"请填写日期，格式为 2026-12-01", "Enter a date such as 2026-12-01"},
 		"credit.err.date_future":         {"发生日期不能晚于今天", "The date cannot be after today"},
 		"credit.err.text_required":       {"此项必填", "This is required"},
+		"credit.err.text_chars":          {"不能包含控制字符或文字方向控制符", "Must not contain control characters or text-direction controls"},
 		"credit.err.text_too_long":       {"不能超过 2000 字", "At most 2000 characters"},
 		"credit.err.too_many_files":      {"最多上传 5 个文件", "At most 5 files"},
 		"credit.err.file_empty":          {"文件是空的", "The file is empty"},
