@@ -68,3 +68,18 @@ func (db *DB) Publications(ctx context.Context, period string) ([]publication.Re
 func (db *DB) Record(ctx context.Context, id string) (publication.Record, error) {
 	return findByID[publication.Record](ctx, db.c(colResults), id, "result")
 }
+
+// MarkFinal sets a publication's final_at and final_by if it has no final_at yet; Conflict
+// otherwise (another reviewer approved it first).
+func (db *DB) MarkFinal(ctx context.Context, id, by string, at time.Time) error {
+	defer db.locks.lock(colResults, id)()
+	res, err := db.c(colResults).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "final_at", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "final_at", Value: at}, {Key: "final_by", Value: by}}}})
+	if err != nil {
+		return fmt.Errorf("approve publication %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		return derrors.Errorf(derrors.Conflict, "publication %s is final already", id)
+	}
+	return nil
+}
