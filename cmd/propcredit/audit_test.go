@@ -56,3 +56,37 @@ func TestAuditExport(t *testing.T) {
 		t.Errorf("audit purge: exit %d, want 2 (there is no such thing)", code)
 	}
 }
+
+// publish opens publicity; publish --final refuses, saying why, while it runs and to the
+// person who published; each step is audited under the operating system's user.
+func TestPublishFinalRefusals(t *testing.T) {
+	dir := t.TempDir()
+	ops := map[string]string{"PROPCREDIT_DATA": dir, "USER": "ops"}
+	boss := map[string]string{"PROPCREDIT_DATA": dir, "USER": "boss"}
+	if _, stderr, code := run(t, ops, "", "import", writeFile(t, "city.jsonl", handCity)); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	if _, stderr, code := run(t, ops, "", "publish", "--period", "2026Q3", "--final"); code != 1 || !strings.Contains(stderr, "no publication") {
+		t.Errorf("final with nothing published: exit %d %q", code, stderr)
+	}
+	if _, stderr, code := run(t, ops, "", "score", "--period", "2026Q3"); code != 0 {
+		t.Fatalf("score: %s", stderr)
+	}
+	out, stderr, code := run(t, ops, "", "publish", "--period", "2026Q3")
+	if code != 0 || !strings.Contains(out, "publicity until") {
+		t.Fatalf("publish: exit %d %q %q", code, out, stderr)
+	}
+	if _, stderr, code := run(t, ops, "", "publish", "--period", "2026Q3", "--final"); code != 1 || !strings.Contains(stderr, "cannot also approve") {
+		t.Errorf("final by the publisher: exit %d %q", code, stderr)
+	}
+	if _, stderr, code := run(t, boss, "", "publish", "--period", "2026Q3", "--final"); code != 1 || !strings.Contains(stderr, "the publicity runs until") {
+		t.Errorf("final during publicity: exit %d %q", code, stderr)
+	}
+	if _, stderr, code := run(t, ops, "", "publish", "--period", "2026Q3", "--publicity-days", "0"); code != 2 || !strings.Contains(stderr, "--publicity-days") {
+		t.Errorf("zero publicity days: exit %d %q", code, stderr)
+	}
+	out, _, _ = run(t, ops, "", "audit", "export", "--object", "period/2026Q3")
+	if !strings.Contains(out, `"actor":"cli:ops"`) || !strings.Contains(out, `"action":"results.publish"`) {
+		t.Errorf("audit of the publication: %s", out)
+	}
+}
