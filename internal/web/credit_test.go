@@ -300,3 +300,50 @@ func TestPeriodsInTheApp(t *testing.T) {
 	}
 	wantBody(t, bob.get("/periods/2027Q1"), `id="history"`, "period.create", "period.change", "2027-01-15 → 2027-01-20")
 }
+
+// Publicity and the final publication on the web: the reviewer who published may not approve;
+// nobody may before the publicity ends; another reviewer may after it, and it is audited.
+func TestFinalPublicationFourEyes(t *testing.T) {
+	e := newReportEnv(t)
+	e.addAccount("rev", domain.RoleReviewer, "", "pw")
+	e.addAccount("rev2", domain.RoleReviewer, "", "pw")
+	rev, rev2 := e.loggedIn("rev"), e.loggedIn("rev2")
+	wantStatus(t, rev.post("/publish/2026Q4/score", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}}), http.StatusSeeOther)
+	page := rev.get("/publish/2026Q4")
+	version := draftFieldPattern.FindStringSubmatch(page.body)[1]
+	r := rev.post("/publish/2026Q4", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}, "draft": {version}, "confirm": {"yes"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	page = rev.get("/publish/2026Q4")
+	wantBody(t, page, `id="publicity"`, "公示中，至")
+
+	final := func(c *client) *response {
+		return c.post("/publish/2026Q4/final", url.Values{"_csrf": {c.csrf("/publish/2026Q4")}, "confirm": {"yes"}})
+	}
+	r = final(rev)
+	wantStatus(t, r, http.StatusConflict)
+	wantBody(t, r, "发布公示的人员不能同时批准正式发布")
+	r = final(rev2)
+	wantStatus(t, r, http.StatusConflict)
+	wantBody(t, r, "公示期至")
+	wantStatus(t, rev2.post("/publish/2026Q4/final", url.Values{"_csrf": {rev2.csrf("/publish/2026Q4")}}), http.StatusUnprocessableEntity)
+
+	e.clock.Advance(8 * 24 * time.Hour)
+	rev2 = e.loggedIn("rev2") // sessions end after 12 hours
+	r = final(rev2)
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, rev2.get(r.location()), "第1次发布已正式发布", "已正式发布")
+	entries, err := audit.New(e.db, nil).Entries(context.Background(), audit.Filter{Object: "period/2026Q4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, en := range entries {
+		actions = append(actions, en.Actor+" "+en.Action)
+	}
+	if strings.Join(actions, ",") != "rev results.score,rev results.publish,rev2 results.final" {
+		t.Errorf("trail %v", actions)
+	}
+	r = final(rev2)
+	wantStatus(t, r, http.StatusConflict)
+	wantBody(t, r, "本期结果已正式发布")
+}

@@ -27,6 +27,7 @@ func (r *reportSite) publishRoutes() {
 	s.handle(fiber.MethodGet, "/publish/:period", publishers, r.publishForm)
 	s.handle(fiber.MethodPost, "/publish/:period/score", publishers, r.scoreNow)
 	s.handle(fiber.MethodPost, "/publish/:period", publishers, r.publish)
+	s.handle(fiber.MethodPost, "/publish/:period/final", publishers, r.finalize)
 	s.addNav("nav.publish", "/publish", publishers)
 }
 
@@ -70,7 +71,8 @@ type publishData struct {
 	Publications []reports.Publication
 	// SameAsLatest: the draft has the inputs and ruleset of the current publication.
 	SameAsLatest bool
-	Published    int // the publication just made, for the notice
+	Published    int    // the publication just made, for the notice
+	Final        string // the publication just approved as final, for the notice
 	Error        string
 	Fields       map[string]string
 }
@@ -116,6 +118,9 @@ func (r *reportSite) publishForm(c *fiber.Ctx) error {
 		return err
 	}
 	d.Published, _ = strconv.Atoi(c.Query("published"))
+	if n, err := strconv.Atoi(c.Query("final")); err == nil {
+		d.Final = strconv.Itoa(n)
+	}
 	return r.s.render(c, "publish", d)
 }
 
