@@ -83,3 +83,39 @@ func (db *DB) MarkFinal(ctx context.Context, id, by string, at time.Time) error 
 	}
 	return nil
 }
+
+// Objections to results during publicity (publication.ResultObjection): inserted under their
+// unique id, which makes them once per company and publication.
+const colResultObjections = "result_objections"
+
+func init() { allCollections = append(allCollections, colResultObjections) }
+
+// InsertResultObjection stores o; Conflict if the company objected to this publication already.
+func (db *DB) InsertResultObjection(ctx context.Context, o publication.ResultObjection) error {
+	_, err := db.c(colResultObjections).InsertOne(ctx, o)
+	if mongo.IsDuplicateKeyError(err) {
+		return derrors.Errorf(derrors.Conflict, "objection %s exists", o.ID)
+	}
+	return err
+}
+
+// AnswerResultObjection sets the answer of objection id if it has none; Conflict otherwise.
+func (db *DB) AnswerResultObjection(ctx context.Context, id, answer, by string, at time.Time) error {
+	defer db.locks.lock(colResultObjections, id)()
+	res, err := db.c(colResultObjections).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "answered_at", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "answer", Value: answer}, {Key: "answered_by", Value: by}, {Key: "answered_at", Value: at}}}})
+	if err != nil {
+		return fmt.Errorf("answer objection %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		return derrors.Errorf(derrors.Conflict, "objection %s is answered or does not exist", id)
+	}
+	return nil
+}
+
+// ResultObjections lists a period's objections to results, in id order.
+func (db *DB) ResultObjections(ctx context.Context, period string) ([]publication.ResultObjection, error) {
+	out, err := findAll[publication.ResultObjection](ctx, db.c(colResultObjections), bson.D{{Key: "period", Value: period}})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}

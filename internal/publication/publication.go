@@ -420,6 +420,8 @@ func (e *RefusedError) Error() string {
 		return "the person who published the results cannot also approve them: a second person must"
 	case RefusedPublicity:
 		return "the publicity runs until " + e.Until.In(domain.Zone).Format("2006-01-02 15:04 (UTC+8)")
+	case RefusedObjections:
+		return "objections to the results are waiting for an answer"
 	}
 	return e.Reason
 }
@@ -430,6 +432,7 @@ const (
 	RefusedFinal      = "publication.final.already"
 	RefusedSamePerson = "publication.final.same_person"
 	RefusedPublicity  = "publication.final.publicity"
+	RefusedObjections = "publication.final.objections"
 )
 
 // Finalize approves the period's current publication as final (正式发布), by a second person
@@ -454,6 +457,11 @@ func (s *Service) Finalize(ctx context.Context, period, by string, now time.Time
 		return refuse(RefusedSamePerson, time.Time{})
 	case now.Before(cur.PublicityEnds):
 		return refuse(RefusedPublicity, cur.PublicityEnds)
+	}
+	if n, err := s.openObjections(ctx, period, cur.Seq); err != nil {
+		return Record{}, err
+	} else if n > 0 {
+		return refuse(RefusedObjections, time.Time{})
 	}
 	if err := s.store.MarkFinal(ctx, cur.ID, by, now.UTC()); derrors.Code(err) == derrors.Conflict {
 		return refuse(RefusedFinal, time.Time{})

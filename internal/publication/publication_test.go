@@ -289,3 +289,53 @@ func TestPublicityAndFinal(t *testing.T) {
 		t.Fatalf("ten days: %v, until %s", err, pub3.PublicityEnds.In(domain.Zone))
 	}
 }
+
+// A company objects to its result once during publicity; the publication cannot be final
+// until a reviewer answers; after the publicity nobody may object.
+func TestObjectionsToResults(t *testing.T) {
+	ctx := context.Background()
+	db := city(t, 5)
+	svc := publication.New(db)
+	t0 := time.Date(2027, 1, 5, 2, 0, 0, 0, time.UTC) // 10:00 +08:00
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "分数有误", t0); derrors.Code(err) != derrors.Conflict {
+		t.Fatalf("objection before any publication: %v", err)
+	}
+	if _, err := svc.Score(ctx, "2026Q4", scoring.Default(), "alice", t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := svc.Publish(ctx, "2026Q4", "", "alice", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", " ", t0); derrors.Code(err) != derrors.Invalid {
+		t.Fatalf("empty objection: %v", err)
+	}
+	o, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "满意度样本有误", t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme2", "再次异议", t0.Add(2*time.Hour)); derrors.Message(err) != "publication.objection.once" {
+		t.Fatalf("second objection: %v", err)
+	}
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C2", "other", "晚了", pub.PublicityEnds); derrors.Message(err) != "publication.objection.closed" {
+		t.Fatalf("objection after publicity: %v", err)
+	}
+	_, err = svc.Finalize(ctx, "2026Q4", "bob", pub.PublicityEnds)
+	var de *derrors.Error
+	if !errors.As(err, &de) || de.Fields["reason"] != publication.RefusedObjections {
+		t.Fatalf("final with an unanswered objection: %v", err)
+	}
+	if err := svc.AnswerObjection(ctx, o.ID, "bob", "样本核对无误，维持结果", pub.PublicityEnds); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AnswerObjection(ctx, o.ID, "carol", "again", pub.PublicityEnds); derrors.Code(err) != derrors.Conflict {
+		t.Fatalf("answered twice: %v", err)
+	}
+	if _, err := svc.Finalize(ctx, "2026Q4", "bob", pub.PublicityEnds); err != nil {
+		t.Fatalf("final after the answer: %v", err)
+	}
+	os, _ := svc.ResultObjections(ctx, "2026Q4")
+	if len(os) != 1 || os[0].Answer != "样本核对无误，维持结果" || os[0].AnsweredBy != "bob" {
+		t.Fatalf("stored %+v", os)
+	}
+}
