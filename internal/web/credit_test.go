@@ -327,12 +327,30 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	wantBody(t, r, "公示期至")
 	wantStatus(t, rev2.post("/publish/2026Q4/final", url.Values{"_csrf": {rev2.csrf("/publish/2026Q4")}}), http.StatusUnprocessableEntity)
 
+	// The company objects to its result during the publicity, once.
+	e.addAccount("red", domain.RoleCompany, reportRed, "pw")
+	red := e.loggedIn("red")
+	wantBody(t, red.get("/company/results"), "公示中，至", `action="/company/results/2026Q4"`)
+	r = red.post("/company/results/2026Q4", url.Values{"_csrf": {red.csrf("/company/results")}, "text": {"E1 小区样本有误"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, red.get(r.location()), "异议已提交", "E1 小区样本有误", "等待答复")
+	r = red.post("/company/results/2026Q4", url.Values{"_csrf": {red.csrf("/company/results")}, "text": {"再提一次"}})
+	wantStatus(t, r, http.StatusConflict)
+	wantBody(t, r, "每次公示只能对结果提出一次异议")
+
 	e.clock.Advance(8 * 24 * time.Hour)
 	rev2 = e.loggedIn("rev2") // sessions end after 12 hours
 	r = final(rev2)
+	wantStatus(t, r, http.StatusConflict)
+	wantBody(t, r, "还有企业异议未答复", "E1 小区样本有误")
+	r = rev2.post("/publish/2026Q4/answer", url.Values{"_csrf": {rev2.csrf("/publish/2026Q4")}, "id": {"pub|2026Q4|0001|" + reportRed}, "answer": {"样本经核对无误"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	red = e.loggedIn("red")
+	wantBody(t, red.get("/company/results"), "样本经核对无误")
+	r = final(rev2)
 	wantStatus(t, r, http.StatusSeeOther)
 	wantBody(t, rev2.get(r.location()), "第1次发布已正式发布", "已正式发布")
-	entries, err := audit.New(e.db, nil).Entries(context.Background(), audit.Filter{Object: "period/2026Q4"})
+	entries, err := audit.New(e.db, nil).Entries(context.Background(), audit.Filter{Period: "2026Q4"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +358,7 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	for _, en := range entries {
 		actions = append(actions, en.Actor+" "+en.Action)
 	}
-	if strings.Join(actions, ",") != "rev results.score,rev results.publish,rev2 results.final" {
+	if strings.Join(actions, ",") != "rev results.score,rev results.publish,red results.objection,rev2 results.objection.answer,rev2 results.final" {
 		t.Errorf("trail %v", actions)
 	}
 	r = final(rev2)

@@ -29,6 +29,7 @@ func (r *reportSite) publishRoutes() {
 	s.handle(fiber.MethodPost, "/publish/:period", publishers, r.publish)
 	s.handle(fiber.MethodPost, "/publish/:period/final", publishers, r.finalize)
 	s.addNav("nav.publish", "/publish", publishers)
+	r.resultObjectionRoutes()
 }
 
 type publishRow struct {
@@ -71,8 +72,9 @@ type publishData struct {
 	Publications []reports.Publication
 	// SameAsLatest: the draft has the inputs and ruleset of the current publication.
 	SameAsLatest bool
-	Published    int    // the publication just made, for the notice
-	Final        string // the publication just approved as final, for the notice
+	Published    int                           // the publication just made, for the notice
+	Final        string                        // the publication just approved as final, for the notice
+	Objections   []publication.ResultObjection // to the current publication
 	Error        string
 	Fields       map[string]string
 }
@@ -89,6 +91,9 @@ func (r *reportSite) loadPublish(c *fiber.Ctx) (*publishData, error) {
 		return nil, err
 	}
 	d := &publishData{Period: period}
+	if d.Objections, err = r.s.pubs.ResultObjections(ctx, period.ID); err != nil {
+		return nil, err
+	}
 	pubs, err := r.s.pubs.Publications(ctx, period.ID)
 	if err != nil {
 		return nil, err
