@@ -31,6 +31,7 @@ import (
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
+	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/periods"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/rating"
@@ -62,6 +63,9 @@ type Config struct {
 	// calendar the binary ships); ObjectionDays is the window (0: credit.DefaultObjectionDays).
 	Calendar      *credit.Calendar
 	ObjectionDays int
+	// LedgerKey signs the transparency ledger's checkpoints. Without it the ledger's
+	// checkpoints, tiles and certificates answer 503.
+	LedgerKey *ledger.Signer
 }
 
 // Limits and timeouts.
@@ -107,6 +111,7 @@ type Server struct {
 	audit     *audit.Log       // the audit trail; see audit.go
 	credit    *credit.Service  // the credit process; see credit.go
 	periods   *periods.Service // periods in the app; see periods.go
+	ledger    *ledger.Log
 
 	routeList []Route
 	nav       []navItem
@@ -140,6 +145,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.pubs == nil || s.ratings == nil || s.filings == nil {
 		return nil, errors.New("web: a use case in Config is nil, and Config.DB cannot serve it")
+	}
+	// The ledger, on DB, which internal/mongodb can serve.
+	if ls, ok := cfg.DB.(ledger.Store); ok {
+		s.ledger = ledger.New(ls, cfg.LedgerKey)
+	} else {
+		return nil, errors.New("web: Config.DB cannot serve the ledger")
 	}
 	if s.log == nil {
 		s.log = slog.Default()
