@@ -315,6 +315,8 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	wantStatus(t, r, http.StatusSeeOther)
 	page = rev.get("/publish/2026Q4")
 	wantBody(t, page, `id="publicity"`, "公示中，至")
+	public := e.client()
+	wantBody(t, public.get("/lists/2026Q4"), `class="publicity"`, "公示中，至")
 
 	final := func(c *client) *response {
 		return c.post("/publish/2026Q4/final", url.Values{"_csrf": {c.csrf("/publish/2026Q4")}, "confirm": {"yes"}})
@@ -350,6 +352,9 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	r = final(rev2)
 	wantStatus(t, r, http.StatusSeeOther)
 	wantBody(t, rev2.get(r.location()), "第1次发布已正式发布", "已正式发布")
+	if strings.Contains(public.get("/lists/2026Q4").body, `class="publicity"`) {
+		t.Error("the public page still shows the publicity after the final approval")
+	}
 	entries, err := audit.New(e.db, nil).Entries(context.Background(), audit.Filter{Period: "2026Q4"})
 	if err != nil {
 		t.Fatal(err)
