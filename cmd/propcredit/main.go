@@ -104,6 +104,7 @@ func commands() []command {
 		{"backup", "write a consistent backup of the running system (backup --out FILE)", (*Main).backup},
 		{"restore", "restore a backup into a new data directory (restore --from FILE --data DIR)", (*Main).restore},
 		{"verify-data", "check every tally and receipt of the database (any engine)", (*Main).verifyData},
+		{"audit", "export the audit trail (audit export [--since T])", (*Main).audit},
 		{"version", "print the version", (*Main).version},
 	}
 }

@@ -74,6 +74,8 @@ func (s *Server) routes() {
 	s.rateRoutes()
 	s.disclosureRoutes()
 	s.backupRoutes()
+	s.auditRoutes()
+	s.creditRoutes()
 }
 
 // handle registers h for method and path, behind the access and CSRF checks.
