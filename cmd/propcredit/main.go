@@ -23,6 +23,9 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	if len(os.Args) > 1 && os.Args[1] == "backup" {
+		yieldProcessors()
+	}
 	m := NewMain()
 	err := m.Run(ctx, os.Args[1:])
 	stop()
@@ -98,6 +101,9 @@ func commands() []command {
 		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
 		{"db", "database maintenance: db tune indexes FerretDB on PostgreSQL", (*Main).db},
 		{"token", "issue, list and revoke companies' API tokens for filing disclosures", (*Main).token},
+		{"backup", "write a consistent backup of the running system (backup --out FILE)", (*Main).backup},
+		{"restore", "restore a backup into a new data directory (restore --from FILE --data DIR)", (*Main).restore},
+		{"verify-data", "check every tally and receipt of the database (any engine)", (*Main).verifyData},
 		{"audit", "export the audit trail (audit export [--since T])", (*Main).audit},
 		{"version", "print the version", (*Main).version},
 	}
@@ -133,7 +139,7 @@ func commandNames() []string {
 func (m *Main) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "propcredit: property-service credit evaluation and red/black list (物业服务信用评价与红黑榜)\n\nUsage: propcredit COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'propcredit COMMAND --help' for a command's flags. Every flag can also be set with\nthe environment variable PROPCREDIT_<FLAG> (for example PROPCREDIT_DATA, PROPCREDIT_MONGODB_URI).\n")
 }

@@ -35,6 +35,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	sharedLimits := fs.String("shared-limits", "auto", "keep abuse and API limits in the database, shared by every server: on, off, or auto (on with --mongodb-uri)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	var sched backupFlags
+	sched.register(fs)
 	var cf creditFlags
 	cf.register(fs)
 	publicity := fs.Int("publicity-days", publication.DefaultPublicityDays, "days of publicity (公示) each publication opens before it can be approved as final")
@@ -65,6 +67,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		trusted = append(trusted, p)
 	}
+	if err := sched.check(sf); err != nil {
+		return err
+	}
 	m.addr = *addr
 	if *publicURL == "" && *withDemo {
 		*publicURL = demoPublicURL(*addr)
@@ -91,8 +96,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	backups, stopBackups := m.startBackups(ctx, sched, sf)
+	defer stopBackups()
 	cfg := web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer, PublicURL: *publicURL,
-		Calendar: calendar, ObjectionDays: cf.days}
+		Calendar: calendar, ObjectionDays: cf.days, Backups: backups}
 	switch *sharedLimits {
 	case "on":
 		cfg.Limits = store.DB.SharedLimiter

@@ -35,13 +35,13 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
 		s.log.Warn("not ready", "err", err, "request_id", RequestID(c))
-		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable\n" + s.backupDetail())
 	}
 	if err := s.db.ProbeWrite(ctx); err != nil {
 		s.log.Warn("not ready", "err", err, "request_id", RequestID(c))
-		return c.Status(fiber.StatusServiceUnavailable).SendString("database takes no writes")
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database takes no writes\n" + s.backupDetail())
 	}
-	return c.SendString("ok")
+	return c.SendString("ok\n" + s.backupDetail())
 }
 
 func isStatic(p string) bool {

@@ -28,6 +28,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/propcredit/propcredit/internal/audit"
+	"github.com/propcredit/propcredit/internal/backup"
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
@@ -70,6 +71,9 @@ type Config struct {
 	// LedgerKey signs the transparency ledger's checkpoints. Without it the ledger's
 	// checkpoints, tiles and certificates answer 503.
 	LedgerKey *ledger.Signer
+	// Backups, when not nil, reports the scheduled backups (serve --backup-dir) on /readyz and
+	// /admin/backups.
+	Backups func() backup.Status
 }
 
 // Limits and timeouts.
@@ -125,6 +129,7 @@ type Server struct {
 	limits  ratelimit.Shared
 
 	stopJanitor context.CancelFunc
+	backups     func() backup.Status
 }
 
 // New builds a server with every route registered. It reads the shared secrets from the
@@ -133,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, limits: cfg.Limits, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	s := &Server{db: cfg.DB, limits: cfg.Limits, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator(), backups: cfg.Backups}
 	// Without the use cases, build them on DB, if it can serve them (internal/mongodb can).
 	if ps, ok := cfg.DB.(publication.Store); s.pubs == nil && ok {
 		s.pubs = publication.New(ps)
