@@ -165,6 +165,7 @@ func discHistory(lang string, p domain.Period, hist []mongodb.Filing) []discHist
 // for, and problems.
 type discFormState struct {
 	rows         []disclosure.Row
+	posted       bool   // rows are the form as posted: shown as they were, no lines added
 	more         string // the lines item that asked for more blank lines
 	problems     disclosure.Problems
 	fileProblems disclosure.Problems
@@ -220,7 +221,7 @@ func (d *disclosureSite) showForm(c *fiber.Ctx, status int, k discKey, st discFo
 		Started: disclosure.Started(k.Period, now), PastDeadline: !now.Before(disclosure.DeadlineEnd(k.Period)),
 		Deadline: k.Period.DisclosureDeadline, Current: current,
 		History:  discHistory(lang, k.Period, hist),
-		Items:    discFormItems(lang, k.Category, rows, st.problems.Fields(lang), st.more),
+		Items:    discFormItems(lang, k.Category, rows, st.problems.Fields(lang), st.posted, st.more),
 		Problems: st.problems.Messages(lang), FileProblems: st.fileProblems.Messages(lang),
 		Flash:  discFlash(c),
 		Action: base, UploadAction: base + "/upload", ExportCSV: base + "/export?format=csv", ExportXLSX: base + "/export?format=xlsx",
@@ -238,8 +239,10 @@ func (d *disclosureSite) showForm(c *fiber.Ctx, status int, k discKey, st discFo
 	return d.s.renderStatus(c, status, "disclosure_form", data)
 }
 
-// discFormItems lays rows out as the form's items, with fields' messages beside them.
-func discFormItems(lang, category string, rows []disclosure.Row, fields map[string]string, more string) []discFormItem {
+// discFormItems lays rows out as the form's items, with fields' messages beside them. Stored
+// or template rows get a few blank lines to add to; posted rows come back as they were, so
+// that a form never grows because of an error, and only the "more lines" button adds lines.
+func discFormItems(lang, category string, rows []disclosure.Row, fields map[string]string, posted bool, more string) []discFormItem {
 	var items []discFormItem
 	for _, it := range disclosure.SchemaOf(category).Items {
 		item := discFormItem{Code: it.Code, Label: it.Label.In(lang), NameLabel: it.Name.In(lang), Unit: it.Unit.In(lang),
@@ -259,6 +262,9 @@ func discFormItems(lang, category string, rows []disclosure.Row, fields map[stri
 			blank := 2
 			if len(item.Lines) == 0 {
 				blank = 3
+			}
+			if posted {
+				blank = 0
 			}
 			if more == it.Code {
 				blank += 5
@@ -282,8 +288,9 @@ func discFormItems(lang, category string, rows []disclosure.Row, fields map[stri
 	return items
 }
 
-// discFormRows reads the posted form back into rows, blank lines included (so that line
-// numbers in messages match the form); Parse skips the blank ones.
+// discFormRows reads the posted form back into rows, blank lines included, so that the form
+// shows again as it was and line numbers in messages match it; filledRows drops the blank
+// lines before the figures are read.
 func discFormRows(c *fiber.Ctx, category string) []disclosure.Row {
 	var rows []disclosure.Row
 	for _, it := range disclosure.SchemaOf(category).Items {
@@ -306,6 +313,20 @@ func discFormRows(c *fiber.Ctx, category string) []disclosure.Row {
 	return rows
 }
 
+// filledRows drops the lines a person left entirely blank (no name, no amount): a form offers
+// more lines than most filings need, and an empty list (a fund with no withdrawals) is a
+// true answer. A line with only one of the two is kept, and its problem named.
+func filledRows(rows []disclosure.Row) []disclosure.Row {
+	out := make([]disclosure.Row, 0, len(rows))
+	for _, r := range rows {
+		if r.Where.ZH != "" && strings.TrimSpace(r.Name) == "" && strings.TrimSpace(r.Value) == "" {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 func (d *disclosureSite) fileForm(c *fiber.Ctx) error {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
@@ -315,14 +336,14 @@ func (d *disclosureSite) fileForm(c *fiber.Ctx) error {
 	}
 	rows := discFormRows(c, k.Category)
 	if more := c.FormValue("more"); more != "" {
-		return d.showForm(c, fiber.StatusOK, k, discFormState{rows: rows, more: more})
+		return d.showForm(c, fiber.StatusOK, k, discFormState{rows: rows, posted: true, more: more})
 	}
 	if err := d.checkStarted(c, k); err != nil {
 		return err
 	}
-	data, ps := disclosure.Parse(k.Category, rows)
+	data, ps := disclosure.Parse(k.Category, filledRows(rows))
 	if len(ps) > 0 {
-		return d.showForm(c, fiber.StatusUnprocessableEntity, k, discFormState{rows: rows, problems: ps})
+		return d.showForm(c, fiber.StatusUnprocessableEntity, k, discFormState{rows: rows, posted: true, problems: ps})
 	}
 	return d.store(c, k, data, mongodb.FiledWeb)
 }
@@ -634,7 +655,8 @@ func init() {
 		"disc.not_started":      {"评价期%s尚未开始（%s开始），不能提前公开", "Period %s has not started (it starts on %s); disclosures cannot be filed in advance"},
 		"disc.not_started_note": {"本期尚未开始，开始后方可填报。", "This period has not started; filing opens on its first day."},
 		"disc.late_note":        {"已过公开截止日期：现在提交将按逾期计分。", "The deadline has passed: a filing now counts as late."},
-		"disc.refile_note":      {"本项已审核。重新提交将成为新版本，需重新审核，并按新的提交时间计算是否逾期。", "This filing has been reviewed. Filing again makes a new version, which needs a new review and counts as filed now."},
+		"disc.refile_note.verified": {"本项已审核通过。重新提交将成为新版本，需重新审核，并按新的提交时间计算是否逾期。", "This filing has been verified. Filing again makes a new version, which needs a new review and counts as filed now."},
+		"disc.refile_note.rejected": {"本项已退回，请按审核意见修改下方内容后重新提交。重新提交将成为新版本，需重新审核，并按新的提交时间计算是否逾期。", "This filing was rejected: correct the figures below as the reviewer asks and file again. Filing again makes a new version, which needs a new review and counts as filed now."},
 		"disc.form.title":       {"%s · %s", "%s · %s"},
 		"disc.form.current":     {"当前公开", "Current filing"},
 		"disc.form.none":        {"尚未提交。", "Nothing filed yet."},

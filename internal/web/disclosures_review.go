@@ -136,9 +136,6 @@ func (d *disclosureSite) showReview(c *fiber.Ctx, status int, form discReviewDat
 	data.Action = k.path("/review/disclosures")
 	data.QueueLink = "/review/disclosures?period=" + k.Period.ID
 	data.PublicPage = "/estates/" + k.Estate.ID + "/disclosures"
-	if data.Status == "" {
-		data.Status = domain.StatusVerified
-	}
 	if co, err := d.s.db.Company(ctx, k.Estate.Company); err == nil {
 		data.CompanyName = co.Name
 	}

@@ -47,7 +47,7 @@ func init() {
 		"report.reason.within_grace": {"宽限期内公开", "Within the grace days"},
 		"report.reason.late":         {"逾期公开", "Late"},
 		"report.reason.missing":      {"未公开", "Missing"},
-		"report.reason.rejected":     {"被驳回", "Rejected"},
+		"report.reason.rejected":     {"已退回", "Rejected"},
 
 		"report.col.rank":                   {"排名", "Rank"},
 		"report.col.code":                   {"统一社会信用代码", "Credit code"},

@@ -1,0 +1,203 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/propcredit/propcredit/internal/browsertest"
+	"github.com/propcredit/propcredit/internal/demo"
+	"github.com/propcredit/propcredit/internal/domain"
+)
+
+// Journey tests: people walking through the demo city in headless Chromium, as people do
+// rather than as the code expects. They leave rows blank, submit with a mistake and correct
+// it, come back to a rejected filing, revise a rating, follow links from the home page,
+// switch language and back; on a phone (390×844) and a laptop, in Chinese and English.
+// Each test keeps its screenshots (see browsertest.Screenshot).
+
+// journeyEnv is the demo city as `make demo` serves it: generated for today (the quarter
+// before is closed and published, today's is open; the real clock, because the browser
+// expires cookies by it), a company account for the company of one estate, a reviewer, and
+// the server on a loopback port.
+type journeyEnv struct {
+	*testEnv
+	base    string
+	ds      *domain.Dataset
+	estate  domain.Estate // an estate of company
+	company domain.Company
+	closed  string // the period published
+	open    string // the period open for ratings and filings
+}
+
+func newJourneyEnv(t *testing.T) *journeyEnv {
+	t.Helper()
+	e := newEnv(t)
+	ds := demo.Generate(demo.DefaultSeed, e.clock.Now())
+	if _, err := e.db.Import(context.Background(), ds, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.scoreAndPublish(ds.Periods[0].ID)
+	j := &journeyEnv{testEnv: e, ds: ds, estate: ds.Estates[1], closed: ds.Periods[0].ID, open: ds.Periods[1].ID}
+	for _, c := range ds.Companies {
+		if c.ID == j.estate.Company {
+			j.company = c
+		}
+	}
+	e.addAccount("company1", domain.RoleCompany, j.company.ID, "pw")
+	e.addAccount("reviewer1", domain.RoleReviewer, "", "pw")
+	j.base = serve(t, e)
+	return j
+}
+
+// login logs b in through the log-in form.
+func (j *journeyEnv) login(b *browsertest.Browser, name string) {
+	b.Do(chromedp.Navigate(j.base+"/login"),
+		chromedp.SendKeys(chromedp.CSS("[name=name]"), name),
+		chromedp.SendKeys(chromedp.CSS("[name=password]"), "pw"),
+		chromedp.Submit(chromedp.CSS("[name=password]")),
+		chromedp.WaitNotPresent(chromedp.CSS("[name=password]")))
+}
+
+// count is how many elements match a CSS selector.
+func count(b *browsertest.Browser, selector string) int64 {
+	return browsertest.Run(b, chromedp.Evaluate[int64](fmt.Sprintf(`document.querySelectorAll(%q).length`, selector)))
+}
+
+// text is the visible text of the first element matching selector ("" if there is none).
+func text(b *browsertest.Browser, selector string) string {
+	return browsertest.Run(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||""`, selector)))
+}
+
+// value is the value of the form field named name.
+func value(b *browsertest.Browser, name string) string {
+	return browsertest.Run(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector('[name=%q]')||{}).value||""`, name)))
+}
+
+// fill sets form fields by name, as typing would (clearing what was there).
+func fill(b *browsertest.Browser, fields ...string) {
+	var actions []chromedp.Action[chromedp.Void]
+	for i := 0; i+1 < len(fields); i += 2 {
+		sel := fmt.Sprintf("[name=%q]", fields[i])
+		actions = append(actions,
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).value = ""`, sel)),
+			chromedp.SendKeys(chromedp.CSS(sel), fields[i+1]))
+	}
+	b.Do(actions...)
+}
+
+// submitAndWait clicks a submit button and waits for the next page.
+func submitAndWait(b *browsertest.Browser, button string) {
+	b.Do(chromedp.Evaluate[chromedp.Void](`document.body.dataset.old = "1"`),
+		chromedp.Click(chromedp.CSS(button)),
+		chromedp.WaitNotPresent(chromedp.CSS(`body[data-old]`)),
+		chromedp.WaitReady("main"))
+}
+
+// A company files its disclosures on a phone, as people fill forms: the rows it does not need
+// stay blank, a fund with no withdrawals has none, a mistake is corrected without the form
+// growing, and a filing the bureau rejects reopens with its figures, to be corrected and
+// filed again.
+func TestJourneyCompanyFilesDisclosures(t *testing.T) {
+	j := newJourneyEnv(t)
+	b := browsertest.New(t, browsertest.Phone)
+	j.login(b, "company1")
+	form := func(category string) string {
+		return "/company/disclosures/"+j.open+"/" + j.estate.ID + "/" + category
+	}
+
+	// The maintenance fund had no withdrawals this quarter: the withdrawal lines stay blank.
+	b.Do(chromedp.Navigate(j.base+form("maintenance_fund")), chromedp.WaitVisible(chromedp.ID("file-submit")))
+	blank := count(b, `input[name^="withdrawal.name."]`)
+	if blank == 0 {
+		t.Fatal("the fund form offers no withdrawal lines")
+	}
+	fill(b, "v.opening", "1000000", "v.deposits", "50000", "v.withdrawals", "0", "v.interest", "3500", "v.closing", "1053500")
+	submitAndWait(b, "#file-submit")
+	b.Screenshot("fund-filed")
+	if p := text(b, ".alert[role=alert]"); p != "" {
+		t.Fatalf("a fund with no withdrawals and blank lines was refused: %s", p)
+	}
+	if n := text(b, ".notice"); n == "" {
+		t.Error("no word that the fund was filed")
+	}
+	cur, ok := j.current(j.open, j.estate.ID, "maintenance_fund")
+	if !ok || strings.Contains(string(cur.Data), `"purpose"`) {
+		t.Errorf("stored fund %s (found %v), want one with no withdrawal lines", cur.Data, ok)
+	}
+
+	// Fees: one spending line does not add up. The error names it; the form keeps what was
+	// typed and does not grow; the company corrects the line and files.
+	b.Do(chromedp.Navigate(j.base+form("fees")), chromedp.WaitVisible(chromedp.ID("file-submit")))
+	// The form opens with the quarter's earlier filing; the company empties its lines
+	// and types this one's.
+	b.Do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('input[name^="spending."]').forEach(i => i.value = "")`))
+	lines := count(b, `input[name^="spending.name."]`)
+	fill(b, "v.standard", "2.5", "v.collected", "300000", "v.spent", "280000",
+		"spending.name.0", "人员工资", "spending.value.0", "150000",
+		"spending.name.1", "保洁绿化", "spending.value.1", "100000")
+	submitAndWait(b, "#file-submit")
+	b.Screenshot("fees-error")
+	if p := text(b, ".alert[role=alert]"); !strings.Contains(p, "不一致") {
+		t.Errorf("the mismatch is not explained: %q", p)
+	}
+	if again := count(b, `input[name^="spending.name."]`); again != lines {
+		t.Errorf("the form had %d spending lines, and %d after an error", lines, again)
+	}
+	if v := value(b, "spending.value.1"); v != "100000" {
+		t.Errorf("the typed line came back as %q", v)
+	}
+	fill(b, "spending.value.1", "130000")
+	submitAndWait(b, "#file-submit")
+	if p := text(b, ".alert[role=alert]"); p != "" {
+		t.Fatalf("the corrected fees were refused: %s", p)
+	}
+
+	// The bureau rejects the fees filing.
+	r := browsertest.New(t, browsertest.Desktop)
+	j.login(r, "reviewer1")
+	r.Do(chromedp.Navigate(j.base+"/review/disclosures/"+j.open+"/"+j.estate.ID+"/fees"), chromedp.WaitVisible(chromedp.CSS("[name=reason]")))
+	if checked := count(r, `input[name=status]:checked`); checked != 0 {
+		t.Errorf("%d decisions are chosen before the reviewer chose one", checked)
+	}
+	r.Do(chromedp.Click(chromedp.CSS(`input[name=status][value=rejected]`)))
+	fill(r, "reason", "支出明细缺少公共水电费")
+	submitAndWait(r, "form.form button[type=submit]")
+	r.Screenshot("rejected")
+
+	// The company comes back: the rejection and its reason are there, and so are the figures.
+	b.Do(chromedp.Navigate(j.base+form("fees")), chromedp.WaitVisible(chromedp.ID("file-submit")))
+	b.Screenshot("fees-rejected")
+	page := text(b, "main")
+	if !strings.Contains(page, "支出明细缺少公共水电费") || !strings.Contains(page, "已退回") {
+		t.Errorf("the rejected filing's page does not say it was rejected, or why:\n%s", page)
+	}
+	if strings.Contains(page, "已审核") || strings.Contains(page, "被驳回") {
+		t.Errorf("a rejected filing is called reviewed, or has a second name:\n%s", page)
+	}
+	for name, want := range map[string]string{"v.collected": "300000.00", "spending.name.1": "保洁绿化", "spending.value.1": "130000.00"} {
+		if got := value(b, name); got != want {
+			t.Errorf("the rejected filing reopens with %s = %q, want %q", name, got, want)
+		}
+	}
+	// Correct it: add the missing line, lower another, file again.
+	n := count(b, `input[name^="spending.name."]`)
+	fill(b, "spending.value.1", "110000", fmt.Sprintf("spending.name.%d", 2), "公共水电费", fmt.Sprintf("spending.value.%d", 2), "20000")
+	if n < 3 {
+		t.Fatalf("the reopened form has %d spending lines, no blank one to add to", n)
+	}
+	submitAndWait(b, "#file-submit")
+	if p := text(b, ".alert[role=alert]"); p != "" {
+		t.Fatalf("the corrected filing was refused: %s", p)
+	}
+	cur, _ = j.current(j.open, j.estate.ID, "fees")
+	if cur.Status != "pending" || !strings.Contains(string(cur.Data), "公共水电费") {
+		t.Errorf("after correcting: status %s, data %s", cur.Status, cur.Data)
+	}
+	b.Screenshot("fees-refiled")
+	b.CheckConsole(browsertest.FormError)
+	r.CheckConsole()
+}
