@@ -125,6 +125,12 @@ func init() {
 		"site.footer":  {"住房和城乡建设局 · 物业服务信用评价", "Housing and Urban-Rural Development Bureau · Property service credit evaluation"},
 		"lang.switch":  {"English", "中文"},
 
+		// Punctuation between words differs: full-width in Chinese, ASCII and a space in
+		// English ("Filed: ", not "Filed：").
+		"punct.colon":     {"：", ": "},
+		"punct.list":      {"、", ", "},
+		"punct.semicolon": {"；", "; "},
+
 		"nav.home":           {"首页", "Home"},
 		"nav.account":        {"我的账号", "My account"},
 		"nav.admin_accounts": {"账号管理", "Accounts"},

@@ -7,10 +7,12 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/propcredit/propcredit/internal/browsertest"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/reports"
 )
 
 // Journey tests: people walking through the demo city in headless Chromium, as people do
@@ -106,7 +108,7 @@ func TestJourneyCompanyFilesDisclosures(t *testing.T) {
 	b := browsertest.New(t, browsertest.Phone)
 	j.login(b, "company1")
 	form := func(category string) string {
-		return "/company/disclosures/"+j.open+"/" + j.estate.ID + "/" + category
+		return "/company/disclosures/" + j.open + "/" + j.estate.ID + "/" + category
 	}
 
 	// The maintenance fund had no withdrawals this quarter: the withdrawal lines stay blank.
@@ -200,4 +202,125 @@ func TestJourneyCompanyFilesDisclosures(t *testing.T) {
 	b.Screenshot("fees-refiled")
 	b.CheckConsole(browsertest.FormError)
 	r.CheckConsole()
+}
+
+// outside lists, for each element matching selector, the ones whose box is not wholly inside
+// the viewport's width (a phone hides them, or makes people scroll sideways to find them).
+func outside(b *browsertest.Browser, selector string) []string {
+	return browsertest.Run(b, chromedp.Evaluate[[]string](fmt.Sprintf(`[...document.querySelectorAll(%q)].filter(el => {
+		const r = el.getBoundingClientRect();
+		return r.width === 0 || r.left < 0 || r.right > window.innerWidth;
+	}).map(el => el.innerText.slice(0, 40) + " @" + Math.round(el.getBoundingClientRect().left) + ".." + Math.round(el.getBoundingClientRect().right))`, selector)))
+}
+
+// chartProblems asks ECharts itself, for every chart on the page, what a reader could miss:
+// a paged (scrolling) legend, a category axis that drops labels, a text drawn outside the
+// chart; and returns the colours of the series named 红榜/Red list and 黑榜/Black list.
+const chartProblems = `(() => {
+	const out = [];
+	for (const el of document.querySelectorAll("[data-echarts]")) {
+		const chart = echarts.getInstanceByDom(el);
+		if (!chart) { out.push(el.id + ": not drawn"); continue; }
+		const opt = chart.getOption();
+		for (const l of opt.legend || []) {
+			if (l.show !== false && l.type === "scroll") out.push(el.id + ": the legend pages");
+		}
+		const model = chart.getModel();
+		for (const dim of ["xAxis", "yAxis"]) {
+			(opt[dim] || []).forEach((a, i) => {
+				if ((a.type || (dim === "xAxis" ? "category" : "value")) !== "category" || !a.data) return;
+				const axis = model.getComponent(dim, i).axis;
+				const shown = axis.getViewLabels().length;
+				if (shown < a.data.length) out.push(el.id + ": " + dim + " shows " + shown + " of " + a.data.length + " labels");
+			});
+		}
+		const w = chart.getWidth(), h = chart.getHeight();
+		chart.getZr().storage.getDisplayList().forEach(d => {
+			if (d.type !== "text" || !d.style || !d.style.text || d.invisible || d.ignore) return;
+			const r = d.getBoundingRect().clone();
+			r.applyTransform(d.getComputedTransform());
+			if (r.x < -1 || r.y < -1 || r.x + r.width > w + 1 || r.y + r.height > h + 1) {
+				out.push(el.id + ": text " + JSON.stringify(d.style.text) + " is cut off at " + Math.round(r.x) + "," + Math.round(r.y) + " " + Math.round(r.width) + "x" + Math.round(r.height) + " in " + w + "x" + h);
+			}
+		});
+	}
+	return out;
+})()`
+
+// On a phone every listed company's grade, score, list and reason are on the screen, and
+// every chart shows all its labels, with no paged legend and nothing cut off; at 1366 px the
+// reason is not cut off either. In Chinese on the phone, in English on the laptop.
+func TestJourneyPhoneLayout(t *testing.T) {
+	j := newJourneyEnv(t)
+	for _, vp := range []struct {
+		name string
+		vp   browsertest.Viewport
+		lang string
+	}{
+		{"phone", browsertest.Phone, "zh-CN,zh"},
+		{"phone-en", browsertest.Phone, "en-US,en"},
+		{"laptop", browsertest.Viewport{Width: 1366, Height: 900, Scale: 1}, "en-US,en"},
+	} {
+		t.Run(vp.name, func(t *testing.T) {
+			b := browsertest.New(t, vp.vp, browsertest.Languages(vp.lang))
+			b.Do(chromedp.Navigate(j.base+"/lists/"+j.closed), chromedp.WaitReady("main"))
+			b.Screenshot("lists")
+			badge := browsertest.Run(b, chromedp.Evaluate[[]string](`["AAA", "C"].map(g => getComputedStyle(document.querySelector(".grade-" + g)).backgroundColor)`))
+			if diff := cmp.Diff([]string{"rgb(180, 35, 24)", "rgb(16, 24, 40)"}, badge); diff != "" {
+				t.Errorf("AAA and C badges are not red and dark (-want +got):\n%s", diff)
+			}
+			if n := count(b, "#black-list .company"); n == 0 {
+				t.Fatal("no black-listed company to look at")
+			}
+			for _, sel := range []string{"#red-list .grade", "#red-list .score", "#black-list .grade", "#black-list .score", "#black-list .reason"} {
+				if out := outside(b, sel); len(out) > 0 {
+					t.Errorf("lists: %d of %s off the screen: %v", len(out), sel, out[:min(3, len(out))])
+				}
+			}
+			b.Do(chromedp.Navigate(j.base+"/rankings/"+j.closed), chromedp.WaitReady("main"))
+			b.Screenshot("rankings")
+			for _, sel := range []string{"#rankings .grade", "#rankings .score", "#rankings .list"} {
+				if out := outside(b, sel); len(out) > 0 {
+					t.Errorf("rankings: %d of %s off the screen: %v", len(out), sel, out[:min(3, len(out))])
+				}
+			}
+			if w := browsertest.Run(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > vp.vp.Width {
+				t.Errorf("rankings: the page is %d px wide on a %d px screen", w, vp.vp.Width)
+			}
+
+			st, err := newPublishedCache(j.db, j.clock.Now, j.s.log).get(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			latest := st.city.Latest()
+			red, black := latest.Result.RedList(), latest.Result.BlackList()
+			for _, p := range []string{"/reports/" + j.closed, "/companies/" + red[0].Company, "/companies/" + black[0].Company,
+				"/estates/" + j.estate.ID} {
+				b.Do(chromedp.Navigate(j.base+p), chromedp.WaitVisible(`[data-drawn="true"]`))
+				b.Screenshot(strings.ReplaceAll(strings.Trim(p, "/"), "/", "-"))
+				for _, problem := range browsertest.Run(b, chromedp.Evaluate[[]string](chartProblems)) {
+					t.Errorf("%s: %s", p, problem)
+				}
+				if strings.HasPrefix(p, "/reports/") {
+					// Red for the red list and AAA, dark for the black list and C, as on the badges.
+					colours := browsertest.Run(b, chromedp.Evaluate[[]string](`[
+						...echarts.getInstanceByDom(document.getElementById("chart-trend-lists")).getOption().series.map(s => s.itemStyle.color),
+						...echarts.getInstanceByDom(document.getElementById("chart-grades")).getOption().series[0].data.map(d => d.itemStyle.color)]`))
+					want := []string{reports.ColorRed, reports.ColorBlack}
+					for _, g := range []string{"AAA", "AA", "A", "B", "C"} {
+						want = append(want, reports.GradeColors[g])
+					}
+					if diff := cmp.Diff(want, colours); diff != "" {
+						t.Errorf("chart colours (-want +got):\n%s", diff)
+					}
+				}
+				if vp.vp.Mobile {
+					if h := browsertest.Run(b, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`)); h > 6000 {
+						t.Errorf("%s is %d px tall on a phone", p, h)
+					}
+				}
+			}
+			b.CheckConsole()
+		})
+	}
 }

@@ -164,6 +164,14 @@ func (l links) Estate(id, period string) string {
 	return "/estates/" + url.PathEscape(id) + "?period=" + url.QueryEscape(period)
 }
 
+// Rate links to an estate's rating form, which only the site has.
+func (l links) Rate(id string) string {
+	if l.static {
+		return ""
+	}
+	return "/rate/" + url.PathEscape(id)
+}
+
 // Disclosures links to an estate's disclosures, which only the site has.
 func (l links) Disclosures(id string) string {
 	if l.static {
@@ -213,6 +221,20 @@ type pubView struct {
 	History []reports.Publication
 	// Latest is false when the page shows a superseded publication.
 	Latest bool
+	// Periods are every published period, newest first, for links between them (the site
+	// only: the static export holds one period).
+	Periods []string
+}
+
+// withPeriods lists the city's published periods, newest first, for the links between them.
+func (v *pubView) withPeriods(l links, city *reports.City) {
+	if l.static {
+		return
+	}
+	ps := city.Periods()
+	for i := len(ps) - 1; i >= 0; i-- {
+		v.Periods = append(v.Periods, ps[i].ID())
+	}
 }
 
 func pubViewOf(p *reports.Period) pubView {
@@ -396,12 +418,13 @@ func (r *reportSite) lists(c *fiber.Ctx) error {
 		return err
 	}
 	return r.renderReport(c, st, "lists", "lists|"+p.Pub.ID, siteLinks.Lists(p.ID()), func(string) (any, error) {
-		return listsPage(siteLinks, p), nil
+		return listsPage(siteLinks, st.city, p), nil
 	})
 }
 
-func listsPage(l links, p *reports.Period) listsData {
+func listsPage(l links, city *reports.City, p *reports.Period) listsData {
 	d := listsData{pageBase: pageBase{Link: l, Self: "lists"}, pubView: pubViewOf(p), Period: p}
+	d.withPeriods(l, city)
 	for _, g := range p.Result.RedList() {
 		d.Red = append(d.Red, listEntry{Grade: p.Grade(g.Company)})
 	}
@@ -520,6 +543,7 @@ func (r *reportSite) rankings(c *fiber.Ctx) error {
 func rankingsPage(l links, city *reports.City, p *reports.Period, f rankingFilter) rankingsData {
 	all := rankedCompanies(p, f)
 	d := rankingsData{pageBase: pageBase{Link: l, Self: "rankings"}, pubView: pubViewOf(p), Period: p, Filter: f, Total: len(all)}
+	d.withPeriods(l, city)
 	d.Pages = max(1, (len(all)+rankingsPageSize-1)/rankingsPageSize)
 	d.Filter.Page = min(f.Page, d.Pages)
 	start := (d.Filter.Page - 1) * rankingsPageSize
@@ -786,6 +810,7 @@ func (r *reportSite) report(c *fiber.Ctx) error {
 
 func reportPage(l links, lang string, city *reports.City, p *reports.Period) (reportData, error) {
 	d := reportData{pageBase: pageBase{Link: l, Self: "report"}, pubView: pubViewOf(p), Period: p, Summary: p.Summary()}
+	d.withPeriods(l, city)
 	trends := city.Trends()
 	if l.static {
 		trends = []reports.Summary{p.Summary()}
@@ -805,6 +830,14 @@ func init() {
 		"pct":   pct,
 		"when":  when,
 		"short": func(s string) string { return s[:min(12, len(s))] },
+		// rulesetVersion is the version of a ruleset named "name@version", as people read it:
+		// "default@1" is version 1 (the name stays in a title attribute).
+		"rulesetVersion": func(id string) string {
+			if i := strings.LastIndexByte(id, '@'); i >= 0 {
+				return id[i+1:]
+			}
+			return id
+		},
 		// rat writes an exact number of the rules or a record (a weight, points) as a decimal.
 		"rat": func(r interface{ FloatString(int) string }) string {
 			return strings.TrimRight(strings.TrimRight(r.FloatString(2), "0"), ".")
