@@ -324,3 +324,110 @@ func TestJourneyPhoneLayout(t *testing.T) {
 		})
 	}
 }
+
+// codeOf issues a household code for a flat of the journey's estate in the open period.
+func (j *journeyEnv) codeOf(flat string) string {
+	j.t.Helper()
+	issued, err := j.db.IssueCodes(context.Background(), j.open, j.estate.ID, []string{flat}, false)
+	if err != nil || len(issued) != 1 {
+		j.t.Fatalf("issue a code for %s: %v (%d issued)", flat, err, len(issued))
+	}
+	return issued[0].Code
+}
+
+// An owner with no slip at hand finds the estate from the home page and rates; the
+// confirmation shows what was submitted and when results come out; "change my rating"
+// reopens the form filled in, and the revision replaces the first; the receipt is looked up
+// from the home page's box. On a phone, in Chinese.
+func TestJourneyOwnerRatesFromHomePage(t *testing.T) {
+	j := newJourneyEnv(t)
+	code := j.codeOf("9-9-901")
+	b := browsertest.New(t, browsertest.Phone)
+
+	b.Do(chromedp.Navigate(j.base+"/"), chromedp.WaitVisible(chromedp.ID("home-search")))
+	b.Screenshot("home")
+	if n := count(b, "#home-lists a"); n < 2 {
+		t.Errorf("the home page shows %d links to the latest lists", n)
+	}
+	// Part of the estate's name, as people type it.
+	part := string([]rune(j.estate.Name)[:2])
+	b.Do(chromedp.SendKeys(chromedp.ID("q"), part))
+	submitAndWait(b, "#home-search button")
+	b.Screenshot("search")
+	if !strings.Contains(text(b, "#estate-results"), j.estate.Name) {
+		t.Fatalf("searching %q does not find %s:\n%s", part, j.estate.Name, text(b, "main"))
+	}
+	// To the estate's page, and from there to its rating form.
+	b.Do(chromedp.Click(fmt.Sprintf(`//ul[@id="estate-results"]//a[@class="result-name"][text()=%q]`, j.estate.Name)),
+		chromedp.WaitVisible(chromedp.ID("rate-link")))
+	b.Screenshot("estate")
+	submitAndWait(b, "#rate-link")
+	if name := text(b, ".estate-name"); name != j.estate.Name {
+		t.Fatalf("the rating form is for %q, want %q", name, j.estate.Name)
+	}
+
+	// A first attempt forgets one mark; the form comes back with the rest still there.
+	fill(b, "household", "9-9-901", "code", code)
+	for i, d := range domain.Dimensions[:5] {
+		b.Do(chromedp.Click(chromedp.CSS(fmt.Sprintf("#score-%s .choices label:nth-child(%d)", d.ID, 1+i%5))))
+	}
+	fill(b, "comment", "电梯经常停运")
+	b.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById("rate-form").noValidate = true`)) // as an old phone browser would
+	submitAndWait(b, "#submit")
+	b.Screenshot("rate-error")
+	if e := text(b, "#form-error"); e == "" {
+		t.Fatal("a missing mark gave no error")
+	}
+	if v := value(b, "comment"); v != "电梯经常停运" {
+		t.Errorf("the comment came back as %q", v)
+	}
+	last := domain.Dimensions[5].ID
+	fill(b, "code", code)
+	b.Do(chromedp.Click(chromedp.CSS("#score-" + last + " .choices label:nth-child(4)")))
+	submitAndWait(b, "#submit")
+	b.Screenshot("done")
+	receipt := text(b, "#receipt-number")
+	if receipt == "" {
+		t.Fatalf("no receipt:\n%s", text(b, "main"))
+	}
+	if got := text(b, "#submitted"); !strings.Contains(got, "9-9-901") || !strings.Contains(got, "电梯经常停运") || !strings.Contains(got, "★") {
+		t.Errorf("the confirmation does not show what was submitted:\n%s", got)
+	}
+	if got := text(b, "#results-when"); !strings.Contains(got, "公布") {
+		t.Errorf("the confirmation does not say when results come out: %q", got)
+	}
+
+	// Change my rating: the form opens filled in; only the code is typed again.
+	submitAndWait(b, "#revise")
+	b.Screenshot("revise")
+	if v := value(b, "household"); v != "9-9-901" {
+		t.Errorf("the revision form has flat %q", v)
+	}
+	if v := value(b, "comment"); v != "电梯经常停运" {
+		t.Errorf("the revision form has comment %q", v)
+	}
+	if n := count(b, "#rate-form input[type=radio]:checked"); n != 6 {
+		t.Errorf("the revision form has %d marks chosen, want 6", n)
+	}
+	fill(b, "code", code, "comment", "电梯已修好")
+	submitAndWait(b, "#submit")
+	second := text(b, "#receipt-number")
+	versions, err := j.db.RatingVersions(context.Background(), j.open+"|"+j.estate.ID+"|9-9-901")
+	if err != nil || len(versions) != 2 || versions[1].Comment != "电梯已修好" || versions[1].Scores != versions[0].Scores {
+		t.Errorf("stored versions %+v, %v; want two, the second with the new comment and the same marks", versions, err)
+	}
+
+	// The first receipt, looked up from the home page, says it was replaced.
+	b.Do(chromedp.Navigate(j.base+"/"), chromedp.WaitVisible(chromedp.ID("receipt-number-input")),
+		chromedp.SendKeys(chromedp.ID("receipt-number-input"), " "+strings.ToLower(receipt)+" "))
+	submitAndWait(b, "#home-receipt button")
+	b.Screenshot("receipt")
+	if got := text(b, "#receipt-status"); !strings.Contains(got, "取代") {
+		t.Errorf("the first receipt says %q, want that it was replaced", got)
+	}
+	b.Do(chromedp.Navigate(j.base+"/receipt/"+second), chromedp.WaitVisible(chromedp.ID("receipt-status")))
+	if got := text(b, "#receipt-status"); !strings.Contains(got, "已计入") {
+		t.Errorf("the second receipt says %q", got)
+	}
+	b.CheckConsole(browsertest.FormError)
+}

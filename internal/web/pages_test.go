@@ -110,7 +110,7 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 		}
 	}
 	anon := e.client()
-	wantBody(t, anon.get("/"), "物业服务企业信用评价与红黑榜", `href="/login"`, `href="/healthz"`)
+	wantBody(t, anon.get("/"), "物业服务企业信用评价与红黑榜", `href="/login"`, `action="/search"`, `action="/receipt"`)
 }
 
 func TestMessagesComplete(t *testing.T) {

@@ -44,6 +44,8 @@ func (s *Server) reportRoutes() {
 	if err := addPartials(s.pages, reportPages); err != nil {
 		panic(err) // the embedded templates are broken: a build problem, found by any test
 	}
+	s.handle(fiber.MethodGet, "/", Public, r.home)
+	s.handle(fiber.MethodGet, "/search", Public, r.search)
 	s.handle(fiber.MethodGet, "/assets/:name", Public, r.asset)
 	s.handle(fiber.MethodGet, "/lists", Public, r.latest("/lists/"))
 	s.handle(fiber.MethodGet, "/lists/:period", Public, r.lists)
