@@ -145,7 +145,7 @@ func init() {
 		"home.title": {"首页", "Home"},
 		"home.intro": {"本系统汇集业主对所在小区物业服务企业的评价、企业的费用公开情况和信用记录，按统一规则评定企业信用等级（AAA至C），并发布红黑榜，供业主查询和招投标评审参考。",
 			"This system collects owners' ratings of the property-service company of their estate, the companies' cost disclosures and credit records, grades each company (AAA to C) by one set of rules, and publishes red and black lists for owners and for bid evaluation."},
-		"home.staff":  {"住建局工作人员、物业服务企业和评标专家请登录使用。", "Bureau staff, property-service companies and bid evaluators: please log in."},
+		"home.staff": {"住建局工作人员、物业服务企业和评标专家请登录使用。", "Bureau staff, property-service companies and bid evaluators: please log in."},
 
 		"login.title":    {"登录", "Log in"},
 		"login.name":     {"用户名", "User name"},
