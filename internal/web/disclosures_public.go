@@ -180,9 +180,12 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	if !ok {
 		return again(fiber.StatusConflict, Msg(c, "objection.no_open_period"))
 	}
-	switch err := d.s.db.CheckCode(ctx, open.ID, e.ID, form.Flat, c.FormValue("code"), now); {
+	switch err := d.s.db.CheckCodeFrom(ctx, open.ID, e.ID, form.Flat, c.FormValue("code"), ipHash, now); {
 	case errors.Is(err, mongodb.ErrCodeLocked):
-		return again(fiber.StatusTooManyRequests, Msg(c, "objection.code_locked"))
+		return again(fiber.StatusTooManyRequests, codeRefusalMessage(c, err))
+	case errors.Is(err, mongodb.ErrCodeWrong):
+		data.Fields["code"] = codeRefusalMessage(c, err)
+		return again(fiber.StatusForbidden, Msg(c, "objection.code_wrong"))
 	case derrors.Code(err) == derrors.Forbidden:
 		data.Fields["code"] = Msg(c, "objection.code_wrong")
 		return again(fiber.StatusForbidden, Msg(c, "objection.code_wrong"))
@@ -228,7 +231,6 @@ func init() {
 		"objection.flat_bad":       {"请填写房号（如 3-2-1201）", "Enter your flat (such as 3-2-1201)"},
 		"objection.code_required":  {"请填写住户验证码", "Enter your household code"},
 		"objection.code_wrong":     {"房号或住户验证码不正确", "The flat or the household code is wrong"},
-		"objection.code_locked":    {"验证码错误次数过多，请一小时后再试", "Too many wrong codes: try again in an hour"},
 		"objection.rate_limited":   {"提交过于频繁，请稍后再试", "Too many objections from your address: try again later"},
 		"objection.too_many":       {"每户每期最多提出%d条异议", "A household may file at most %d objections a period"},
 		"objection.no_open_period": {"当前没有进行中的评价期，暂不能提出异议", "No period is open, so objections cannot be filed now"},

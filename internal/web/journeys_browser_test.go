@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/propcredit/propcredit/internal/browsertest"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/reports"
 )
 
@@ -49,10 +51,28 @@ func newJourneyEnv(t *testing.T) *journeyEnv {
 			j.company = c
 		}
 	}
+	// Browsers reach the server from 127.0.0.1, which is trusted as a proxy here, so that a
+	// test can put two phones on two networks with X-Forwarded-For (see onNetwork).
+	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"127.0.0.1"}, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s = s
 	e.addAccount("company1", domain.RoleCompany, j.company.ID, "pw")
 	e.addAccount("reviewer1", domain.RoleReviewer, "", "pw")
 	j.base = serve(t, e)
 	return j
+}
+
+// onNetwork makes b's requests come from address, as a phone on its own network.
+func onNetwork(t *testing.T, b *browsertest.Browser, address string) {
+	t.Helper()
+	if _, err := chromedp.Call(b.Context(), network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b.Context(), network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"X-Forwarded-For": address}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // login logs b in through the log-in form.
@@ -430,4 +450,47 @@ func TestJourneyOwnerRatesFromHomePage(t *testing.T) {
 		t.Errorf("the second receipt says %q", got)
 	}
 	b.CheckConsole(browsertest.FormError)
+}
+
+// A neighbour guesses a flat's code on a phone: each wrong code says how many tries remain,
+// the fifth locks that phone out until a stated time, and the household, on its own phone and
+// network, rates with its code all the same.
+func TestJourneyNeighbourCannotLockAFlatOut(t *testing.T) {
+	j := newJourneyEnv(t)
+	code := j.codeOf("6-6-606")
+	guess := func(b *browsertest.Browser, code string) {
+		b.Do(chromedp.Navigate(j.base+"/rate/"+j.estate.ID+"?flat=6-6-606"), chromedp.WaitVisible(chromedp.ID("rate-form")))
+		fill(b, "code", code)
+		for _, d := range domain.Dimensions {
+			b.Do(chromedp.Click(chromedp.CSS("#score-" + d.ID + " .choices label:nth-child(3)")))
+		}
+		submitAndWait(b, "#submit")
+	}
+	neighbour := browsertest.New(t, browsertest.Phone)
+	onNetwork(t, neighbour, "203.0.113.9")
+	for i := 1; i <= 5; i++ {
+		guess(neighbour, fmt.Sprintf("WRONG%05d", i))
+		msg := text(neighbour, "#code-error")
+		if i < 5 && !strings.Contains(msg, fmt.Sprintf("还可再试 %d 次", 5-i)) {
+			t.Errorf("wrong code %d says %q, not how many tries remain", i, msg)
+		}
+		if i == 5 && (!strings.Contains(msg, "之后再试") || !strings.Contains(msg, "联系")) {
+			t.Errorf("the fifth wrong code says %q, not until when, nor whom to ask", msg)
+		}
+	}
+	neighbour.Screenshot("locked")
+	guess(neighbour, code)
+	if msg := text(neighbour, "#code-error"); !strings.Contains(msg, "错误次数过多") {
+		t.Errorf("the locked-out phone got in with the right code: %q", msg)
+	}
+
+	household := browsertest.New(t, browsertest.Phone)
+	onNetwork(t, household, "198.51.100.7")
+	guess(household, code)
+	household.Screenshot("household")
+	if n := text(household, "#receipt-number"); n == "" {
+		t.Errorf("the household could not rate while a neighbour guessed:\n%s", text(household, "main"))
+	}
+	neighbour.CheckConsole("status of 403", "status of 429")
+	household.CheckConsole()
 }

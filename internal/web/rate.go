@@ -153,7 +153,8 @@ func init() {
 		"rate.code_unknown":    {"该住户尚未发放验证码，请核对房号或联系社区、物业服务中心", "No code has been issued to this flat for this period; check the flat, or ask your community office"},
 		"rate.code_wrong":      {"验证码错误，请核对后重新输入", "Wrong code; check it and try again"},
 		"rate.code_voided":     {"该验证码已失效：本户的验证码已重新发放，请使用最新发放的验证码", "This code is no longer valid: a new code has been issued to this flat. Use the newest one."},
-		"rate.code_locked":     {"错误次数过多，该验证码已锁定，请一小时后再试", "Too many wrong codes: this code is locked. Try again in an hour."},
+		"rate.code_locked":     {"错误次数过多：此手机（网络）输错该房号的验证码已达5次，请在 %s 之后再试。若确认验证码无误，可换用其他手机或网络提交，不受影响；验证码遗失或对不上，请联系发放验证码的社区或住建部门重新发放。", "Too many wrong codes: this phone (network) has sent 5 wrong codes for this flat. Try again after %s. If you are sure of your code, another phone or network can use it now; if the code is lost or does not match, ask the community office or housing bureau that gave it to issue a new one."},
+		"rate.code_wrong_left": {"验证码错误，请核对纸条上的验证码。本手机（网络）本小时内还可再试 %d 次。", "Wrong code: check the code on your slip. This phone (network) may try %d more times this hour."},
 		"rate.too_many":        {"尝试次数过多，请%d分钟后再试", "Too many attempts. Try again in %d minutes."},
 		"rate.score_required":  {"请为“%s”选择1-5分", "Choose 1 to 5 for “%s”"},
 		"rate.comment_long":    {"意见和建议不能超过500字（现有%d字）", "Comments must be at most 500 characters (these are %d)"},
@@ -416,7 +417,7 @@ func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, sourc
 		return mongodb.Receipt{}, err
 	}
 	defer release()
-	err = r.s.db.CheckCode(ctx, period.ID, in.Estate, in.Household, in.Code, now)
+	err = r.s.db.CheckCodeFrom(ctx, period.ID, in.Estate, in.Household, in.Code, address, now)
 	switch {
 	case err == nil:
 	case errors.Is(err, mongodb.ErrCodeUnknown):
@@ -424,16 +425,15 @@ func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, sourc
 		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "household", Msg(c, "rate.code_unknown"))
 	case errors.Is(err, mongodb.ErrCodeWrong):
 		r.charge(address, in.Estate, now)
-		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_wrong"))
+		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "code", codeRefusalMessage(c, err))
 	case errors.Is(err, mongodb.ErrCodeVoided):
 		r.charge(address, in.Estate, now)
 		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_voided"))
 	case errors.Is(err, mongodb.ErrCodeLocked):
 		r.charge(address, in.Estate, now)
-		// The store's lock-out ends with the clock hour.
-		return mongodb.Receipt{}, &retryAfterError{after: now.Truncate(time.Hour).Add(time.Hour).Sub(now),
-			err: &derrors.Error{Code: derrors.RateLimited, Message: Msg(c, "rate.code_locked"),
-				Fields: map[string]string{"code": Msg(c, "rate.code_locked")}}}
+		msg := codeRefusalMessage(c, err)
+		return mongodb.Receipt{}, &retryAfterError{after: codeLockedUntil(err, now).Sub(now),
+			err: &derrors.Error{Code: derrors.RateLimited, Message: msg, Fields: map[string]string{"code": msg}}}
 	default:
 		return mongodb.Receipt{}, err
 	}
@@ -454,6 +454,29 @@ func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, sourc
 	r.s.log.Info("rating submitted", "period", rc.Period, "estate", rc.Estate, "revision", rc.Revision,
 		"source", source, "request_id", RequestID(c))
 	return rc, nil
+}
+
+// codeRefusalMessage words a wrong or locked household code for the owner: how many tries
+// this phone (address) has left for the flat, or until when it must wait, and that the
+// household's right code still works from another phone or network.
+func codeRefusalMessage(c *fiber.Ctx, err error) string {
+	var refusal *mongodb.CodeRefusal
+	if !errors.As(err, &refusal) {
+		return Msg(c, "rate.code_wrong")
+	}
+	if errors.Is(err, mongodb.ErrCodeLocked) {
+		return Msg(c, "rate.code_locked", refusal.Until.In(domain.Zone).Format("15:04"))
+	}
+	return Msg(c, "rate.code_wrong_left", refusal.Remaining)
+}
+
+// codeLockedUntil is when a locked-out client may try again (in an hour, if err does not say).
+func codeLockedUntil(err error, now time.Time) time.Time {
+	var refusal *mongodb.CodeRefusal
+	if errors.As(err, &refusal) && refusal.Until.After(now) {
+		return refusal.Until
+	}
+	return now.Add(time.Hour)
 }
 
 func fieldError(code, field, msg string) *derrors.Error {

@@ -316,7 +316,7 @@ func TestRateCodeProblems(t *testing.T) {
 		c := e.owner("203.0.113.30")
 		r := c.post("/rate/e1", c.ratingForm("e1", "1-1-102", "ABCDE-FGHJK", fives, ""))
 		wantStatus(t, r, http.StatusForbidden)
-		wantBody(t, r, "验证码错误", `value="ABCDE-FGHJK"`, `id="code-error"`)
+		wantBody(t, r, "验证码错误", "还可再试 4 次", `value="ABCDE-FGHJK"`, `id="code-error"`)
 	})
 	t.Run("flat without a code", func(t *testing.T) {
 		c := e.owner("203.0.113.31")
@@ -330,22 +330,27 @@ func TestRateCodeProblems(t *testing.T) {
 		wantStatus(t, r, http.StatusForbidden)
 		wantBody(t, r, "该住户尚未发放验证码")
 	})
-	t.Run("locked after five wrong codes", func(t *testing.T) {
+	t.Run("locked after five wrong codes, from that address only", func(t *testing.T) {
 		c := e.owner("203.0.113.33")
 		for i := 1; i <= 5; i++ {
 			r := c.post("/rate/e1", c.ratingForm("e1", "1-1-103", "WRONG-CODE"+strconv.Itoa(i), fives, ""))
 			want := http.StatusForbidden
 			if i == 5 {
 				want = http.StatusTooManyRequests
+			} else {
+				wantBody(t, r, fmt.Sprintf("还可再试 %d 次", 5-i))
 			}
 			wantStatus(t, r, want)
 		}
 		r := c.post("/rate/e1", c.ratingForm("e1", "1-1-103", e.codes["1-1-103"], fives, ""))
 		wantStatus(t, r, http.StatusTooManyRequests)
-		wantBody(t, r, "错误次数过多，该验证码已锁定，请一小时后再试")
+		wantBody(t, r, "错误次数过多", "之后再试", "换用其他手机或网络")
 		if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 3600 {
 			t.Errorf("Retry-After = %q, want the seconds until the lock ends", r.Header.Get("Retry-After"))
 		}
+		// The household's own phone, on another network, is not locked out.
+		own := e.owner("198.51.100.7")
+		wantStatus(t, own.post("/rate/e1", own.ratingForm("e1", "1-1-103", e.codes["1-1-103"], fives, "")), http.StatusOK)
 		e.clock.Advance(time.Hour)
 		wantStatus(t, c.post("/rate/e1", c.ratingForm("e1", "1-1-103", e.codes["1-1-103"], fives, "")), http.StatusOK)
 	})
@@ -665,7 +670,7 @@ func TestRatingsAPILockedCode(t *testing.T) {
 		r = c.apiRate(apiBody("e1", "1-1-101", "WRONG-"+strconv.Itoa(i), allFours, ""), nil)
 	}
 	wantStatus(t, r, http.StatusTooManyRequests)
-	if a := decodeAnswer(t, r); a.Error != "Too many wrong codes: this code is locked. Try again in an hour." {
+	if a := decodeAnswer(t, r); !strings.HasPrefix(a.Error, "Too many wrong codes: this phone (network) has sent 5 wrong codes for this flat. Try again after ") {
 		t.Errorf("error %q", a.Error)
 	}
 	if r.Header.Get("Retry-After") == "" {
