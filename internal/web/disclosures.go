@@ -70,6 +70,8 @@ func (s *Server) disclosureRoutes() {
 	s.addNav("nav.disclosures", "/company/disclosures", discCompanies)
 	s.addNav("nav.disclosure_review", "/review/disclosures", discReviewers)
 	s.addNav("nav.disclosure_dashboard", "/review/dashboard", discReviewers)
+	s.addNav("nav.objections", "/company/objections", discCompanies)
+	s.addNav("nav.objections", "/review/objections", discReviewers)
 }
 
 // discPeriods returns every period and the one the request is about: ?period= if it names
@@ -294,6 +296,7 @@ func init() {
 		"nav.disclosures":          {"信息公开", "Disclosures"},
 		"nav.disclosure_review":    {"公开审核", "Disclosure review"},
 		"nav.disclosure_dashboard": {"公开情况", "Disclosure compliance"},
+		"nav.objections":           {"业主异议", "Objections"},
 
 		"disc.no_periods": {"还没有评价期", "There are no periods yet"},
 		"disc.no_period":  {"评价期不存在", "No such period"},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path"
@@ -27,6 +28,9 @@ type discIndexData struct {
 	Deadline  string
 	Estates   []discIndexEstate
 	Flash     string
+	// Unanswered counts the open objections to the company's disclosures that it has not
+	// answered yet.
+	Unanswered int
 }
 
 type discIndexEstate struct {
@@ -57,6 +61,9 @@ func (d *disclosureSite) companyIndex(c *fiber.Ctx) error {
 	data := discIndexData{Periods: discPeriodOptions(periods, p.ID), Period: p, Started: disclosure.Started(p, now),
 		Deadline: p.DisclosureDeadline, Flash: discFlash(c)}
 	managed := managedEstates(estates, acct.Company)
+	if data.Unanswered, err = d.unanswered(ctx, managed); err != nil {
+		return err
+	}
 	// A few estates: four reads by _id each. Many: one scan of the period's filings is
 	// cheaper than hundreds of reads.
 	var all map[string]*mongodb.Filing
@@ -574,6 +581,25 @@ type discObjectionsData struct {
 	Flash, Error string
 }
 
+// unanswered counts the open objections to the disclosures of estates that no answer has met.
+func (d *disclosureSite) unanswered(ctx context.Context, estates []domain.Estate) (int, error) {
+	ids := map[string]bool{}
+	for _, e := range estates {
+		ids[e.ID] = true
+	}
+	all, err := d.s.db.AllObjections(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range all {
+		if ids[o.Estate] && o.Open() && len(o.Answers) == 0 {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (d *disclosureSite) companyObjections(c *fiber.Ctx) error {
 	return d.showCompanyObjections(c, fiber.StatusOK, "")
 }
@@ -652,6 +678,7 @@ func init() {
 		"disc.index.none":           {"本企业目前没有管理的小区。", "Your company manages no estates."},
 		"disc.index.tokens":         {"接口令牌（API）", "API tokens"},
 		"disc.index.objections":     {"业主异议", "Owners' objections"},
+		"disc.index.unanswered":     {"有 %d 条业主异议等待您答复，请及时公开答复。", "%d owners' objections await your answer: answer them in public."},
 		"disc.not_started":          {"评价期%s尚未开始（%s开始），不能提前公开", "Period %s has not started (it starts on %s); disclosures cannot be filed in advance"},
 		"disc.not_started_note":     {"本期尚未开始，开始后方可填报。", "This period has not started; filing opens on its first day."},
 		"disc.late_note":            {"已过公开截止日期：现在提交将按逾期计分。", "The deadline has passed: a filing now counts as late."},
@@ -702,8 +729,9 @@ func init() {
 		"objection.none":          {"没有异议。", "No objections."},
 		"objection.answer":        {"答复", "Answer"},
 		"objection.answer_submit": {"发布答复", "Publish the answer"},
-		"objection.answers":       {"企业答复", "Company's answers"},
-		"objection.closing":       {"办结意见", "Closing note"},
+		"objection.answers":       {"企业答复", "The company's answer"},
+		"objection.new":           {"待答复", "Awaiting your answer"},
+		"objection.closing":       {"住建部门办结意见", "The bureau's outcome"},
 		"objection.text_bad":      {"请填写内容（不超过1000字）", "Write something (at most 1000 characters)"},
 		"objection.closed":        {"该异议已办结", "The objection has been closed"},
 	})

@@ -115,8 +115,11 @@ func (d *disclosureSite) showPublic(c *fiber.Ctx, status int, data discPublicDat
 					pc.Tables = discTables(f, lang)
 				}
 			}
+			// Every objection stays on the page once the bureau closes it, with the company's
+			// answers and the bureau's note: the owner learns the outcome, and so do the
+			// neighbours. (The flat is never shown.)
 			for _, o := range objections {
-				if o.Category == category && o.Open() {
+				if o.Category == category {
 					pc.Objections = append(pc.Objections, discObjectionRowOf(lang, o, e.Name))
 				}
 			}
@@ -217,7 +220,10 @@ func init() {
 		"public.rejected":          {"该公开信息未通过住建部门审核，等待企业重新公开。", "The bureau rejected these figures; the company must disclose them again."},
 		"public.missing":           {"企业未在截止日期前公开。", "The company did not disclose this by the deadline."},
 		"public.due":               {"尚未公开，截止日期：%s。", "Not disclosed yet; the deadline is %s."},
-		"public.objections":        {"业主异议", "Owners' objections"},
+		"public.objections":        {"业主异议", "Owners' objection"},
+		"public.objection_open":    {"处理中", "Open"},
+		"public.objection_closed":  {"已办结", "Closed"},
+		"public.no_answer":         {"企业尚未答复。", "The company has not answered yet."},
 		"objection.title":          {"对公开信息提出异议", "Object to a disclosure"},
 		"objection.intro":          {"本小区业主可凭本期住户验证码对公开信息提出异议（例如“这笔分摊不对”），企业将公开答复，住建部门负责办结。异议内容公开显示，房号不公开。", "Owners of the estate may object to a disclosure with their household code for the current period (for example \"this allocation is wrong\"). The company answers in public and the bureau closes it. The text is public; the flat is not."},
 		"objection.closed_period":  {"当前没有进行中的评价期，暂不能提出异议。", "No period is open, so objections cannot be filed now."},

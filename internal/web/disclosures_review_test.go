@@ -318,14 +318,21 @@ func TestObjections(t *testing.T) {
 	wantStatus(t, answer(company, "已复核：2号楼含地下车库用水"), http.StatusSeeOther)
 	wantBody(t, e.client().get("/estates/e1/disclosures"), "已复核：2号楼含地下车库用水")
 
-	// A reviewer closes it (seeing the flat); it leaves the public page.
+	// A reviewer closes it (seeing the flat); it stays on the public page, question, answer
+	// and outcome, so that the owner learns how it ended.
 	reviewer := e.loggedIn("reviewer1")
 	wantBody(t, reviewer.get("/review/objections"), "3-2-1201", "已复核")
 	r = reviewer.post("/review/objections/close", url.Values{"_csrf": {reviewer.csrf("/review/objections")}, "id": {"o|e1|2031Q4|1"}, "note": {"已核实"}})
 	wantStatus(t, r, http.StatusSeeOther)
 	wantStatus(t, reviewer.post("/review/objections/close", url.Values{"_csrf": {reviewer.csrf("/review/objections")}, "id": {"o|e1|2031Q4|1"}}), http.StatusConflict)
-	if strings.Contains(e.client().get("/estates/e1/disclosures").body, "2号楼没有用这么多水") {
-		t.Error("a closed objection is still on the public page")
+	public := e.client().get("/estates/e1/disclosures").body
+	for _, want := range []string{"2号楼没有用这么多水", "已复核：2号楼含地下车库用水", "已核实", "已办结"} {
+		if !strings.Contains(public, want) {
+			t.Errorf("the public page lost %q of a closed objection", want)
+		}
+	}
+	if strings.Contains(strings.ReplaceAll(public, `placeholder="3-2-1201"`, ""), "3-2-1201") {
+		t.Error("the public page shows the objecting flat")
 	}
 	wantStatus(t, answer(company, "late"), http.StatusConflict)
 

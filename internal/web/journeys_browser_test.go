@@ -494,3 +494,58 @@ func TestJourneyNeighbourCannotLockAFlatOut(t *testing.T) {
 	neighbour.CheckConsole("status of 403", "status of 429")
 	household.CheckConsole()
 }
+
+// inView reports whether the element matching selector is on the screen as the page shows it.
+func inView(b *browsertest.Browser, selector string) bool {
+	return browsertest.Run(b, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		if (!el) return false;
+		const r = el.getBoundingClientRect();
+		return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+	})()`, selector)))
+}
+
+// An owner objects to a disclosure on a phone and sees at once that it was filed; the company
+// is told it has one to answer and answers; the bureau finds it in the menu and closes it;
+// the owner comes back and finds the question, the answer and the outcome, still public.
+func TestJourneyObjectionToOutcome(t *testing.T) {
+	j := newJourneyEnv(t)
+	code := j.codeOf("3-2-1201")
+	owner := browsertest.New(t, browsertest.Phone)
+	page := j.base + "/estates/" + j.estate.ID + "/disclosures"
+	owner.Do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("[name=text]")))
+	fill(owner, "flat", "3-2-1201", "code", code, "text", "公共水电分摊比上季度高出一倍，请说明原因")
+	submitAndWait(owner, `form[action$="/objections"] button[type=submit]`)
+	owner.Screenshot("filed")
+	if !inView(owner, "#flash") {
+		t.Errorf("the notice that the objection was filed is not on the screen (flash %q)", text(owner, "#flash"))
+	}
+
+	company := browsertest.New(t, browsertest.Desktop)
+	j.login(company, "company1")
+	company.Do(chromedp.Navigate(j.base+"/company/disclosures"), chromedp.WaitReady("main"))
+	if got := text(company, "#unanswered"); !strings.Contains(got, "1 条") {
+		t.Errorf("the company is not told of the new objection: %q", got)
+	}
+	company.Do(chromedp.Click(chromedp.CSS(`.site-nav a[href="/company/objections"]`)), chromedp.WaitVisible(chromedp.CSS("[name=text]")))
+	fill(company, "text", "上季度水表故障少计，本季度已补计")
+	submitAndWait(company, `form[action="/company/objections/answer"] button`)
+
+	reviewer := browsertest.New(t, browsertest.Desktop)
+	j.login(reviewer, "reviewer1")
+	reviewer.Do(chromedp.Click(chromedp.CSS(`.site-nav a[href="/review/objections"]`)), chromedp.WaitVisible(chromedp.CSS("[name=note]")))
+	fill(reviewer, "note", "经核实，补计属实，异议办结")
+	submitAndWait(reviewer, `form[action="/review/objections/close"] button`)
+
+	owner.Do(chromedp.Navigate(page), chromedp.WaitReady("main"))
+	owner.Screenshot("outcome")
+	got := text(owner, ".objection")
+	for _, want := range []string{"公共水电分摊比上季度高出一倍", "上季度水表故障少计", "经核实，补计属实", "已办结"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the closed objection on the public page lacks %q:\n%s", want, got)
+		}
+	}
+	owner.CheckConsole()
+	company.CheckConsole()
+	reviewer.CheckConsole()
+}
