@@ -292,6 +292,16 @@ func managedEstates(estates []domain.Estate, company string) []domain.Estate {
 func discLimitText(s string) string { return strings.TrimSpace(strings.ToValidUTF8(s, "")) }
 
 func init() {
+	addTemplateFuncs(map[string]any{
+		// version names a filing's version for people: version 0 is the one a data import
+		// brought in, never "第0版".
+		"version": func(lang string, v int) string {
+			if v == 0 {
+				return T(lang, "disc.version_0")
+			}
+			return T(lang, "disc.version_n", v)
+		},
+	})
 	addMessages(map[string]message{
 		"nav.disclosures":          {"信息公开", "Disclosures"},
 		"nav.disclosure_review":    {"公开审核", "Disclosure review"},
@@ -333,6 +343,7 @@ func init() {
 		"disc.deadline_at": {"公开截止日期：%s（北京时间当日24时前）", "Deadline: %s (before midnight, Beijing time)"},
 		"disc.version":     {"版本", "Version"},
 		"disc.version_n":   {"第%d版", "version %d"},
+		"disc.version_0":   {"导入的数据", "imported"},
 		"disc.draft_n":     {"第%d次提交", "submission %d"},
 		"disc.reason":      {"理由", "Reason"},
 		"disc.reviewed_by": {"审核人", "Reviewed by"},

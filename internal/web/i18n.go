@@ -130,6 +130,7 @@ func init() {
 		"punct.colon":     {"：", ": "},
 		"punct.list":      {"、", ", "},
 		"punct.semicolon": {"；", "; "},
+		"punct.period":    {"。", "."},
 
 		"nav.home":           {"首页", "Home"},
 		"nav.account":        {"我的账号", "My account"},

@@ -549,3 +549,72 @@ func TestJourneyObjectionToOutcome(t *testing.T) {
 	company.CheckConsole()
 	reviewer.CheckConsole()
 }
+
+// A reviewer works through the queue and publishes, as reviewers slip: the queue says how
+// many wait and narrows to one kind; no decision is chosen for them, and the radio buttons
+// sit beside their words; publishing an open period with filings waiting needs a second,
+// explicit confirmation that gives the numbers, and saying no shows why at the top.
+func TestJourneyReviewerCannotSlip(t *testing.T) {
+	j := newJourneyEnv(t)
+	b := browsertest.New(t, browsertest.Viewport{Width: 1366, Height: 900, Scale: 1})
+	j.login(b, "reviewer1")
+	b.Do(chromedp.Click(chromedp.CSS(`.site-nav a[href="/review/disclosures"]`)), chromedp.WaitVisible(chromedp.ID("queue-count")))
+	all := text(b, "#queue-count")
+	if !strings.Contains(all, "份待审核") {
+		t.Errorf("the queue does not say how many wait: %q", all)
+	}
+	if strings.Contains(text(b, "main"), "第0版") {
+		t.Error("the queue calls imported filings 第0版")
+	}
+	b.Do(chromedp.SetValue(chromedp.CSS("#queue-filter [name=category]"), "fees"))
+	submitAndWait(b, "#queue-filter button")
+	b.Screenshot("queue")
+	if shown, total := count(b, "main table tbody tr"), text(b, "#queue-count"); shown == 0 || total == all {
+		t.Errorf("filtering by category: %d rows, count %q (before: %q)", shown, total, all)
+	}
+	for _, c := range browsertest.Run(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main table tbody tr td:nth-child(3)")].map(td => td.innerText)`)) {
+		if c != "物业服务费" {
+			t.Errorf("a %q filing in the queue filtered to fees", c)
+		}
+	}
+
+	b.Do(chromedp.Click(chromedp.CSS("main table tbody tr a")), chromedp.WaitVisible(chromedp.CSS("[name=reason]")))
+	if n := count(b, "input[name=status]:checked"); n != 0 {
+		t.Errorf("%d decisions chosen before the reviewer chose", n)
+	}
+	// Each radio is a small control on the line of its words.
+	for _, bad := range browsertest.Run(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input[type=radio]")].filter(r => {
+		const box = r.getBoundingClientRect(), words = r.parentElement.querySelector("span") || r.parentElement;
+		const w = document.createRange(); w.selectNodeContents(words);
+		const text = [...w.getClientRects()].filter(q => q.left >= box.right - 1)[0];
+		return box.width > 28 || !text || Math.abs((text.top + text.bottom) / 2 - (box.top + box.bottom) / 2) > 12;
+	}).map(r => r.value + " " + Math.round(r.getBoundingClientRect().width) + "px")`)) {
+		t.Errorf("radio %s is not a small control beside its words", bad)
+	}
+	b.Screenshot("review")
+
+	// Publish the open period, with filings still waiting.
+	b.Do(chromedp.Navigate(j.base+"/publish/"+j.open), chromedp.WaitReady("main"))
+	submitAndWait(b, `form[action$="/score"] button`)
+	if c := text(b, "#caveats"); !strings.Contains(c, "尚未结束") || !strings.Contains(c, "份信息公开等待审核") {
+		t.Errorf("the publish page does not say the period is open and filings wait: %q", c)
+	}
+	if w := text(b, "#warnings"); strings.Contains(w, "disclosure_pending") || !strings.Contains(w, "尚待审核") {
+		t.Errorf("warnings are not grouped in plain words: %q", w)
+	}
+	b.Do(chromedp.Click(chromedp.CSS("[name=confirm]")))
+	submitAndWait(b, "#publish-form button")
+	b.Screenshot("publish-refused")
+	if !inView(b, "#page-error") {
+		t.Error("refusing to publish early says why below the fold")
+	}
+	if pubs, _ := j.db.Publications(context.Background(), j.open); len(pubs) != 0 {
+		t.Fatalf("published early on one confirmation")
+	}
+	b.Do(chromedp.Click(chromedp.CSS("[name=confirm]")), chromedp.Click(chromedp.CSS("[name=early]")))
+	submitAndWait(b, "#publish-form button")
+	if pubs, _ := j.db.Publications(context.Background(), j.open); len(pubs) != 1 {
+		t.Errorf("after both confirmations: %d publications", len(pubs))
+	}
+	b.CheckConsole(browsertest.FormError)
+}
