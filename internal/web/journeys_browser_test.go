@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/browsertest"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -615,6 +616,61 @@ func TestJourneyReviewerCannotSlip(t *testing.T) {
 	submitAndWait(b, "#publish-form button")
 	if pubs, _ := j.db.Publications(context.Background(), j.open); len(pubs) != 1 {
 		t.Errorf("after both confirmations: %d publications", len(pubs))
+	}
+	b.CheckConsole(browsertest.FormError)
+}
+
+// A company's new account logs in with the one-time password it was given and must choose its
+// own before anything else; a typo in the repeat is caught; then the site opens, and only
+// the new password logs in.
+func TestJourneyFirstLogInChangesPassword(t *testing.T) {
+	j := newJourneyEnv(t)
+	h, err := auth.HashPassword("one-time-pass-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.db.CreateAccount(context.Background(), domain.Account{Name: "newco", Role: domain.RoleCompany, Company: j.company.ID,
+		PasswordHash: h, MustChangePassword: true, CreatedAt: j.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.New(t, browsertest.Phone)
+	b.Do(chromedp.Navigate(j.base+"/login"), chromedp.WaitVisible(chromedp.CSS("[name=name]")))
+	fill(b, "name", "newco", "password", "one-time-pass-1")
+	submitAndWait(b, "form button[type=submit]")
+	if !strings.Contains(text(b, "#password-forced"), "一次性密码") {
+		t.Fatalf("a one-time password did not lead to the change-password page:\n%s", text(b, "main"))
+	}
+	b.Do(chromedp.Navigate(j.base+"/company/disclosures"), chromedp.WaitReady("main"))
+	if n := count(b, "#password-form"); n != 1 {
+		t.Errorf("with a one-time password the disclosures page opened")
+	}
+	fill(b, "current", "one-time-pass-1", "new", "my-own-password-7", "confirm", "my-own-password-8")
+	submitAndWait(b, "#password-form button")
+	b.Screenshot("mismatch")
+	if !strings.Contains(text(b, "main"), "两次输入的新密码不一致") {
+		t.Error("a mistyped repeat is not caught")
+	}
+	fill(b, "current", "one-time-pass-1", "new", "my-own-password-7", "confirm", "my-own-password-7")
+	submitAndWait(b, "#password-form button")
+	if text(b, "#password-done") == "" {
+		t.Fatalf("the password was not changed:\n%s", text(b, "main"))
+	}
+	b.Do(chromedp.Navigate(j.base+"/company/disclosures"), chromedp.WaitReady("main"))
+	if n := count(b, "#password-form"); n != 0 {
+		t.Error("after the change the site still asks for a new password")
+	}
+	// Log out; the one-time password no longer works, the new one does.
+	submitAndWait(b, `form[action="/logout"] button`)
+	b.Do(chromedp.Navigate(j.base+"/login"), chromedp.WaitVisible(chromedp.CSS("[name=name]")))
+	fill(b, "name", "newco", "password", "one-time-pass-1")
+	submitAndWait(b, "main form button[type=submit]")
+	if count(b, "[name=password]") == 0 {
+		t.Error("the one-time password still logs in")
+	}
+	fill(b, "name", "newco", "password", "my-own-password-7")
+	submitAndWait(b, "main form button[type=submit]")
+	if count(b, "[name=password]") != 0 {
+		t.Error("the new password does not log in")
 	}
 	b.CheckConsole(browsertest.FormError)
 }
