@@ -12,6 +12,7 @@ import (
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/scoring"
 )
 
 // Cost disclosures (信息公开): companies file the four categories for each estate they manage
@@ -164,6 +165,10 @@ func (k discKey) path(prefix string) string {
 type discState struct {
 	Status string
 	Late   bool
+	// Grace: late, but within the grace days after the deadline, which the scoring counts
+	// apart (SCORING.md §2); the word is the reports' own, so that one filing is called the
+	// same on every page.
+	Grace bool
 }
 
 func discStateOf(p domain.Period, f *mongodb.Filing, now time.Time) discState {
@@ -173,14 +178,28 @@ func discStateOf(p domain.Period, f *mongodb.Filing, now time.Time) discState {
 		}
 		return discState{Status: "missing"}
 	}
-	return discState{Status: f.Status, Late: disclosure.Late(p, f.FiledAt)}
+	return discStateAt(p, f.Status, f.FiledAt)
 }
 
-// Label names the state in lang, with "逾期" appended when late.
+// discStateAt is the state of a filing of p with status, filed at filedAt.
+func discStateAt(p domain.Period, status string, filedAt time.Time) discState {
+	st := discState{Status: status, Late: disclosure.Late(p, filedAt)}
+	if st.Late {
+		graceEnd := disclosure.DeadlineEnd(p).AddDate(0, 0, scoring.Default().Disclosure.GraceDays)
+		st.Grace = filedAt.Before(graceEnd)
+	}
+	return st
+}
+
+// Label names the state in lang, with when it was filed if late, in the words of the
+// reports: "宽限期内公开" (within the grace days) or "逾期公开".
 func (st discState) label(lang string) string {
 	l := T(lang, "disc.status."+st.Status)
-	if st.Late {
-		l += " · " + T(lang, "disc.late")
+	switch {
+	case st.Grace:
+		l += " · " + T(lang, "report.reason.within_grace")
+	case st.Late:
+		l += " · " + T(lang, "report.reason.late")
 	}
 	return l
 }
@@ -316,7 +335,6 @@ func init() {
 		"disc.status.rejected": {"已退回", "Rejected"},
 		"disc.status.missing":  {"未公开", "Missing"},
 		"disc.status.due":      {"待公开", "Not yet filed"},
-		"disc.late":            {"逾期", "late"},
 
 		"disc.source.web":    {"网页填报", "web form"},
 		"disc.source.upload": {"文件上传", "file upload"},

@@ -158,7 +158,7 @@ func discHistory(lang string, p domain.Period, hist []mongodb.Filing) []discHist
 	for i := len(hist) - 1; i >= 0; i-- { // newest first
 		h := hist[i]
 		row := discHistoryRow{Version: h.Version, Draft: h.Draft, Status: h.Status,
-			StatusLabel: discState{Status: h.Status, Late: disclosure.Late(p, h.FiledAt)}.label(lang),
+			StatusLabel: discStateAt(p, h.Status, h.FiledAt).label(lang),
 			FiledAt:     discTime(h.FiledAt), FiledBy: discFiledBy(lang, &h)}
 		if h.Review != nil {
 			row.Reason, row.By, row.At = h.Review.Reason, h.Review.By, discTime(h.Review.At)

@@ -51,7 +51,10 @@ type discPublicPeriod struct {
 type discPublicCategory struct {
 	Label, Status, StateLabel, FiledAt string
 	Tables                             []disclosure.Table
-	Objections                         []discObjectionRow
+	// Inconsistent says, in plain words, where the figures shown do not add up (possible only
+	// for imported figures): the public sees what the reviewer sees.
+	Inconsistent []string
+	Objections   []discObjectionRow
 }
 
 func (d *disclosureSite) public(c *fiber.Ctx) error {
@@ -113,6 +116,9 @@ func (d *disclosureSite) showPublic(c *fiber.Ctx, status int, data discPublicDat
 				// they were the estate's accounts.
 				if f.Status != domain.StatusRejected {
 					pc.Tables = discTables(f, lang)
+					if data, ok := disclosure.Stored(category, f.Data); ok {
+						pc.Inconsistent = disclosure.Check(data).Messages(lang)
+					}
 				}
 			}
 			// Every objection stays on the page once the bureau closes it, with the company's
@@ -224,6 +230,7 @@ func init() {
 		"public.objection_open":    {"处理中", "Open"},
 		"public.objection_closed":  {"已办结", "Closed"},
 		"public.no_answer":         {"企业尚未答复。", "The company has not answered yet."},
+		"public.inconsistent":      {"注意：以下公开数据前后不一致：", "Note: these figures do not add up:"},
 		"objection.title":          {"对公开信息提出异议", "Object to a disclosure"},
 		"objection.intro":          {"本小区业主可凭本期住户验证码对公开信息提出异议（例如“这笔分摊不对”），企业将公开答复，住建部门负责办结。异议内容公开显示，房号不公开。", "Owners of the estate may object to a disclosure with their household code for the current period (for example \"this allocation is wrong\"). The company answers in public and the bureau closes it. The text is public; the flat is not."},
 		"objection.closed_period":  {"当前没有进行中的评价期，暂不能提出异议。", "No period is open, so objections cannot be filed now."},

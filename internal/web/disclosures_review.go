@@ -93,7 +93,7 @@ func (d *disclosureSite) queue(c *fiber.Ctx) error {
 	sort.Slice(data.Districts, func(i, j int) bool { return data.Districts[i].Label < data.Districts[j].Label })
 	for _, f := range pending {
 		e := dir.estates[f.Estate]
-		st := discState{Status: f.Status, Late: disclosure.Late(p, f.FiledAt)}
+		st := discStateAt(p, f.Status, f.FiledAt)
 		row := discQueueRow{
 			EstateName: e.Name, CompanyName: dir.companyName(e.Company), DistrictName: dir.districtName(e.District),
 			CategoryLabel: discCategoryLabel(lang, f.Category), FiledAt: discTime(f.FiledAt), FiledBy: discFiledBy(lang, &f),

@@ -28,7 +28,7 @@ func Lang(c *fiber.Ctx) string {
 }
 
 func detectLang(c *fiber.Ctx) string {
-	if l := c.Query("lang"); l == domain.LangZH || l == domain.LangEN {
+	if l := langParam(c.Query("lang")); l != "" {
 		return l
 	}
 	if l := c.Cookies(langCookie); l == domain.LangZH || l == domain.LangEN {
@@ -38,6 +38,19 @@ func detectLang(c *fiber.Ctx) string {
 		return domain.LangEN
 	}
 	return domain.LangZH
+}
+
+// langParam reads ?lang= as people and other sites write it: "zh", "zh-CN", "zh_cn", "cn",
+// "en", "en-US"... It returns domain.LangZH, domain.LangEN or "" for anything else.
+func langParam(q string) string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	switch {
+	case q == "zh" || q == "cn" || strings.HasPrefix(q, "zh-") || strings.HasPrefix(q, "zh_"):
+		return domain.LangZH
+	case q == "en" || strings.HasPrefix(q, "en-") || strings.HasPrefix(q, "en_"):
+		return domain.LangEN
+	}
+	return ""
 }
 
 // preferredLanguage returns the lower-cased tag with the highest q in an Accept-Language
@@ -62,7 +75,7 @@ func preferredLanguage(header string) string {
 // language fixes the request's language and remembers an explicit ?lang= choice.
 func (s *Server) language(c *fiber.Ctx) error {
 	l := Lang(c)
-	if q := c.Query("lang"); q == l && c.Cookies(langCookie) != l {
+	if q := langParam(c.Query("lang")); q == l && c.Cookies(langCookie) != l {
 		c.Cookie(&fiber.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 			Expires: s.now().Add(365 * 24 * time.Hour), Secure: s.secure, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
 	}
@@ -119,6 +132,17 @@ func messageKeys() []string {
 func roleLabel(lang, role string) string { return T(lang, "role."+role) }
 
 func init() {
+	addTemplateFuncs(map[string]any{
+		// colon and paren punctuate in the page's language: "提交时间：" but "Filed: ",
+		// "（CSV）" but " (CSV)".
+		"colon": func(lang string) string { return T(lang, "punct.colon") },
+		"paren": func(lang, s string) string {
+			if lang == domain.LangEN {
+				return " (" + s + ")"
+			}
+			return "（" + s + "）"
+		},
+	})
 	addMessages(map[string]message{
 		"site.name":    {"物业服务信用评价系统", "Property Service Credit Evaluation"},
 		"site.tagline": {"物业服务企业信用评价与红黑榜", "Credit evaluation and red/black lists of property-service companies"},

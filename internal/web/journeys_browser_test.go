@@ -13,6 +13,7 @@ import (
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/browsertest"
 	"github.com/propcredit/propcredit/internal/demo"
+	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/reports"
@@ -673,4 +674,73 @@ func TestJourneyFirstLogInChangesPassword(t *testing.T) {
 		t.Error("the new password does not log in")
 	}
 	b.CheckConsole(browsertest.FormError)
+}
+
+// A visitor switches language and back, keeping the page and its filters; English pages use
+// English punctuation and spacing; ?lang=zh-CN, as other sites write it, means Chinese. A
+// public disclosure whose figures do not add up says so, as the review page does.
+func TestJourneyLanguagesAndWords(t *testing.T) {
+	j := newJourneyEnv(t)
+	b := browsertest.New(t, browsertest.Phone)
+	b.Do(chromedp.Navigate(j.base+"/rankings/"+j.closed+"?grade=C"), chromedp.WaitReady("main"))
+	zh := text(b, "h1")
+	submitAndWait(b, "#lang-switch")
+	if h1 := text(b, "h1"); !strings.HasPrefix(h1, "Credit rankings") {
+		t.Fatalf("after switching to English the heading is %q", h1)
+	}
+	if u := browsertest.Run(b, chromedp.Evaluate[string](`location.search`)); !strings.Contains(u, "grade=C") {
+		t.Errorf("switching language lost the filter: %q", u)
+	}
+	b.Screenshot("rankings-en")
+	if bad := englishProblems(b); len(bad) > 0 {
+		t.Errorf("the English rankings page has Chinese punctuation or run-together words: %q", bad)
+	}
+	submitAndWait(b, "#lang-switch")
+	if h1 := text(b, "h1"); h1 != zh {
+		t.Errorf("switching back gives %q, want %q", h1, zh)
+	}
+	// The choice is remembered; ?lang=zh-CN from English switches back too.
+	b.Do(chromedp.Navigate(j.base+"/?lang=en"), chromedp.WaitReady("main"))
+	b.Do(chromedp.Navigate(j.base+"/lists/"+j.closed), chromedp.WaitReady("main"))
+	if h1 := text(b, "h1"); !strings.HasPrefix(h1, "Red and black lists") {
+		t.Errorf("the English choice was not remembered: %q", h1)
+	}
+	b.Do(chromedp.Navigate(j.base+"/lists/"+j.closed+"?lang=zh-CN"), chromedp.WaitReady("main"))
+	if h1 := text(b, "h1"); !strings.Contains(h1, "红黑榜") {
+		t.Errorf("?lang=zh-CN gives %q", h1)
+	}
+
+	// An imported filing whose lines do not add up to its total, in both languages.
+	var odd *domain.Disclosure
+	for i, d := range j.ds.Disclosures {
+		if data, ok := disclosure.Stored(d.Category, d.Data); ok && d.Status != domain.StatusRejected && len(disclosure.Check(data)) > 0 {
+			odd = &j.ds.Disclosures[i]
+			break
+		}
+	}
+	if odd == nil {
+		t.Fatal("the demo city has no filing whose figures do not add up")
+	}
+	for _, lang := range []string{"zh", "en"} {
+		b.Do(chromedp.Navigate(j.base+"/estates/"+odd.Estate+"/disclosures?lang="+lang), chromedp.WaitReady("main"))
+		if n := count(b, "#period-"+odd.Period+" .inconsistent"); n == 0 {
+			t.Errorf("%s: the public page of %s shows figures that do not add up without a word", lang, odd.Key())
+		}
+		if lang == "en" {
+			b.Screenshot("disclosures-en")
+			if bad := englishProblems(b); len(bad) > 0 {
+				t.Errorf("the English disclosure page has Chinese punctuation or run-together words: %q", bad)
+			}
+		}
+	}
+	b.CheckConsole()
+}
+
+// englishProblems finds, in the page's own words (not names from the data), full-width
+// punctuation after English and words run together ("WaterTotal").
+func englishProblems(b *browsertest.Browser) []string {
+	return browsertest.Run(b, chromedp.Evaluate[[]string](`(() => {
+		const t = document.querySelector("main").innerText;
+		return [...t.matchAll(/[A-Za-z][：，；（]|[a-z](Total|Lines|Amount)\b/g)].map(m => t.slice(Math.max(0, m.index - 20), m.index + 10));
+	})()`))
 }

@@ -245,8 +245,9 @@ func pubViewOf(p *reports.Period) pubView {
 
 // renderReport renders a report page. Anonymous visitors get the page from the cache, keyed by
 // key (which must name everything the page depends on besides the language); build makes
-// the page's data on a miss. path is the page's canonical path, for the language switch:
-// routing ignores case, and a page cached for /LISTS/… must not link there.
+// the page's data on a miss. path is the page's canonical path, with the query that key
+// covers, for the language switch: routing ignores case, and a page cached for /LISTS/…
+// must not link there.
 func (r *reportSite) renderReport(c *fiber.Ctx, st *published, name, key, path string, build func(lang string) (any, error)) error {
 	lang := Lang(c)
 	if _, loggedIn := CurrentAccount(c); loggedIn {
@@ -280,7 +281,8 @@ func (s *Server) renderAnonymous(name, lang, path string, data any) ([]byte, err
 	if !ok {
 		return nil, fmt.Errorf("web: no page template %q", name)
 	}
-	p := &Page{Lang: lang, Path: path, Data: data}
+	path, query, _ := strings.Cut(path, "?")
+	p := &Page{Lang: lang, Path: path, Query: query, Data: data}
 	for _, n := range s.nav {
 		if n.Access.Allows("") {
 			p.Nav = append(p.Nav, n)
@@ -537,7 +539,16 @@ func (r *reportSite) rankings(c *fiber.Ctx) error {
 		return err
 	}
 	key := "rankings|" + p.Pub.ID + "|" + f.query() + "|" + strconv.Itoa(f.Page)
-	return r.renderReport(c, st, "rankings", key, siteLinks.Rankings(p.ID()), func(string) (any, error) {
+	// The language switch keeps the filter and the page (the cache key holds both).
+	self := siteLinks.Rankings(p.ID())
+	if q := f.query(); q != "" || f.Page > 1 {
+		v, _ := url.ParseQuery(q)
+		if f.Page > 1 {
+			v.Set("page", strconv.Itoa(f.Page))
+		}
+		self += "?" + v.Encode()
+	}
+	return r.renderReport(c, st, "rankings", key, self, func(string) (any, error) {
 		return rankingsPage(siteLinks, st.city, p, f), nil
 	})
 }
