@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/propcredit/propcredit/internal/datadir"
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/datadir"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
