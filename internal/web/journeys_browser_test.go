@@ -439,6 +439,12 @@ func TestJourneyOwnerRatesFromHomePage(t *testing.T) {
 		t.Errorf("stored versions %+v, %v; want two, the second with the new comment and the same marks", versions, err)
 	}
 
+	// /receipt/ (as people shorten a link) is the look-up box, not a 404.
+	b.Do(chromedp.Navigate(j.base+"/receipt/"), chromedp.WaitReady("main"))
+	if n := count(b, "#receipt-number-input"); n != 1 {
+		t.Errorf("/receipt/ has no look-up box:\n%s", text(b, "main"))
+	}
+
 	// The first receipt, looked up from the home page, says it was replaced.
 	b.Do(chromedp.Navigate(j.base+"/"), chromedp.WaitVisible(chromedp.ID("receipt-number-input")),
 		chromedp.SendKeys(chromedp.ID("receipt-number-input"), " "+strings.ToLower(receipt)+" "))

@@ -497,12 +497,23 @@ func rankedCompanies(p *reports.Period, f rankingFilter) []*scoring.Grade {
 		if f.District != "" && !slices.Contains(p.CompanyDistricts(g.Company), f.District) {
 			continue
 		}
-		if q != "" && !strings.HasPrefix(g.Company, q) && !strings.Contains(strings.ToUpper(g.Name), q) {
+		if q != "" && !strings.HasPrefix(g.Company, q) && !strings.Contains(strings.ToUpper(g.Name), q) && !managesEstateNamed(g, q) {
 			continue
 		}
 		out = append(out, g)
 	}
 	return out
+}
+
+// managesEstateNamed reports whether one of the company's scored estates has q (upper case)
+// in its name: owners search rankings for their estate, not for a company they do not know.
+func managesEstateNamed(g *scoring.Grade, q string) bool {
+	for _, e := range g.EstateDetails {
+		if strings.Contains(strings.ToUpper(e.Name), q) {
+			return true
+		}
+	}
+	return false
 }
 
 type option struct{ Value, Label string }

@@ -100,7 +100,7 @@ func init() {
 		"lists.reason.grade": {"信用等级 %s：", "Grade %s:"},
 
 		"rankings.title":             {"%s 物业服务企业信用排名", "Credit rankings, %s"},
-		"rankings.search":            {"企业名称或信用代码", "Company name or credit code"},
+		"rankings.search":            {"企业名称、信用代码或小区名称", "Company name, credit code or estate name"},
 		"rankings.search_hint":       {"输入名称或代码", "Name or code"},
 		"rankings.all":               {"全部", "All"},
 		"rankings.filter":            {"筛选", "Filter"},

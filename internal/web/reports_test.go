@@ -278,6 +278,7 @@ func TestRankingsFilterSearchAndPages(t *testing.T) {
 		{"?district=d2", 2},
 		{"?district=d2&grade=C", 1},
 		{"?q=阳光", 1},
+		{"?q=平平小区", 1}, // an estate's name finds its company
 		{"?q=91440300ma5r00000", 4},
 		{"?q=" + url.QueryEscape(reportHostileName), 1},
 		{"?q=无此企业", 0},
@@ -290,6 +291,11 @@ func TestRankingsFilterSearchAndPages(t *testing.T) {
 	}
 	r := c.get("/rankings/2026Q4?grade=C")
 	wantBody(t, r, `href="/rankings/2026Q4/rankings.csv?grade=C"`, `<option value="C" selected>`)
+	// Each period's pages link to the other periods' (item 9 of issue 10), and the language
+	// switch keeps the filter.
+	wantBody(t, r, `href="/rankings/2026Q3"`, `aria-current="page">2026Q4<`, `href="/rankings/2026Q4?grade=C&amp;lang=en"`)
+	wantBody(t, c.get("/lists/2026Q3"), `href="/lists/2026Q4"`)
+	wantBody(t, c.get("/reports/2026Q4"), `href="/reports/2026Q3"`)
 }
 
 func TestRankingsPaginate(t *testing.T) {
