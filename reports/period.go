@@ -254,8 +254,9 @@ func BlackReasonOf(g *scoring.Grade) BlackReason {
 	return r
 }
 
-// GradeOrder lists grades best first: the default ruleset's, then any others by name.
-var gradeOrder = []string{"AAA", "AA", "A", "B", "C"}
+// gradeOrder lists the default ruleset's grades best first; GradeCounts puts any others after
+// them, by name.
+var gradeOrder = scoring.Default().Grades()
 
 // GradeCounts counts the period's companies per grade, best grade first; every grade of the
 // default ruleset appears, with 0 if nobody has it.

@@ -278,26 +278,6 @@ func TestChartsEscapeDataAndDropNaN(t *testing.T) {
 	}
 }
 
-func TestCSVDefuse(t *testing.T) {
-	for in, want := range map[string]string{
-		"万润物业":              "万润物业",
-		"=1+1":              "'=1+1",
-		"+1":                "'+1",
-		"-1":                "'-1",
-		"@SUM(A1)":          "'@SUM(A1)",
-		"\t=1":              "'\t=1",
-		"  =cmd|' /C calc'": "'  =cmd|' /C calc'",
-		"＝1":                "'＝1",
-		"87.45":             "87.45",
-		"":                  "",
-		"a=b":               "a=b",
-	} {
-		if got := CSVDefuse(in); got != want {
-			t.Errorf("CSVDefuse(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestSheetCSVAndXLSX(t *testing.T) {
 	s := Sheet{Name: "排名", Head: []string{"名称", "得分"}, Rows: [][]any{
 		{`=HYPERLINK("http://evil.example")`, 87.456},

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/propcredit/propcredit/internal/csvcell"
 )
 
 // Sheet is a table to download: the rankings as CSV or XLSX.
@@ -25,7 +26,7 @@ const utf8BOM = "\uFEFF"
 // WriteCSV writes the sheet as CSV (RFC 4180, CRLF line ends) with a byte-order mark.
 //
 // A spreadsheet opening a CSV file runs any cell that starts with =, +, - or @ as a formula
-// (=HYPERLINK(…) phones home; DDE can run programs), so CSVDefuse guards every cell.
+// (=HYPERLINK(…) phones home; DDE can run programs), so csvcell.Defuse guards every cell.
 func (s Sheet) WriteCSV(w io.Writer) error {
 	if _, err := io.WriteString(w, utf8BOM); err != nil {
 		return err
@@ -34,7 +35,7 @@ func (s Sheet) WriteCSV(w io.Writer) error {
 	cw.UseCRLF = true
 	record := make([]string, len(s.Head))
 	for i, h := range s.Head {
-		record[i] = CSVDefuse(h)
+		record[i] = csvcell.Defuse(h)
 	}
 	if err := cw.Write(record); err != nil {
 		return err
@@ -42,7 +43,7 @@ func (s Sheet) WriteCSV(w io.Writer) error {
 	for _, row := range s.Rows {
 		record = record[:0]
 		for _, cell := range row {
-			record = append(record, CSVDefuse(cellText(cell)))
+			record = append(record, csvcell.Defuse(cellText(cell)))
 		}
 		if err := cw.Write(record); err != nil {
 			return err
@@ -50,22 +51,6 @@ func (s Sheet) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// CSVDefuse makes a cell read as text by spreadsheets: a cell that starts with a character
-// that begins a formula (= + - @, a tab or carriage return, or their full-width forms, which
-// some locales accept too) gets a leading apostrophe, which spreadsheets hide. Other cells are
-// unchanged, so names read exactly as imported.
-func CSVDefuse(cell string) string {
-	trimmed := strings.TrimLeft(cell, " ")
-	if trimmed == "" {
-		return cell
-	}
-	switch r := []rune(trimmed)[0]; r {
-	case '=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠':
-		return "'" + cell
-	}
-	return cell
 }
 
 func cellText(cell any) string {

@@ -34,18 +34,20 @@ type Estate struct {
 
 // Dimension is one of the six things owners rate, each scored 1-5.
 type Dimension struct {
-	ID    string // as in the interchange format
-	Label string // zh-CN, as shown to owners
+	ID      string // as in the interchange format
+	Label   string // zh-CN, as shown to owners
+	LabelEN string // English
 }
 
-// Dimensions lists the rated dimensions in the order of Tally.Sums and Rating.Scores.
+// Dimensions lists the rated dimensions in the order of Tally.Sums and Rating.Scores. It is
+// the project's one list of them (internal/domain shows the same).
 var Dimensions = [6]Dimension{
-	{"service", "客户服务"},
-	{"security", "秩序维护"},
-	{"cleaning", "保洁"},
-	{"greening", "绿化"},
-	{"maintenance", "设施设备维修"},
-	{"transparency", "收费与公开"},
+	{"service", "客户服务", "Customer service"},
+	{"security", "秩序维护", "Security and order"},
+	{"cleaning", "保洁", "Cleaning"},
+	{"greening", "绿化", "Greening"},
+	{"maintenance", "设施设备维修", "Facility maintenance"},
+	{"transparency", "收费与公开", "Fees and transparency"},
 }
 
 // Tally is what the engine needs of an estate's ratings in the period: Count counted ratings
@@ -121,7 +123,8 @@ type Category struct {
 	Label string // zh-CN
 }
 
-// Categories lists the disclosure categories in the order the engine reports them.
+// Categories lists the disclosure categories in the order the engine reports them: the
+// project's one list of them (internal/domain shows the same).
 var Categories = [4]Category{
 	{"utilities", "公共水电分摊"},
 	{"fees", "物业服务费"},
@@ -129,7 +132,7 @@ var Categories = [4]Category{
 	{"parking", "停车场所使用与收益"},
 }
 
-// Disclosure statuses.
+// Disclosure statuses (review states; internal/domain shows the same).
 const (
 	StatusPending  = "pending"
 	StatusVerified = "verified"

@@ -96,6 +96,20 @@ type ListRule struct {
 // Ref returns "name@version", the ruleset's name in results.
 func (rs *Ruleset) Ref() string { return rs.Name + "@" + rs.Version }
 
+// Grades lists the grades the ruleset gives, best first: the bands' and then FailGrade.
+func (rs *Ruleset) Grades() []string {
+	var out []string
+	for _, b := range rs.Bands {
+		if !slices.Contains(out, b.Grade) {
+			out = append(out, b.Grade)
+		}
+	}
+	if !slices.Contains(out, rs.FailGrade) {
+		out = append(out, rs.FailGrade)
+	}
+	return out
+}
+
 // Hash returns the SHA-256, in hex, of the ruleset's canonical form: two files that differ only in
 // layout, key order or how a decimal is written ("0.6" or 0.6) have the same hash.
 func (rs *Ruleset) Hash() string { return rs.hash }

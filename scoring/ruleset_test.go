@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -227,5 +228,11 @@ func TestFractionalBandThreshold(t *testing.T) {
 		if got, _ := rs.gradeFor(tt.score, false, false); got != tt.want {
 			t.Errorf("AAA from %s: score %s gets %s, want %s", tt.min, tt.score, got, tt.want)
 		}
+	}
+}
+
+func TestRulesetGrades(t *testing.T) {
+	if got, want := Default().Grades(), []string{"AAA", "AA", "A", "B", "C"}; !slices.Equal(got, want) {
+		t.Errorf("default grades %v, want %v", got, want)
 	}
 }

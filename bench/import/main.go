@@ -24,7 +24,6 @@ import (
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/interchange"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 func main() {
@@ -137,7 +136,7 @@ func writeCity(path string, size city.Size) (lines, bytes int64, err error) {
 type timing struct {
 	lines                    int64
 	parse, refs, write, sync time.Duration
-	stats                    mongodb.ImportStats
+	stats                    domain.ImportStats
 }
 
 // importFile does what `propcredit import FILE` does once the store is open, up to making the

@@ -41,6 +41,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/internal/web"
 )
 
@@ -226,7 +227,7 @@ func issueCodes(ctx context.Context, db *mongodb.DB, period string, estates []do
 			}
 			mu.Lock()
 			for _, c := range codes {
-				out = append(out, household{estate: e.ID, flat: c.Flat, code: c.Code})
+				out = append(out, household{estate: e.ID, flat: c.Household, code: c.Code})
 			}
 			mu.Unlock()
 		}()
@@ -404,7 +405,7 @@ func randomKey() string {
 // exactly one stored version, at the revision the server answered; the API stored nothing it
 // did not acknowledge; the tallies agree with the ratings.
 func verify(ctx context.Context, db *mongodb.DB, ratings *mongo.Collection, acks []ack) error {
-	cur, err := ratings.Find(ctx, bson.D{{Key: "source", Value: mongodb.SourceAPI}},
+	cur, err := ratings.Find(ctx, bson.D{{Key: "source", Value: rating.SourceAPI}},
 		options.Find().SetProjection(bson.D{{Key: "key", Value: 1}, {Key: "revision", Value: 1}, {Key: "receipt", Value: 1}}))
 	if err != nil {
 		return err

@@ -3,8 +3,8 @@
 // disclosures, 10,000 credit records). It loads the city into a fresh data directory, then
 // times, side by side:
 //
-//   - the reads alone: the store calls app.ScoringInput makes, one by one;
-//   - the command's work: app.ScoringInput, scoring.Score and app.SaveDraft.
+//   - the reads alone: the store calls publication.Service.Input makes, one by one;
+//   - the command's work: Input, scoring.Score and SaveDraft (publication.Service.Score).
 //
 // The tallies are inserted as tally documents rather than computed by importing 2,000,000
 // ratings, which would take minutes (-load ratings does that instead). See bench/README.md,
@@ -34,6 +34,7 @@ import (
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -123,7 +124,7 @@ func run(ctx context.Context, out io.Writer, size city.Size, withRatings bool, c
 	return nil
 }
 
-// timeReads times each store call that app.ScoringInput makes, in its order.
+// timeReads times each store call that publication.Service.Input makes, in its order.
 func timeReads(ctx context.Context, db *mongodb.DB, period string) ([7]time.Duration, error) {
 	var took [7]time.Duration
 	calls := []func() error{
@@ -149,7 +150,8 @@ func timeReads(ctx context.Context, db *mongodb.DB, period string) ([7]time.Dura
 func timeCommand(ctx context.Context, db *mongodb.DB, period string) ([3]time.Duration, *scoring.Result, error) {
 	var took [3]time.Duration
 	started := time.Now()
-	in, err := app.ScoringInput(ctx, db, period)
+	pubs := publication.New(db)
+	in, err := pubs.Input(ctx, period)
 	if err != nil {
 		return took, nil, err
 	}
@@ -161,7 +163,7 @@ func timeCommand(ctx context.Context, db *mongodb.DB, period string) ([3]time.Du
 	}
 	took[1] = time.Since(started)
 	started = time.Now()
-	if err := app.SaveDraft(ctx, db, in, res, "bench", time.Now()); err != nil {
+	if err := pubs.SaveDraft(ctx, in, res, "bench", time.Now()); err != nil {
 		return took, nil, err
 	}
 	took[2] = time.Since(started)

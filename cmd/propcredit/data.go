@@ -14,7 +14,6 @@ import (
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/interchange"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/progress"
 )
 
@@ -116,7 +115,7 @@ func (m *Main) importFiles(ctx context.Context, args []string) error {
 }
 
 // importDataset writes ds with progress on the terminal or in the log.
-func (m *Main) importDataset(ctx context.Context, store *app.Store, ds *domain.Dataset, job string) (mongodb.ImportStats, error) {
+func (m *Main) importDataset(ctx context.Context, store *app.Store, ds *domain.Dataset, job string) (domain.ImportStats, error) {
 	p := progress.New(job, int64(ds.Len()), m.Stderr, m.Log)
 	stats, err := store.DB.Import(ctx, ds, func(done int) { p.Set(int64(done)) })
 	p.Finish()

@@ -201,7 +201,15 @@ func TestUserAdd(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "not found") {
 		t.Errorf("unknown company: exit %d, stderr %q", code, stderr)
 	}
-	stdout, _, code = run(t, nil, "a-long-enough-secret\n", "user", "add", "--data", dir, "--role", "admin", "--name", "root", "--password-stdin")
+	// --password-stdin holds a chosen password to the same rules as the web: characters, not
+	// bytes, at least 8, and none of the common passwords.
+	for _, pw := range []string{"short", "password1", "woaini1314", "root"} {
+		_, stderr, code = run(t, nil, pw+"\n", "user", "add", "--data", dir, "--role", "admin", "--name", "root", "--password-stdin")
+		if code != 2 || !strings.Contains(stderr, "password") {
+			t.Errorf("--password-stdin %q: exit %d, stderr %q", pw, code, stderr)
+		}
+	}
+	stdout, _, code = run(t, nil, "物业信用评价系统\n", "user", "add", "--data", dir, "--role", "admin", "--name", "root", "--password-stdin")
 	if code != 0 || strings.Contains(stdout, "password") {
 		t.Errorf("--password-stdin: exit %d, stdout %q (must not echo a password)", code, stdout)
 	}

@@ -70,20 +70,10 @@ func (m *Main) score(ctx context.Context, args []string) error {
 // scorePeriod reads a period's data, scores it and stores the result as the period's draft.
 func (m *Main) scorePeriod(ctx context.Context, store *app.Store, period string, rs *scoring.Ruleset, by string) (*scoring.Result, error) {
 	steps := progress.New("score "+period, 3, m.Stderr, m.Log)
-	in, err := app.ScoringInput(ctx, store.DB, period)
+	res, err := store.Publication.Score(ctx, period, rs, by, time.Now(), func(done int) { steps.Set(int64(done)) })
 	if err != nil {
 		return nil, err
 	}
-	steps.Set(1)
-	res, err := scoring.Score(rs, in)
-	if err != nil {
-		return nil, fmt.Errorf("score %s: %w", period, err)
-	}
-	steps.Set(2)
-	if err := app.SaveDraft(ctx, store.DB, in, res, by, time.Now()); err != nil {
-		return nil, err
-	}
-	steps.Set(3)
 	steps.Finish()
 	return res, nil
 }
@@ -103,7 +93,7 @@ func (m *Main) publish(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pub, err := store.DB.Publish(ctx, *period, "cli", time.Now())
+	pub, err := store.Publication.Publish(ctx, *period, "", "cli", time.Now())
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	publicURL := fs.String("public-url", "", "the site's address as owners type it (https://host), printed on household code slips; without it slips are refused (--demo: http://localhost:PORT)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +53,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		trusted = append(trusted, p)
 	}
+	if *publicURL == "" && *withDemo {
+		*publicURL = demoPublicURL(*addr)
+	}
+	if *publicURL != "" {
+		if _, err := web.ParsePublicURL(*publicURL); err != nil {
+			return usagef("serve: --public-url: %v", err)
+		}
+	}
 	store, err := m.openStore(ctx, sf, "serve")
 	if err != nil {
 		return err
@@ -61,7 +71,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Log: m.Log, Secure: *secure, TrustedProxies: trusted})
+	srv, err := web.New(web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, PublicURL: *publicURL})
 	if err != nil {
 		return err
 	}
@@ -101,7 +111,7 @@ func (m *Main) loadDemo(ctx context.Context, store *app.Store) error {
 			if _, err := m.scorePeriod(ctx, store, p.ID, scoring.Default(), "demo"); err != nil {
 				return fmt.Errorf("score demo period %s: %w", p.ID, err)
 			}
-			if _, err := store.DB.Publish(ctx, p.ID, "demo", time.Now()); err != nil {
+			if _, err := store.Publication.Publish(ctx, p.ID, "", "demo", time.Now()); err != nil {
 				return fmt.Errorf("publish demo period %s: %w", p.ID, err)
 			}
 			fmt.Fprintf(m.Stdout, "Demo period %s scored and published: %s/lists/%s\n", p.ID, siteURL(m.addr), p.ID)
@@ -134,4 +144,16 @@ func siteURL(addr string) string {
 		return "http://localhost" + addr
 	}
 	return "http://" + addr
+}
+
+// demoPublicURL is the address a demo on this machine is reached at, for its code slips.
+func demoPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "http://localhost"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -49,7 +49,7 @@ func (m *Main) exportSite(ctx context.Context, args []string) error {
 		return err
 	}
 	started := time.Now()
-	n, err := web.ExportSite(ctx, store.DB, *dir, *period)
+	n, err := web.ExportSite(ctx, store.Publication, store.DB, *dir, *period)
 	if err != nil {
 		return err
 	}

@@ -43,8 +43,8 @@ func (m *Main) user(ctx context.Context, args []string) error {
 		if password == "" {
 			return usagef("user add: --password-stdin: no password on standard input (%v)", err)
 		}
-		if len(password) < 12 {
-			return usagef("user add: the password must be at least 12 characters")
+		if err := auth.CheckNewPassword(password, acct.Name); err != nil {
+			return usagef("user add: --password-stdin: %v", err)
 		}
 	}
 	store, err := m.openStore(ctx, sf, "user")

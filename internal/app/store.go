@@ -10,7 +10,10 @@ import (
 
 	"github.com/propcredit/propcredit/internal/datadir"
 	"github.com/propcredit/propcredit/internal/ferretdb"
+	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // DatabaseName is the database propcredit uses on the server.
@@ -46,7 +49,12 @@ const (
 
 // Store is an open database and whatever had to be started for it.
 type Store struct {
-	DB       *mongodb.DB
+	DB *mongodb.DB
+	// The use cases, on DB.
+	Publication *publication.Service
+	Rating      *rating.Service
+	Filing      *filing.Service
+
 	Embedded bool // this process runs the engine on the data directory
 	engine   *ferretdb.Engine
 	lock     *datadir.Lock
@@ -99,6 +107,9 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 		return nil, err
 	}
 	s.DB = db
+	s.Publication = publication.New(db)
+	s.Rating = rating.New(db)
+	s.Filing = filing.New(db)
 	if err := db.Migrate(ctx); err != nil {
 		s.Close(ctx)
 		return nil, err

@@ -60,11 +60,3 @@ func Message(err error) string {
 	}
 	return "internal error"
 }
-
-// Wrap annotates err with the operation that failed, keeping errors.As working, the way
-// pkgsite's derrors.Wrap does: defer derrors.Wrap(&err, "store.PutRating(%q)", id).
-func Wrap(errp *error, format string, args ...any) {
-	if *errp != nil {
-		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
-	}
-}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/propcredit/propcredit/internal/csvcell"
 )
 
 // Limits on uploaded files. Legitimate files are a few kilobytes: a table of at most MaxRows
@@ -140,7 +142,7 @@ func fileRow(ps *Problems, f *File, line int, cells [maxColumns]string, extra bo
 	if strings.HasPrefix(item, "#") || isHeader(item) && len(f.Rows) == 0 {
 		return true
 	}
-	row := FileRow(line, cells[0], unquoteCell(cells[1]), cells[2])
+	row := FileRow(line, cells[0], csvcell.Undo(cells[1]), cells[2])
 	if extra {
 		ps.add(row.Field, textf("第%d行：只能有三列（项目、名称、金额或数量），多余的列请删除", "row %d: only three columns (item, name, amount or number); delete the others", line))
 		return len(*ps) < maxFileProblems
@@ -154,14 +156,6 @@ func fileRow(ps *Problems, f *File, line int, cells [maxColumns]string, extra bo
 	}
 	f.Rows = append(f.Rows, row)
 	return true
-}
-
-// unquoteCell undoes safeCell, so that a file we wrote reads back as it was.
-func unquoteCell(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@", rune(s[1])) {
-		return s[1:]
-	}
-	return s
 }
 
 func isHeader(item string) bool {

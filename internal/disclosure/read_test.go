@@ -363,3 +363,22 @@ func TestReadXLSXRefusesZipBombs(t *testing.T) {
 		}
 	}
 }
+
+// A name that a spreadsheet would run as a formula, in ASCII or full-width, is written as text
+// and reads back as it was filed.
+func TestCSVDefusesNames(t *testing.T) {
+	for _, name := range []string{"=HYPERLINK(\"http://x\")", "＝1+1", "＋1", "-1", "@SUM(A1)"} {
+		rows := []Row{{Item: "expense", Name: name, Value: "1.00"}}
+		out := string(CSV(Fees, rows))
+		if !strings.Contains(out, ",'"+name) && !strings.Contains(out, ",\"'"+strings.ReplaceAll(name, `"`, `""`)) {
+			t.Errorf("name %q is not defused in\n%s", name, out)
+		}
+		f, problems := ReadFile("fees.csv", []byte(out))
+		if len(problems) > 0 {
+			t.Fatal(problems)
+		}
+		if len(f.Rows) != 1 || f.Rows[0].Name != name {
+			t.Errorf("name %q reads back as %+v", name, f.Rows)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/propcredit/propcredit/internal/csvcell"
 )
 
 // Templates: a file per category that companies download, fill in and upload. They are the
@@ -72,19 +74,10 @@ func CSV(category string, rows []Row) []byte {
 		_ = w.Write([]string{"# " + line})
 	}
 	for _, r := range rows {
-		_ = w.Write([]string{itemLabel(category, r.Item), safeCell(r.Name), r.Value})
+		_ = w.Write([]string{itemLabel(category, r.Item), csvcell.Defuse(r.Name), r.Value})
 	}
 	w.Flush()
 	return buf.Bytes()
-}
-
-// safeCell keeps a spreadsheet from reading a name as a formula when a company opens a CSV
-// we wrote (CSV injection): a leading =, +, - or @ gets an apostrophe, which Excel hides.
-func safeCell(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
-		return "'" + s
-	}
-	return s
 }
 
 // XLSX writes rows as an Excel workbook: the table on the first sheet, whose value column is

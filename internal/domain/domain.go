@@ -5,6 +5,8 @@ package domain
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/propcredit/propcredit/scoring"
 )
 
 // Roles of accounts. Owners have no account: they prove residence with a household code.
@@ -26,34 +28,36 @@ var EstateCategoryLabels = map[string]string{
 	"commodity": "商品房", "unit": "单位型", "old": "无人管理老旧小区", "urban_village": "城中村",
 }
 
-// Disclosure categories, in the order reports show them.
-var DisclosureCategories = []string{"utilities", "fees", "maintenance_fund", "parking"}
+// Disclosure categories, in the order reports show them: the scoring engine's
+// (scoring.Categories).
+var DisclosureCategories = func() []string {
+	var out []string
+	for _, c := range scoring.Categories {
+		out = append(out, c.ID)
+	}
+	return out
+}()
 
-// DisclosureCategoryLabels gives the zh-CN name of each disclosure category.
-var DisclosureCategoryLabels = map[string]string{
-	"utilities": "公共水电分摊", "fees": "物业服务费", "maintenance_fund": "专项维修资金", "parking": "停车场所使用与收益",
-}
-
-// Disclosure review states.
+// Disclosure review states: the scoring engine's.
 const (
-	StatusPending  = "pending"
-	StatusVerified = "verified"
-	StatusRejected = "rejected"
+	StatusPending  = scoring.StatusPending
+	StatusVerified = scoring.StatusVerified
+	StatusRejected = scoring.StatusRejected
 )
 
 type District struct {
 	ID   string `json:"id" bson:"_id" validate:"required,ident"`
-	Name string `json:"name" bson:"name" validate:"required,max=100"`
+	Name string `json:"name" bson:"name" validate:"required,line,max=100"`
 }
 
 type Company struct {
 	ID   string `json:"id" bson:"_id" validate:"required,uscc"`
-	Name string `json:"name" bson:"name" validate:"required,max=200"`
+	Name string `json:"name" bson:"name" validate:"required,line,max=200"`
 }
 
 type Estate struct {
 	ID         string `json:"id" bson:"_id" validate:"required,ident"`
-	Name       string `json:"name" bson:"name" validate:"required,max=200"`
+	Name       string `json:"name" bson:"name" validate:"required,line,max=200"`
 	District   string `json:"district" bson:"district" validate:"required,ident"`
 	Company    string `json:"company" bson:"company" validate:"required,uscc"`
 	Households int    `json:"households" bson:"households" validate:"min=1,max=1000000"`
@@ -71,6 +75,24 @@ type Period struct {
 // Contains reports whether the civil date day (YYYY-MM-DD) falls within the period.
 func (p Period) Contains(day string) bool { return p.Start <= day && day <= p.End }
 
+// PeriodsOn is the one open-period rule: the period open on day is the one whose dates
+// contain it. When none is, last is the one that ended most recently before day and next the
+// one that starts soonest after it; each is nil if there is none.
+func PeriodsOn(periods []Period, day string) (open, last, next *Period) {
+	for i := range periods {
+		p := &periods[i]
+		switch {
+		case p.Contains(day):
+			return p, nil, nil
+		case p.End < day && (last == nil || p.End > last.End):
+			last = p
+		case p.Start > day && (next == nil || p.Start < next.Start):
+			next = p
+		}
+	}
+	return nil, last, next
+}
+
 // Scores are one owner's marks for the six dimensions, each 1-5.
 type Scores struct {
 	Service      int `json:"service" bson:"service" validate:"min=1,max=5"`
@@ -87,16 +109,59 @@ func (s Scores) Array() [6]int {
 }
 
 // Dimension describes one rating dimension.
-type Dimension struct{ ID, Label, LabelEN string }
+type Dimension = scoring.Dimension
 
-// Dimensions in canonical order, the order of Scores.Array.
-var Dimensions = []Dimension{
-	{"service", "客户服务", "Customer service"},
-	{"security", "秩序维护", "Security and order"},
-	{"cleaning", "保洁", "Cleaning"},
-	{"greening", "绿化", "Greening"},
-	{"maintenance", "设施设备维修", "Facility maintenance"},
-	{"transparency", "收费与公开", "Fees and transparency"},
+// Dimensions in canonical order, the order of Scores.Array: the scoring engine's.
+var Dimensions = scoring.Dimensions[:]
+
+// A Tally is the running sum of the counted ratings of one estate in one period, so that
+// scoring reads one document per estate instead of every rating. The store keeps it beside the
+// ratings; without transactions a crash can leave it out of step, and the store rebuilds it.
+type Tally struct {
+	Period string    `bson:"period"`
+	Estate string    `bson:"estate"`
+	Count  int64     `bson:"count"`
+	Sums   TallySums `bson:"sums"`
+}
+
+// TallySums are per-dimension sums of Scores; the bson names are the Dimensions' IDs.
+type TallySums struct {
+	Service      int64 `bson:"service"`
+	Security     int64 `bson:"security"`
+	Cleaning     int64 `bson:"cleaning"`
+	Greening     int64 `bson:"greening"`
+	Maintenance  int64 `bson:"maintenance"`
+	Transparency int64 `bson:"transparency"`
+}
+
+// fields are the sums in the canonical dimension order: the one place they are listed.
+func (s *TallySums) fields() [6]*int64 {
+	return [...]*int64{&s.Service, &s.Security, &s.Cleaning, &s.Greening, &s.Maintenance, &s.Transparency}
+}
+
+// Array returns the sums in the canonical dimension order.
+func (s TallySums) Array() [6]int64 {
+	var out [6]int64
+	for i, f := range s.fields() {
+		out[i] = *f
+	}
+	return out
+}
+
+// Add adds o's count and sums to t.
+func (t *Tally) Add(o *Tally) {
+	t.Count += o.Count
+	for i, v := range o.Sums.Array() {
+		*t.Sums.fields()[i] += v
+	}
+}
+
+// AddRating counts one rating's scores in t, or takes one out (sign -1).
+func (t *Tally) AddRating(s Scores, sign int64) {
+	t.Count += sign
+	for i, v := range s.Array() {
+		*t.Sums.fields()[i] += sign * int64(v)
+	}
 }
 
 // Rating is the counted rating of one household in one period (the latest version).
@@ -106,7 +171,7 @@ type Rating struct {
 	Household   string    `json:"household" bson:"household" validate:"required,ident"`
 	SubmittedAt time.Time `json:"submitted_at" bson:"submitted_at" validate:"required"`
 	Scores      Scores    `json:"scores" bson:"scores" validate:"required"`
-	Comment     string    `json:"comment,omitempty" bson:"comment,omitempty" validate:"max=500"`
+	Comment     string    `json:"comment,omitempty" bson:"comment,omitempty" validate:"text,max=500"`
 }
 
 // Key is the rating's identity: one counted rating per household and period.
@@ -144,7 +209,7 @@ type Event struct {
 	Date        string `json:"date" bson:"date" validate:"required,date"`
 	ValidDays   int    `json:"valid_days,omitempty" bson:"valid_days,omitempty" validate:"omitempty,min=1,max=36500"`
 	RepairedOn  string `json:"repaired_on,omitempty" bson:"repaired_on,omitempty" validate:"omitempty,date"`
-	Description string `json:"description" bson:"description" validate:"max=2000"`
+	Description string `json:"description" bson:"description" validate:"text,max=2000"`
 }
 
 // Account is a log-in for bureau staff, companies and bid evaluators.
@@ -159,6 +224,8 @@ type Account struct {
 	// choose a new one before doing anything else.
 	MustChangePassword bool      `json:"must_change_password,omitempty" bson:"must_change_password,omitempty"`
 	CreatedAt          time.Time `json:"created_at" bson:"created_at"`
+	// Disabled accounts cannot log in, and their sessions end when they are disabled.
+	Disabled bool `json:"disabled,omitempty" bson:"disabled,omitempty"`
 }
 
 // Household is a flat of an estate. Owners prove they live there with its code.
@@ -176,6 +243,13 @@ var Zone = time.FixedZone("CST", 8*3600)
 
 // DateLayout is the civil date format used everywhere.
 const DateLayout = "2006-01-02"
+
+// ImportStats counts what an import of a Dataset did.
+type ImportStats struct {
+	Inserted  int // new records
+	Replaced  int // records that replaced a stored one with the same key
+	Unchanged int // records identical to the stored one, or ratings older than the stored one
+}
 
 // Dataset is a set of records of every kind: what an import brings, what an export writes,
 // what the demo city generates.

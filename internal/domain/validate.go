@@ -63,6 +63,8 @@ var customTags = []customTag{
 	{"ident", IsIdent, "{0}只能包含字母、数字、点、下划线和连字符，长度1-64", "{0} must be 1-64 characters of letters, digits, '.', '_' or '-'"},
 	{"uscc", IsUSCC, "{0}必须是18位统一社会信用代码（数字和大写字母）", "{0} must be an 18-character unified social credit code (digits and upper-case letters)"},
 	{"date", IsDate, "{0}必须是有效日期，格式为YYYY-MM-DD", "{0} must be a valid date in the form YYYY-MM-DD"},
+	{"line", IsLine, "{0}不能包含控制字符、换行或文字方向控制符", "{0} must not contain control characters, line breaks or text-direction controls"},
+	{"text", IsText, "{0}不能包含控制字符或文字方向控制符", "{0} must not contain control characters or text-direction controls"},
 	{"points", IsPoints, "{0}必须是大于0、最多两位小数的数", "{0} must be a number greater than 0 with at most 2 decimal places"},
 }
 

@@ -104,3 +104,43 @@ func derrorsFields(err error) map[string]string {
 	}
 	return nil
 }
+
+func TestTallyAddRating(t *testing.T) {
+	var tl Tally
+	tl.AddRating(Scores{1, 2, 3, 4, 5, 1}, 1)
+	tl.AddRating(Scores{5, 5, 5, 5, 5, 5}, 1)
+	tl.AddRating(Scores{1, 2, 3, 4, 5, 1}, -1)
+	other := Tally{Count: 2, Sums: TallySums{Service: 1, Security: 2, Cleaning: 3, Greening: 4, Maintenance: 5, Transparency: 6}}
+	tl.Add(&other)
+	if tl.Count != 3 || tl.Sums.Array() != [6]int64{6, 7, 8, 9, 10, 11} {
+		t.Errorf("tally = %d %v, want 3 [6 7 8 9 10 11]", tl.Count, tl.Sums.Array())
+	}
+}
+
+func TestPeriodsOn(t *testing.T) {
+	periods := []Period{
+		{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31"},
+		{ID: "2026Q2", Start: "2026-04-01", End: "2026-06-30"},
+		{ID: "2027Q2", Start: "2027-04-01", End: "2027-06-30"},
+		{ID: "2026Q1", Start: "2026-01-01", End: "2026-03-31"},
+	}
+	id := func(p *Period) string {
+		if p == nil {
+			return "-"
+		}
+		return p.ID
+	}
+	for _, tc := range []struct{ day, open, last, next string }{
+		{"2026-10-01", "2026Q4", "-", "-"}, // first day
+		{"2026-12-31", "2026Q4", "-", "-"}, // last day
+		{"2026-07-15", "-", "2026Q2", "2026Q4"},
+		{"2027-01-02", "-", "2026Q4", "2027Q2"},
+		{"2025-12-31", "-", "-", "2026Q1"},
+		{"2027-07-01", "-", "2027Q2", "-"},
+	} {
+		open, last, next := PeriodsOn(periods, tc.day)
+		if got := [3]string{id(open), id(last), id(next)}; got != [3]string{tc.open, tc.last, tc.next} {
+			t.Errorf("%s: open, last, next = %v, want %v", tc.day, got, [3]string{tc.open, tc.last, tc.next})
+		}
+	}
+}

@@ -137,7 +137,7 @@ func TestDecodeReadError(t *testing.T) {
 }
 
 // TestDecodeCity reads a hand-written file of every type, in an order with forward
-// references, unknown fields and odd spacing, and checks the export against a golden file.
+// references and odd spacing, and checks the export against a golden file.
 func TestDecodeCity(t *testing.T) {
 	input, err := os.ReadFile("testdata/city.jsonl")
 	if err != nil {

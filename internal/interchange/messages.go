@@ -50,6 +50,7 @@ var (
 	msgAtLeastOne     = text{"最小只能为1", "must be 1 or greater"} // the Validator's wording for min=1
 	msgEndBeforeStart = text{"不能早于start", "must not be before start"}
 	msgVetoNotBad     = text{"只有kind为bad的记录才能为true", "can be true only when kind is bad"}
+	msgUnknownField   = text{"未知字段（是否拼写有误？）", "unknown field (misspelt?)"}
 	msgUnknownScore   = text{"未知的评分维度，应为%s之一", "unknown dimension; the dimensions are %s"}
 )
 

@@ -76,6 +76,9 @@ func ParseLine(line []byte, val *domain.Validator, lang string) (Record, error) 
 		rec.Event = parseEvent(&obj)
 		subject = rec.Event
 	}
+	if typ != "" {
+		obj.unknownFields()
+	}
 	if subject != nil {
 		probs.addValidation(val.Check(subject, lang))
 	}
@@ -137,7 +140,7 @@ func certainlyValid(r *domain.Rating) bool {
 		}
 	}
 	return domain.IsIdent(r.Period) && domain.IsIdent(r.Estate) && domain.IsIdent(r.Household) &&
-		!r.SubmittedAt.IsZero() && utf8.RuneCountInString(r.Comment) <= 500
+		!r.SubmittedAt.IsZero() && utf8.RuneCountInString(r.Comment) <= 500 && domain.IsText(r.Comment)
 }
 
 func parseScores(o *object) domain.Scores {
@@ -149,8 +152,7 @@ func parseScores(o *object) domain.Scores {
 		Maintenance:  o.integer("maintenance"),
 		Transparency: o.integer("transparency"),
 	}
-	// Unlike unknown fields of a record, an unknown key here is most likely a misspelt
-	// dimension, and ignoring it would silently drop an owner's mark.
+	// An unknown key here is most likely a misspelt dimension: name the dimensions.
 	for _, m := range o.members {
 		if !isDimension(m.name) {
 			o.problem(string(m.name), msgUnknownScore, dimensionList)
@@ -220,6 +222,7 @@ type object struct {
 	members []member
 	path    string // prefix of the field paths in messages: "" or "scores."
 	probs   *problems
+	read    uint64 // bit i: members[i] was read by a field accessor
 }
 
 func newObject(members []member, path string, probs *problems) object {
@@ -231,6 +234,16 @@ func newObject(members []member, path string, probs *problems) object {
 	return o
 }
 
+// unknownFields reports every member that no accessor read: a misspelt optional field
+// (repaired_om) would otherwise lose its value without a word.
+func (o *object) unknownFields() {
+	for i, m := range o.members {
+		if i >= 64 || o.read&(1<<i) == 0 {
+			o.problem(string(m.name), msgUnknownField)
+		}
+	}
+}
+
 func (o *object) problem(name string, t text, args ...any) {
 	o.probs.add(o.path+name, t, args...)
 }
@@ -238,8 +251,11 @@ func (o *object) problem(name string, t text, args ...any) {
 // value returns the raw JSON value of field name, or nil when it is absent. A required field
 // that is absent is a problem; an optional one given as null counts as absent.
 func (o *object) value(name string, required bool) []byte {
-	for _, m := range o.members {
+	for i, m := range o.members {
 		if string(m.name) == name {
+			if i < 64 {
+				o.read |= 1 << i
+			}
 			if !required && isNull(m.value) {
 				return nil
 			}

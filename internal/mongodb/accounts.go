@@ -81,3 +81,27 @@ func (db *DB) SetPassword(ctx context.Context, id, passwordHash string) error {
 	}
 	return nil
 }
+
+// SetDisabled disables or enables account id. The engine applies an update by rewriting the
+// whole document, so a concurrent update of another field (a password change) could undo it:
+// the write is read back, and repeated until it holds.
+func (db *DB) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	for range 5 {
+		res, err := db.c(colAccounts).UpdateOne(ctx, byID(id),
+			bson.D{{Key: "$set", Value: bson.D{{Key: "disabled", Value: disabled}}}})
+		if err != nil {
+			return fmt.Errorf("disable account %q: %w", id, err)
+		}
+		if res.MatchedCount == 0 {
+			return derrors.Errorf(derrors.NotFound, "account %q not found", id)
+		}
+		a, err := db.AccountByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if a.Disabled == disabled {
+			return nil
+		}
+	}
+	return fmt.Errorf("disable account %q: a concurrent update kept undoing it", id)
+}

@@ -484,7 +484,7 @@ func (w *ratingWriter) addPending(delta tallyDelta) {
 			p = &Tally{Period: t.Period, Estate: t.Estate}
 			w.pending[k] = p
 		}
-		p.add(t)
+		p.Add(t)
 	}
 }
 
@@ -505,7 +505,7 @@ func (w *ratingWriter) flushTallies(ctx context.Context) error {
 			w.mu.Lock() // what is left waits for the next tick
 			for k, rest := range taken {
 				if p := w.pending[k]; p != nil {
-					rest.add(p)
+					rest.Add(p)
 				}
 				w.pending[k] = rest
 			}

@@ -2,18 +2,17 @@ package mongodb
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // Filing and reviewing disclosures.
@@ -39,44 +38,6 @@ const (
 	colDisclosureSubmissions = "disclosure_submissions"
 )
 
-// Where a filing came from.
-const (
-	FiledWeb    = "web"    // the web form
-	FiledUpload = "upload" // a CSV or XLSX file through the web
-	FiledAPI    = "api"    // the JSON API, with a company's token
-)
-
-// maxReasonRunes bounds a reviewer's reason and an objection's texts.
-const maxReasonRunes = 1000
-
-// Decision is a reviewer's verdict on one version of a filing.
-type Decision struct {
-	Status string    `bson:"status"` // verified or rejected
-	Reason string    `bson:"reason,omitempty"`
-	By     string    `bson:"by"`
-	At     time.Time `bson:"at"`
-}
-
-// Filing is a disclosure as the workflow knows it: the record that scoring reads, and who
-// filed which version of it and what the review decided.
-type Filing struct {
-	ID                string `bson:"_id"` // period|estate|category
-	domain.Disclosure `bson:",inline"`
-	// Version counts reviewed versions: 1 for the first filing, the next after each review. An
-	// imported record has version 0.
-	Version int `bson:"version"`
-	// Draft counts the submissions of this version: each re-filing before review adds one.
-	Draft   int       `bson:"draft"`
-	FiledBy string    `bson:"filed_by,omitempty"` // an account name, or "token tok_…"
-	Source  string    `bson:"source,omitempty"`   // FiledWeb, FiledUpload, FiledAPI; "" if imported
-	Review  *Decision `bson:"review,omitempty"`   // the decision on this version, once made
-}
-
-// FilingKey is the _id of the filing of a period, estate and category.
-func FilingKey(period, estate, category string) string {
-	return period + "|" + estate + "|" + category
-}
-
 func versionKey(key string, version int) string { return fmt.Sprintf("%s|%d", key, version) }
 
 // filingDoc is the shape of the other collections' documents: a Filing under another _id,
@@ -85,22 +46,6 @@ type filingDoc struct {
 	ID     string `bson:"_id"`
 	Key    string `bson:"key"`
 	Filing `bson:"filing"`
-}
-
-// NewFiling is a disclosure as a company files it. Data must have been checked (package
-// disclosure); At is the server's clock.
-type NewFiling struct {
-	Period, Estate, Category string
-	Data                     json.RawMessage
-	FiledBy, Source          string
-	At                       time.Time
-}
-
-// FileResult says what a filing did.
-type FileResult struct {
-	Filing Filing
-	// ReplacedDraft is set when the filing replaced an unreviewed draft of the same version.
-	ReplacedDraft bool
 }
 
 // FileDisclosure stores a company's filing as the current one of its estate, category and
@@ -299,33 +244,11 @@ func (db *DB) FilingSubmissions(ctx context.Context, period, estate, category st
 	return out, nil
 }
 
-// ReviewDecision is a reviewer's decision on the version and draft they looked at.
-type ReviewDecision struct {
-	Period, Estate, Category string
-	Version, Draft           int // what the reviewer saw; a newer draft is a Conflict
-	Status                   string
-	Reason                   string
-	By                       string
-	At                       time.Time
-}
-
-// Errors of a review.
-var (
-	ErrFilingChanged = derrors.Errorf(derrors.Conflict, "the filing changed after it was opened: look at it again")
-	ErrReviewed      = derrors.Errorf(derrors.Conflict, "this filing has been reviewed already")
-)
-
 // DecideDisclosure records a reviewer's decision on the current filing, which must still be
 // the pending version and draft the reviewer saw. A rejection needs a reason.
 func (db *DB) DecideDisclosure(ctx context.Context, rd ReviewDecision) (Filing, error) {
-	rd.Reason = strings.TrimSpace(rd.Reason)
-	switch {
-	case rd.Status != domain.StatusVerified && rd.Status != domain.StatusRejected:
-		return Filing{}, derrors.Errorf(derrors.Invalid, "decision must be verified or rejected, not %q", rd.Status)
-	case rd.Status == domain.StatusRejected && rd.Reason == "":
-		return Filing{}, derrors.Errorf(derrors.Invalid, "a rejection needs a reason")
-	case utf8.RuneCountInString(rd.Reason) > maxReasonRunes:
-		return Filing{}, derrors.Errorf(derrors.Invalid, "the reason must be at most %d characters", maxReasonRunes)
+	if err := filing.CheckDecision(&rd); err != nil {
+		return Filing{}, err
 	}
 	key := FilingKey(rd.Period, rd.Estate, rd.Category)
 	defer db.locks.lock(colDisclosures, key)()
@@ -366,59 +289,9 @@ const (
 	colObjectionSlots = "disclosure_objection_slots"
 )
 
-// MaxObjectionsPerHousehold bounds the objections one household may file in a period.
-const MaxObjectionsPerHousehold = 5
-
-// Objection is an owner's objection to a disclosure, with its answers and closing, if any.
-type Objection struct {
-	ID       string    `bson:"_id"`
-	Kind     string    `bson:"kind"` // "objection"
-	Period   string    `bson:"period"`
-	Estate   string    `bson:"estate"`
-	Category string    `bson:"category"`
-	Version  int       `bson:"version"` // of the filing objected to
-	Flat     string    `bson:"flat"`    // for reviewers only; never shown to the company or the public
-	Text     string    `bson:"text"`
-	At       time.Time `bson:"at"`
-	IPHash   string    `bson:"ip_hash,omitempty"`
-
-	Answers []Reply `bson:"-"`
-	Closing *Reply  `bson:"-"`
-}
-
-// Open reports whether no reviewer has closed the objection.
-func (o *Objection) Open() bool { return o.Closing == nil }
-
-// Reply is a company's answer to an objection or a reviewer's closing note.
-type Reply struct {
-	ID        string    `bson:"_id"`
-	Kind      string    `bson:"kind"` // "answer" or "close"
-	Objection string    `bson:"objection"`
-	Estate    string    `bson:"estate"`
-	Text      string    `bson:"text"`
-	By        string    `bson:"by"`
-	At        time.Time `bson:"at"`
-}
-
-// Errors of objections.
-var (
-	ErrObjectionClosed   = derrors.Errorf(derrors.Conflict, "the objection has been closed")
-	ErrTooManyObjections = derrors.Errorf(derrors.RateLimited, "this household has filed the most objections allowed in this period")
-)
-
-// NewObjection is an objection as an owner files it; the caller has checked the household's
-// code for OpenPeriod.
-type NewObjection struct {
-	Period, Estate, Category string // the disclosure objected to
-	OpenPeriod, Flat         string // the household, by its code for the open period
-	Text                     string
-	At                       time.Time
-	IPHash                   string
-}
-
 // FileObjection stores an objection to a filed disclosure.
 func (db *DB) FileObjection(ctx context.Context, no NewObjection) (Objection, error) {
-	if err := checkText(no.Text, true); err != nil {
+	if err := filing.CheckText(no.Text, true); err != nil {
 		return Objection{}, err
 	}
 	f, ok, err := db.currentFiling(ctx, FilingKey(no.Period, no.Estate, no.Category), false)
@@ -432,7 +305,7 @@ func (db *DB) FileObjection(ctx context.Context, no NewObjection) (Objection, er
 		return Objection{}, err
 	}
 	o := Objection{Kind: "objection", Period: no.Period, Estate: no.Estate, Category: no.Category, Version: f.Version,
-		Flat: no.Flat, Text: strings.TrimSpace(no.Text), At: no.At.UTC().Truncate(time.Millisecond), IPHash: no.IPHash}
+		Household: no.Household, Text: strings.TrimSpace(no.Text), At: no.At.UTC().Truncate(time.Millisecond), IPHash: no.IPHash}
 	prefix := "o|" + no.Estate + "|" + no.Period + "|"
 	for n := 1; ; n++ {
 		o.ID = prefix + fmt.Sprint(n)
@@ -448,7 +321,7 @@ func (db *DB) FileObjection(ctx context.Context, no NewObjection) (Objection, er
 
 func (db *DB) takeObjectionSlot(ctx context.Context, no NewObjection) error {
 	for k := 1; k <= MaxObjectionsPerHousehold; k++ {
-		id := fmt.Sprintf("%s|%s|%s|%d", no.OpenPeriod, no.Estate, no.Flat, k)
+		id := fmt.Sprintf("%s|%s|%s|%d", no.OpenPeriod, no.Estate, no.Household, k)
 		_, err := db.c(colObjectionSlots).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: no.At}})
 		if err == nil {
 			return nil
@@ -458,19 +331,6 @@ func (db *DB) takeObjectionSlot(ctx context.Context, no NewObjection) error {
 		}
 	}
 	return ErrTooManyObjections
-}
-
-func checkText(text string, required bool) error {
-	text = strings.TrimSpace(text)
-	switch {
-	case required && text == "":
-		return derrors.Errorf(derrors.Invalid, "the text is empty")
-	case utf8.RuneCountInString(text) > maxReasonRunes:
-		return derrors.Errorf(derrors.Invalid, "the text must be at most %d characters", maxReasonRunes)
-	case !utf8.ValidString(text):
-		return derrors.Errorf(derrors.Invalid, "the text is not valid UTF-8")
-	}
-	return nil
 }
 
 // Objection returns an objection with its answers and closing, or a NotFound error.
@@ -592,7 +452,7 @@ func (db *DB) CloseObjection(ctx context.Context, id, note, by string, at time.T
 }
 
 func (db *DB) reply(ctx context.Context, id, kind, text, by string, at time.Time) (Reply, error) {
-	if err := checkText(text, kind == "answer"); err != nil {
+	if err := filing.CheckText(text, kind == "answer"); err != nil {
 		return Reply{}, err
 	}
 	defer db.locks.lock(colObjections, id)()

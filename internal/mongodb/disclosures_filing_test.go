@@ -13,13 +13,14 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
-func newFiling(data string, at time.Time) mongodb.NewFiling {
-	return mongodb.NewFiling{Period: "2026Q4", Estate: "e1", Category: "parking", Data: []byte(data),
-		FiledBy: "wanrun", Source: mongodb.FiledWeb, At: at}
+func newFiling(data string, at time.Time) filing.NewFiling {
+	return filing.NewFiling{Period: "2026Q4", Estate: "e1", Category: "parking", Data: []byte(data),
+		FiledBy: "wanrun", Source: filing.FiledWeb, At: at}
 }
 
 // step is what the current filing looks like after a step of the workflow.
@@ -59,7 +60,7 @@ func TestFilingDraftsVersionsAndReviews(t *testing.T) {
 		return got
 	}
 	decide := func(version, draft int, status, reason string) error {
-		_, err := db.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
+		_, err := db.DecideDisclosure(ctx, filing.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
 			Version: version, Draft: draft, Status: status, Reason: reason, By: "reviewer1", At: day.Add(48 * time.Hour)})
 		return err
 	}
@@ -70,7 +71,7 @@ func TestFilingDraftsVersionsAndReviews(t *testing.T) {
 	if diff := cmp.Diff(step{1, 2, "pending", `{"a":2}`, true}, file(`{"a":2}`, day.Add(time.Hour))); diff != "" {
 		t.Errorf("re-filing before review (-want +got):\n%s", diff)
 	}
-	if err := decide(1, 1, domain.StatusVerified, ""); !errors.Is(err, mongodb.ErrFilingChanged) {
+	if err := decide(1, 1, domain.StatusVerified, ""); !errors.Is(err, filing.ErrFilingChanged) {
 		t.Errorf("deciding on the replaced draft: %v, want ErrFilingChanged", err)
 	}
 	if err := decide(1, 2, domain.StatusRejected, "  "); derrors.Code(err) != derrors.Invalid {
@@ -79,7 +80,7 @@ func TestFilingDraftsVersionsAndReviews(t *testing.T) {
 	if err := decide(1, 2, domain.StatusRejected, "停车收入与去向不符"); err != nil {
 		t.Fatal(err)
 	}
-	if err := decide(1, 2, domain.StatusVerified, ""); !errors.Is(err, mongodb.ErrReviewed) {
+	if err := decide(1, 2, domain.StatusVerified, ""); !errors.Is(err, filing.ErrReviewed) {
 		t.Errorf("deciding twice: %v, want ErrReviewed", err)
 	}
 	if got := current(t, db); got.Status != domain.StatusRejected {
@@ -154,7 +155,7 @@ func TestOneDecisionPerVersion(t *testing.T) {
 			if i%2 == 1 {
 				status = domain.StatusRejected
 			}
-			_, errs[i] = db.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
+			_, errs[i] = db.DecideDisclosure(ctx, filing.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
 				Version: 1, Draft: 1, Status: status, Reason: "x", By: "r", At: time.Now()})
 		}()
 	}
@@ -164,7 +165,7 @@ func TestOneDecisionPerVersion(t *testing.T) {
 		switch {
 		case err == nil:
 			ok++
-		case !errors.Is(err, mongodb.ErrReviewed):
+		case !errors.Is(err, filing.ErrReviewed):
 			t.Errorf("unexpected error: %v", err)
 		}
 	}
@@ -187,7 +188,7 @@ func TestFilingAfterImportKeepsHistory(t *testing.T) {
 	if _, err := db.FileDisclosure(ctx, newFiling(`{"v":1}`, at)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
+	if _, err := db.DecideDisclosure(ctx, filing.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
 		Version: 1, Draft: 1, Status: domain.StatusVerified, By: "r", At: at}); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestFilingAfterImportKeepsHistory(t *testing.T) {
 	if res.Filing.Version != 2 || res.ReplacedDraft {
 		t.Errorf("filing after import: version %d, replaced %v; want version 2, a new version", res.Filing.Version, res.ReplacedDraft)
 	}
-	if _, err := db.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
+	if _, err := db.DecideDisclosure(ctx, filing.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
 		Version: 2, Draft: 1, Status: domain.StatusVerified, By: "r", At: at}); err != nil {
 		t.Errorf("deciding the new version: %v", err)
 	}
@@ -218,13 +219,13 @@ func TestObjectionFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 1, 10, 0, 0, 0, domain.Zone)
-	no := mongodb.NewObjection{Period: "2026Q4", Estate: "e1", Category: "fees", OpenPeriod: "2026Q4", Flat: "1-1-101",
+	no := filing.NewObjection{Period: "2026Q4", Estate: "e1", Category: "fees", OpenPeriod: "2026Q4", Household: "1-1-101",
 		Text: "这笔分摊不对", At: now, IPHash: "h"}
 	o, err := db.FileObjection(ctx, no)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.ID != "o|e1|2026Q4|1" || o.Flat != "1-1-101" {
+	if o.ID != "o|e1|2026Q4|1" || o.Household != "1-1-101" {
 		t.Errorf("objection = %+v", o)
 	}
 	missing := no
@@ -237,13 +238,13 @@ func TestObjectionFlow(t *testing.T) {
 	if _, err := db.FileObjection(ctx, long); derrors.Code(err) != derrors.Invalid {
 		t.Errorf("1001 characters: %v, want Invalid", err)
 	}
-	for i := 2; i <= mongodb.MaxObjectionsPerHousehold; i++ {
+	for i := 2; i <= filing.MaxObjectionsPerHousehold; i++ {
 		if _, err := db.FileObjection(ctx, no); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.FileObjection(ctx, no); !errors.Is(err, mongodb.ErrTooManyObjections) {
-		t.Errorf("objection %d of one household: %v, want ErrTooManyObjections", mongodb.MaxObjectionsPerHousehold+1, err)
+	if _, err := db.FileObjection(ctx, no); !errors.Is(err, filing.ErrTooManyObjections) {
+		t.Errorf("objection %d of one household: %v, want ErrTooManyObjections", filing.MaxObjectionsPerHousehold+1, err)
 	}
 
 	if _, err := db.AnswerObjection(ctx, o.ID, "已复核，分摊按面积计算", "wanrun", now.Add(time.Hour)); err != nil {
@@ -255,10 +256,10 @@ func TestObjectionFlow(t *testing.T) {
 	if _, err := db.CloseObjection(ctx, o.ID, "已核实", "reviewer1", now.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CloseObjection(ctx, o.ID, "again", "reviewer1", now); !errors.Is(err, mongodb.ErrObjectionClosed) {
+	if _, err := db.CloseObjection(ctx, o.ID, "again", "reviewer1", now); !errors.Is(err, filing.ErrObjectionClosed) {
 		t.Errorf("closing twice: %v", err)
 	}
-	if _, err := db.AnswerObjection(ctx, o.ID, "late", "wanrun", now); !errors.Is(err, mongodb.ErrObjectionClosed) {
+	if _, err := db.AnswerObjection(ctx, o.ID, "late", "wanrun", now); !errors.Is(err, filing.ErrObjectionClosed) {
 		t.Errorf("answering a closed objection: %v", err)
 	}
 	if _, err := db.AnswerObjection(ctx, "o|e1|2026Q4|99", "x", "wanrun", now); derrors.Code(err) != derrors.NotFound {
@@ -273,10 +274,10 @@ func TestObjectionFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != mongodb.MaxObjectionsPerHousehold || len(all) != len(list) {
+	if len(list) != filing.MaxObjectionsPerHousehold || len(all) != len(list) {
 		t.Fatalf("%d objections by estate, %d in all", len(list), len(all))
 	}
-	for _, got := range []mongodb.Objection{list[0], all[len(all)-1]} {
+	for _, got := range []filing.Objection{list[0], all[len(all)-1]} {
 		if got.ID != o.ID || got.Open() || len(got.Answers) != 2 || got.Answers[1].Text != "补充：附计算表" || got.Closing.Text != "已核实" {
 			t.Errorf("objection read back = %+v", got)
 		}
@@ -324,7 +325,7 @@ func BenchmarkDisclosureWorkflow(b *testing.B) {
 	i := 0
 	b.Run("file-first-version", func(b *testing.B) {
 		for b.Loop() {
-			nf := mongodb.NewFiling{Period: "2026Q4", Estate: fmt.Sprintf("e%05d", i%estates), Category: "parking", Data: data, FiledBy: "b", Source: mongodb.FiledAPI, At: at}
+			nf := filing.NewFiling{Period: "2026Q4", Estate: fmt.Sprintf("e%05d", i%estates), Category: "parking", Data: data, FiledBy: "b", Source: filing.FiledAPI, At: at}
 			i++
 			if _, err := db.FileDisclosure(ctx, nf); err != nil {
 				b.Fatal(err)
@@ -334,7 +335,7 @@ func BenchmarkDisclosureWorkflow(b *testing.B) {
 	j := 0
 	b.Run("refile-replace", func(b *testing.B) {
 		for b.Loop() {
-			nf := mongodb.NewFiling{Period: "2026Q4", Estate: fmt.Sprintf("e%05d", j%estates), Category: "fees", Data: data, FiledBy: "b", Source: mongodb.FiledAPI, At: at}
+			nf := filing.NewFiling{Period: "2026Q4", Estate: fmt.Sprintf("e%05d", j%estates), Category: "fees", Data: data, FiledBy: "b", Source: filing.FiledAPI, At: at}
 			j++
 			if _, err := db.FileDisclosure(ctx, nf); err != nil {
 				b.Fatal(err)
@@ -349,7 +350,7 @@ func BenchmarkDisclosureWorkflow(b *testing.B) {
 				b.Fatal(err)
 			}
 			k++
-			if _, err := db.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: "2026Q4", Estate: f.Estate, Category: f.Category,
+			if _, err := db.DecideDisclosure(ctx, filing.ReviewDecision{Period: "2026Q4", Estate: f.Estate, Category: f.Category,
 				Version: f.Version, Draft: f.Draft, Status: domain.StatusVerified, By: "r", At: at}); err != nil {
 				b.Fatal(err)
 			}

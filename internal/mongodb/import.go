@@ -21,14 +21,7 @@ type keyed[T any] struct {
 	Value T      `bson:",inline"`
 }
 
-// ImportStats counts what an import did.
-type ImportStats struct {
-	Inserted  int // new records
-	Replaced  int // records that replaced a stored one with the same key
-	Unchanged int // records identical to the stored one, or ratings older than the stored one
-}
-
-func (s *ImportStats) add(o ImportStats) {
+func addStats(s *domain.ImportStats, o domain.ImportStats) {
 	s.Inserted += o.Inserted
 	s.Replaced += o.Replaced
 	s.Unchanged += o.Unchanged
@@ -53,8 +46,8 @@ const (
 // ferretdb.IndexIDs, finds its document by scanning the collection). So a history loads into
 // an empty database at the engine's insert speed, and importing the same file again reads and
 // compares but writes nothing.
-func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done int)) (ImportStats, error) {
-	var stats ImportStats
+func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done int)) (domain.ImportStats, error) {
+	var stats domain.ImportStats
 	done := 0
 	report := func(n int) {
 		done += n
@@ -78,7 +71,7 @@ func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done
 	}
 	for _, step := range steps {
 		s, err := db.upsertAll(ctx, step.col, step.records, report)
-		stats.add(s)
+		addStats(&stats, s)
 		if err != nil {
 			return stats, err
 		}
@@ -92,7 +85,7 @@ func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done
 	}
 	delta := tallyDelta{}
 	s, err := db.importRatings(ctx, ds.Ratings, delta, report)
-	stats.add(s)
+	addStats(&stats, s)
 	if err != nil {
 		return stats, err // the marker stays: the next start-up repairs the tallies
 	}
@@ -119,7 +112,7 @@ func keyedRecords[T any](items []T, key func(T) string) records {
 
 // upsertAll inserts new records and replaces those stored with different contents. A record
 // equal to the stored one, byte for byte as BSON, is left alone.
-func (db *DB) upsertAll(ctx context.Context, col string, recs records, done func(n int)) (ImportStats, error) {
+func (db *DB) upsertAll(ctx context.Context, col string, recs records, done func(n int)) (domain.ImportStats, error) {
 	var stored map[string]bson.Raw
 	readStored := func() (func(i int) bool, error) {
 		var err error
@@ -128,9 +121,9 @@ func (db *DB) upsertAll(ctx context.Context, col string, recs records, done func
 	}
 	existing, err := db.insertNew(ctx, col, len(recs.docs), func(i int) any { return recs.docs[i] }, readStored, done)
 	if err != nil {
-		return ImportStats{}, err
+		return domain.ImportStats{}, err
 	}
-	stats := ImportStats{Inserted: len(recs.docs) - len(existing)}
+	stats := domain.ImportStats{Inserted: len(recs.docs) - len(existing)}
 	for _, i := range existing {
 		id := recs.ids[i]
 		doc, err := bson.Marshal(recs.docs[i])
@@ -284,7 +277,7 @@ func (db *DB) insertMany(ctx context.Context, col string, docs []any) ([]int, er
 // household not rated yet goes in as its first version. The others are compared with their
 // household's counted version, read with the heads of every stored rating (one scan, only when
 // some household is rated already), and go in as the next revision if they are newer.
-func (db *DB) importRatings(ctx context.Context, ratings []domain.Rating, delta tallyDelta, done func(n int)) (ImportStats, error) {
+func (db *DB) importRatings(ctx context.Context, ratings []domain.Rating, delta tallyDelta, done func(n int)) (domain.ImportStats, error) {
 	var heads map[string]ratingDoc
 	readHeads := func() (func(i int) bool, error) {
 		var err error
@@ -293,9 +286,9 @@ func (db *DB) importRatings(ctx context.Context, ratings []domain.Rating, delta 
 	}
 	existing, err := db.insertNew(ctx, colRatings, len(ratings), func(i int) any { return importedRatingDoc(ratings[i], 1) }, readHeads, done)
 	if err != nil {
-		return ImportStats{}, err
+		return domain.ImportStats{}, err
 	}
-	stats := ImportStats{Inserted: len(ratings) - len(existing)}
+	stats := domain.ImportStats{Inserted: len(ratings) - len(existing)}
 	next := 0 // the next index in existing
 	for i, r := range ratings {
 		if next < len(existing) && existing[next] == i {

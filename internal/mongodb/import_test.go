@@ -44,7 +44,7 @@ func TestImportIsIdempotentAndKeepsTallies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (mongodb.ImportStats{Inserted: ds.Len()}); stats != want {
+	if want := (domain.ImportStats{Inserted: ds.Len()}); stats != want {
 		t.Errorf("first import stats = %+v, want %+v", stats, want)
 	}
 	stats, err = db.Import(ctx, ds, nil)
@@ -65,7 +65,7 @@ func TestImportIsIdempotentAndKeepsTallies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []mongodb.Tally{{Period: "2026Q4", Estate: "e1", Count: 2, Sums: mongodb.TallySums{Service: 6, Security: 7, Cleaning: 8, Greening: 9, Maintenance: 10, Transparency: 6}}}
+	want := []domain.Tally{{Period: "2026Q4", Estate: "e1", Count: 2, Sums: domain.TallySums{Service: 6, Security: 7, Cleaning: 8, Greening: 9, Maintenance: 10, Transparency: 6}}}
 	if diff := cmp.Diff(want, tallies); diff != "" {
 		t.Errorf("tallies (-want +got):\n%s", diff)
 	}
@@ -86,11 +86,11 @@ func TestImportRatingLaterSubmissionStands(t *testing.T) {
 	for _, step := range []struct {
 		name    string
 		rating  domain.Rating
-		want    mongodb.ImportStats
+		want    domain.ImportStats
 		service int64
 	}{
-		{"older is ignored", older, mongodb.ImportStats{Unchanged: 1}, 6},
-		{"newer replaces", newer, mongodb.ImportStats{Replaced: 1}, 5},
+		{"older is ignored", older, domain.ImportStats{Unchanged: 1}, 6},
+		{"newer replaces", newer, domain.ImportStats{Replaced: 1}, 5},
 	} {
 		stats, err := db.Import(ctx, &domain.Dataset{Ratings: []domain.Rating{step.rating}}, nil)
 		if err != nil {
@@ -145,12 +145,12 @@ func ratingsOf(estate string, from, n int, at time.Time) []domain.Rating {
 }
 
 // talliesOf sums ratings the slow, obvious way.
-func talliesOf(ratings []domain.Rating) []mongodb.Tally {
-	byEstate := map[string]*mongodb.Tally{}
+func talliesOf(ratings []domain.Rating) []domain.Tally {
+	byEstate := map[string]*domain.Tally{}
 	for _, r := range ratings {
 		t := byEstate[r.Estate]
 		if t == nil {
-			t = &mongodb.Tally{Period: r.Period, Estate: r.Estate}
+			t = &domain.Tally{Period: r.Period, Estate: r.Estate}
 			byEstate[r.Estate] = t
 		}
 		t.Count++
@@ -161,7 +161,7 @@ func talliesOf(ratings []domain.Rating) []mongodb.Tally {
 		t.Sums.Maintenance += int64(r.Scores.Maintenance)
 		t.Sums.Transparency += int64(r.Scores.Transparency)
 	}
-	var out []mongodb.Tally
+	var out []domain.Tally
 	for _, t := range byEstate {
 		out = append(out, *t)
 	}
@@ -169,7 +169,7 @@ func talliesOf(ratings []domain.Rating) []mongodb.Tally {
 	return out
 }
 
-func checkTallies(t *testing.T, db *mongodb.DB, want []mongodb.Tally) {
+func checkTallies(t *testing.T, db *mongodb.DB, want []domain.Tally) {
 	t.Helper()
 	ctx := context.Background()
 	got, err := db.Tallies(ctx, "2026Q4")
@@ -185,7 +185,7 @@ func checkTallies(t *testing.T, db *mongodb.DB, want []mongodb.Tally) {
 }
 
 // importCounting imports ds and checks that progress ends at every record.
-func importCounting(t *testing.T, db *mongodb.DB, ds *domain.Dataset) mongodb.ImportStats {
+func importCounting(t *testing.T, db *mongodb.DB, ds *domain.Dataset) domain.ImportStats {
 	t.Helper()
 	last := 0
 	stats, err := db.Import(context.Background(), ds, func(done int) {
@@ -213,7 +213,7 @@ func TestImportCreatesNewTalliesAndAddsToStoredOnes(t *testing.T) {
 		Estates: []domain.Estate{e2},
 		Ratings: append(ratingsOf("e1", 0, 30, ds.Ratings[0].SubmittedAt), ratingsOf("e2", 0, 20, ds.Ratings[0].SubmittedAt)...),
 	}
-	if stats := importCounting(t, db, more); stats != (mongodb.ImportStats{Inserted: 51}) {
+	if stats := importCounting(t, db, more); stats != (domain.ImportStats{Inserted: 51}) {
 		t.Errorf("stats = %+v, want 51 inserted", stats)
 	}
 	checkTallies(t, db, talliesOf(append(more.Ratings, ds.Ratings...)))
@@ -228,10 +228,10 @@ func TestImportAgainComparesAndChangesOnlyWhatChanged(t *testing.T) {
 	at := time.Date(2026, 10, 20, 8, 0, 0, 0, domain.Zone)
 	base := smallCity()
 	base.Ratings = append(ratingsOf("e1", 0, 1500, at), ratingsOf("e1", 2000, 1000, at)...)
-	if stats := importCounting(t, db, base); stats != (mongodb.ImportStats{Inserted: base.Len()}) {
+	if stats := importCounting(t, db, base); stats != (domain.ImportStats{Inserted: base.Len()}) {
 		t.Fatalf("first import: %+v, want %d inserted", stats, base.Len())
 	}
-	if stats := importCounting(t, db, base); stats != (mongodb.ImportStats{Unchanged: base.Len()}) {
+	if stats := importCounting(t, db, base); stats != (domain.ImportStats{Unchanged: base.Len()}) {
 		t.Fatalf("same again: %+v, want %d unchanged", stats, base.Len())
 	}
 
@@ -261,7 +261,7 @@ func TestImportAgainComparesAndChangesOnlyWhatChanged(t *testing.T) {
 	want = append(want, added...)
 
 	stats := importCounting(t, db, changed)
-	wantStats := mongodb.ImportStats{Inserted: 1 + 1 + 100, Replaced: 1 + 250}
+	wantStats := domain.ImportStats{Inserted: 1 + 1 + 100, Replaced: 1 + 250}
 	wantStats.Unchanged = changed.Len() - wantStats.Inserted - wantStats.Replaced
 	if stats != wantStats {
 		t.Errorf("changed import: %+v, want %+v", stats, wantStats)
@@ -294,13 +294,13 @@ func TestImportFindsStoredRecordsAfterTheProbe(t *testing.T) {
 	for h := 500; h < 4000; h += 700 { // stored: scattered blocks of 300 after the probe
 		first.Ratings = append(first.Ratings, ratingsOf("e1", h, 300, at)...)
 	}
-	if stats := importCounting(t, db, first); stats != (mongodb.ImportStats{Inserted: first.Len()}) {
+	if stats := importCounting(t, db, first); stats != (domain.ImportStats{Inserted: first.Len()}) {
 		t.Fatalf("first import: %+v", stats)
 	}
 	all := smallCity()
 	all.Ratings = ratingsOf("e1", 0, 4000, at)
 	stored := len(first.Ratings)
-	want := mongodb.ImportStats{Inserted: len(all.Ratings) - stored, Unchanged: all.Len() - len(all.Ratings) + stored}
+	want := domain.ImportStats{Inserted: len(all.Ratings) - stored, Unchanged: all.Len() - len(all.Ratings) + stored}
 	if stats := importCounting(t, db, all); stats != want {
 		t.Errorf("second import: %+v, want %+v", stats, want)
 	}

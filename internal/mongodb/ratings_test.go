@@ -24,11 +24,11 @@ func TestCodesIssueCheckLockReissue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(codes) != 2 || codes[0].Flat != "1-1-101" || len(mongodb.NormalizeCode(codes[0].Code)) != 10 {
+	if len(codes) != 2 || codes[0].Household != "1-1-101" || len(mongodb.NormalizeCode(codes[0].Code)) != 10 {
 		t.Fatalf("issued %+v", codes)
 	}
 	again, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-103"}, false)
-	if err != nil || len(again) != 1 || again[0].Flat != "1-1-103" {
+	if err != nil || len(again) != 1 || again[0].Household != "1-1-103" {
 		t.Fatalf("second issue gave %+v, %v; want only the new flat", again, err)
 	}
 	now := time.Now()
@@ -176,6 +176,9 @@ func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 	if err != nil || len(versions) != 2 || versions[0].Scores.Service != 3 {
 		t.Errorf("versions = %+v, %v; want both kept, oldest first", versions, err)
 	}
+	if err := db.FlushTallies(ctx); err != nil {
+		t.Fatal(err)
+	}
 	tallies, _ := db.Tallies(ctx, "2026Q4")
 	if tallies[0].Count != 3 || tallies[0].Sums.Service != 6+5 {
 		t.Errorf("tally = %+v; want 3 ratings (2 imported + this household once), service sum 11", tallies[0])
@@ -316,11 +319,14 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 			t.Fatalf("owner %d: %v", i, err)
 		}
 	}
+	if err := db.FlushTallies(ctx); err != nil {
+		t.Fatal(err)
+	}
 	tallies, err := db.Tallies(ctx, "2026Q4")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e1 mongodb.Tally
+	var e1 domain.Tally
 	for _, tl := range tallies {
 		if tl.Estate == "e1" {
 			e1 = tl

@@ -55,16 +55,14 @@ func (db *DB) Period(ctx context.Context, id string) (domain.Period, error) {
 	return findByID[domain.Period](ctx, db.c(colPeriods), id, "period")
 }
 
-// OpenPeriod returns the period whose dates contain day (YYYY-MM-DD), if any.
+// OpenPeriod returns the period open on day (YYYY-MM-DD; domain.PeriodsOn), if any.
 func (db *DB) OpenPeriod(ctx context.Context, day string) (domain.Period, bool, error) {
 	periods, err := db.Periods(ctx)
 	if err != nil {
 		return domain.Period{}, false, err
 	}
-	for _, p := range periods {
-		if p.Contains(day) {
-			return p, true, nil
-		}
+	if open, _, _ := domain.PeriodsOn(periods, day); open != nil {
+		return *open, true, nil
 	}
 	return domain.Period{}, false, nil
 }

@@ -27,30 +27,6 @@ import (
 // address), counting recent failed log-ins.
 const colLoginThrottle = "login_throttle"
 
-// Session is a logged-in browser. Its _id is the SHA-256 of the token in the browser's cookie,
-// so that a copy of the database does not hand out working sessions.
-type Session struct {
-	ID      string `bson:"_id"`
-	Account string `bson:"account"` // account id
-	Name    string `bson:"name"`    // account name, for display without another read
-	Role    string `bson:"role"`
-	Company string `bson:"company,omitempty"`
-	// MustChangePassword: the account logged in with a one-time password, and the session
-	// may do nothing but choose a new one (or log out).
-	MustChangePassword bool `bson:"must_change_password,omitempty"`
-	// CSRF is the secret that the session's form tokens are derived from.
-	CSRF    string    `bson:"csrf"`
-	Created time.Time `bson:"created"`
-	// IdleUntil moves forward when the session is used (TouchSession); Expires never moves.
-	IdleUntil time.Time `bson:"idle_until"`
-	Expires   time.Time `bson:"expires"`
-}
-
-// Valid reports whether the session may still be used at now.
-func (s *Session) Valid(now time.Time) bool {
-	return now.Before(s.Expires) && now.Before(s.IdleUntil)
-}
-
 // SessionKey is the _id of the session whose cookie holds token.
 func SessionKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -151,28 +127,6 @@ func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	return n + res.DeletedCount, nil
 }
 
-// ThrottleRule says how many failed log-ins a key may collect within one Window before it is
-// locked for Lockout.
-type ThrottleRule struct {
-	Limit   int
-	Window  time.Duration
-	Lockout time.Duration
-}
-
-// ThrottleKey is one thing a log-in attempt is counted against, with its rule. ClearOnSuccess
-// forgets the key's earlier failures when a log-in succeeds; set it for the account, not for
-// the client address (or one valid account would reset its address's count between guesses).
-type ThrottleKey struct {
-	Key            string
-	Rule           ThrottleRule
-	ClearOnSuccess bool
-}
-
-// Keys of login throttles. The caller hashes client addresses with a secret salt, so that the
-// database holds no addresses.
-func LoginAccountKey(name string) string { return "login|account|" + name }
-func LoginIPKey(ipHash string) string    { return "login|ip|" + ipHash }
-
 // How throttles are stored. The embedded engine does not apply updates atomically: measured,
 // 20 concurrent $inc of one document added 2 to 11, and a conditional update ("set if n is
 // still 0") had 5 winners. Inserts of one _id are atomic (exactly one wins, the others get
@@ -203,19 +157,6 @@ func slotID(key string, window time.Time, i int) string {
 	return fmt.Sprintf("%s|%d|%d", key, window.Unix(), i)
 }
 
-// LoginAttempt is an attempt counted by CountLoginAttempt, to be settled by LoginFailed or
-// LoginSucceeded.
-type LoginAttempt struct {
-	slots []takenSlot
-}
-
-type takenSlot struct {
-	key    ThrottleKey
-	id     string
-	window time.Time
-	last   bool // the key's final slot: a failure now locks the key
-}
-
 // CountLoginAttempt counts an attempt against every key before the password is checked. When
 // any key is locked, or has no slot left in the current window, the attempt must be refused
 // without checking the password: CountLoginAttempt then counts nothing and returns the time
@@ -240,7 +181,7 @@ func (db *DB) CountLoginAttempt(ctx context.Context, now time.Time, keys ...Thro
 			_ = db.release(ctx, a)
 			return LoginAttempt{}, time.Time{}, err
 		}
-		a.slots = append(a.slots, slot)
+		a.Slots = append(a.Slots, slot)
 	}
 	return a, time.Time{}, nil
 }
@@ -273,7 +214,7 @@ func (db *DB) takeSlot(ctx context.Context, k ThrottleKey, now time.Time) (taken
 		if err != nil {
 			return takenSlot{}, false, fmt.Errorf("count log-in attempt: %w", err)
 		}
-		return takenSlot{key: k, id: id, window: window, last: i == k.Rule.Limit-1}, true, nil
+		return takenSlot{Key: k, ID: id, Window: window, Index: i}, true, nil
 	}
 	return takenSlot{}, false, nil
 }
@@ -296,24 +237,26 @@ func (db *DB) lock(ctx context.Context, key string, until time.Time) error {
 }
 
 func (db *DB) release(ctx context.Context, a LoginAttempt) error {
-	for _, s := range a.slots {
-		if _, err := db.c(colLoginThrottle).DeleteOne(ctx, byID(s.id)); err != nil {
+	for _, s := range a.Slots {
+		if _, err := db.c(colLoginThrottle).DeleteOne(ctx, byID(s.ID)); err != nil {
 			return fmt.Errorf("release log-in attempt: %w", err)
 		}
 	}
 	return nil
 }
 
-// LoginFailed settles a failed attempt: it stays counted, and a key whose last slot it took is
-// locked. It returns the time until which log-ins are now refused (zero if they are not).
+// LoginFailed settles a failed attempt: it stays counted, and each key is refused for as long
+// as its rule says after this many failures (ThrottleRule.DelayAfter). It returns the time until
+// which log-ins are now refused (zero if they are not).
 func (db *DB) LoginFailed(ctx context.Context, a LoginAttempt, now time.Time) (time.Time, error) {
 	var until time.Time
-	for _, s := range a.slots {
-		if !s.last {
+	for _, s := range a.Slots {
+		d := s.Key.Rule.DelayAfter(s.Index)
+		if d == 0 {
 			continue
 		}
-		u := now.Add(s.key.Rule.Lockout)
-		if err := db.lock(ctx, s.key.Key, u); err != nil {
+		u := now.Add(d)
+		if err := db.lock(ctx, s.Key.Key, u); err != nil {
 			return time.Time{}, err
 		}
 		if u.After(until) {
@@ -329,12 +272,12 @@ func (db *DB) LoginSucceeded(ctx context.Context, a LoginAttempt) error {
 	if err := db.release(ctx, a); err != nil {
 		return err
 	}
-	for _, s := range a.slots {
-		if !s.key.ClearOnSuccess {
+	for _, s := range a.Slots {
+		if !s.Key.ClearOnSuccess {
 			continue
 		}
-		for i := range s.key.Rule.Limit {
-			if _, err := db.c(colLoginThrottle).DeleteOne(ctx, byID(slotID(s.key.Key, s.window, i))); err != nil {
+		for i := range s.Key.Rule.Limit {
+			if _, err := db.c(colLoginThrottle).DeleteOne(ctx, byID(slotID(s.Key.Key, s.Window, i))); err != nil {
 				return fmt.Errorf("clear log-in failures: %w", err)
 			}
 		}

@@ -27,13 +27,6 @@ const colReceipts = "rating_receipts"
 // maxRevisions bounds how often one household may revise its rating in a period.
 const maxRevisions = 50
 
-// Rating sources.
-const (
-	SourceImport = "import"
-	SourceWeb    = "web"
-	SourceAPI    = "api"
-)
-
 // ratingDoc is one stored version of a household's rating.
 type ratingDoc struct {
 	ID            string `bson:"_id"` // key|revision
@@ -47,27 +40,6 @@ type ratingDoc struct {
 }
 
 func versionID(key string, revision int) string { return fmt.Sprintf("%s|%d", key, revision) }
-
-// Submission is one owner's rating as received.
-type Submission struct {
-	Rating         domain.Rating // SubmittedAt is set by the server
-	Source         string        // SourceWeb or SourceAPI
-	IdempotencyKey string        // the same key twice counts once; empty for none
-	IPHash         string
-	UserAgentHash  string
-}
-
-// Receipt is what the owner keeps: proof that the rating is counted. It names no household.
-type Receipt struct {
-	Number   string    `bson:"_id"`
-	Key      string    `bson:"key"`
-	Period   string    `bson:"period"`
-	Estate   string    `bson:"estate"`
-	Revision int       `bson:"revision"`
-	At       time.Time `bson:"submitted_at"`
-	// Superseded is set by ReceiptByNumber when the household has revised its rating since.
-	Superseded bool `bson:"-"`
-}
 
 // receiptNumber is derived from the idempotency key when there is one, so that a repeated
 // request finds the receipt it already got.

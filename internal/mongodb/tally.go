@@ -15,30 +15,8 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 )
 
-// A Tally is the running sum of the counted ratings of one estate in one period, so that
-// scoring reads one document per estate instead of every rating. Without transactions a crash
-// can leave it out of step with the ratings; RebuildTallies puts it right.
-type Tally struct {
-	Period string    `bson:"period"`
-	Estate string    `bson:"estate"`
-	Count  int64     `bson:"count"`
-	Sums   TallySums `bson:"sums"`
-}
-
-// TallySums are per-dimension sums, in the order of domain.Dimensions.
-type TallySums struct {
-	Service      int64 `bson:"service"`
-	Security     int64 `bson:"security"`
-	Cleaning     int64 `bson:"cleaning"`
-	Greening     int64 `bson:"greening"`
-	Maintenance  int64 `bson:"maintenance"`
-	Transparency int64 `bson:"transparency"`
-}
-
-// Array returns the sums in the canonical dimension order.
-func (s TallySums) Array() [6]int64 {
-	return [6]int64{s.Service, s.Security, s.Cleaning, s.Greening, s.Maintenance, s.Transparency}
-}
+// Tally is the running sum of one estate's counted ratings in one period.
+type Tally = domain.Tally
 
 func tallyKey(period, estate string) string { return period + "|" + estate }
 
@@ -50,17 +28,6 @@ type tallyDoc struct {
 // tallyDelta accumulates changes to tallies in memory before they are written.
 type tallyDelta map[string]*Tally
 
-// add adds o's count and sums to t.
-func (t *Tally) add(o *Tally) {
-	t.Count += o.Count
-	t.Sums.Service += o.Sums.Service
-	t.Sums.Security += o.Sums.Security
-	t.Sums.Cleaning += o.Sums.Cleaning
-	t.Sums.Greening += o.Sums.Greening
-	t.Sums.Maintenance += o.Sums.Maintenance
-	t.Sums.Transparency += o.Sums.Transparency
-}
-
 func (d tallyDelta) add(period, estate string, s domain.Scores, sign int64) {
 	key := tallyKey(period, estate)
 	t := d[key]
@@ -68,27 +35,17 @@ func (d tallyDelta) add(period, estate string, s domain.Scores, sign int64) {
 		t = &Tally{Period: period, Estate: estate}
 		d[key] = t
 	}
-	t.Count += sign
-	t.Sums.Service += sign * int64(s.Service)
-	t.Sums.Security += sign * int64(s.Security)
-	t.Sums.Cleaning += sign * int64(s.Cleaning)
-	t.Sums.Greening += sign * int64(s.Greening)
-	t.Sums.Maintenance += sign * int64(s.Maintenance)
-	t.Sums.Transparency += sign * int64(s.Transparency)
+	t.AddRating(s, sign)
 }
 
 func incUpdate(t *Tally) bson.D {
+	inc := bson.D{{Key: "count", Value: t.Count}}
+	for i, v := range t.Sums.Array() {
+		inc = append(inc, bson.E{Key: "sums." + domain.Dimensions[i].ID, Value: v})
+	}
 	return bson.D{
 		{Key: "$set", Value: bson.D{{Key: "period", Value: t.Period}, {Key: "estate", Value: t.Estate}}},
-		{Key: "$inc", Value: bson.D{
-			{Key: "count", Value: t.Count},
-			{Key: "sums.service", Value: t.Sums.Service},
-			{Key: "sums.security", Value: t.Sums.Security},
-			{Key: "sums.cleaning", Value: t.Sums.Cleaning},
-			{Key: "sums.greening", Value: t.Sums.Greening},
-			{Key: "sums.maintenance", Value: t.Sums.Maintenance},
-			{Key: "sums.transparency", Value: t.Sums.Transparency},
-		}},
+		{Key: "$inc", Value: inc},
 	}
 }
 
@@ -125,12 +82,9 @@ func (db *DB) incTally(ctx context.Context, t *Tally) error {
 	return nil
 }
 
-// Tallies returns the tallies of a period, sorted by estate, including every rating this
-// process has acknowledged so far.
+// Tallies returns the stored tallies of a period, sorted by estate. It only reads: ratings this
+// process acknowledged since the last flush are in them after FlushTallies.
 func (db *DB) Tallies(ctx context.Context, period string) ([]Tally, error) {
-	if err := db.FlushTallies(ctx); err != nil {
-		return nil, err
-	}
 	docs, err := findAll[tallyDoc](ctx, db.c(colTallies), bson.D{{Key: "period", Value: period}})
 	if err != nil {
 		return nil, err

@@ -21,24 +21,6 @@ import (
 // random bits, so a plain hash (not a slow password hash) is enough.
 const colAPITokens = "api_tokens"
 
-// TokenPrefix starts every token, so that one found in a log or a repository is recognised.
-const TokenPrefix = "pct_"
-
-// APIToken is a company's API token as stored: never the token itself.
-type APIToken struct {
-	ID        string     `bson:"_id"` // SHA-256 of the token, hex
-	Ref       string     `bson:"ref"` // public handle, to list and revoke it: "tok_" + 8 characters
-	Company   string     `bson:"company"`
-	Name      string     `bson:"name"` // what the company calls it ("财务系统")
-	CreatedBy string     `bson:"created_by"`
-	CreatedAt time.Time  `bson:"created_at"`
-	RevokedBy string     `bson:"revoked_by,omitempty"`
-	RevokedAt *time.Time `bson:"revoked_at,omitempty"`
-}
-
-// Revoked reports whether the token has been revoked.
-func (t *APIToken) Revoked() bool { return t.RevokedAt != nil }
-
 func tokenKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])

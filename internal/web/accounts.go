@@ -15,7 +15,6 @@ import (
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 // accountRoutes are log-in, log-out, the account page and account administration.
@@ -29,19 +28,28 @@ func (s *Server) accountRoutes() {
 	s.handle(fiber.MethodPost, "/account/password", LoggedIn, s.changePassword)
 	s.handle(fiber.MethodGet, "/admin/accounts", Roles(domain.RoleAdmin), s.adminAccounts)
 	s.handle(fiber.MethodPost, "/admin/accounts", Roles(domain.RoleAdmin), s.createAccount)
+	s.handle(fiber.MethodPost, "/admin/accounts/:id/disable", Roles(domain.RoleAdmin), s.setDisabled(true))
+	s.handle(fiber.MethodPost, "/admin/accounts/:id/enable", Roles(domain.RoleAdmin), s.setDisabled(false))
 	s.addNav("nav.account", "/account", LoggedIn)
 	s.addNav("nav.admin_accounts", "/admin/accounts", Roles(domain.RoleAdmin))
 }
 
-// Log-in throttles: per account name, and per client address (which catches one address
-// guessing across many names).
+// Log-in throttles. They slow whoever guesses, and must never let a guesser lock the staff out
+// (OWASP's "device cookies"): a browser that has logged in to an account before carries a
+// signed device cookie, and its attempts at that account are counted for that device alone.
+// Attempts from anywhere else are counted per account and client, per client, and per account
+// (the last bounds a guess spread over many addresses). All counts live in the database, so
+// every server shares them. Failures past the free ones wait 2 s, 4 s, 8 s, ... before the
+// next try; the Limit-th locks the key for 15 minutes.
 var (
-	accountThrottle = mongodb.ThrottleRule{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
-	addressThrottle = mongodb.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	deviceThrottle  = domain.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
+	pairThrottle    = domain.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
+	addressThrottle = domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	accountThrottle = domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 10, Backoff: time.Second}
 )
 
-// maxPasswordLen bounds what is hashed; longer input is a wrong password.
-const maxPasswordLen = 256
+// deviceLife is how long a browser stays known to an account after a log-in.
+const deviceLife = 180 * 24 * time.Hour
 
 type loginData struct {
 	Name, Next, Error string
@@ -62,12 +70,19 @@ func (s *Server) login(c *fiber.Ctx) error {
 	defer cancel()
 	now := s.now()
 
-	refuse := func(until time.Time) error {
+	// waitFor says how long to wait, and sets Retry-After. A failure that starts a wait is
+	// answered 200 with the form (the password was checked: it was wrong); an attempt made
+	// before the wait is over is answered 429 (it was not checked).
+	waitFor := func(until time.Time) string {
 		wait := until.Sub(now)
 		setRetryAfter(c, wait)
-		minutes := int((wait + time.Minute - 1) / time.Minute)
-		return s.renderStatus(c, fiber.StatusTooManyRequests, "login",
-			loginData{Name: name, Next: next, Error: Msg(c, "login.locked", max(minutes, 1))})
+		if wait >= time.Minute {
+			return Msg(c, "login.locked", int((wait+time.Minute-1)/time.Minute))
+		}
+		return Msg(c, "login.wait", max(int((wait+time.Second-1)/time.Second), 1))
+	}
+	refuse := func(until time.Time) error {
+		return s.renderStatus(c, fiber.StatusTooManyRequests, "login", loginData{Name: name, Next: next, Error: waitFor(until)})
 	}
 
 	// Count the attempt before checking the password, so that parallel guesses cannot all
@@ -89,11 +104,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if !until.IsZero() {
-			return refuse(until)
-		}
 		// 200, not 401: the form is shown again, and 401 is kept for "log in first".
-		return s.render(c, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.failed")})
+		data := loginData{Name: name, Next: next, Error: Msg(c, "login.failed")}
+		if !until.IsZero() {
+			data.Error += Msg(c, "login.then") + waitFor(until)
+		}
+		return s.render(c, "login", data)
 	}
 	if err := s.db.LoginSucceeded(ctx, attempt); err != nil {
 		s.log.Warn("clear log-in throttle", "err", err, "request_id", RequestID(c))
@@ -107,9 +123,26 @@ func (s *Server) login(c *fiber.Ctx) error {
 			}
 		}
 	}
+	if acct.Disabled {
+		// Said only after the right password, so that it tells a guesser nothing.
+		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
+	}
 	if err := s.startSession(c, acct); err != nil {
 		return err
 	}
+	// An administrator may have disabled the account while this log-in was under way, after
+	// the check above and before the session existed, so that ending its sessions missed this
+	// one. Read the account again now that the session exists.
+	if again, err := s.db.AccountByID(ctx, acct.ID); err != nil || again.Disabled {
+		if eerr := s.endSession(c); eerr != nil {
+			return eerr
+		}
+		if err != nil {
+			return err
+		}
+		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
+	}
+	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
 	if acct.MustChangePassword {
 		return c.Redirect("/account/password", fiber.StatusSeeOther)
@@ -123,8 +156,8 @@ func (s *Server) login(c *fiber.Ctx) error {
 // checkPassword finds the account called name and checks pw. An unknown name takes as long
 // as a wrong password, so response times do not tell which names exist.
 func (s *Server) checkPassword(c *fiber.Ctx, name, pw string) (domain.Account, bool, error) {
-	if !domain.IsIdent(name) || len(pw) > maxPasswordLen {
-		auth.VerifyUnknown(pw[:min(len(pw), maxPasswordLen)])
+	if !domain.IsIdent(name) || len(pw) > auth.MaxPasswordBytes { // longer input is a wrong password
+		auth.VerifyUnknown(pw[:min(len(pw), auth.MaxPasswordBytes)])
 		return domain.Account{}, false, nil
 	}
 	ctx, cancel := s.dbContext(c)
@@ -154,14 +187,46 @@ func (s *Server) checkPassword(c *fiber.Ctx, name, pw string) (domain.Account, b
 
 // loginKeys are the throttle keys of a log-in attempt. Names that cannot exist share one key,
 // so that random names do not fill the database with keys.
-func (s *Server) loginKeys(c *fiber.Ctx, name string) []mongodb.ThrottleKey {
+func (s *Server) loginKeys(c *fiber.Ctx, name string) []domain.ThrottleKey {
 	if !domain.IsIdent(name) {
 		name = "~invalid"
 	}
-	return []mongodb.ThrottleKey{
-		{Key: mongodb.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
-		{Key: mongodb.LoginIPKey(s.addressHash(ClientIP(c))), Rule: addressThrottle},
+	if device, ok := s.knownDevice(c, name); ok {
+		return []domain.ThrottleKey{{Key: domain.LoginDeviceKey(name, device), Rule: deviceThrottle, ClearOnSuccess: true}}
 	}
+	ip := s.addressHash(ClientIP(c))
+	return []domain.ThrottleKey{
+		{Key: domain.LoginPairKey(name, ip), Rule: pairThrottle, ClearOnSuccess: true},
+		{Key: domain.LoginIPKey(ip), Rule: addressThrottle},
+		{Key: domain.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
+	}
+}
+
+func (s *Server) deviceCookie() string { return s.cookieName("pc_device") }
+
+// rememberDevice gives the browser a device cookie for account name: a random id signed with
+// the server key, so that nobody can make one for an account without logging in to it.
+func (s *Server) rememberDevice(c *fiber.Ctx, name string) {
+	id := randomString(16)
+	c.Cookie(&fiber.Cookie{Name: s.deviceCookie(), Value: id + "." + s.deviceMAC(name, id) + "." + name,
+		Path: "/login", Expires: s.now().Add(deviceLife), Secure: s.secure, HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteStrictMode})
+}
+
+// knownDevice returns the device id of the browser's device cookie, if it was made for name.
+func (s *Server) knownDevice(c *fiber.Ctx, name string) (string, bool) {
+	// id.mac.name: the id and the MAC have no dots; a name may.
+	parts := strings.SplitN(c.Cookies(s.deviceCookie()), ".", 3)
+	if len(parts) != 3 || parts[2] != name || !hmac.Equal([]byte(parts[1]), []byte(s.deviceMAC(name, parts[0]))) {
+		return "", false
+	}
+	return parts[0], true
+}
+
+func (s *Server) deviceMAC(name, id string) string {
+	m := hmac.New(sha256.New, s.csrfKey)
+	m.Write([]byte("device|" + name + "|" + id))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // addressHash is a salted hash of a client address, so that throttles store no addresses.
@@ -304,4 +369,33 @@ func (s *Server) createAccount(c *fiber.Ctx) error {
 	a.ID = a.Name
 	return s.showAccounts(c, fiber.StatusCreated, adminAccountsData{
 		Form: accountForm{Role: domain.RoleReviewer}, Created: &a, Password: password})
+}
+
+// setDisabled disables or enables an account. Disabling ends the account's sessions at once,
+// on every server: sessions live in the database.
+func (s *Server) setDisabled(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := s.dbContext(c)
+		defer cancel()
+		target, err := s.db.AccountByID(ctx, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		me, _ := CurrentAccount(c)
+		if disabled && target.ID == me.ID {
+			return derrors.Errorf(derrors.Conflict, "%s", Msg(c, "admin.accounts.not_self"))
+		}
+		if err := s.db.SetDisabled(ctx, target.ID, disabled); err != nil {
+			return err
+		}
+		var ended int64
+		if disabled {
+			if ended, err = s.db.DeleteSessionsOf(ctx, target.ID); err != nil {
+				return err
+			}
+		}
+		s.log.Info("account disabled or enabled", "account", target.Name, "disabled", disabled,
+			"sessions_ended", ended, "by", me.Name, "request_id", RequestID(c))
+		return c.Redirect("/admin/accounts", fiber.StatusSeeOther)
+	}
 }

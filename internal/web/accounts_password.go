@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,10 +13,6 @@ import (
 // Changing one's password. An account created with a one-time password (by an administrator
 // on the web, or by `propcredit user add`) is sent here at its first log-in, and until it has
 // chosen a password of its own its session may do nothing else (mustChangePassword).
-
-// minPasswordLen is the shortest password a person may choose; `user add --password-stdin`
-// asks the same.
-const minPasswordLen = 12
 
 type passwordData struct {
 	Forced bool // the session logged in with a one-time password
@@ -34,13 +31,18 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	sess := currentSession(c)
 	data := passwordData{Forced: sess != nil && sess.MustChangePassword, Fields: map[string]string{}}
 	current, next, again := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
-	switch {
-	case len([]rune(next)) < minPasswordLen:
-		data.Fields["new"] = Msg(c, "password.too_short", minPasswordLen)
-	case len(next) > maxPasswordLen:
-		data.Fields["new"] = Msg(c, "password.too_long", maxPasswordLen)
-	case strings.TrimSpace(next) != next:
-		data.Fields["new"] = Msg(c, "password.spaces")
+	// The rule is auth's, as for every password a person chooses (web, API, CLI).
+	switch err := auth.CheckNewPassword(next, acct.Name); {
+	case errors.Is(err, auth.ErrPasswordShort):
+		data.Fields["new"] = Msg(c, "password.too_short", auth.MinPasswordChars)
+	case errors.Is(err, auth.ErrPasswordLong):
+		data.Fields["new"] = Msg(c, "password.too_long", auth.MaxPasswordBytes)
+	case errors.Is(err, auth.ErrPasswordCommon):
+		data.Fields["new"] = Msg(c, "password.common")
+	case errors.Is(err, auth.ErrPasswordName):
+		data.Fields["new"] = Msg(c, "password.name")
+	case err != nil:
+		data.Fields["new"] = Msg(c, "password.text")
 	case next == current:
 		data.Fields["new"] = Msg(c, "password.same")
 	case again != next:
@@ -97,6 +99,7 @@ func (s *Server) mustChangePassword(c *fiber.Ctx) error {
 }
 
 func init() {
+	addTemplateFuncs(map[string]any{"minPasswordChars": func() int { return auth.MinPasswordChars }})
 	addMessages(map[string]message{
 		"nav.password":         {"修改密码", "Change password"},
 		"password.title":       {"修改密码", "Change your password"},
@@ -108,8 +111,10 @@ func init() {
 		"password.done":        {"密码已修改。", "Your password has been changed."},
 		"password.fix":         {"密码未修改，请更正以下问题。", "The password was not changed: see below."},
 		"password.too_short":   {"新密码至少需要%d位", "The new password needs at least %d characters"},
-		"password.too_long":    {"新密码不能超过%d位", "The new password may have at most %d characters"},
-		"password.spaces":      {"新密码首尾不能有空格", "The new password may not begin or end with a space"},
+		"password.too_long":    {"新密码不能超过%d字节", "The new password may have at most %d bytes"},
+		"password.common":      {"这是最常见的密码之一，攻击者会最先尝试，请换一个", "This is one of the most common passwords, which attackers try first: choose another"},
+		"password.name":        {"新密码不能与账号名相同", "The new password may not be the account name"},
+		"password.text":        {"新密码不能含控制字符", "The new password may not contain control characters"},
 		"password.same":        {"新密码不能与当前密码相同", "The new password must differ from the current one"},
 		"password.mismatch":    {"两次输入的新密码不一致", "The two new passwords differ"},
 		"password.wrong":       {"当前密码不正确", "The current password is wrong"},

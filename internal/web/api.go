@@ -3,6 +3,7 @@ package web
 import (
 	_ "embed"
 	"encoding/json"
+	"mime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,7 +41,7 @@ func (r *reportSite) apiRoutes() {
 // limited puts the per-address rate limit in front of h.
 func (r *reportSite) limited(h fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if ok, after := r.limiter.allow(ClientIP(c)); !ok {
+		if after, ok := r.limiter.Take(ClientIP(c), r.s.now()); !ok {
 			return RateLimited(Msg(c, "error.rate_limited"), after)
 		}
 		return h(c)
@@ -217,4 +218,15 @@ func (r *reportSite) apiSearch(c *fiber.Ctx) error {
 		return err
 	}
 	return sendCached(c, resp)
+}
+
+// requireJSON returns a 415 error, naming the media type to send, unless the request's body is
+// declared as exactly application/json (parameters such as charset allowed; application/jsonp
+// or application/json-seq are not JSON).
+func requireJSON(c *fiber.Ctx) error {
+	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err == nil && mt == fiber.MIMEApplicationJSON {
+		return nil
+	}
+	c.Set(fiber.HeaderAccept, fiber.MIMEApplicationJSON)
+	return fiber.ErrUnsupportedMediaType // its message is error.media_type
 }

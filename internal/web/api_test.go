@@ -1,14 +1,21 @@
 package web
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,7 +38,7 @@ func decodeJSON(t *testing.T, r *response, v any) {
 // what `propcredit score --format json` writes for the same result.
 func TestAPIGrades(t *testing.T) {
 	e := newPublishedEnv(t)
-	pub, err := e.db.Result(context.Background(), "pub|2026Q4|0001")
+	pub, err := e.db.Record(context.Background(), "pub|2026Q4|0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,21 +199,6 @@ func TestAPIRateLimit(t *testing.T) {
 	wantStatus(t, c.get("/api/v1/periods"), http.StatusTooManyRequests)
 }
 
-func TestRateLimiterForgetsIdleClients(t *testing.T) {
-	clk := newClock()
-	l := newRateLimiter(10, 2, clk.Now)
-	for i := range limiterShards * maxBucketsPerShard * 2 {
-		if ok, _ := l.allow(strconv.Itoa(i)); !ok {
-			t.Fatalf("client %d refused", i)
-		}
-	}
-	for i := range l.shards {
-		if n := len(l.shards[i].buckets); n > maxBucketsPerShard {
-			t.Errorf("shard %d holds %d buckets", i, n)
-		}
-	}
-}
-
 // openAPIDocument is what the tests read of openapi.json.
 type openAPIDocument struct {
 	OpenAPI string `json:"openapi"`
@@ -317,6 +309,85 @@ func TestOpenAPIReferencesResolve(t *testing.T) {
 				break
 			}
 			node = obj[part]
+		}
+	}
+}
+
+// lockedBuffer is a log destination that the server's goroutines may share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Requests refused at the edges of the API: a malformed multipart body gets the API's JSON
+// answer, not an HTML page; requests that fasthttp refuses before routing (431, 413) are
+// answered and still leave a line in the log.
+func TestAPIEdges(t *testing.T) {
+	e := newEnv(t)
+	var logs lockedBuffer
+	s, err := New(Config{DB: e.db, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Now: e.clock.Now, PublicURL: testPublicURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s = s
+	base := serve(t, e)
+
+	for _, path := range []string{"/api/v1/disclosures", "/api/v1/ratings"} {
+		resp, err := http.Post(base+path, "multipart/form-data; boundary=xyz",
+			strings.NewReader("--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--broken"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("malformed multipart to %s: %d %s\n%s", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+
+	big := func(req *http.Request) int {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/periods", nil)
+	req.Header.Set("X-Padding", strings.Repeat("a", 64<<10))
+	if got := big(req); got != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("64 KiB header: status %d, want 431", got)
+	}
+	// A body over the limit is refused on its Content-Length, before it is sent.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/ratings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", BodyLimit+1)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("body over the limit: status %d, want 413", resp.StatusCode)
+	}
+	for _, status := range []string{`"status":431`, `"status":413`} {
+		if !strings.Contains(logs.String(), status) {
+			t.Errorf("no log line with %s:\n%s", status, logs.String())
 		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 //     derived with the server key from a random value in an HttpOnly cookie. A site that can
 //     plant cookies (a sibling subdomain) still cannot compute the token without the key.
 //
-// Either kind is accepted, so a form rendered before logging in still works after it. Tokens
+// A logged-in request needs the session's kind: an anonymous token does not authorise it. Tokens
 // are masked with a fresh random pad on every render, so that compressed pages do not leak the
 // secret (BREACH). Templates use {{template "csrf" .}}; the check is in guard.
 
@@ -63,22 +63,37 @@ func (s *Server) anonCSRFValue(c *fiber.Ctx) string {
 	return v
 }
 
-// checkCSRF returns a Forbidden error unless the request carries a valid token.
+// checkCSRF returns a Forbidden error unless the request carries a valid token, in the
+// X-CSRF-Token header or the body's _csrf field; never the query string, which ends up in logs,
+// histories and Referer headers. A logged-in request needs its session's token: an anonymous
+// token (which any visitor can get from the log-in page) does not authorise it.
 func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	token := c.Get(csrfHeader)
 	if token == "" {
-		token = c.FormValue(csrfField)
+		token = bodyValue(c, csrfField)
 	}
-	got := unmask(token)
-	if got != nil {
-		if sess := currentSession(c); sess != nil && hmac.Equal(got, s.csrfSecret("session", sess.CSRF)) {
-			return nil
-		}
-		if v := c.Cookies(s.anonCSRFCookie()); v != "" && hmac.Equal(got, s.csrfSecret("anon", v)) {
+	if got := unmask(token); got != nil {
+		if sess := currentSession(c); sess != nil {
+			if hmac.Equal(got, s.csrfSecret("session", sess.CSRF)) {
+				return nil
+			}
+		} else if v := c.Cookies(s.anonCSRFCookie()); v != "" && hmac.Equal(got, s.csrfSecret("anon", v)) {
 			return nil
 		}
 	}
 	return derrors.Errorf(derrors.Forbidden, "%s", Msg(c, "csrf.failed"))
+}
+
+// bodyValue returns a field of an urlencoded or multipart body, ignoring the query string
+// (unlike c.FormValue).
+func bodyValue(c *fiber.Ctx, key string) string {
+	if form, err := c.MultipartForm(); err == nil {
+		if v := form.Value[key]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	return string(c.Request().PostArgs().Peek(key))
 }
 
 // mask returns pad || (pad XOR secret), base64url, with a fresh random pad.

@@ -11,7 +11,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -171,7 +171,7 @@ type discState struct {
 	Grace bool
 }
 
-func discStateOf(p domain.Period, f *mongodb.Filing, now time.Time) discState {
+func discStateOf(p domain.Period, f *filing.Filing, now time.Time) discState {
 	if f == nil {
 		if now.Before(disclosure.DeadlineEnd(p)) {
 			return discState{Status: "due"}
@@ -206,7 +206,7 @@ func (st discState) label(lang string) string {
 
 // discTables lays a filing's figures out as tables: the structured view for data in
 // package disclosure's form, one row per field for anything else (imported records).
-func discTables(f *mongodb.Filing, lang string) []disclosure.Table {
+func discTables(f *filing.Filing, lang string) []disclosure.Table {
 	if f == nil {
 		return nil
 	}
@@ -230,7 +230,7 @@ func discCategoryLabel(lang, category string) string {
 }
 
 // discFiledBy says who filed, for people: an account name, or the API token's handle.
-func discFiledBy(lang string, f *mongodb.Filing) string {
+func discFiledBy(lang string, f *filing.Filing) string {
 	if f.Source == "" {
 		return T(lang, "disc.source.import")
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"mime"
 	"strings"
 	"time"
 
@@ -12,7 +11,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // POST /api/v1/disclosures files a disclosure for a company's own systems:
@@ -52,9 +51,8 @@ type discAPIResponse struct {
 func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 	// The media type is checked first: a browser's form post is not an API call, whoever
 	// sends it, and says so without touching the token store.
-	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
-		c.Set(fiber.HeaderAccept, fiber.MIMEApplicationJSON)
-		return c.Status(fiber.StatusUnsupportedMediaType).JSON(fiber.Map{"error": Msg(c, "api.json_only"), "request_id": RequestID(c)})
+	if err := requireJSON(c); err != nil {
+		return err
 	}
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
@@ -110,14 +108,14 @@ func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 		return ps.Err(Lang(c))
 	}
 	now := d.s.now()
-	res, err := d.s.db.FileDisclosure(ctx, mongodb.NewFiling{Period: p.ID, Estate: e.ID, Category: req.Category,
-		Data: disclosure.Marshal(data), FiledBy: "token " + token.Ref, Source: mongodb.FiledAPI, At: now})
+	res, err := d.s.filings.FileDisclosure(ctx, filing.NewFiling{Period: p.ID, Estate: e.ID, Category: req.Category,
+		Data: disclosure.Marshal(data), FiledBy: "token " + token.Ref, Source: filing.FiledAPI, At: now})
 	if err != nil {
 		return err
 	}
 	d.cache.put(res.Filing)
 	d.s.log.Info("disclosure filed", "period", p.ID, "estate", e.ID, "category", req.Category, "version", res.Filing.Version,
-		"draft", res.Filing.Draft, "source", mongodb.FiledAPI, "token", token.Ref, "request_id", RequestID(c))
+		"draft", res.Filing.Draft, "source", filing.FiledAPI, "token", token.Ref, "request_id", RequestID(c))
 	f := res.Filing
 	return c.Status(fiber.StatusCreated).JSON(discAPIResponse{Period: f.Period, Estate: f.Estate, Category: f.Category,
 		Version: f.Version, Draft: f.Draft, Status: f.Status, FiledAt: f.FiledAt.In(domain.Zone),
@@ -126,11 +124,11 @@ func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 
 // apiToken authenticates the request's bearer token. Every failure looks the same, with the
 // WWW-Authenticate header that RFC 6750 asks for.
-func (d *disclosureSite) apiToken(c *fiber.Ctx) (mongodb.APIToken, error) {
+func (d *disclosureSite) apiToken(c *fiber.Ctx) (domain.APIToken, error) {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
 	scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
-	t, err := mongodb.APIToken{}, error(nil)
+	t, err := domain.APIToken{}, error(nil)
 	if strings.EqualFold(scheme, "Bearer") {
 		t, err = d.s.db.AuthenticateToken(ctx, strings.TrimSpace(token))
 	} else {
@@ -145,7 +143,6 @@ func (d *disclosureSite) apiToken(c *fiber.Ctx) (mongodb.APIToken, error) {
 
 func init() {
 	addMessages(map[string]message{
-		"api.json_only":    {"请求体必须是JSON（Content-Type: application/json）", "The body must be JSON (Content-Type: application/json)"},
 		"api.bad_token":    {"缺少或无效的接口令牌（Authorization: Bearer …）", "Missing, invalid or revoked API token (Authorization: Bearer …)"},
 		"api.bad_json":     {"请求体不是有效的JSON，或含有未知字段（只允许 period、estate、category、data）", "The body is not valid JSON, or has unknown fields (only period, estate, category, data)"},
 		"api.required":     {"缺少%s", "%s is required"},

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // discFilingsCache keeps each period's filings for the reviewers' queue and dashboard and for
@@ -22,16 +22,16 @@ type discFilingsCache struct {
 
 type discCachedPeriod struct {
 	loaded  time.Time
-	filings map[string]mongodb.Filing // by key
+	filings map[string]filing.Filing // by key
 }
 
 const discCacheTTL = time.Minute
 
 // filings returns the period's current filings, sorted by key.
-func (fc *discFilingsCache) filings(ctx context.Context, db *mongodb.DB, period string, now time.Time) ([]mongodb.Filing, error) {
+func (fc *discFilingsCache) filings(ctx context.Context, db Store, period string, now time.Time) ([]filing.Filing, error) {
 	fc.mu.Lock()
 	if p := fc.periods[period]; p != nil && now.Sub(p.loaded) < discCacheTTL && !now.Before(p.loaded) {
-		out := make([]mongodb.Filing, 0, len(p.filings))
+		out := make([]filing.Filing, 0, len(p.filings))
 		for _, f := range p.filings {
 			out = append(out, f)
 		}
@@ -49,7 +49,7 @@ func (fc *discFilingsCache) filings(ctx context.Context, db *mongodb.DB, period 
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	if fc.gen == gen { // no write went by during the scan, which it might have missed
-		p := &discCachedPeriod{loaded: now, filings: make(map[string]mongodb.Filing, len(list))}
+		p := &discCachedPeriod{loaded: now, filings: make(map[string]filing.Filing, len(list))}
 		for _, f := range list {
 			p.filings[f.ID] = f
 		}
@@ -62,7 +62,7 @@ func (fc *discFilingsCache) filings(ctx context.Context, db *mongodb.DB, period 
 }
 
 // put records a filing or decision made through this server.
-func (fc *discFilingsCache) put(f mongodb.Filing) {
+func (fc *discFilingsCache) put(f filing.Filing) {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	fc.gen++

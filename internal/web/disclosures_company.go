@@ -13,7 +13,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // The company's side: an overview of what it owes for a period, the filing form of one
@@ -66,19 +66,19 @@ func (d *disclosureSite) companyIndex(c *fiber.Ctx) error {
 	}
 	// A few estates: four reads by _id each. Many: one scan of the period's filings is
 	// cheaper than hundreds of reads.
-	var all map[string]*mongodb.Filing
+	var all map[string]*filing.Filing
 	if len(managed) > discScanAbove {
 		filings, err := d.cache.filings(ctx, d.s.db, p.ID, now)
 		if err != nil {
 			return err
 		}
-		all = make(map[string]*mongodb.Filing, len(filings))
+		all = make(map[string]*filing.Filing, len(filings))
 		for i := range filings {
 			all[filings[i].ID] = &filings[i]
 		}
 	}
 	for _, e := range managed {
-		filings := map[string]mongodb.Filing{}
+		filings := map[string]filing.Filing{}
 		if all == nil {
 			if filings, err = d.s.db.EstateFilings(ctx, p.ID, e.ID); err != nil {
 				return err
@@ -86,11 +86,11 @@ func (d *disclosureSite) companyIndex(c *fiber.Ctx) error {
 		}
 		row := discIndexEstate{ID: e.ID, Name: e.Name}
 		for _, category := range domain.DisclosureCategories {
-			var f *mongodb.Filing
+			var f *filing.Filing
 			if x, ok := filings[category]; ok {
 				f = &x
 			} else if all != nil {
-				f = all[mongodb.FilingKey(p.ID, e.ID, category)]
+				f = all[filing.FilingKey(p.ID, e.ID, category)]
 			}
 			st := discStateOf(p, f, now)
 			k := discKey{Period: p, Estate: e, Category: category}
@@ -131,7 +131,7 @@ type discFormData struct {
 	PastDeadline  bool
 	Deadline      string
 
-	Current      *mongodb.Filing
+	Current      *filing.Filing
 	CurrentState string
 	CurrentAt    string
 	CurrentBy    string
@@ -153,7 +153,7 @@ type discHistoryRow struct {
 	Reason, By, At      string
 }
 
-func discHistory(lang string, p domain.Period, hist []mongodb.Filing) []discHistoryRow {
+func discHistory(lang string, p domain.Period, hist []filing.Filing) []discHistoryRow {
 	out := make([]discHistoryRow, 0, len(hist))
 	for i := len(hist) - 1; i >= 0; i-- { // newest first
 		h := hist[i]
@@ -196,7 +196,7 @@ func (d *disclosureSite) showForm(c *fiber.Ctx, status int, k discKey, st discFo
 	defer cancel()
 	lang, now := Lang(c), d.s.now()
 	cur, err := d.s.db.CurrentFiling(ctx, k.Period.ID, k.Estate.ID, k.Category)
-	var current *mongodb.Filing
+	var current *filing.Filing
 	switch derrors.Code(err) {
 	case "":
 		current = &cur
@@ -352,7 +352,7 @@ func (d *disclosureSite) fileForm(c *fiber.Ctx) error {
 	if len(ps) > 0 {
 		return d.showForm(c, fiber.StatusUnprocessableEntity, k, discFormState{rows: rows, posted: true, problems: ps})
 	}
-	return d.store(c, k, data, mongodb.FiledWeb)
+	return d.store(c, k, data, filing.FiledWeb)
 }
 
 // checkStarted refuses filings for a period that has not begun. Late filings for a period
@@ -369,7 +369,7 @@ func (d *disclosureSite) store(c *fiber.Ctx, k discKey, data disclosure.Data, so
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
 	acct, _ := CurrentAccount(c)
-	res, err := d.s.db.FileDisclosure(ctx, mongodb.NewFiling{Period: k.Period.ID, Estate: k.Estate.ID, Category: k.Category,
+	res, err := d.s.filings.FileDisclosure(ctx, filing.NewFiling{Period: k.Period.ID, Estate: k.Estate.ID, Category: k.Category,
 		Data: disclosure.Marshal(data), FiledBy: acct.Name, Source: source, At: d.s.now()})
 	if err != nil {
 		return err
@@ -420,7 +420,7 @@ func (d *disclosureSite) fileUpload(c *fiber.Ctx) error {
 	if len(ps) == 0 {
 		var data disclosure.Data
 		if data, ps = disclosure.Parse(k.Category, file.Rows); len(ps) == 0 {
-			return d.store(c, k, data, mongodb.FiledUpload)
+			return d.store(c, k, data, filing.FiledUpload)
 		}
 	}
 	st := discFormState{fileProblems: ps}
@@ -556,14 +556,14 @@ type discObjectionRow struct {
 	Text, At                                                string
 	Answers                                                 []discReplyRow
 	Closing                                                 *discReplyRow
-	Flat                                                    string // reviewers only
+	Household                                               string // reviewers only
 	CompanyName                                             string // reviewers only
 	Link                                                    string
 }
 
 type discReplyRow struct{ Text, By, At string }
 
-func discObjectionRowOf(lang string, o mongodb.Objection, estateName string) discObjectionRow {
+func discObjectionRowOf(lang string, o filing.Objection, estateName string) discObjectionRow {
 	row := discObjectionRow{ID: o.ID, Estate: o.Estate, EstateName: estateName, Period: o.Period, Category: o.Category,
 		CategoryLabel: discCategoryLabel(lang, o.Category), Text: o.Text, At: discTime(o.At),
 		Link: "/estates/" + o.Estate + "/disclosures?period=" + o.Period}
@@ -607,7 +607,7 @@ func (d *disclosureSite) companyObjections(c *fiber.Ctx) error {
 func (d *disclosureSite) showCompanyObjections(c *fiber.Ctx, status int, problem string) error {
 	acct, _ := CurrentAccount(c)
 	return d.showObjections(c, status, problem, "objection_company",
-		func(o mongodb.Objection, e domain.Estate, known bool, _ *discDirectory) (discObjectionRow, bool) {
+		func(o filing.Objection, e domain.Estate, known bool, _ *discDirectory) (discObjectionRow, bool) {
 			if !known || e.Company != acct.Company {
 				return discObjectionRow{}, false
 			}
@@ -617,7 +617,7 @@ func (d *disclosureSite) showCompanyObjections(c *fiber.Ctx, status int, problem
 
 // showObjections renders page with the objections rowFor keeps, open ones and closed ones apart.
 func (d *disclosureSite) showObjections(c *fiber.Ctx, status int, problem, page string,
-	rowFor func(o mongodb.Objection, e domain.Estate, known bool, dir *discDirectory) (discObjectionRow, bool)) error {
+	rowFor func(o filing.Objection, e domain.Estate, known bool, dir *discDirectory) (discObjectionRow, bool)) error {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
 	dir, _, err := d.directory(ctx)
@@ -659,10 +659,10 @@ func (d *disclosureSite) answerObjection(c *fiber.Ctx) error {
 		return err
 	}
 	text := discLimitText(c.FormValue("text"))
-	if text == "" || len([]rune(text)) > 1000 {
+	if text == "" || !filing.TextFits(text) {
 		return d.showCompanyObjections(c, fiber.StatusUnprocessableEntity, Msg(c, "objection.text_bad"))
 	}
-	if _, err := d.s.db.AnswerObjection(ctx, o.ID, text, acct.Name, d.s.now()); err != nil {
+	if _, err := d.s.filings.Answer(ctx, o.ID, text, acct.Name, d.s.now()); err != nil {
 		if derrors.Code(err) == derrors.Conflict {
 			return d.showCompanyObjections(c, fiber.StatusConflict, Msg(c, "objection.closed"))
 		}
@@ -732,7 +732,7 @@ func init() {
 		"objection.answers":       {"企业答复", "The company's answer"},
 		"objection.new":           {"待答复", "Awaiting your answer"},
 		"objection.closing":       {"住建部门办结意见", "The bureau's outcome"},
-		"objection.text_bad":      {"请填写内容（不超过1000字）", "Write something (at most 1000 characters)"},
+		"objection.text_bad":      {"请填写内容（不超过1000字，不能含控制字符）", "Write something (at most 1000 characters, no control characters)"},
 		"objection.closed":        {"该异议已办结", "The objection has been closed"},
 	})
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // The public side: an estate's disclosures of every period that has begun, in plain tables,
@@ -20,7 +21,7 @@ import (
 // objectionThrottle bounds objections per client address, counted before the household code
 // is checked, so that it also slows guessing codes. It uses the log-in throttle's store
 // (slots inserted per window), under its own keys.
-var objectionThrottle = mongodb.ThrottleRule{Limit: 10, Window: time.Hour, Lockout: time.Hour}
+var objectionThrottle = domain.ThrottleRule{Limit: 10, Window: time.Hour, Lockout: time.Hour}
 
 type discPublicData struct {
 	Estate       domain.Estate
@@ -103,7 +104,7 @@ func (d *disclosureSite) showPublic(c *fiber.Ctx, status int, data discPublicDat
 		}
 		view := discPublicPeriod{ID: p.ID, Start: p.Start, End: p.End, Deadline: p.DisclosureDeadline}
 		for _, category := range domain.DisclosureCategories {
-			var f *mongodb.Filing
+			var f *filing.Filing
 			if x, ok := filings[category]; ok {
 				f = &x
 			}
@@ -157,7 +158,7 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	}
 
 	ipHash := d.s.addressHash(ClientIP(c))
-	_, until, err := d.s.db.CountLoginAttempt(ctx, now, mongodb.ThrottleKey{Key: "objection|ip|" + ipHash, Rule: objectionThrottle})
+	_, until, err := d.s.db.CountLoginAttempt(ctx, now, domain.ThrottleKey{Key: "objection|ip|" + ipHash, Rule: objectionThrottle})
 	if err != nil {
 		return err
 	}
@@ -176,7 +177,7 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	if strings.TrimSpace(c.FormValue("code")) == "" {
 		data.Fields["code"] = Msg(c, "objection.code_required")
 	}
-	if form.Text == "" || len([]rune(form.Text)) > 1000 {
+	if form.Text == "" || !filing.TextFits(form.Text) {
 		data.Fields["text"] = Msg(c, "objection.text_bad")
 	}
 	if len(data.Fields) > 0 {
@@ -189,10 +190,14 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	if !ok {
 		return again(fiber.StatusConflict, Msg(c, "objection.no_open_period"))
 	}
-	switch err := d.s.db.CheckCodeFrom(ctx, open.ID, e.ID, form.Flat, c.FormValue("code"), ipHash, now); {
-	case errors.Is(err, mongodb.ErrCodeLocked):
+	var limited *rating.LimitedError
+	switch err := d.s.ratings.ProveHousehold(ctx, open.ID, e.ID, form.Flat, c.FormValue("code"), ipHash, now); {
+	case errors.As(err, &limited):
+		setRetryAfter(c, limited.Wait)
+		return again(fiber.StatusTooManyRequests, Msg(c, "objection.rate_limited"))
+	case errors.Is(err, rating.ErrCodeLocked):
 		return again(fiber.StatusTooManyRequests, codeRefusalMessage(c, err))
-	case errors.Is(err, mongodb.ErrCodeWrong):
+	case errors.Is(err, rating.ErrCodeWrong):
 		data.Fields["code"] = codeRefusalMessage(c, err)
 		return again(fiber.StatusForbidden, Msg(c, "objection.code_wrong"))
 	case derrors.Code(err) == derrors.Forbidden:
@@ -201,11 +206,11 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	o, err := d.s.db.FileObjection(ctx, mongodb.NewObjection{Period: period, Estate: e.ID, Category: category,
-		OpenPeriod: open.ID, Flat: form.Flat, Text: form.Text, At: now, IPHash: ipHash})
+	o, err := d.s.filings.FileObjection(ctx, filing.NewObjection{Period: period, Estate: e.ID, Category: category,
+		OpenPeriod: open.ID, Household: form.Flat, Text: form.Text, At: now, IPHash: ipHash})
 	switch {
-	case errors.Is(err, mongodb.ErrTooManyObjections):
-		return again(fiber.StatusTooManyRequests, Msg(c, "objection.too_many", mongodb.MaxObjectionsPerHousehold))
+	case errors.Is(err, filing.ErrTooManyObjections):
+		return again(fiber.StatusTooManyRequests, Msg(c, "objection.too_many", filing.MaxObjectionsPerHousehold))
 	case derrors.Code(err) == derrors.NotFound:
 		data.Fields["target"] = Msg(c, "objection.target_bad")
 		return again(fiber.StatusUnprocessableEntity, Msg(c, "disc.fix"))

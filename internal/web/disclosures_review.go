@@ -14,7 +14,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // The reviewers' side: the queue of pending filings, a filing beside the same estate's
@@ -73,7 +73,7 @@ func (d *disclosureSite) queue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var pending []mongodb.Filing
+	var pending []filing.Filing
 	for _, f := range filings {
 		if f.Status == domain.StatusPending {
 			pending = append(pending, f)
@@ -112,7 +112,7 @@ type discReviewData struct {
 	CategoryLabel             string
 	CompanyName, DistrictName string
 
-	Current        mongodb.Filing
+	Current        filing.Filing
 	CurrentState   string
 	CurrentAt      string
 	CurrentBy      string
@@ -218,7 +218,7 @@ func (d *disclosureSite) showReview(c *fiber.Ctx, status int, form discReviewDat
 	for _, o := range objections {
 		if o.Category == k.Category {
 			row := discObjectionRowOf(lang, o, k.Estate.Name)
-			row.Flat = o.Flat
+			row.Household = o.Household
 			data.Objections = append(data.Objections, row)
 		}
 	}
@@ -227,7 +227,7 @@ func (d *disclosureSite) showReview(c *fiber.Ctx, status int, form discReviewDat
 
 // fundContinuity warns when a maintenance fund's opening balance is not the previous
 // period's closing balance: money appeared or vanished between two disclosures.
-func fundContinuity(lang string, cur disclosure.Data, prev mongodb.Filing) string {
+func fundContinuity(lang string, cur disclosure.Data, prev filing.Filing) string {
 	fund, ok := cur.(*disclosure.FundData)
 	if !ok {
 		return ""
@@ -259,20 +259,20 @@ func (d *disclosureSite) decide(c *fiber.Ctx) error {
 		form.Fields["status"] = Msg(c, "review.status_bad")
 	case form.Status == domain.StatusRejected && form.Reason == "":
 		form.Fields["reason"] = Msg(c, "review.reason_required")
-	case len([]rune(form.Reason)) > 1000:
+	case !filing.TextFits(form.Reason):
 		form.Fields["reason"] = Msg(c, "review.reason_long")
 	}
 	if len(form.Fields) > 0 {
 		form.Error = Msg(c, "disc.fix")
 		return d.showReview(c, fiber.StatusUnprocessableEntity, form)
 	}
-	decided, err := d.s.db.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: k.Period.ID, Estate: k.Estate.ID, Category: k.Category,
+	decided, err := d.s.filings.Decide(ctx, filing.ReviewDecision{Period: k.Period.ID, Estate: k.Estate.ID, Category: k.Category,
 		Version: version, Draft: draft, Status: form.Status, Reason: form.Reason, By: acct.Name, At: d.s.now()})
 	switch {
-	case errors.Is(err, mongodb.ErrFilingChanged):
+	case errors.Is(err, filing.ErrFilingChanged):
 		form.Error = Msg(c, "review.changed")
 		return d.showReview(c, fiber.StatusConflict, form)
-	case errors.Is(err, mongodb.ErrReviewed):
+	case errors.Is(err, filing.ErrReviewed):
 		form.Error = Msg(c, "review.already")
 		return d.showReview(c, fiber.StatusConflict, form)
 	case err != nil:
@@ -306,8 +306,8 @@ type discCompliance struct {
 	Issues       []discIssue // missing, late and rejected, by district, company, estate, category
 }
 
-func discComplianceOf(lang string, p domain.Period, estates []domain.Estate, filings []mongodb.Filing, dir *discDirectory, now time.Time) discCompliance {
-	byKey := make(map[string]*mongodb.Filing, len(filings))
+func discComplianceOf(lang string, p domain.Period, estates []domain.Estate, filings []filing.Filing, dir *discDirectory, now time.Time) discCompliance {
+	byKey := make(map[string]*filing.Filing, len(filings))
 	for i := range filings {
 		byKey[filings[i].ID] = &filings[i]
 	}
@@ -334,7 +334,7 @@ func discComplianceOf(lang string, p domain.Period, estates []domain.Estate, fil
 		di := counter(districts, e.District, dir.districtName(e.District))
 		co := counter(companies, e.Company, dir.companyName(e.Company))
 		for _, category := range domain.DisclosureCategories {
-			f := byKey[mongodb.FilingKey(p.ID, e.ID, category)]
+			f := byKey[filing.FilingKey(p.ID, e.ID, category)]
 			st := discStateOf(p, f, now)
 			issue := st.Status == "missing" || st.Status == domain.StatusRejected || st.Late
 			for _, c := range []*discCounts{di, co, &out.Total} {
@@ -542,9 +542,9 @@ func (d *disclosureSite) reviewObjections(c *fiber.Ctx) error {
 
 func (d *disclosureSite) showReviewObjections(c *fiber.Ctx, status int, problem string) error {
 	return d.showObjections(c, status, problem, "objection_review",
-		func(o mongodb.Objection, e domain.Estate, _ bool, dir *discDirectory) (discObjectionRow, bool) {
+		func(o filing.Objection, e domain.Estate, _ bool, dir *discDirectory) (discObjectionRow, bool) {
 			row := discObjectionRowOf(Lang(c), o, e.Name)
-			row.Flat, row.CompanyName = o.Flat, dir.companyName(e.Company) // reviewers only
+			row.Household, row.CompanyName = o.Household, dir.companyName(e.Company) // reviewers only
 			return row, true
 		})
 }
@@ -554,10 +554,10 @@ func (d *disclosureSite) closeObjection(c *fiber.Ctx) error {
 	defer cancel()
 	acct, _ := CurrentAccount(c)
 	note := discLimitText(c.FormValue("note"))
-	if len([]rune(note)) > 1000 {
+	if !filing.TextFits(note) {
 		return d.showReviewObjections(c, fiber.StatusUnprocessableEntity, Msg(c, "objection.text_bad"))
 	}
-	_, err := d.s.db.CloseObjection(ctx, c.FormValue("id"), note, acct.Name, d.s.now())
+	_, err := d.s.filings.Close(ctx, c.FormValue("id"), note, acct.Name, d.s.now())
 	if derrors.Code(err) == derrors.Conflict {
 		return d.showReviewObjections(c, fiber.StatusConflict, Msg(c, "objection.closed"))
 	}
@@ -593,7 +593,7 @@ func init() {
 		"review.submit":           {"提交审核意见", "Record the decision"},
 		"review.status_bad":       {"请选择通过或退回", "Choose verify or reject"},
 		"review.reason_required":  {"退回时必须填写理由", "A rejection needs a reason"},
-		"review.reason_long":      {"理由不能超过1000字", "The reason must be at most 1000 characters"},
+		"review.reason_long":      {"理由不能超过1000字，不能含控制字符", "The reason must be at most 1000 characters, with no control characters"},
 		"review.changed":          {"企业在您审核期间重新提交了，请查看最新内容后再审核。", "The company filed again while you were reviewing: look at the new figures first."},
 		"review.already":          {"该公开信息已经审核过了。", "This filing has been reviewed already."},
 		"review.decided":          {"已审核：%s（%s，%s）", "Reviewed: %s (%s, %s)"},

@@ -14,7 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // zipWorkbook is a minimal XLSX whose first sheet has the given <sheetData> rows.
@@ -299,7 +299,7 @@ func TestObjections(t *testing.T) {
 	wantBody(t, r, "房号或住户验证码不正确")
 	r = object(codes[0].Code, strings.Repeat("长", 1001))
 	wantStatus(t, r, http.StatusUnprocessableEntity)
-	wantBody(t, r, "请填写内容（不超过1000字）")
+	wantBody(t, r, "请填写内容（不超过1000字，不能含控制字符）")
 	wrong := owner.post("/estates/e1/objections", url.Values{"_csrf": {owner.csrf("/estates/e1/disclosures")},
 		"target": {"2031Q4|fees"}, "flat": {"3-2-1201"}, "code": {codes[0].Code}, "text": {"x"}})
 	wantStatus(t, wrong, http.StatusUnprocessableEntity)
@@ -405,8 +405,8 @@ func TestReviewQueueCache(t *testing.T) {
 	wantBody(t, reviewer.get("/review/disclosures"), link+"fees")
 
 	// Another server files parking: not seen until the cache expires.
-	if _, err := e.db.FileDisclosure(context.Background(), mongodb.NewFiling{Period: "2031Q4", Estate: "e1", Category: "parking",
-		Data: []byte(storedJSON(t, "parking", discRows["parking"])), FiledBy: "elsewhere", Source: mongodb.FiledAPI, At: e.clock.Now()}); err != nil {
+	if _, err := e.db.FileDisclosure(context.Background(), filing.NewFiling{Period: "2031Q4", Estate: "e1", Category: "parking",
+		Data: []byte(storedJSON(t, "parking", discRows["parking"])), FiledBy: "elsewhere", Source: filing.FiledAPI, At: e.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(reviewer.get("/review/disclosures").body, link+"parking") {

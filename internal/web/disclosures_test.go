@@ -17,7 +17,7 @@ import (
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // The disclosure tests run on a small city: two companies, each managing one estate, and
@@ -150,7 +150,7 @@ func (c *client) upload(path, filename string, content []byte) *response {
 	return c.send(req)
 }
 
-func (e *testEnv) current(period, estate, category string) (mongodb.Filing, bool) {
+func (e *testEnv) current(period, estate, category string) (filing.Filing, bool) {
 	e.t.Helper()
 	f, err := e.db.CurrentFiling(context.Background(), period, estate, category)
 	if derrors.Code(err) == derrors.NotFound {
@@ -187,7 +187,7 @@ func TestFileEachCategoryByForm(t *testing.T) {
 			t.Errorf("%s: redirected to %q", category, r.location())
 		}
 		f, ok := e.current("2031Q4", "e1", category)
-		if !ok || f.Status != domain.StatusPending || f.Version != 1 || f.Source != mongodb.FiledWeb || f.FiledBy != "wanrun" ||
+		if !ok || f.Status != domain.StatusPending || f.Version != 1 || f.Source != filing.FiledWeb || f.FiledBy != "wanrun" ||
 			!f.FiledAt.Equal(discToday) || string(f.Data) != storedJSON(t, category, discRows[category]) {
 			t.Errorf("%s: stored %+v (data %s)", category, f, f.Data)
 		}
@@ -334,7 +334,7 @@ func TestUploads(t *testing.T) {
 		r := c.upload(upload, tc.file, tc.content)
 		wantStatus(t, r, http.StatusSeeOther)
 		f, _ := e.current("2031Q4", "e1", "fees")
-		if string(f.Data) != want || f.Source != mongodb.FiledUpload {
+		if string(f.Data) != want || f.Source != filing.FiledUpload {
 			t.Errorf("%s: stored %s from %s", tc.name, f.Data, f.Source)
 		}
 	}
@@ -489,7 +489,7 @@ func TestDisclosureAPI(t *testing.T) {
 	wantStatus(t, r, http.StatusCreated)
 	wantBody(t, r, `"version":1`, `"status":"pending"`, `"late":false`, `"replaced_draft":false`, `"filed_at":"2031-10-10T10:00:00+08:00"`)
 	f, _ := e.current("2031Q4", "e1", "fees")
-	if string(f.Data) != fees || f.Source != mongodb.FiledAPI || !strings.HasPrefix(f.FiledBy, "token tok_") {
+	if string(f.Data) != fees || f.Source != filing.FiledAPI || !strings.HasPrefix(f.FiledBy, "token tok_") {
 		t.Errorf("stored %+v", f)
 	}
 	r = call(token, "application/json; charset=utf-8", body("e1", "fees", fees))
@@ -543,7 +543,7 @@ func TestDisclosureAPI(t *testing.T) {
 
 func discTokenIn(t *testing.T, page string) string {
 	t.Helper()
-	start := strings.Index(page, "<code>"+mongodb.TokenPrefix)
+	start := strings.Index(page, "<code>"+domain.TokenPrefix)
 	if start < 0 {
 		t.Fatalf("no token on the page:\n%s", page)
 	}

@@ -49,6 +49,7 @@ var messageOfStatus = map[int]string{
 	fiber.StatusRequestTimeout:              "error.timeout",
 	fiber.StatusConflict:                    "error.conflict",
 	fiber.StatusRequestEntityTooLarge:       "error.too_large",
+	fiber.StatusUnsupportedMediaType:        "error.media_type", // only the JSON API refuses media types
 	fiber.StatusTooManyRequests:             "error.rate_limited",
 	fiber.StatusServiceUnavailable:          "error.unavailable",
 	fiber.StatusRequestHeaderFieldsTooLarge: "error.too_large",

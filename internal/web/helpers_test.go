@@ -59,12 +59,17 @@ func newEnv(t *testing.T) *testEnv {
 
 func (e *testEnv) newServer() *Server {
 	e.t.Helper()
-	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"0.0.0.0"}, Now: e.clock.Now})
+	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"0.0.0.0"}, Now: e.clock.Now,
+		PublicURL: testPublicURL})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return s
 }
+
+// testPublicURL is the site address the test server prints on code slips. It differs from the
+// Host of test requests (example.com), so a slip that used the Host header would show.
+const testPublicURL = "https://wy.example.gov.cn"
 
 const (
 	testCompany  = "91440300MA5D000001"

@@ -55,7 +55,7 @@ func newJourneyEnv(t *testing.T) *journeyEnv {
 	}
 	// Browsers reach the server from 127.0.0.1, which is trusted as a proxy here, so that a
 	// test can put two phones on two networks with X-Forwarded-For (see onNetwork).
-	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"127.0.0.1"}, Now: e.clock.Now})
+	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"127.0.0.1"}, Now: e.clock.Now, PublicURL: testPublicURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestJourneyPhoneLayout(t *testing.T) {
 				t.Errorf("rankings: the page is %d px wide on a %d px screen", w, vp.vp.Width)
 			}
 
-			st, err := newPublishedCache(j.db, j.clock.Now, j.s.log).get(context.Background())
+			st, err := newPublishedCache(j.s.pubs, j.db, j.clock.Now, j.s.log).get(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,27 +103,77 @@ func TestLoginFailure(t *testing.T) {
 	}
 }
 
-func TestLoginLockoutPerAccount(t *testing.T) {
+// A guesser is slowed and then locked out, but cannot lock the account's owner out: not on
+// another client, and not on a browser the owner has logged in from before, even while a
+// distributed guess has locked the account for every unknown client.
+func TestLoginThrottleSlowsTheGuesserNotTheOwner(t *testing.T) {
 	e := newEnv(t)
 	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
-	c := e.client()
-	for i := 1; i <= 4; i++ {
-		r := c.login("zhang", "wrong")
-		wantStatus(t, r, http.StatusOK)
+	// Failures are counted in fixed 15-minute windows: start each phase at the start of one.
+	toNextWindow := func() {
+		now := e.clock.Now()
+		e.clock.Advance(now.Truncate(15 * time.Minute).Add(15 * time.Minute).Sub(now))
 	}
-	r := c.login("zhang", "wrong")
+	toNextWindow()
+	attacker := e.client()
+	attacker.header.Set("X-Forwarded-For", "203.0.113.5")
+	for range 3 { // the free tries
+		r := attacker.login("zhang", "wrong")
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "用户名或密码错误")
+	}
+	// Then each failure makes the next try wait: 2 s, 4 s, 8 s, ...
+	for _, wait := range []string{"2", "4", "8", "16", "32"} {
+		r := attacker.login("zhang", "wrong")
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "用户名或密码错误。登录失败次数较多，请等待"+wait+"秒后再试")
+		if got := r.Header.Get("Retry-After"); got != wait {
+			t.Errorf("Retry-After = %q, want %s", got, wait)
+		}
+		wantStatus(t, attacker.login("zhang", "right-password"), http.StatusTooManyRequests) // too soon: not checked
+		seconds, _ := strconv.Atoi(wait)
+		e.clock.Advance(time.Duration(seconds) * time.Second) // as told
+	}
+
+	// The owner, on another client, is not slowed at all, and its browser becomes known.
+	owner := e.client()
+	owner.header.Set("X-Forwarded-For", "198.51.100.7")
+	owner.mustLogin("zhang", "right-password")
+	wantStatus(t, owner.post("/logout", url.Values{"_csrf": {owner.csrf("/account")}}), http.StatusSeeOther)
+
+	// A guess spread over many addresses, each waiting as told, is slowed (10 free tries, then
+	// waits of 1 s, 2 s, 4 s, ...) and after 20 failures locks the account for unknown clients.
+	toNextWindow()
+	for i := range 20 {
+		bot := e.client()
+		bot.header.Set("X-Forwarded-For", "192.0.2."+strconv.Itoa(i+1))
+		r := bot.login("zhang", "wrong")
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "用户名或密码错误")
+		if wait, _ := strconv.Atoi(r.Header.Get("Retry-After")); i >= 10 && i < 19 && wait != 1<<(i-10) {
+			t.Errorf("failure %d: Retry-After %d s, want %d", i+1, wait, 1<<(i-10))
+		}
+		if i < 19 {
+			wait, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+			e.clock.Advance(time.Duration(wait) * time.Second)
+		}
+	}
+	stranger := e.client()
+	stranger.header.Set("X-Forwarded-For", "198.51.100.99")
+	r := stranger.login("zhang", "right-password")
 	wantStatus(t, r, http.StatusTooManyRequests)
 	wantBody(t, r, "登录失败次数过多，请在15分钟后再试")
-	if r.Header.Get("Retry-After") != "900" {
-		t.Errorf("Retry-After = %q, want 900", r.Header.Get("Retry-After"))
-	}
-	// Locked even for the right password, and from another address.
-	other := e.client()
-	other.header.Set("X-Forwarded-For", "198.51.100.7")
-	wantStatus(t, other.login("zhang", "right-password"), http.StatusTooManyRequests)
+	// ... but not for the owner's known browser, from any address.
+	owner.header.Set("X-Forwarded-For", "203.0.113.5")
+	owner.mustLogin("zhang", "right-password")
+
+	// A forged device cookie is an unknown client.
+	forger := e.client()
+	forger.cookies["pc_device"] = "AAAAAAAAAAAAAAAAAAAAAA.00000000000000000000000000000000.zhang"
+	wantStatus(t, forger.login("zhang", "right-password"), http.StatusTooManyRequests)
 
 	e.clock.Advance(16 * time.Minute)
-	other.mustLogin("zhang", "right-password")
+	stranger.mustLogin("zhang", "right-password")
 }
 
 func TestLoginLockoutPerAddress(t *testing.T) {
@@ -130,11 +181,14 @@ func TestLoginLockoutPerAddress(t *testing.T) {
 	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
 	attacker := e.client()
 	attacker.header.Set("X-Forwarded-For", "203.0.113.5")
-	for i := range 19 {
+	for i := range 20 {
 		r := attacker.login("user"+string(rune('a'+i)), "guess")
 		wantStatus(t, r, http.StatusOK)
+		if i == 19 {
+			wantBody(t, r, "用户名或密码错误。登录失败次数过多，请在15分钟后再试")
+		}
 	}
-	wantStatus(t, attacker.login("usert", "guess"), http.StatusTooManyRequests)
+	wantStatus(t, attacker.login("useru", "guess"), http.StatusTooManyRequests)
 	wantStatus(t, attacker.login("zhang", "right-password"), http.StatusTooManyRequests)
 
 	// A forged X-Forwarded-For entry to the left does not escape the lock: the address is
@@ -212,6 +266,7 @@ func TestCSRF(t *testing.T) {
 	e.addAccount("root", domain.RoleAdmin, "", "pw")
 	ctx := context.Background()
 	admin := e.client()
+	ownAnon := admin.csrf("/login") // this browser's anonymous token, from before log-in
 	admin.mustLogin("root", "pw")
 	good := admin.csrf("/admin/accounts")
 	other := e.client()
@@ -229,7 +284,8 @@ func TestCSRF(t *testing.T) {
 		"missing":       "",
 		"garbage":       "abc",
 		"other browser": otherToken,
-		"tampered":      good[:len(good)-2] + "AA",
+		"tampered":      tamper(good),
+		"own anonymous": ownAnon,
 	} {
 		form := url.Values{"name": {"mallory"}, "role": {domain.RoleAdmin}}
 		if token != "" {
@@ -242,9 +298,15 @@ func TestCSRF(t *testing.T) {
 			t.Fatalf("%s token: the account was created anyway", name)
 		}
 	}
+	// A valid token in the query string is refused: query strings end up in logs and Referers.
+	r := admin.post("/admin/accounts?_csrf="+url.QueryEscape(good), url.Values{"name": {"mallory"}, "role": {domain.RoleAdmin}})
+	wantStatus(t, r, http.StatusForbidden)
+	if n := count(); n != before {
+		t.Fatal("a query-string token created the account")
+	}
 	// A header works as well as the form field (for scripts on our pages).
 	req := strings.NewReader(url.Values{"name": {"wang"}, "role": {domain.RoleEvaluator}}.Encode())
-	r := admin.doRaw(http.MethodPost, "/admin/accounts", req, map[string]string{
+	r = admin.doRaw(http.MethodPost, "/admin/accounts", req, map[string]string{
 		"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": good})
 	wantStatus(t, r, http.StatusCreated)
 
@@ -284,4 +346,68 @@ func TestSecureCookies(t *testing.T) {
 	if !found {
 		t.Errorf("no Secure, HttpOnly __Host-pc_session cookie: %v", r.Header["Set-Cookie"])
 	}
+}
+
+// tamper changes one character in the middle of a token. (Replacing its last characters is not
+// enough: base64 ignores the unused bits of the last character, and "AA" decodes to the same
+// byte whenever the last byte was zero, one time in 256.)
+func tamper(token string) string {
+	b := []byte(token)
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+// Disabling an account ends its sessions at once and refuses its log-ins; enabling lets it
+// back in. The refusal is said only after the right password.
+func TestDisableAccount(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("root", domain.RoleAdmin, "", "admin-password")
+	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
+	admin := e.client()
+	admin.mustLogin("root", "admin-password")
+	phone, laptop := e.client(), e.client()
+	phone.mustLogin("zhang", "right-password")
+	laptop.mustLogin("zhang", "right-password")
+	wantStatus(t, phone.get("/account"), http.StatusOK)
+
+	accounts, err := e.db.Accounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, a := range accounts {
+		ids[a.Name] = a.ID
+	}
+	// An admin cannot disable the account it is using.
+	r := admin.post("/admin/accounts/"+ids["root"]+"/disable", url.Values{"_csrf": {admin.csrf("/admin/accounts")}})
+	wantStatus(t, r, http.StatusConflict)
+	wantBody(t, r, "不能停用自己正在使用的账号")
+
+	r = admin.post("/admin/accounts/"+ids["zhang"]+"/disable", url.Values{"_csrf": {admin.csrf("/admin/accounts")}})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, admin.get("/admin/accounts"), "已停用")
+	for _, c := range []*client{phone, laptop} {
+		wantStatus(t, c.get("/account"), http.StatusSeeOther) // to the log-in page
+	}
+	wrong := e.client()
+	r = wrong.login("zhang", "wrong-password")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "用户名或密码错误")
+	r = phone.login("zhang", "right-password")
+	wantStatus(t, r, http.StatusForbidden)
+	wantBody(t, r, "该账号已停用，请联系系统管理员")
+	if _, ok := phone.cookies["pc_session"]; ok {
+		t.Error("a disabled account got a session")
+	}
+
+	r = admin.post("/admin/accounts/"+ids["zhang"]+"/enable", url.Values{"_csrf": {admin.csrf("/admin/accounts")}})
+	wantStatus(t, r, http.StatusSeeOther)
+	phone.mustLogin("zhang", "right-password")
+	// Only admins may do it.
+	wantStatus(t, phone.post("/admin/accounts/"+ids["root"]+"/disable", url.Values{"_csrf": {phone.csrf("/account")}}), http.StatusForbidden)
 }

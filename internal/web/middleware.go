@@ -73,6 +73,11 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 			return herr
 		}
 	}
+	s.logRequest(c, start)
+	return nil
+}
+
+func (s *Server) logRequest(c *fiber.Ctx, start time.Time) {
 	s.log.Info("request",
 		"method", c.Method(),
 		"path", c.Path(),
@@ -80,7 +85,21 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 		"latency_ms", float64(time.Since(start).Microseconds())/1000,
 		"request_id", RequestID(c),
 		"ip", ClientIP(c))
-	return nil
+}
+
+// handleRefused is Fiber's error handler. It answers errors that escape the middleware, and
+// requests that fasthttp refused before any middleware ran (headers too large: 431, body too
+// large: 413, an unreadable body), which get no access-log line otherwise. fasthttp has reset
+// such a request, so its method and path are gone; the line says "refused".
+func (s *Server) handleRefused(c *fiber.Ctx, err error) error {
+	herr := s.handleError(c, err)
+	if RequestID(c) == "" {
+		s.log.Warn("request refused before routing",
+			"status", c.Response().StatusCode(),
+			"err", err.Error(),
+			"ip", ClientIP(c))
+	}
+	return herr
 }
 
 // contentSecurityPolicy allows scripts only from this site or with the request's nonce, so

@@ -63,7 +63,8 @@ func TestAdminCreatesAccount(t *testing.T) {
 		return url.Values{"_csrf": {user.csrf("/account/password")}, "current": {current}, "new": {next}, "confirm": {again}}
 	}
 	for _, tc := range []struct{ current, next, again, want string }{
-		{password, "short", "short", "至少需要12位"},
+		{password, "short", "short", "至少需要8位"},
+		{password, "password", "password", "最常见的密码之一"},
 		{password, password, password, "不能与当前密码相同"},
 		{password, "a-long-new-password", "a-long-new-passwore", "两次输入的新密码不一致"},
 		{"wrong", "a-long-new-password", "a-long-new-password", "当前密码不正确"},

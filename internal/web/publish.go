@@ -1,16 +1,15 @@
 package web
 
 import (
-	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/reports"
 	"github.com/propcredit/propcredit/scoring"
 )
@@ -33,8 +32,8 @@ func (r *reportSite) publishRoutes() {
 
 type publishRow struct {
 	Period       domain.Period
-	Draft        *mongodb.Result // nil: not scored yet
-	Publications []mongodb.Result
+	Draft        *publication.Record // nil: not scored yet
+	Publications []publication.Record
 }
 
 func (r *reportSite) publishIndex(c *fiber.Ctx) error {
@@ -44,16 +43,14 @@ func (r *reportSite) publishIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pubs, err := r.s.db.Publications(ctx, "")
+	pubs, err := r.s.pubs.Publications(ctx, "")
 	if err != nil {
 		return err
 	}
 	var rows []publishRow
 	for i := len(periods) - 1; i >= 0; i-- { // newest first
 		row := publishRow{Period: periods[i]}
-		if d, err := r.s.db.Draft(ctx, periods[i].ID); err == nil {
-			row.Draft = &d
-		} else if derrors.Code(err) != derrors.NotFound {
+		if row.Draft, err = r.s.pubs.DraftRecord(ctx, periods[i].ID); err != nil {
 			return err
 		}
 		for _, p := range pubs {
@@ -68,8 +65,8 @@ func (r *reportSite) publishIndex(c *fiber.Ctx) error {
 
 type publishData struct {
 	Period       domain.Period
-	Draft        *mongodb.Result
-	Result       *scoring.Result // the draft's
+	Draft        *publication.Draft // nil: not scored yet
+	Result       *scoring.Result    // the draft's
 	Publications []reports.Publication
 	// SameAsLatest: the draft has the inputs and ruleset of the current publication.
 	SameAsLatest bool
@@ -156,17 +153,14 @@ func (r *reportSite) loadPublish(c *fiber.Ctx) (*publishData, error) {
 		return nil, err
 	}
 	d := &publishData{Period: period}
-	pubs, err := r.s.db.Publications(ctx, period.ID)
+	pubs, err := r.s.pubs.Publications(ctx, period.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range pubs {
 		d.Publications = append(d.Publications, publicationOf(p))
 	}
-	if len(d.Publications) > 0 {
-		markSuperseded(d.Publications)
-	}
-	draft, err := r.s.db.Draft(ctx, period.ID)
+	draft, err := r.s.pubs.Draft(ctx, period.ID)
 	switch derrors.Code(err) {
 	case "":
 	case derrors.NotFound:
@@ -174,15 +168,7 @@ func (r *reportSite) loadPublish(c *fiber.Ctx) (*publishData, error) {
 	default:
 		return nil, err
 	}
-	d.Draft = &draft
-	detail, err := draft.DetailJSON()
-	if err != nil {
-		return nil, err
-	}
-	d.Result = new(scoring.Result)
-	if err := json.Unmarshal(detail, d.Result); err != nil {
-		return nil, err
-	}
+	d.Draft, d.Result = draft, draft.Result
 	if n := len(pubs); n > 0 {
 		last := pubs[n-1]
 		d.SameAsLatest = last.InputsHash == draft.InputsHash && last.RulesetHash == draft.RulesetHash
@@ -208,19 +194,16 @@ func (r *reportSite) scoreNow(c *fiber.Ctx) error {
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
 	period := c.Params("period")
-	in, err := app.ScoringInput(ctx, r.s.db, period)
-	if derrors.Code(err) == derrors.NotFound {
-		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "publish.no_such_period", period))
-	} else if err != nil {
-		return err
-	}
-	res, err := scoring.Score(scoring.Default(), in)
-	if err != nil {
-		// The data cannot be scored (the engine says why); nothing was stored.
-		return derrors.Errorf(derrors.Conflict, "%s", Msg(c, "publish.score_failed", err.Error()))
-	}
 	acct, _ := CurrentAccount(c)
-	if err := app.SaveDraft(ctx, r.s.db, in, res, acct.Name, r.s.now()); err != nil {
+	res, err := r.s.pubs.Score(ctx, period, scoring.Default(), acct.Name, r.s.now(), nil)
+	var unscorable *publication.UnscorableError
+	switch {
+	case derrors.Code(err) == derrors.NotFound:
+		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "publish.no_such_period", period))
+	case errors.As(err, &unscorable):
+		// The data cannot be scored (the engine says why); nothing was stored.
+		return derrors.Errorf(derrors.Conflict, "%s", Msg(c, "publish.score_failed", unscorable.Err.Error()))
+	case err != nil:
 		return err
 	}
 	r.s.log.Info("scored", "period", period, "by", acct.Name, "companies", len(res.Grades), "request_id", RequestID(c))
@@ -239,7 +222,7 @@ func (r *reportSite) publish(c *fiber.Ctx) error {
 		d.Error = Msg(c, "publish.no_draft")
 		return r.s.renderStatus(c, fiber.StatusConflict, "publish", d)
 	}
-	if c.FormValue("draft") != draftVersion(d.Draft) {
+	if c.FormValue("draft") != d.Draft.Version() {
 		d.Error = Msg(c, "publish.draft_changed")
 		return r.s.renderStatus(c, fiber.StatusConflict, "publish", d)
 	}
@@ -263,20 +246,14 @@ func (r *reportSite) publish(c *fiber.Ctx) error {
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
 	acct, _ := CurrentAccount(c)
-	pub, err := r.s.db.Publish(ctx, d.Period.ID, acct.Name, r.s.now())
+	pub, err := r.s.pubs.Publish(ctx, d.Period.ID, d.Draft.Version(), acct.Name, r.s.now())
 	r.cache.invalidate() // even on error: the publication may have been written
-	if err != nil {
+	if errors.Is(err, publication.ErrDraftChanged) {
+		d.Error = Msg(c, "publish.draft_changed")
+		return r.s.renderStatus(c, fiber.StatusConflict, "publish", d)
+	} else if err != nil {
 		return err
 	}
 	r.s.log.Info("published", "period", pub.Period, "publication", pub.Seq, "by", acct.Name, "inputs_hash", pub.InputsHash, "request_id", RequestID(c))
 	return c.Redirect("/publish/"+d.Period.ID+"?published="+strconv.Itoa(pub.Seq), fiber.StatusSeeOther)
-}
-
-// draftVersion names a draft as the publish form saw it.
-func draftVersion(d *mongodb.Result) string {
-	return d.InputsHash + "@" + d.CreatedAt.UTC().Format(time.RFC3339Nano)
-}
-
-func init() {
-	addTemplateFuncs(map[string]any{"draftVersion": draftVersion})
 }

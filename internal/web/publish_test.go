@@ -36,7 +36,7 @@ func TestPublishThroughTheWeb(t *testing.T) {
 	wantStatus(t, r, http.StatusSeeOther)
 	r = rev.get(r.location())
 	wantStatus(t, r, http.StatusOK)
-	draft, err := e.db.Draft(context.Background(), "2026Q4")
+	draft, err := e.s.pubs.Draft(context.Background(), "2026Q4")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Owners rate their property company online (线上评价). An owner proves residence with the
@@ -61,20 +61,11 @@ const (
 	maxReceiptText = 32
 )
 
-// Failure limits: how many wrong or unknown codes a client address, or all clients together
-// for one estate, may send in a burst, and how fast the allowance comes back.
-var (
-	addressFailures = bucketRule{Burst: 20, Every: time.Minute}
-	estateFailures  = bucketRule{Burst: 60, Every: 5 * time.Second}
-)
-
-// rater holds what the rating pages keep between requests: the failure buckets and short
-// caches of the periods and estates that every submission needs, so that the hot path reads
+// rater holds what the rating pages keep between requests: short caches of the periods and
+// estates that every submission needs, so that the hot path reads
 // only what changes (codes and ratings).
 type rater struct {
-	s            *Server
-	addressLimit *buckets
-	estateLimit  *buckets
+	s *Server
 
 	periodsMu sync.Mutex
 	periods   []domain.Period
@@ -109,8 +100,7 @@ type estateEntry struct {
 }
 
 func newRater(s *Server) *rater {
-	return &rater{s: s, addressLimit: newBuckets(addressFailures), estateLimit: newBuckets(estateFailures),
-		estates: map[string]estateEntry{}, slots: make(chan struct{}, submitSlots)}
+	return &rater{s: s, estates: map[string]estateEntry{}, slots: make(chan struct{}, submitSlots)}
 }
 
 func init() {
@@ -233,7 +223,7 @@ type rateFormData struct {
 
 type rateDoneData struct {
 	EstateName string
-	Receipt    mongodb.Receipt
+	Receipt    rating.Receipt
 	Period     domain.Period
 	// What was submitted, shown back to the owner, and kept in the hidden fields of the
 	// "change my rating" form (never in a link, which a browser's history would keep).
@@ -355,7 +345,7 @@ func (r *rater) submitForm(c *fiber.Ctx) error {
 		return r.s.renderStatus(c, fiber.StatusConflict, "rate", data)
 	}
 
-	rc, err := r.submit(c, in, data.Period, mongodb.SourceWeb)
+	rc, err := r.submit(c, in, data.Period, rating.SourceWeb)
 	if err == nil {
 		return r.s.render(c, "rate_done", rateDoneData{EstateName: data.Estate.Name, Receipt: rc, Period: data.Period,
 			Household: in.Household, Dimensions: dimensions(Lang(c), form.Scores, nil), Comment: in.Comment})
@@ -364,21 +354,20 @@ func (r *rater) submitForm(c *fiber.Ctx) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	status := fiber.StatusUnprocessableEntity
+	// The form comes back with the error for these codes, with errors.go's status, except that
+	// field errors are 422 (the form was understood; its values were not acceptable).
+	status := statusOf[de.Code]
 	switch de.Code {
-	case derrors.Forbidden:
-		status = fiber.StatusForbidden
+	case derrors.Invalid:
+		status = fiber.StatusUnprocessableEntity
 	case derrors.RateLimited:
-		status = fiber.StatusTooManyRequests
 		var ra *retryAfterError
 		if errors.As(err, &ra) {
 			setRetryAfter(c, ra.after)
 		} else {
 			setRetryAfter(c, time.Hour)
 		}
-	case derrors.Conflict:
-		status = fiber.StatusConflict
-	case derrors.Invalid:
+	case derrors.Forbidden, derrors.Conflict:
 	default:
 		return err
 	}
@@ -393,63 +382,54 @@ func (r *rater) submitForm(c *fiber.Ctx) error {
 // submit checks and stores one rating in the open period. Its errors are *derrors.Error with
 // messages in the request's language, and Fields keyed as in the API ("household",
 // "scores.service", ...).
-func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, source string) (mongodb.Receipt, error) {
+func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, source string) (rating.Receipt, error) {
 	now := r.s.now()
-	rating := domain.Rating{Period: period.ID, Estate: in.Estate, Household: in.Household,
+	rt := domain.Rating{Period: period.ID, Estate: in.Estate, Household: in.Household,
 		SubmittedAt: now.UTC(), Scores: in.Scores, Comment: in.Comment}
-	if fields := r.validate(c, rating, in); len(fields) > 0 {
-		return mongodb.Receipt{}, derrors.FieldErrors(domain.JoinFieldMessages(fields), fields)
+	if fields := r.validate(c, rt, in); len(fields) > 0 {
+		return rating.Receipt{}, derrors.FieldErrors(domain.JoinFieldMessages(fields), fields)
 	}
 
-	// An address or estate that has failed too often lately may not try. Failures are
-	// charged after the check, so honest owners behind one address never wait for each
-	// other; parallel guesses can overdraw a bucket by at most the requests in flight, and
-	// the store's per-code lock-out holds regardless.
-	address := r.s.addressHash(ClientIP(c))
-	if wait, ok := r.allowed(address, in.Estate, now); !ok {
-		minutes := int((wait + time.Minute - 1) / time.Minute)
-		return mongodb.Receipt{}, RateLimited(Msg(c, "rate.too_many", max(minutes, 1)), wait)
-	}
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
 	release, err := r.admit(ctx)
 	if err != nil {
-		return mongodb.Receipt{}, err
+		return rating.Receipt{}, err
 	}
 	defer release()
-	err = r.s.db.CheckCodeFrom(ctx, period.ID, in.Estate, in.Household, in.Code, address, now)
-	switch {
+	address := r.s.addressHash(ClientIP(c))
+	var limited *rating.LimitedError
+	switch err := r.s.ratings.ProveHousehold(ctx, period.ID, in.Estate, in.Household, in.Code, address, now); {
 	case err == nil:
-	case errors.Is(err, mongodb.ErrCodeUnknown):
-		r.charge(address, in.Estate, now)
-		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "household", Msg(c, "rate.code_unknown"))
-	case errors.Is(err, mongodb.ErrCodeWrong):
-		r.charge(address, in.Estate, now)
-		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "code", codeRefusalMessage(c, err))
-	case errors.Is(err, mongodb.ErrCodeVoided):
-		r.charge(address, in.Estate, now)
-		return mongodb.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_voided"))
-	case errors.Is(err, mongodb.ErrCodeLocked):
-		r.charge(address, in.Estate, now)
+	case errors.As(err, &limited):
+		minutes := int((limited.Wait + time.Minute - 1) / time.Minute)
+		return rating.Receipt{}, RateLimited(Msg(c, "rate.too_many", max(minutes, 1)), limited.Wait)
+	case errors.Is(err, rating.ErrCodeUnknown):
+		return rating.Receipt{}, fieldError(derrors.Forbidden, "household", Msg(c, "rate.code_unknown"))
+	case errors.Is(err, rating.ErrCodeWrong):
+		return rating.Receipt{}, fieldError(derrors.Forbidden, "code", codeRefusalMessage(c, err))
+	case errors.Is(err, rating.ErrCodeVoided):
+		return rating.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_voided"))
+	case errors.Is(err, rating.ErrCodeLocked):
 		msg := codeRefusalMessage(c, err)
-		return mongodb.Receipt{}, &retryAfterError{after: codeLockedUntil(err, now).Sub(now),
+		return rating.Receipt{}, &retryAfterError{after: rating.LockedUntil(err, now).Sub(now),
 			err: &derrors.Error{Code: derrors.RateLimited, Message: msg, Fields: map[string]string{"code": msg}}}
 	default:
-		return mongodb.Receipt{}, err
+		return rating.Receipt{}, err
 	}
 
-	rc, err := r.s.db.SubmitRating(ctx, mongodb.Submission{
-		Rating:         rating,
+	rc, err := r.s.ratings.Submit(ctx, rating.Submission{
+		Rating:         rt,
 		Source:         source,
 		IdempotencyKey: in.IdempotencyKey,
 		IPHash:         address,
 		UserAgentHash:  r.userAgentHash(c),
 	})
 	if derrors.Code(err) == derrors.Conflict {
-		return mongodb.Receipt{}, derrors.Errorf(derrors.Conflict, "%s", Msg(c, "rate.revisions"))
+		return rating.Receipt{}, derrors.Errorf(derrors.Conflict, "%s", Msg(c, "rate.revisions"))
 	}
 	if err != nil {
-		return mongodb.Receipt{}, err
+		return rating.Receipt{}, err
 	}
 	r.s.log.Info("rating submitted", "period", rc.Period, "estate", rc.Estate, "revision", rc.Revision,
 		"source", source, "request_id", RequestID(c))
@@ -460,23 +440,17 @@ func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, sourc
 // this phone (address) has left for the flat, or until when it must wait, and that the
 // household's right code still works from another phone or network.
 func codeRefusalMessage(c *fiber.Ctx, err error) string {
-	var refusal *mongodb.CodeRefusal
+	var refusal *rating.CodeRefusal
 	if !errors.As(err, &refusal) {
+		if errors.Is(err, rating.ErrCodeLocked) {
+			return Msg(c, "rate.code_locked", rating.LockedUntil(err, time.Now()).In(domain.Zone).Format("15:04"))
+		}
 		return Msg(c, "rate.code_wrong")
 	}
-	if errors.Is(err, mongodb.ErrCodeLocked) {
+	if errors.Is(err, rating.ErrCodeLocked) {
 		return Msg(c, "rate.code_locked", refusal.Until.In(domain.Zone).Format("15:04"))
 	}
 	return Msg(c, "rate.code_wrong_left", refusal.Remaining)
-}
-
-// codeLockedUntil is when a locked-out client may try again (in an hour, if err does not say).
-func codeLockedUntil(err error, now time.Time) time.Time {
-	var refusal *mongodb.CodeRefusal
-	if errors.As(err, &refusal) && refusal.Until.After(now) {
-		return refusal.Until
-	}
-	return now.Add(time.Hour)
 }
 
 func fieldError(code, field, msg string) *derrors.Error {
@@ -578,13 +552,12 @@ type apiRating struct {
 
 func init() {
 	addMessages(map[string]message{
-		"api.json_required": {"请求体必须是JSON（Content-Type: application/json）", "The body must be JSON (Content-Type: application/json)"},
-		"api.json_invalid":  {"请求体不是有效的JSON", "The body is not valid JSON"},
-		"api.json_field":    {"未知字段“%s”", "Unknown field “%s”"},
-		"api.json_type":     {"%s的类型不正确", "%s has the wrong type"},
-		"api.too_large":     {"请求体太大", "The body is too large"},
-		"api.idem_key":      {"Idempotency-Key 须为1-128个可见ASCII字符", "Idempotency-Key must be 1-128 visible ASCII characters"},
-		"api.estate":        {"小区不存在", "No such estate"},
+		"api.json_invalid": {"请求体不是有效的JSON", "The body is not valid JSON"},
+		"api.json_field":   {"未知字段“%s”", "Unknown field “%s”"},
+		"api.json_type":    {"%s的类型不正确", "%s has the wrong type"},
+		"api.too_large":    {"请求体太大", "The body is too large"},
+		"api.idem_key":     {"Idempotency-Key 须为1-128个可见ASCII字符", "Idempotency-Key must be 1-128 visible ASCII characters"},
+		"api.estate":       {"小区不存在", "No such estate"},
 	})
 }
 
@@ -620,7 +593,7 @@ func (r *rater) submitAPI(c *fiber.Ctx) error {
 		return derrors.Errorf(derrors.Conflict, "%s", msg)
 	}
 	in.Estate = e.estate.ID
-	rc, err := r.submit(c, in, period, mongodb.SourceAPI)
+	rc, err := r.submit(c, in, period, rating.SourceAPI)
 	if err != nil {
 		return err
 	}
@@ -628,8 +601,8 @@ func (r *rater) submitAPI(c *fiber.Ctx) error {
 }
 
 func (r *rater) decodeAPI(c *fiber.Ctx) (ratingInput, error) {
-	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
-		return ratingInput{}, derrors.Errorf(derrors.Invalid, "%s", Msg(c, "api.json_required"))
+	if err := requireJSON(c); err != nil {
+		return ratingInput{}, err
 	}
 	body := c.Body()
 	if len(body) > maxAPIBody {
@@ -677,7 +650,7 @@ func visibleASCII(s string) bool {
 }
 
 type receiptData struct {
-	Receipt    mongodb.Receipt
+	Receipt    rating.Receipt
 	EstateName string
 	Period     domain.Period
 	At         string
@@ -706,7 +679,7 @@ func (r *rater) receipt(c *fiber.Ctx) error {
 	}
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
-	rc, err := r.s.db.ReceiptByNumber(ctx, number)
+	rc, err := r.s.ratings.Receipt(ctx, number)
 	if derrors.Code(err) == derrors.NotFound {
 		return notFound
 	}
@@ -775,18 +748,9 @@ func (r *rater) openPeriod(ctx context.Context, c *fiber.Ctx, closed *rateFormDa
 	if err != nil {
 		return domain.Period{}, false, err
 	}
-	today := domain.Today(r.s.now())
-	var last, next *domain.Period
-	for i := range periods {
-		p := &periods[i]
-		switch {
-		case p.Contains(today):
-			return *p, true, nil
-		case p.End < today && (last == nil || p.End > last.End):
-			last = p
-		case p.Start > today && (next == nil || p.Start < next.Start):
-			next = p
-		}
+	open, last, next := domain.PeriodsOn(periods, domain.Today(r.s.now()))
+	if open != nil {
+		return *open, true, nil
 	}
 	lang := Lang(c)
 	switch {
@@ -830,92 +794,5 @@ func (r *rater) admit(ctx context.Context) (func(), error) {
 		return func() { <-r.slots }, nil
 	case <-ctx.Done():
 		return nil, &derrors.Error{Code: derrors.Unavailable, Message: "wait for a submission slot: " + ctx.Err().Error()}
-	}
-}
-
-// allowed reports whether the address and the estate may try a code, or how long to wait.
-func (r *rater) allowed(address, estate string, now time.Time) (time.Duration, bool) {
-	if wait, ok := r.addressLimit.allowed(address, now); !ok {
-		return wait, false
-	}
-	return r.estateLimit.allowed(estate, now)
-}
-
-// charge counts a failed code against the address and the estate.
-func (r *rater) charge(address, estate string, now time.Time) {
-	r.addressLimit.charge(address, now)
-	r.estateLimit.charge(estate, now)
-}
-
-// bucketRule is a token bucket: Burst tokens at most, one more every Every.
-type bucketRule struct {
-	Burst int
-	Every time.Duration
-}
-
-// buckets are token buckets by key, in memory. Full buckets are forgotten now and then, so
-// memory follows the keys that failed recently.
-type buckets struct {
-	rule      bucketRule
-	mu        sync.Mutex
-	m         map[string]*bucket
-	lastSweep time.Time
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newBuckets(rule bucketRule) *buckets { return &buckets{rule: rule, m: map[string]*bucket{}} }
-
-// refill brings key's bucket up to now, if it has one; the caller holds mu.
-func (bs *buckets) refill(key string, now time.Time) *bucket {
-	b := bs.m[key]
-	if b == nil {
-		return nil
-	}
-	if now.After(b.at) {
-		b.tokens = min(float64(bs.rule.Burst), b.tokens+float64(now.Sub(b.at))/float64(bs.rule.Every))
-		b.at = now
-	}
-	return b
-}
-
-// allowed reports whether key has a token, or how long until it has one.
-func (bs *buckets) allowed(key string, now time.Time) (time.Duration, bool) {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	b := bs.refill(key, now)
-	if b == nil || b.tokens >= 1 {
-		return 0, true
-	}
-	return time.Duration((1 - b.tokens) * float64(bs.rule.Every)), false
-}
-
-// charge takes a token from key's bucket. A bucket overdrawn by parallel requests goes
-// below zero, down to minus Burst, and so takes that much longer to refill.
-func (bs *buckets) charge(key string, now time.Time) {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	bs.sweep(now)
-	b := bs.refill(key, now)
-	if b == nil {
-		b = &bucket{tokens: float64(bs.rule.Burst), at: now}
-		bs.m[key] = b
-	}
-	b.tokens = max(b.tokens-1, -float64(bs.rule.Burst))
-}
-
-// sweep drops the buckets that have filled up again, once a minute; the caller holds mu.
-func (bs *buckets) sweep(now time.Time) {
-	if now.Sub(bs.lastSweep) < time.Minute {
-		return
-	}
-	bs.lastSweep = now
-	for k := range bs.m {
-		if b := bs.refill(k, now); b.tokens >= float64(bs.rule.Burst) {
-			delete(bs.m, k)
-		}
 	}
 }

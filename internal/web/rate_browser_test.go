@@ -80,9 +80,11 @@ func serve(t *testing.T, e *testEnv) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	base := "http://" + ln.Addr().String()
+	e.s.publicURL = base // the slips must point at this listener
 	go func() { _ = e.s.App().Listener(ln) }()
 	t.Cleanup(func() { _ = e.s.App().Shutdown() })
-	return "http://" + ln.Addr().String()
+	return base
 }
 
 // A reviewer issues codes in the browser and prints the sheet; an owner scans a slip's QR code

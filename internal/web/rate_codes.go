@@ -13,10 +13,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/csvcell"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/qrcode"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Household codes (住户验证码): a reviewer or administrator issues one code per flat of an
@@ -58,6 +59,7 @@ func init() {
 		"codes.slip_flat":      {"房号", "Flat"},
 		"codes.slip_code":      {"验证码", "Code"},
 		"codes.slip_url":       {"评价网址", "Rating page"},
+		"codes.no_public_url":  {"本站尚未配置公开网址（--public-url），不能打印验证码条：验证码条上的网址和二维码必须指向本站。请联系系统管理员。", "This site has no public address configured (--public-url), so code slips cannot be printed: their address and QR code must point to this site. Please contact the system administrator."},
 		"codes.slip_qr":        {"扫码评价（%s）", "Scan to rate (%s)"},
 		"codes.slip_scan":      {"手机扫码打开评价页", "Scan with your phone to open the rating page"},
 		"codes.slip_period":    {"评价期", "Period"},
@@ -93,15 +95,15 @@ type codesSheetData struct {
 
 // slip is one flat's code, with the QR code of its rating address.
 type slip struct {
-	mongodb.IssuedCode
+	rating.IssuedCode
 	QR template.HTML
 }
 
 // slipsOf draws each flat's QR code, which opens rateURL with the flat filled in.
-func slipsOf(codes []mongodb.IssuedCode, rateURL, lang string) ([]slip, error) {
+func slipsOf(codes []rating.IssuedCode, rateURL, lang string) ([]slip, error) {
 	slips := make([]slip, len(codes))
 	for i, ic := range codes {
-		qr, err := qrcode.SVG(rateURL+"?flat="+url.QueryEscape(ic.Flat), T(lang, "codes.slip_qr", ic.Flat))
+		qr, err := qrcode.SVG(rateURL+"?flat="+url.QueryEscape(ic.Household), T(lang, "codes.slip_qr", ic.Household))
 		if err != nil {
 			return nil, err
 		}
@@ -126,6 +128,9 @@ func (r *rater) codesForm(c *fiber.Ctx) error {
 func (r *rater) showCodes(c *fiber.Ctx, status int, data codesData) error {
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
+	if r.s.publicURL == "" {
+		data.Error = T(Lang(c), "codes.no_public_url")
+	}
 	var err error
 	if data.Periods, err = r.s.db.Periods(ctx); err != nil {
 		return err
@@ -146,6 +151,10 @@ func (r *rater) issueCodes(c *fiber.Ctx) error {
 		Reissue: c.FormValue("reissue") != "",
 	}
 	data := codesData{Form: form, Fields: map[string]string{}}
+	if r.s.publicURL == "" {
+		// Refused before any code is issued: codes shown without their slips would be lost.
+		return r.showCodes(c, fiber.StatusServiceUnavailable, data)
+	}
 	text := form.Flats
 	if fh, err := c.FormFile("flats_file"); err == nil && fh.Size > 0 {
 		if fh.Size > maxFlatsUpload {
@@ -202,7 +211,7 @@ func (r *rater) issueCodes(c *fiber.Ctx) error {
 	if err := WriteCodesCSV(&csvBuf, codes); err != nil {
 		return err
 	}
-	rateURL := r.siteURL(c) + "/rate/" + url.PathEscape(estate.ID)
+	rateURL := r.s.publicURL + "/rate/" + url.PathEscape(estate.ID)
 	slips, err := slipsOf(codes, rateURL, lang)
 	if err != nil {
 		return err
@@ -217,15 +226,6 @@ func (r *rater) issueCodes(c *fiber.Ctx) error {
 		sheet.CompanyName = co.Name
 	}
 	return r.s.renderStatus(c, fiber.StatusCreated, "codes_sheet", sheet)
-}
-
-// siteURL is the scheme and host owners type, for the slips.
-func (r *rater) siteURL(c *fiber.Ctx) string {
-	scheme := c.Protocol()
-	if r.s.secure {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Hostname()
 }
 
 // FlatError is a bad line in a list of flats.
@@ -290,26 +290,18 @@ func flatErrorsText(lang string, bad []FlatError) string {
 	return strings.Join(parts, "; ")
 }
 
-// WriteCodesCSV writes codes as CSV with the header flat,code. A cell that a spreadsheet
-// would run as a formula (it starts with = + - @, a tab or a carriage return) gets a leading
-// apostrophe: a flat such as "-1-101" is legal and must stay text.
-func WriteCodesCSV(w io.Writer, codes []mongodb.IssuedCode) error {
+// WriteCodesCSV writes codes as CSV with the header flat,code, each cell defused
+// (csvcell.Defuse): a flat such as "-1-101" is legal and must stay text.
+func WriteCodesCSV(w io.Writer, codes []rating.IssuedCode) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"flat", "code"}); err != nil {
 		return err
 	}
 	for _, ic := range codes {
-		if err := cw.Write([]string{csvCell(ic.Flat), csvCell(ic.Code)}); err != nil {
+		if err := cw.Write([]string{csvcell.Defuse(ic.Household), csvcell.Defuse(ic.Code)}); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/qrcode/qrcodetest"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // The rating tests run against a small city: estate e1 (翠竹花园) of company 万润物业, with
@@ -88,7 +89,7 @@ func newRateEnv(t *testing.T) *rateEnv {
 	}
 	re := &rateEnv{testEnv: e, dbName: name, codes: map[string]string{}}
 	for _, ic := range issued {
-		re.codes[ic.Flat] = ic.Code
+		re.codes[ic.Household] = ic.Code
 	}
 	return re
 }
@@ -122,8 +123,11 @@ func (e *rateEnv) revision(estate, flat string) int {
 	return rev
 }
 
-func (e *rateEnv) tally(estate string) mongodb.Tally {
+func (e *rateEnv) tally(estate string) domain.Tally {
 	e.t.Helper()
+	if err := e.db.FlushTallies(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	tallies, err := e.db.Tallies(context.Background(), "2026Q4")
 	if err != nil {
 		e.t.Fatal(err)
@@ -133,7 +137,7 @@ func (e *rateEnv) tally(estate string) mongodb.Tally {
 			return tl
 		}
 	}
-	return mongodb.Tally{Period: "2026Q4", Estate: estate}
+	return domain.Tally{Period: "2026Q4", Estate: estate}
 }
 
 // owner is a phone on an address of its own, so that the per-address limit of one test does
@@ -218,7 +222,7 @@ func TestRateHappyPathAndRevision(t *testing.T) {
 	if strings.Contains(doc, "203.0.113.10") || strings.Contains(doc, "iPhone") {
 		t.Errorf("the raw address or user agent is stored: %s", doc)
 	}
-	if ip, _ := raw[0]["ip_hash"].(string); len(ip) != 32 || raw[0]["ua_hash"] == "" || raw[0]["source"] != mongodb.SourceWeb {
+	if ip, _ := raw[0]["ip_hash"].(string); len(ip) != 32 || raw[0]["ua_hash"] == "" || raw[0]["source"] != rating.SourceWeb {
 		t.Errorf("stored ip_hash %v, ua_hash %v, source %v; want salted hashes and source web", raw[0]["ip_hash"], raw[0]["ua_hash"], raw[0]["source"])
 	}
 	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 4 {
@@ -364,7 +368,7 @@ func TestRateCodeProblems(t *testing.T) {
 		wantStatus(t, r, http.StatusForbidden)
 		wantBody(t, r, "该验证码已失效：本户的验证码已重新发放，请使用最新发放的验证码")
 		for _, ic := range reissued {
-			if ic.Flat == "1-1-102" {
+			if ic.Household == "1-1-102" {
 				wantStatus(t, c.post("/rate/e1", c.ratingForm("e1", "1-1-102", ic.Code, fives, "")), http.StatusOK)
 			}
 		}
@@ -375,7 +379,7 @@ func TestRateCodeProblems(t *testing.T) {
 	t.Run("one address guessing many flats", func(t *testing.T) {
 		c := e.owner("198.51.100.7")
 		var last *response
-		for i := 0; i < addressFailures.Burst+1; i++ {
+		for i := 0; i < rating.AddressFailures.Burst+1; i++ {
 			last = c.post("/rate/e1", c.ratingForm("e1", fmt.Sprintf("8-8-%03d", i), "ABCDE-FGHJK", fives, ""))
 		}
 		wantStatus(t, last, http.StatusTooManyRequests)
@@ -591,7 +595,7 @@ func TestRatingsAPI(t *testing.T) {
 		t.Errorf("revision answered %+v", rev)
 	}
 	raw := e.rawRatings()
-	if len(raw) != 2 || raw[0]["source"] != mongodb.SourceAPI {
+	if len(raw) != 2 || raw[0]["source"] != rating.SourceAPI {
 		t.Errorf("stored %d versions (%v), want 2 from the API", len(raw), raw)
 	}
 	wantBody(t, c.get("/receipt/"+a.Receipt), "已被同一住户之后的提交取代")
@@ -606,7 +610,9 @@ func TestRatingsAPI(t *testing.T) {
 		fields map[string]string
 	}{
 		{"not JSON", "estate=e1", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "zh",
-			400, "请求体必须是JSON（Content-Type: application/json）", nil},
+			415, "请求体必须是JSON（Content-Type: application/json）", nil},
+		{"JSONP is not JSON", apiBody("e1", "1-1-102", "x", allFours, ""), map[string]string{"Content-Type": "application/jsonp"}, "zh",
+			415, "请求体必须是JSON（Content-Type: application/json）", nil},
 		{"broken JSON", `{"estate":`, nil, "zh", 400, "请求体不是有效的JSON", nil},
 		{"broken JSON, English", `{"estate":`, nil, "en", 400, "The body is not valid JSON", nil},
 		{"two bodies", apiBody("e1", "1-1-102", "x", allFours, "") + "{}", nil, "zh", 400, "请求体不是有效的JSON", nil},
@@ -720,7 +726,7 @@ func TestCodesPage(t *testing.T) {
 
 	r = issue(url.Values{"period": {"2026Q4"}, "estate": {"e2"}, "flats": {"flat\r\n2-1-101\r\n-2-102\r\n\r\n2-1-101\r\n"}})
 	wantStatus(t, r, http.StatusCreated)
-	wantBody(t, r, "验证码发放单", "锦绣华庭", "万润物业", "已为 锦绣华庭（2026Q4）发放 2 个验证码", "http://example.com/rate/e2")
+	wantBody(t, r, "验证码发放单", "锦绣华庭", "万润物业", "已为 锦绣华庭（2026Q4）发放 2 个验证码", testPublicURL+"/rate/e2")
 	slips := slipPattern.FindAllStringSubmatch(r.body, -1)
 	if len(slips) != 2 || slips[0][1] != "-2-102" || slips[1][1] != "2-1-101" {
 		t.Fatalf("slips %v, want one per flat, sorted", slips)
@@ -735,10 +741,10 @@ func TestCodesPage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("scan the QR code of %s: %v", flat, err)
 		}
-		if want := "http://example.com/rate/e2?flat=" + flat; scanned != want {
+		if want := testPublicURL + "/rate/e2?flat=" + flat; scanned != want {
 			t.Errorf("QR code of %s opens %q, want %q", flat, scanned, want)
 		}
-		form := anon.get(strings.TrimPrefix(scanned, "http://example.com"))
+		form := anon.get(strings.TrimPrefix(scanned, testPublicURL))
 		wantStatus(t, form, http.StatusOK)
 		wantBody(t, form, `id="household" value="`+flat+`"`)
 	}
@@ -791,7 +797,7 @@ func TestCodesPage(t *testing.T) {
 
 func TestWriteCodesCSVGuardsFormulas(t *testing.T) {
 	var b bytes.Buffer
-	err := WriteCodesCSV(&b, []mongodb.IssuedCode{{Flat: "=1+1", Code: "+A"}, {Flat: "@x", Code: "-y"}, {Flat: "a,b", Code: "\tz"}})
+	err := WriteCodesCSV(&b, []rating.IssuedCode{{Household: "=1+1", Code: "+A"}, {Household: "@x", Code: "-y"}, {Household: "a,b", Code: "\tz"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -811,32 +817,54 @@ func TestReadFlats(t *testing.T) {
 	}
 }
 
-func TestBuckets(t *testing.T) {
-	bs := newBuckets(bucketRule{Burst: 2, Every: time.Minute})
-	now := rateToday
-	for i, want := range []bool{true, true, false} {
-		if _, ok := bs.allowed("k", now); ok != want {
-			t.Errorf("attempt %d allowed = %v, want %v", i, ok, want)
+// The slips point at the configured public address, whatever Host the request names; without
+// one, the codes page says so and issues nothing.
+func TestCodeSlipsUsePublicURL(t *testing.T) {
+	e := newRateEnv(t)
+	e.addAccount("reviewer1", domain.RoleReviewer, "", "pw")
+	rev := e.client()
+	rev.mustLogin("reviewer1", "pw")
+
+	req := httptest.NewRequest(http.MethodPost, "/codes", strings.NewReader(url.Values{
+		"_csrf": {rev.csrf("/codes")}, "period": {"2026Q4"}, "estate": {"e2"}, "flats": {"2-1-101"}}.Encode()))
+	req.Host = "evil.example.net"
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r := rev.send(req)
+	wantStatus(t, r, http.StatusCreated)
+	if strings.Contains(r.body, "evil.example.net") {
+		t.Error("the forged Host header reached the code sheet")
+	}
+	qrs := qrPattern.FindAllString(r.body, -1)
+	if len(qrs) != 1 {
+		t.Fatalf("%d QR codes, want 1", len(qrs))
+	}
+	if scanned, err := qrcodetest.Decode(qrs[0]); err != nil || scanned != testPublicURL+"/rate/e2?flat=2-1-101" {
+		t.Errorf("QR code opens %q (%v), want the public address", scanned, err)
+	}
+
+	// A server without a public address refuses, and issues no code.
+	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := e.clientOf(s)
+	bare.mustLogin("reviewer1", "pw")
+	wantBody(t, bare.get("/codes"), "本站尚未配置公开网址")
+	r = bare.post("/codes", url.Values{"_csrf": {bare.csrf("/codes")}, "period": {"2026Q4"}, "estate": {"e2"}, "flats": {"2-1-102"}})
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	wantBody(t, r, "本站尚未配置公开网址")
+	hh, err := e.db.Households(context.Background(), "e2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hh {
+		if h.Flat == "2-1-102" {
+			t.Error("a household was registered without a public address")
 		}
-		bs.charge("k", now)
 	}
-	if wait, _ := bs.allowed("k", now); wait != 2*time.Minute {
-		t.Errorf("wait %v after three failures with two tokens, want two minutes", wait)
-	}
-	if _, ok := bs.allowed("k", now.Add(2*time.Minute)); !ok {
-		t.Error("no token after two minutes")
-	}
-	if _, ok := bs.allowed("other", now); !ok {
-		t.Error("a key that never failed is refused")
-	}
-	for range 10 {
-		bs.charge("k", now)
-	}
-	if wait, _ := bs.allowed("k", now); wait != 3*time.Minute {
-		t.Errorf("wait %v when overdrawn, want three minutes (down to minus Burst)", wait)
-	}
-	bs.sweep(now.Add(time.Hour))
-	if len(bs.m) != 0 {
-		t.Errorf("%d full buckets kept after a sweep", len(bs.m))
+	for _, bad := range []string{"wy.example.gov.cn", "ftp://x", "https://x/?a=1", "https://user@x", "https://x/#f"} {
+		if _, err := ParsePublicURL(bad); err == nil {
+			t.Errorf("ParsePublicURL(%q) accepted it", bad)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ratelimit"
 	"github.com/propcredit/propcredit/reports"
 	"github.com/propcredit/propcredit/scoring"
 )
@@ -31,7 +32,7 @@ import (
 type reportSite struct {
 	s       *Server
 	cache   *publishedCache
-	limiter *rateLimiter
+	limiter *ratelimit.Buckets
 }
 
 // reportPages are the page templates of this feature; they share templates/pages/report_partials.html.
@@ -40,7 +41,7 @@ var reportPages = []string{"lists", "rankings", "company", "estate", "report", "
 const partialsFile = "templates/pages/report_partials.html"
 
 func (s *Server) reportRoutes() {
-	r := &reportSite{s: s, cache: newPublishedCache(s.db, s.now, s.log), limiter: newRateLimiter(apiRate, apiBurst, s.now)}
+	r := &reportSite{s: s, cache: newPublishedCache(s.pubs, s.db, s.now, s.log), limiter: ratelimit.New(apiLimit)}
 	if err := addPartials(s.pages, reportPages); err != nil {
 		panic(err) // the embedded templates are broken: a build problem, found by any test
 	}

@@ -57,7 +57,7 @@ func listenReports(t *testing.T, e *testEnv) string {
 func TestReportPagesInBrowser(t *testing.T) {
 	e, hostileCompany, hostileEstate := newDemoEnv(t)
 	base := listenReports(t, e)
-	st, err := newPublishedCache(e.db, e.clock.Now, e.s.log).get(context.Background())
+	st, err := newPublishedCache(e.s.pubs, e.db, e.clock.Now, e.s.log).get(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestReportPagesInBrowser(t *testing.T) {
 	// The static export works opened from disk: the same charts, drawn from assets/.
 	t.Run("static", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "site")
-		if _, err := ExportSite(context.Background(), e.db, dir, latest.ID()); err != nil {
+		if _, err := ExportSite(context.Background(), e.s.pubs, e.db, dir, latest.ID()); err != nil {
 			t.Fatal(err)
 		}
 		b := browsertest.New(t, browsertest.Desktop)

@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/derrors"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/reports"
 )
 
@@ -39,10 +40,11 @@ const maxOldPublications = 16
 
 // publishedCache holds the decoded publications. Safe for concurrent use.
 type publishedCache struct {
-	db  *mongodb.DB
-	now func() time.Time
-	log *slog.Logger
-	ttl time.Duration
+	pubs      *publication.Service
+	districts Districts
+	now       func() time.Time
+	log       *slog.Logger
+	ttl       time.Duration
 
 	mu      sync.Mutex // held while refreshing
 	state   atomic.Pointer[published]
@@ -53,8 +55,13 @@ type publishedCache struct {
 	old   map[string]*reports.Period // superseded publications by id, decoded on demand
 }
 
-func newPublishedCache(db *mongodb.DB, now func() time.Time, log *slog.Logger) *publishedCache {
-	return &publishedCache{db: db, now: now, log: log, ttl: publishedTTL, old: map[string]*reports.Period{}}
+// Districts gives the names the report pages show for district ids.
+type Districts interface {
+	Districts(ctx context.Context) ([]domain.District, error)
+}
+
+func newPublishedCache(pubs *publication.Service, districts Districts, now func() time.Time, log *slog.Logger) *publishedCache {
+	return &publishedCache{pubs: pubs, districts: districts, now: now, log: log, ttl: publishedTTL, old: map[string]*reports.Period{}}
 }
 
 // published is what was published as of one check: every period's latest publication, and
@@ -122,7 +129,7 @@ func (pc *publishedCache) fresh() bool {
 // load reads the list of publications and builds the state from it, reusing the decoded
 // periods of prev whose latest publication is unchanged.
 func (pc *publishedCache) load(ctx context.Context, prev *published) (*published, error) {
-	pubs, err := pc.db.Publications(ctx, "")
+	pubs, err := pc.pubs.Publications(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +144,6 @@ func (pc *publishedCache) load(ctx context.Context, prev *published) (*published
 	}
 	var periods []*reports.Period
 	for period, hist := range history {
-		slices.SortFunc(hist, func(a, b reports.Publication) int { return a.Seq - b.Seq })
-		markSuperseded(hist)
 		latest := hist[len(hist)-1]
 		if prev != nil {
 			if p := prev.city.Period(period); p != nil && p.Pub.ID == latest.ID {
@@ -155,7 +160,7 @@ func (pc *publishedCache) load(ctx context.Context, prev *published) (*published
 		}
 		periods = append(periods, p)
 	}
-	districts, err := pc.db.Districts(ctx)
+	districts, err := pc.districts.Districts(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -166,25 +171,14 @@ func (pc *publishedCache) load(ctx context.Context, prev *published) (*published
 	return &published{city: reports.NewCity(periods, names), history: history, signature: sig.String()}, nil
 }
 
-// markSuperseded marks every publication but the last as superseded: the store marks the
-// old one only after writing the new one, and a crash in between must not leave two
-// publications that both look current.
-func markSuperseded(hist []reports.Publication) {
-	for i := range hist[:len(hist)-1] {
-		if hist[i].SupersededAt.IsZero() {
-			hist[i].SupersededAt = hist[i+1].PublishedAt
-		}
-	}
-}
-
-func publicationOf(r mongodb.Result) reports.Publication {
+func publicationOf(r publication.Record) reports.Publication {
 	return reports.Publication{ID: r.ID, Period: r.Period, Seq: r.Seq, Ruleset: r.Ruleset, RulesetHash: r.RulesetHash,
 		InputsHash: r.InputsHash, PublishedAt: r.CreatedAt, SupersededAt: r.SupersededAt}
 }
 
 // decode reads one publication whole and decodes it.
 func (pc *publishedCache) decode(ctx context.Context, pub reports.Publication, hist []reports.Publication) (*reports.Period, error) {
-	r, err := pc.db.Result(ctx, pub.ID)
+	r, err := pc.pubs.Record(ctx, pub.ID)
 	if err != nil {
 		return nil, err
 	}

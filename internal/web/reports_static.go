@@ -13,7 +13,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/reports"
 )
 
@@ -71,13 +71,13 @@ func init() {
 // period when period is "") as a static site in dir, which must not exist or be empty. It
 // writes into a temporary sibling directory and renames it into place, so that a failed
 // export leaves nothing behind. It returns the number of files written.
-func ExportSite(ctx context.Context, db *mongodb.DB, dir, period string) (int, error) {
+func ExportSite(ctx context.Context, pubs *publication.Service, districts Districts, dir, period string) (int, error) {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return 0, derrors.Errorf(derrors.Conflict, "%s", T(domain.LangEN, "static.exists", dir))
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
 	}
-	st, err := newPublishedCache(db, time.Now, slog.Default()).get(ctx)
+	st, err := newPublishedCache(pubs, districts, time.Now, slog.Default()).get(ctx)
 	if err != nil {
 		return 0, err
 	}

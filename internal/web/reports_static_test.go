@@ -17,7 +17,7 @@ func TestExportSite(t *testing.T) {
 	e := newPublishedEnv(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "site")
-	n, err := ExportSite(ctx, e.db, dir, "2026Q4")
+	n, err := ExportSite(ctx, e.s.pubs, e.db, dir, "2026Q4")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,15 +63,15 @@ func TestExportSite(t *testing.T) {
 	}
 
 	// The directory must be new or empty; nothing is half written.
-	if _, err := ExportSite(ctx, e.db, dir, "2026Q4"); derrors.Code(err) != derrors.Conflict {
+	if _, err := ExportSite(ctx, e.s.pubs, e.db, dir, "2026Q4"); derrors.Code(err) != derrors.Conflict {
 		t.Errorf("export into a full directory: %v", err)
 	}
 	empty := t.TempDir()
-	if _, err := ExportSite(ctx, e.db, empty, ""); err != nil {
+	if _, err := ExportSite(ctx, e.s.pubs, e.db, empty, ""); err != nil {
 		t.Errorf("export of the latest period into an empty directory: %v", err)
 	}
 	missing := filepath.Join(t.TempDir(), "none")
-	if _, err := ExportSite(ctx, e.db, missing, "2025Q1"); derrors.Code(err) != derrors.NotFound {
+	if _, err := ExportSite(ctx, e.s.pubs, e.db, missing, "2025Q1"); derrors.Code(err) != derrors.NotFound {
 		t.Errorf("export of an unpublished period: %v", err)
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(missing)); len(entries) != 0 {

@@ -16,9 +16,8 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/net/html"
 
-	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -100,21 +99,13 @@ func newReportEnv(t *testing.T) *testEnv {
 }
 
 // scoreAndPublish does what a reviewer does: score the period into its draft and publish it.
-func (e *testEnv) scoreAndPublish(period string) mongodb.Result {
+func (e *testEnv) scoreAndPublish(period string) publication.Record {
 	e.t.Helper()
 	ctx := context.Background()
-	in, err := app.ScoringInput(ctx, e.db, period)
-	if err != nil {
+	if _, err := e.s.pubs.Score(ctx, period, scoring.Default(), "test", e.clock.Now(), nil); err != nil {
 		e.t.Fatal(err)
 	}
-	res, err := scoring.Score(scoring.Default(), in)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := app.SaveDraft(ctx, e.db, in, res, "test", e.clock.Now()); err != nil {
-		e.t.Fatal(err)
-	}
-	pub, err := e.db.Publish(ctx, period, "test", e.clock.Now())
+	pub, err := e.s.pubs.Publish(ctx, period, "", "test", e.clock.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -147,9 +138,7 @@ func TestReportPagesBeforeAnythingIsPublished(t *testing.T) {
 	}
 	// A draft is not published: nothing shows.
 	ctx := context.Background()
-	in, _ := app.ScoringInput(ctx, e.db, "2026Q4")
-	res, _ := scoring.Score(scoring.Default(), in)
-	if err := app.SaveDraft(ctx, e.db, in, res, "test", e.clock.Now()); err != nil {
+	if _, err := e.s.pubs.Score(ctx, "2026Q4", scoring.Default(), "test", e.clock.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/lists/2026Q4", "/rankings/2026Q4", "/reports/2026Q4", "/companies/" + reportRed, "/estates/e1", "/rankings/2026Q4/rankings.csv"} {

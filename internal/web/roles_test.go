@@ -13,7 +13,6 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 // The role walk: every registered route, requested by every kind of visitor, must answer
@@ -99,7 +98,7 @@ func (e *testEnv) visitor(s *Server, role string) (*client, url.Values) {
 		return c, url.Values{"_csrf": {mask(s.csrfSecret("anon", anon))}}
 	}
 	now := e.clock.Now()
-	sess := mongodb.Session{Account: "walk-" + role, Name: "walk-" + role, Role: role,
+	sess := domain.Session{Account: "walk-" + role, Name: "walk-" + role, Role: role,
 		Created: now, IdleUntil: now.Add(sessionIdle), Expires: now.Add(sessionLife)}
 	if role == domain.RoleCompany {
 		sess.Company = testCompany

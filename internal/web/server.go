@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,19 +28,31 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/filing"
+	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Config configures a Server.
 type Config struct {
-	DB  *mongodb.DB
-	Log *slog.Logger
+	DB Store
+	// Publication is the publishing workflow; nil: one on DB.
+	Publication *publication.Service
+	// Rating is the owners' rating workflow; nil: one on DB.
+	Rating *rating.Service
+	// Filing is the disclosure workflow; nil: one on DB.
+	Filing *filing.Service
+	Log    *slog.Logger
 	// Secure marks cookies Secure (and gives them the __Host- prefix) and sends HSTS. Set it
 	// whenever browsers reach the server over TLS, directly or through a proxy.
 	Secure bool
 	// TrustedProxies are the addresses (IP or CIDR) of reverse proxies whose X-Forwarded-For
 	// is believed. Empty: the client is the peer of the TCP connection.
 	TrustedProxies []string
+	// PublicURL is the site's address as owners type it (https://host[:port][/prefix]), printed
+	// on household code slips and in their QR codes. It never comes from the request's Host
+	// header, which a client chooses. Empty: the server refuses to print slips.
+	PublicURL string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
 }
@@ -72,13 +85,18 @@ const (
 // Server is the web server. Build it with New.
 type Server struct {
 	app     *fiber.App
-	db      *mongodb.DB
+	db      Store
+	pubs    *publication.Service
+	ratings *rating.Service
+	filings *filing.Service
 	log     *slog.Logger
 	secure  bool
-	now     func() time.Time
-	proxies []netip.Prefix
-	val     *domain.Validator
-	pages   pages
+	// publicURL is Config.PublicURL, checked, without a trailing slash.
+	publicURL string
+	now       func() time.Time
+	proxies   []netip.Prefix
+	val       *domain.Validator
+	pages     pages
 
 	routeList []Route
 	nav       []navItem
@@ -95,12 +113,36 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	s := &Server{db: cfg.DB, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	// Without the use cases, build them on DB, if it can serve them (internal/mongodb can).
+	if ps, ok := cfg.DB.(publication.Store); s.pubs == nil && ok {
+		s.pubs = publication.New(ps)
+	}
+	if rs, ok := cfg.DB.(rating.Store); cfg.Rating == nil && ok {
+		s.ratings = rating.New(rs)
+	} else {
+		s.ratings = cfg.Rating
+	}
+	if fs, ok := cfg.DB.(filing.Store); cfg.Filing == nil && ok {
+		s.filings = filing.New(fs)
+	} else {
+		s.filings = cfg.Filing
+	}
+	if s.pubs == nil || s.ratings == nil || s.filings == nil {
+		return nil, errors.New("web: a use case in Config is nil, and Config.DB cannot serve it")
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.PublicURL != "" {
+		u, err := ParsePublicURL(cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("web: public URL: %w", err)
+		}
+		s.publicURL = u
 	}
 	for _, p := range cfg.TrustedProxies {
 		prefix, err := parsePrefix(p)
@@ -123,14 +165,17 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s.app = fiber.New(fiber.Config{
-		AppName:               "propcredit",
-		Immutable:             true, // handlers may keep strings from c.Params, c.FormValue, ...
-		BodyLimit:             BodyLimit,
-		ReadTimeout:           readTimeout,
-		WriteTimeout:          writeTimeout,
-		IdleTimeout:           idleTimeout,
-		ErrorHandler:          s.handleError, // errors that escape the middleware, such as 413
-		DisableStartupMessage: true,
+		AppName:      "propcredit",
+		Immutable:    true, // handlers may keep strings from c.Params, c.FormValue, ...
+		BodyLimit:    BodyLimit,
+		ReadTimeout:  readTimeout,
+		WriteTimeout: writeTimeout,
+		IdleTimeout:  idleTimeout,
+		ErrorHandler: s.handleRefused, // errors that escape the middleware, such as 413
+		// Multipart bodies are parsed when a handler asks, so that a malformed one is refused by
+		// the handler's own route (JSON under /api/) rather than by fasthttp before routing.
+		DisablePreParseMultipartForm: true,
+		DisableStartupMessage:        true,
 	})
 	// Order matters: recover must see panics from everything after it; the access log must
 	// see the final status, so it turns errors into responses itself.
@@ -207,4 +252,19 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ParsePublicURL checks a site address for the code slips: an absolute http or https URL with a
+// host and nothing after the path. It returns it without a trailing slash.
+func ParsePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q: want an http:// or https:// address", raw)
+	case u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "", fmt.Errorf("%q: want scheme://host[:port][/path] and nothing else", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 // Account is the logged-in account as handlers see it: who, in which role, for which company.
@@ -25,8 +24,8 @@ func CurrentAccount(c *fiber.Ctx) (*Account, bool) {
 	return a, ok && a != nil
 }
 
-func currentSession(c *fiber.Ctx) *mongodb.Session {
-	s, _ := c.Locals(localSession).(*mongodb.Session)
+func currentSession(c *fiber.Ctx) *domain.Session {
+	s, _ := c.Locals(localSession).(*domain.Session)
 	return s
 }
 
@@ -89,7 +88,7 @@ func (s *Server) startSession(c *fiber.Ctx, acct domain.Account) error {
 		}
 	}
 	now := s.now()
-	sess := mongodb.Session{Account: acct.ID, Name: acct.Name, Role: acct.Role, Company: acct.Company,
+	sess := domain.Session{Account: acct.ID, Name: acct.Name, Role: acct.Role, Company: acct.Company,
 		MustChangePassword: acct.MustChangePassword, Created: now, IdleUntil: now.Add(sessionIdle), Expires: now.Add(sessionLife)}
 	token, err := s.db.CreateSession(ctx, &sess)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
 )
@@ -106,4 +107,18 @@ func randomHex(n int) string {
 		panic(fmt.Sprint("crypto/rand: ", err))
 	}
 	return hex.EncodeToString(b)
+}
+
+// OneEstateCompany is the company of OneEstate.
+const OneEstateCompany = "91110000100000000A"
+
+// OneEstate is the smallest city a workflow runs on: one district, one company (阳光物业) with
+// one estate (e1, 阳光花园, 100 households), and one period, 2026Q4.
+func OneEstate() *domain.Dataset {
+	return &domain.Dataset{
+		Districts: []domain.District{{ID: "d1", Name: "东湖区"}},
+		Companies: []domain.Company{{ID: OneEstateCompany, Name: "阳光物业"}},
+		Estates:   []domain.Estate{{ID: "e1", Name: "阳光花园", District: "d1", Company: OneEstateCompany, Households: 100, Category: "commodity"}},
+		Periods:   []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
+	}
 }

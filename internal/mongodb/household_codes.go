@@ -37,7 +37,7 @@ const codeLength = 10
 // hour ends. Other clients are not affected, so a neighbour guessing cannot lock a household
 // out of its own code: the household's correct code still works from another phone or
 // network. A guesser gets 5 tries per household per address per hour against 31^10 ≈ 2^49.5
-// codes; the web layer's per-address and per-estate buckets bound it across addresses.
+// codes; rating.Service's per-address and per-estate buckets bound it across addresses.
 const (
 	maxCodeFailures = 5
 	codeLockout     = time.Hour
@@ -109,12 +109,6 @@ func newCode() string {
 	return string(out[:5]) + "-" + string(out[5:])
 }
 
-// IssuedCode is a household's new code, shown once.
-type IssuedCode struct {
-	Flat string
-	Code string
-}
-
 // IssueCodes creates the listed households of an estate if they do not exist, and issues a code
 // to every household of the estate that has no live code in the period (all of them with
 // reissue). It returns the new codes sorted by flat.
@@ -158,7 +152,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		code := newCode()
 		if !live {
 			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now})
-			issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+			issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
 			continue
 		}
 		unlock := db.locks.lock(colCodes, key)
@@ -167,7 +161,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		if err != nil {
 			return nil, err
 		}
-		issued = append(issued, IssuedCode{Flat: h.Flat, Code: code})
+		issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
 	}
 	refused := map[string]bool{}
 	for start := 0; start < len(fresh); start += importBatch {
@@ -182,7 +176,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 	}
 	out := issued[:0]
 	for _, c := range issued {
-		if !refused[c.Flat] {
+		if !refused[c.Household] {
 			out = append(out, c)
 		}
 	}
@@ -218,25 +212,6 @@ func (db *DB) Households(ctx context.Context, estate string) ([]domain.Household
 	sort.Slice(out, func(i, j int) bool { return out[i].Flat < out[j].Flat })
 	return out, nil
 }
-
-// Reasons a household code is refused. The web layer words them for owners.
-var (
-	ErrCodeUnknown = derrors.Errorf(derrors.Forbidden, "no live code for this household")
-	ErrCodeWrong   = derrors.Errorf(derrors.Forbidden, "wrong code")
-	ErrCodeVoided  = derrors.Errorf(derrors.Forbidden, "code replaced by a re-issued one")
-	ErrCodeLocked  = derrors.Errorf(derrors.RateLimited, "code locked after repeated wrong guesses")
-)
-
-// CodeRefusal is the error of a wrong code or a client locked out, with what the client may
-// still do. errors.Is matches it to Reason (ErrCodeWrong or ErrCodeLocked).
-type CodeRefusal struct {
-	Reason    error
-	Remaining int       // wrong codes the client may still send for this household this hour
-	Until     time.Time // when the client may try again, for ErrCodeLocked
-}
-
-func (r *CodeRefusal) Error() string { return r.Reason.Error() }
-func (r *CodeRefusal) Unwrap() error { return r.Reason }
 
 // CheckCode is CheckCodeFrom for a client that is not told apart from others (tools, tests).
 func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, now time.Time) error {

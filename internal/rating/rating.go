@@ -1,0 +1,158 @@
+// Package rating is the owners' rating workflow (线上评价): a household proves itself with the
+// code the bureau issued to its flat for the period (ProveHousehold, shared with objections),
+// submits its marks (Submit), and keeps a receipt (Receipt). It owns the workflow's types and
+// rules; internal/mongodb stores them and keeps the mechanics (the group-committing rating
+// writer, insert-only versions, per-code failure counts).
+package rating
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ratelimit"
+)
+
+// Rating sources.
+const (
+	SourceImport = "import"
+	SourceWeb    = "web"
+	SourceAPI    = "api"
+)
+
+// Submission is one owner's rating as received.
+type Submission struct {
+	Rating         domain.Rating // SubmittedAt is set by the server
+	Source         string        // SourceWeb or SourceAPI
+	IdempotencyKey string        // the same key twice counts once; empty for none
+	IPHash         string
+	UserAgentHash  string
+}
+
+// Receipt is what the owner keeps: proof that the rating is counted. It names no household.
+type Receipt struct {
+	Number   string    `bson:"_id"`
+	Key      string    `bson:"key"`
+	Period   string    `bson:"period"`
+	Estate   string    `bson:"estate"`
+	Revision int       `bson:"revision"`
+	At       time.Time `bson:"submitted_at"`
+	// Superseded is set by ReceiptByNumber when the household has revised its rating since.
+	Superseded bool `bson:"-"`
+}
+
+// IssuedCode is a household's new code, shown once.
+type IssuedCode struct {
+	Household string // the flat, as in domain.Rating.Household
+	Code      string
+}
+
+// Reasons a household code is refused. The web layer words them for owners.
+var (
+	ErrCodeUnknown = derrors.Errorf(derrors.Forbidden, "no live code for this household")
+	ErrCodeWrong   = derrors.Errorf(derrors.Forbidden, "wrong code")
+	ErrCodeVoided  = derrors.Errorf(derrors.Forbidden, "code replaced by a re-issued one")
+	ErrCodeLocked  = derrors.Errorf(derrors.RateLimited, "code locked after repeated wrong guesses")
+)
+
+// CodeRefusal is the error of a wrong code, or of a client locked out of a household's code,
+// with what that client may still do. errors.Is matches it to Reason (ErrCodeWrong or
+// ErrCodeLocked). The lock-out is per client (address), so that a neighbour guessing cannot
+// lock the household out of its own code: the right code works from any other phone or
+// network.
+type CodeRefusal struct {
+	Reason    error
+	Remaining int       // wrong codes the client may still send for this household this hour
+	Until     time.Time // when the client may try again, for ErrCodeLocked
+}
+
+func (r *CodeRefusal) Error() string { return r.Reason.Error() }
+func (r *CodeRefusal) Unwrap() error { return r.Reason }
+
+// Failure limits: how many wrong or unknown codes a client address, or all clients together
+// for one estate, may send in a burst, and how fast the allowance comes back. They come on top
+// of the store's per-code lock-out (five wrong guesses an hour per client address), which
+// holds across servers.
+var (
+	AddressFailures = ratelimit.Rule{Burst: 20, Every: time.Minute}
+	EstateFailures  = ratelimit.Rule{Burst: 60, Every: 5 * time.Second}
+)
+
+// Store is what the workflow needs from storage. internal/mongodb implements it.
+type Store interface {
+	// CheckCodeFrom verifies a household's code for a period, typed by client (an address
+	// hash): nil, one of the ErrCode errors, or a *CodeRefusal (wrong, or the client locked
+	// out of this household's code).
+	CheckCodeFrom(ctx context.Context, period, estate, household, code, client string, now time.Time) error
+	// SubmitRating stores a rating as the household's next version and returns its receipt.
+	SubmitRating(ctx context.Context, sub Submission) (Receipt, error)
+	// ReceiptByNumber finds a receipt; derrors.NotFound if none.
+	ReceiptByNumber(ctx context.Context, number string) (Receipt, error)
+}
+
+// Service runs the workflow on a store. Its failure limits are this process's (see
+// ratelimit); one Service serves every page that asks for a household's code.
+type Service struct {
+	store        Store
+	addressLimit *ratelimit.Buckets
+	estateLimit  *ratelimit.Buckets
+}
+
+// New returns the workflow on store.
+func New(store Store) *Service {
+	return &Service{store: store, addressLimit: ratelimit.New(AddressFailures), estateLimit: ratelimit.New(EstateFailures)}
+}
+
+// LimitedError says that the address or the estate failed too often lately: try again after
+// Wait.
+type LimitedError struct{ Wait time.Duration }
+
+func (e *LimitedError) Error() string {
+	return "too many failed household codes; wait " + e.Wait.String()
+}
+
+// ProveHousehold is the one owner-proof step, for ratings and objections alike: the client at
+// address (a hash) shows code for household of estate in period. It returns nil, a
+// *LimitedError (the address or estate failed too often lately; the code was not checked), one
+// of the ErrCode errors, or a store failure.
+//
+// Failures are charged after the check, so honest owners behind one address never wait for
+// each other; parallel guesses can overdraw a bucket by at most the requests in flight, and
+// the store's per-code lock-out holds regardless.
+func (s *Service) ProveHousehold(ctx context.Context, period, estate, household, code, address string, now time.Time) error {
+	if wait, ok := s.addressLimit.Allowed(address, now); !ok {
+		return &LimitedError{Wait: wait}
+	}
+	if wait, ok := s.estateLimit.Allowed(estate, now); !ok {
+		return &LimitedError{Wait: wait}
+	}
+	err := s.store.CheckCodeFrom(ctx, period, estate, household, code, address, now)
+	if errors.Is(err, ErrCodeUnknown) || errors.Is(err, ErrCodeWrong) || errors.Is(err, ErrCodeVoided) || errors.Is(err, ErrCodeLocked) {
+		s.addressLimit.Charge(address, now)
+		s.estateLimit.Charge(estate, now)
+	}
+	return err
+}
+
+// LockedUntil is when a client locked out at now (ErrCodeLocked) may try again: what err
+// says, or the end of the clock hour, when the store's lock-out ends.
+func LockedUntil(err error, now time.Time) time.Time {
+	var refusal *CodeRefusal
+	if errors.As(err, &refusal) && refusal.Until.After(now) {
+		return refusal.Until
+	}
+	return now.Truncate(time.Hour).Add(time.Hour)
+}
+
+// Submit stores a proven household's rating and returns its receipt. derrors.Conflict: the
+// household has revised its rating as often as allowed.
+func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
+	return s.store.SubmitRating(ctx, sub)
+}
+
+// Receipt finds a receipt by its number; derrors.NotFound if there is none.
+func (s *Service) Receipt(ctx context.Context, number string) (Receipt, error) {
+	return s.store.ReceiptByNumber(ctx, number)
+}
