@@ -92,6 +92,8 @@ func commands() []command {
 		{"user", "manage accounts (user add)", (*Main).user},
 		{"score", "score a period and store the result as its draft", (*Main).score},
 		{"publish", "publish a period's draft results", (*Main).publish},
+		{"ledger", "the transparency ledger: key (print the verifier key), audit, witness", (*Main).ledger},
+		{"verify", "check a credit certificate offline (verify --key KEY CERT.json)", (*Main).verify},
 		{"tally", "check the running rating tallies against the ratings (--verify [--fix])", (*Main).tally},
 		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
 		{"token", "issue, list and revoke companies' API tokens for filing disclosures", (*Main).token},

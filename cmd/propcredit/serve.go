@@ -24,7 +24,9 @@ const demoReviewer = "reviewer"
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flagSet("serve", "serve [--addr :8080] [--data ./data] [--demo] [--mongodb-uri URI]")
 	var sf storeFlags
+	var lf ledgerFlags
 	sf.register(fs)
+	lf.register(fs)
 	addr := fs.String("addr", ":8080", "address to listen on")
 	withDemo := fs.Bool("demo", false, "load the generated demo city first if the database is empty")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
@@ -71,7 +73,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, PublicURL: *publicURL})
+	signer, err := lf.signer(ctx, store, sf)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer, PublicURL: *publicURL})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -53,6 +55,27 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
+// waitReady waits until the server at base is ready, or says why it is not: it stopped (done
+// has its error) or did not answer within a minute.
+func waitReady(t *testing.T, base string, done <-chan error) error {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if code, _ := get(t, base+"/readyz"); code == http.StatusOK {
+			return nil
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("serve stopped: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return errors.New("server not ready within 60s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // TestServeDemo runs the server as `make demo` does: it loads the demo city, answers its
 // health checks and pages, lets another command read through its engine, refuses a second
 // server, and shuts down cleanly on a signal (here: the context).
@@ -72,20 +95,8 @@ func TestServeDemo(t *testing.T) {
 		done <- err
 	}()
 	base := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if code, _ := get(t, base+"/readyz"); code == http.StatusOK {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, stdout.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server not ready within 60s")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := waitReady(t, base, done); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
 	}
 	if !strings.Contains(stdout.String(), `name "reviewer", password "`) {
 		t.Errorf("demo reviewer log-in not printed: %q", stdout.String())

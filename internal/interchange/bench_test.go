@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/propcredit/propcredit/internal/cputime"
 	"github.com/propcredit/propcredit/internal/domain"
 )
 
@@ -19,12 +20,12 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	var cpu time.Duration
 	for b.Loop() {
-		start := processCPUTime()
+		start := cputime.Process()
 		set := NewSet(domain.LangEN)
 		if errs := Decode(bytes.NewReader(input), "city.jsonl", set, testValidator, domain.LangEN, nil); len(errs) > 0 {
 			b.Fatal(errs[0])
 		}
-		cpu += processCPUTime() - start
+		cpu += cputime.Process() - start
 	}
 	b.ReportMetric(lines*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 	if cpu > 0 {

@@ -17,6 +17,8 @@ const module = "github.com/propcredit/propcredit"
 var useCases = []string{
 	module + "/internal/publication",
 	module + "/internal/filing",
+	module + "/internal/ledger",
+	module + "/internal/evaluate",
 	module + "/internal/ratelimit",
 	module + "/internal/rating",
 }

@@ -141,7 +141,7 @@ var allCollections = []string{
 	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallies,
 	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colObjections, colObjectionSlots,
 	colGovernance, colEvents, colAccounts, colSessions, colLoginThrottle, colAPITokens,
-	colHouseholds, colCodes, colCodeFailures, colResults, colMeta,
+	colHouseholds, colCodes, colCodeFailures, colResults, colMeta, colLedger, colLedgerKeys,
 }
 
 // createCollections creates every collection that does not exist yet.

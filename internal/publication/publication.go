@@ -2,8 +2,9 @@
 // look the draft over, publish it, and supersede the publication it replaces.
 //
 // Service.Publish is the one place a publication is saved. A step that must happen with
-// every publication (append it to a ledger, open its publicity period) belongs there, after
-// the publication is written and before the earlier one is marked superseded.
+// every publication belongs there: it appends the publication to the transparency ledger
+// before writing it (ledger.go); opening a publicity period would go after the publication is
+// written and before the earlier one is marked superseded.
 package publication
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -95,6 +97,9 @@ type Store interface {
 	// Publications lists a period's publications ("": every period's) without their bodies,
 	// by period and then Seq.
 	Publications(ctx context.Context, period string) ([]Record, error)
+
+	// The transparency ledger, which every publication is appended to (ledger.go).
+	ledger.Store
 }
 
 // Service runs the workflow on a store.
@@ -337,6 +342,9 @@ func (s *Service) Publish(ctx context.Context, period, seen, by string, now time
 		pub.ID = PublicationID(period, pub.Seq)
 		pub.CreatedAt = now.UTC()
 		pub.CreatedBy = by
+		if _, err := AppendToLedger(ctx, ledger.New(s.store, nil), pub); err != nil {
+			return Record{}, fmt.Errorf("record publication %s in the ledger: %w", pub.ID, err)
+		}
 		if err := s.store.InsertRecord(ctx, pub); derrors.Code(err) == derrors.Conflict {
 			continue // someone published at the same moment; take the next number
 		} else if err != nil {

@@ -60,7 +60,7 @@ func newEnv(t *testing.T) *testEnv {
 func (e *testEnv) newServer() *Server {
 	e.t.Helper()
 	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"0.0.0.0"}, Now: e.clock.Now,
-		PublicURL: testPublicURL})
+		PublicURL: testPublicURL, LedgerKey: testLedgerKey})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -63,6 +63,7 @@ func (s *Server) reportRoutes() {
 	s.addNav("nav.reports", "/reports", Public)
 	r.publishRoutes()
 	r.apiRoutes()
+	r.ledgerRoutes()
 }
 
 // addPartials adds the shared report partials to each of the named page templates.

@@ -29,6 +29,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
+	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/rating"
 )
@@ -55,6 +56,9 @@ type Config struct {
 	PublicURL string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// LedgerKey signs the transparency ledger's checkpoints. Without it the ledger's
+	// checkpoints, tiles and certificates answer 503.
+	LedgerKey *ledger.Signer
 }
 
 // Limits and timeouts.
@@ -97,6 +101,7 @@ type Server struct {
 	proxies   []netip.Prefix
 	val       *domain.Validator
 	pages     pages
+	ledger    *ledger.Log
 
 	routeList []Route
 	nav       []navItem
@@ -130,6 +135,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.pubs == nil || s.ratings == nil || s.filings == nil {
 		return nil, errors.New("web: a use case in Config is nil, and Config.DB cannot serve it")
+	}
+	// The ledger, on DB, which internal/mongodb can serve.
+	if ls, ok := cfg.DB.(ledger.Store); ok {
+		s.ledger = ledger.New(ls, cfg.LedgerKey)
+	} else {
+		return nil, errors.New("web: Config.DB cannot serve the ledger")
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/progress"
+)
+
+// ledgerFlags say where the ledger's signing key is.
+type ledgerFlags struct {
+	key  string
+	name string
+}
+
+func (lf *ledgerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&lf.key, "ledger-key", "", "the ledger's signing key file (default DATA/ledger.key; required with --mongodb-uri); created on first start, never printed")
+	fs.StringVar(&lf.name, "ledger-name", app.DefaultLedgerName, "the ledger's name, for a key created now (the first line of its checkpoints)")
+}
+
+// signer loads (or creates) the signing key of the store's ledger.
+func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf storeFlags) (*ledger.Signer, error) {
+	return app.LedgerSigner(ctx, store.DB, app.LedgerKeyConfig{File: lf.key, DataDir: sf.data, External: sf.mongoURI != "", Name: lf.name})
+}
+
+func (m *Main) ledger(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("ledger: say key, audit or witness (see 'propcredit ledger KEY --help')")
+	}
+	switch args[0] {
+	case "key":
+		return m.ledgerKey(ctx, args[1:])
+	case "audit":
+		return m.ledgerAudit(ctx, args[1:])
+	case "witness":
+		return m.ledgerWitness(ctx, args[1:])
+	}
+	return usagef("ledger: unknown subcommand %q; say key, audit or witness", args[0])
+}
+
+// ledgerKey prints the public verifier key.
+func (m *Main) ledgerKey(ctx context.Context, args []string) error {
+	fs := m.flagSet("ledger key", "ledger key [--data ./data | --mongodb-uri URI --ledger-key FILE]   print the ledger's public verifier key")
+	var sf storeFlags
+	var lf ledgerFlags
+	sf.register(fs)
+	lf.register(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	store, err := m.openStore(ctx, sf, "ledger key")
+	if err != nil {
+		return err
+	}
+	s, err := lf.signer(ctx, store, sf)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, s.VerifierKey())
+	return nil
+}
+
+// ledgerAudit recomputes the ledger from its leaves and every publication's leaves from the
+// stored results.
+func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
+	fs := m.flagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and the stored publications")
+	var sf storeFlags
+	sf.register(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	store, err := m.openStore(ctx, sf, "ledger audit")
+	if err != nil {
+		return err
+	}
+	size, err := store.DB.LedgerSize(ctx)
+	if err != nil {
+		return err
+	}
+	bar := progress.New("ledger audit", size, m.Stderr, m.Log)
+	rep, err := app.AuditLedger(ctx, store.DB, bar.Set)
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(m.Stdout, "PROBLEM:", p)
+	}
+	fmt.Fprintf(m.Stdout, "ledger: %d leaves, root %s; %d publications, %d leaves recomputed from them; %d problems\n",
+		rep.Leaves, rep.Root, rep.Publications, rep.Checked, len(rep.Problems))
+	if len(rep.Problems) > 0 {
+		return app.ErrAudit
+	}
+	return nil
+}
+
+// readKey reads a verifier key given on the command line, or the file that holds it.
+func readKey(arg string) (string, error) {
+	if arg == "" {
+		return "", usagef("--key is required: the ledger's verifier key (name+hash+base64, from GET /ledger/key), or a file holding it")
+	}
+	if b, err := os.ReadFile(arg); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	return strings.TrimSpace(arg), nil
+}
+
+// verify checks a certificate offline.
+func (m *Main) verify(ctx context.Context, args []string) error {
+	fs := m.flagSet("verify", "verify --key KEY CERT.json   check a credit certificate offline (exit 0 when it holds)")
+	key := fs.String("key", "", "the ledger's verifier key (name+hash+base64), or a file holding it")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("verify: name one certificate file (- for standard input)")
+	}
+	vkey, err := readKey(*key)
+	if err != nil {
+		return err
+	}
+	var b []byte
+	if name := fs.Arg(0); name == "-" {
+		b, err = io.ReadAll(m.Stdin)
+	} else {
+		b, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return err
+	}
+	cert, err := ledger.ParseCertificate(b)
+	if err != nil {
+		fmt.Fprintln(m.Stderr, "verify: FAILED:", err)
+		return errSilent
+	}
+	leaf, cp, err := ledger.Verify(cert, vkey)
+	if err != nil {
+		fmt.Fprintln(m.Stderr, "verify: FAILED:", err)
+		return errSilent
+	}
+	fmt.Fprintf(m.Stdout, "verified: %s (%s), period %s, publication %d: grade %s, score %s, list %s, published %s\n",
+		leaf.Company, leaf.Name, leaf.Period, leaf.Publication, leaf.Grade, leaf.Score, leaf.List, leaf.PublishedAt)
+	fmt.Fprintf(m.Stdout, "leaf %d of the ledger %s of %d leaves, root %s, signed by %s\n", cert.Index, cp.Origin, cp.Tree.N, cp.Tree.Hash, strings.SplitN(vkey, "+", 2)[0])
+	return nil
+}
+
+// ledgerWitness keeps watch on a ledger: it checks that each new checkpoint extends the last
+// one it saw, and refuses one that forked or shrank.
+func (m *Main) ledgerWitness(ctx context.Context, args []string) error {
+	fs := m.flagSet("ledger witness", "ledger witness --key KEY --url URL [--state FILE] [--every DURATION]   watch a ledger for forks")
+	key := fs.String("key", "", "the ledger's verifier key (name+hash+base64), or a file holding it")
+	base := fs.String("url", "", "the site's address, such as https://credit.example.gov.cn")
+	state := fs.String("state", "", "where the last good checkpoint is kept (default ./witness-NAME.checkpoint)")
+	every := fs.Duration("every", 0, "check again at this interval (0: once)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	vkey, err := readKey(*key)
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(strings.TrimRight(*base, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("ledger witness: --url must be an http or https address, not %q", *base)
+	}
+	w := &witness{m: m, vkey: vkey, base: u.String(), client: &http.Client{Timeout: 30 * time.Second}}
+	w.state = *state
+	if w.state == "" {
+		w.state = "witness-" + strings.NewReplacer("/", "_", ":", "_").Replace(strings.SplitN(vkey, "+", 2)[0]) + ".checkpoint"
+	}
+	for {
+		if err := w.check(ctx); err != nil {
+			return err
+		}
+		if *every <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(*every):
+		}
+	}
+}
+
+type witness struct {
+	m      *Main
+	vkey   string
+	base   string
+	state  string
+	client *http.Client
+}
+
+func (w *witness) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return b, nil
+}
+
+// check fetches the checkpoint, checks it against the one kept, and keeps it when it holds.
+func (w *witness) check(ctx context.Context) error {
+	signed, err := w.get(ctx, "/ledger/checkpoint")
+	if err != nil {
+		return err
+	}
+	next, err := ledger.OpenCheckpoint(signed, w.vkey)
+	if err != nil {
+		return fmt.Errorf("ledger witness: REFUSED: %w", err)
+	}
+	prevText, err := os.ReadFile(w.state)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(w.m.Stdout, "witness: first checkpoint: %d leaves, root %s\n", next.Tree.N, next.Tree.Hash)
+	case err != nil:
+		return err
+	default:
+		prev, err := ledger.OpenCheckpoint(prevText, w.vkey)
+		if err != nil {
+			return fmt.Errorf("ledger witness: the kept checkpoint %s does not open: %w", w.state, err)
+		}
+		if err := ledger.CheckExtends(prev.Tree, next.Tree, &httpTiles{ctx: ctx, w: w}); err != nil {
+			// Keep the evidence: both signed checkpoints.
+			evidence := w.state + ".refused"
+			_ = os.WriteFile(evidence, append(append(prevText, "\n--- then ---\n"...), signed...), 0o644)
+			fmt.Fprintf(w.m.Stderr, "witness: REFUSED: %v\nwitness: both signed checkpoints are in %s\n", err, evidence)
+			return errSilent
+		}
+		fmt.Fprintf(w.m.Stdout, "witness: %d → %d leaves: consistent, root %s\n", prev.Tree.N, next.Tree.N, next.Tree.Hash)
+	}
+	tmp := w.state + ".tmp"
+	if err := os.WriteFile(tmp, signed, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Clean(w.state))
+}
+
+// httpTiles reads a ledger's tiles over HTTP, for tlog.TileHashReader, which checks them.
+type httpTiles struct {
+	ctx context.Context
+	w   *witness
+}
+
+func (t *httpTiles) Height() int { return ledger.TileHeight }
+
+func (t *httpTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, tile := range tiles {
+		b, err := t.w.get(t.ctx, "/ledger/"+tile.Path())
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (t *httpTiles) SaveTiles([]tlog.Tile, [][]byte) {}
