@@ -59,6 +59,9 @@ type config struct {
 	owners, flats      int
 	revise             float64
 	cpuprofile         string
+	mongoURI, pgURL    string
+	servers            int
+	sharedLimits       bool
 }
 
 func main() {
@@ -69,6 +72,10 @@ func main() {
 	flag.IntVar(&cfg.flats, "flats", 120, "households given a code in each of the demo city's estates")
 	flag.Float64Var(&cfg.revise, "revise", 0.1, "share of submissions that revise an earlier rating of the same flat")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
+	flag.StringVar(&cfg.mongoURI, "mongodb-uri", "", "an external MongoDB or FerretDB instead of the embedded engine (its database \"bench\" is dropped)")
+	flag.StringVar(&cfg.pgURL, "postgresql-url", "", "with a FerretDB-PostgreSQL --mongodb-uri: its PostgreSQL, to run `db tune` on (ferretdb.TunePostgreSQL)")
+	flag.IntVar(&cfg.servers, "servers", 1, "web servers, each with its own connection and rating writer, that owners' requests are spread over")
+	flag.BoolVar(&cfg.sharedLimits, "shared-limits", false, "keep the abuse limits in the database (serve --shared-limits)")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ratings benchmark:", err)
@@ -89,30 +96,58 @@ type ack struct {
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
-	dir, err := os.MkdirTemp("", "propcredit-ratings-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	engine, err := ferretdb.Start(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := mongodb.Connect(ctx, engine.URI(), database, quiet)
+	uri, engineName := cfg.mongoURI, "external "+cfg.mongoURI
+	if uri == "" {
+		dir, err := os.MkdirTemp("", "propcredit-ratings-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		engine, err := ferretdb.Start(ctx, dir)
+		if err != nil {
+			return err
+		}
+		defer engine.Close()
+		uri, engineName = engine.URI(), "embedded engine"
+		db, err := mongodb.Connect(ctx, uri, database, quiet)
+		if err != nil {
+			return err
+		}
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		// As app.OpenStore does for the server: without it every lookup by _id scans.
+		if _, err := ferretdb.IndexIDs(ctx, dir, database); err != nil {
+			return err
+		}
+		db.Close(ctx)
+	} else {
+		db, err := mongodb.Connect(ctx, uri, database, quiet)
+		if err != nil {
+			return err
+		}
+		if err := db.Drop(ctx); err != nil {
+			return err
+		}
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		db.Close(ctx)
+		if cfg.pgURL != "" {
+			if _, err := ferretdb.TunePostgreSQL(ctx, cfg.pgURL, database, mongodb.FilteredFields()); err != nil {
+				return err
+			}
+			engineName += " (db tune applied)"
+		}
+	}
+	db, err := mongodb.Connect(ctx, uri, database, quiet)
 	if err != nil {
 		return err
 	}
 	defer db.Close(ctx)
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	// As app.OpenStore does for the server: without it every lookup by _id scans.
-	if _, err := ferretdb.IndexIDs(ctx, dir, database); err != nil {
-		return err
-	}
 	fmt.Fprintf(out, "machine: %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(out, "database: %s; %d server(s)\n", engineName, cfg.servers)
 
 	// The demo city, and codes for cfg.flats new flats of every estate.
 	start := time.Now()
@@ -131,7 +166,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	fmt.Fprintf(out, "setup: demo city (%d estates, %d ratings) imported, %d codes issued for %s, in %.1f s\n",
 		len(ds.Estates), len(ds.Ratings), len(households), period.ID, time.Since(start).Seconds())
 
-	raw, err := mongo.Connect(options.Client().ApplyURI(engine.URI()))
+	raw, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
 		return err
 	}
@@ -144,18 +179,32 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	fmt.Fprintf(out, "baseline: driver InsertOne of similar documents, %d writers: %d in %.1f s = %.0f docs/s, p50 %s, p99 %s\n",
 		cfg.owners, base.n, base.elapsed.Seconds(), base.rate(), ms(base.p(0.50)), ms(base.p(0.99)))
 
-	srv, err := web.New(web.Config{DB: db, Log: quiet})
-	if err != nil {
-		return err
+	// Each server has its own connection and rating writer, as separate processes would.
+	var urls []string
+	for i := 0; i < cfg.servers; i++ {
+		sdb := db
+		if i > 0 {
+			if sdb, err = mongodb.Connect(ctx, uri, database, quiet); err != nil {
+				return err
+			}
+			defer sdb.Close(ctx)
+		}
+		wc := web.Config{DB: sdb, Log: quiet}
+		if cfg.sharedLimits {
+			wc.Limits = sdb.SharedLimiter
+		}
+		srv, err := web.New(wc)
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		go func() { _ = srv.App().Listener(ln) }()
+		defer srv.Shutdown(context.Background())
+		urls = append(urls, "http://"+ln.Addr().String()+"/api/v1/ratings")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = srv.App().Listener(ln) }()
-	defer srv.Shutdown(context.Background())
-	url := "http://" + ln.Addr().String() + "/api/v1/ratings"
-
 	if cfg.cpuprofile != "" {
 		f, err := os.Create(cfg.cpuprofile)
 		if err != nil {
@@ -166,7 +215,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		defer f.Close()
 	}
-	load, acks, failures := submit(url, period.ID, households, cfg)
+	load, acks, failures := submit(urls, period.ID, households, cfg)
 	if cfg.cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -331,7 +380,7 @@ func baseline(ctx context.Context, col *mongo.Collection, writers int, d time.Du
 
 // submit lets cfg.owners owners rate until cfg.duration is over. Most rate once; a share
 // revise an earlier rating of their flat, as owners who change their mind do.
-func submit(url, period string, households []household, cfg config) (stats, []ack, []string) {
+func submit(urls []string, period string, households []household, cfg config) (stats, []ack, []string) {
 	client := &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConns: cfg.owners, MaxIdleConnsPerHost: cfg.owners,
@@ -364,7 +413,7 @@ func submit(url, period string, households []household, cfg config) (stats, []ac
 		}
 		body, _ := json.Marshal(map[string]any{"estate": h.estate, "household": h.flat, "code": h.code,
 			"scores": domain.ScoresOf(marks), "comment": "保洁很及时，电梯维修慢"})
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, urls[r.IntN(len(urls))], bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", randomKey())
 		req.Header.Set("User-Agent", "propcredit-bench")

@@ -170,8 +170,9 @@ func timeCommand(ctx context.Context, db *mongodb.DB, period string) ([3]time.Du
 	return took, res, nil
 }
 
-// insertTallies writes the city's tallies as the store keeps them (internal/mongodb/tally.go),
-// through the engine's socket, as if the ratings behind them had been imported.
+// insertTallies writes the city's tallies as the store keeps them: one base of the period in the
+// tally journal (internal/mongodb/journal.go), through the engine's socket, as if the ratings
+// behind them had been imported and compacted.
 func insertTallies(ctx context.Context, dataDir string, tallies []scoring.Tally) error {
 	uri, err := ferretdb.SocketURI(dataDir)
 	if err != nil {
@@ -182,19 +183,18 @@ func insertTallies(ctx context.Context, dataDir string, tallies []scoring.Tally)
 		return err
 	}
 	defer client.Disconnect(ctx)
-	var docs []any
+	estates := bson.A{}
 	for _, t := range tallies {
 		sums := bson.D{}
 		for d, dim := range scoring.Dimensions {
 			sums = append(sums, bson.E{Key: dim.ID, Value: t.Sums[d]})
 		}
-		docs = append(docs, bson.D{{Key: "_id", Value: city.Period.ID + "|" + t.Estate}, {Key: "period", Value: city.Period.ID},
-			{Key: "estate", Value: t.Estate}, {Key: "count", Value: t.Count}, {Key: "sums", Value: sums}})
+		estates = append(estates, bson.D{{Key: "estate", Value: t.Estate}, {Key: "count", Value: t.Count}, {Key: "sums", Value: sums}})
 	}
-	for start := 0; start < len(docs); start += 1000 {
-		if _, err := client.Database(app.DatabaseName).Collection("tallies").InsertMany(ctx, docs[start:min(start+1000, len(docs))]); err != nil {
-			return fmt.Errorf("insert tallies: %w", err)
-		}
+	base := bson.D{{Key: "_id", Value: city.Period.ID + "|1"}, {Key: "period", Value: city.Period.ID}, {Key: "gen", Value: 1},
+		{Key: "at", Value: time.Now()}, {Key: "tallies", Value: estates}, {Key: "folded", Value: bson.A{}}}
+	if _, err := client.Database(app.DatabaseName).Collection("tally_bases").InsertOne(ctx, base); err != nil {
+		return fmt.Errorf("insert tallies: %w", err)
 	}
 	return nil
 }

@@ -96,6 +96,7 @@ func commands() []command {
 		{"verify", "check a credit certificate offline (verify --key KEY CERT.json)", (*Main).verify},
 		{"tally", "check the running rating tallies against the ratings (--verify [--fix])", (*Main).tally},
 		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
+		{"db", "database maintenance: db tune indexes FerretDB on PostgreSQL", (*Main).db},
 		{"token", "issue, list and revoke companies' API tokens for filing disclosures", (*Main).token},
 		{"version", "print the version", (*Main).version},
 	}
@@ -210,7 +211,7 @@ func (m *Main) openStoreAs(ctx context.Context, sf storeFlags, purpose string, a
 	if purpose == "serve" {
 		access = app.Exclusive
 	}
-	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log}, access, purpose)
+	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log, ServeAddr: m.addr}, access, purpose)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/internal/web"
 	"github.com/propcredit/propcredit/scoring"
 )
@@ -31,6 +32,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	withDemo := fs.Bool("demo", false, "load the generated demo city first if the database is empty")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
+	sharedLimits := fs.String("shared-limits", "auto", "keep abuse and API limits in the database, shared by every server: on, off, or auto (on with --mongodb-uri)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	publicURL := fs.String("public-url", "", "the site's address as owners type it (https://host), printed on household code slips; without it slips are refused (--demo: http://localhost:PORT)")
 	if err := m.parse(fs, args); err != nil {
@@ -55,6 +57,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		trusted = append(trusted, p)
 	}
+	m.addr = *addr
 	if *publicURL == "" && *withDemo {
 		*publicURL = demoPublicURL(*addr)
 	}
@@ -68,7 +71,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if *withDemo {
-		m.addr = *addr
 		if err := m.loadDemo(ctx, store); err != nil {
 			return err
 		}
@@ -77,7 +79,22 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer, PublicURL: *publicURL})
+	cfg := web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer, PublicURL: *publicURL}
+	switch *sharedLimits {
+	case "on":
+		cfg.Limits = store.DB.SharedLimiter
+	case "auto":
+		if !store.Embedded && sf.mongoURI != "" { // several servers may share the database
+			cfg.Limits = store.DB.SharedLimiter
+		}
+	case "off":
+	default:
+		return usagef("serve: --shared-limits must be on, off or auto, not %q", *sharedLimits)
+	}
+	if cfg.Limits != nil {
+		cfg.Rating = rating.NewShared(store.DB, cfg.Limits)
+	}
+	srv, err := web.New(cfg)
 	if err != nil {
 		return err
 	}

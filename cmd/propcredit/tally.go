@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/propcredit/propcredit/internal/app"
 )
@@ -26,6 +27,21 @@ func (m *Main) tally(ctx context.Context, args []string) error {
 	store, err := m.openStoreAs(ctx, sf, "tally", access)
 	if err != nil {
 		return err
+	}
+	if *fix {
+		// A repair computed while ratings arrive would be wrong by them, on any engine.
+		live, err := store.DB.LiveServers(ctx)
+		if err != nil {
+			return err
+		}
+		if len(live) > 0 {
+			var who []string
+			for _, s := range live {
+				who = append(who, fmt.Sprintf("%s pid %d", s.Host, s.PID))
+			}
+			return fmt.Errorf("tally --fix: %d server(s) are running on this database (%s); stop them first, "+
+				"or run `tally --verify` without --fix, which is safe beside them", len(live), strings.Join(who, ", "))
+		}
 	}
 	drift, err := store.DB.VerifyTallies(ctx, *fix)
 	if err != nil {

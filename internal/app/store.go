@@ -30,6 +30,9 @@ type StoreConfig struct {
 	// it with any other access, so the server, and commands that go through it, never
 	// acknowledge a write that is not on the disk.
 	DeferSync bool
+	// ServeAddr is the address a server listens on; with the host, it names the server in the
+	// database (mongodb.DB.Announce), so that its restart there shows it dead.
+	ServeAddr string
 }
 
 // Access says how a command uses the data directory.
@@ -58,7 +61,8 @@ type Store struct {
 	Embedded bool // this process runs the engine on the data directory
 	engine   *ferretdb.Engine
 	lock     *datadir.Lock
-	marker   string
+	// unannounce removes the server's record (see mongodb.DB.Announce).
+	unannounce func(context.Context) error
 }
 
 // OpenStore connects to the database, starting the embedded engine when needed, and runs
@@ -120,44 +124,14 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 			return nil, err
 		}
 	}
-	if err := s.repairAfterCrash(ctx, cfg.Log); err != nil {
-		s.Close(ctx)
-		return nil, err
-	}
-	if s.Embedded && purpose == "serve" {
-		// A marker for the server's own lifetime: if it is found at the next start, the
-		// server died between a rating and its tally.
-		if s.marker, err = db.MarkDirty(ctx, "serve"); err != nil {
+	if purpose == "serve" {
+		// Maintenance commands that are only safe alone look for running servers.
+		if s.unannounce, err = db.Announce(ctx, cfg.ServeAddr); err != nil {
 			s.Close(ctx)
 			return nil, err
 		}
 	}
 	return s, nil
-}
-
-// repairAfterCrash rebuilds the tallies when a writer died half-way. Only a process that owns
-// the embedded engine knows that no writer is still at work; against an external MongoDB it
-// only warns, and `propcredit tally --verify --fix` repairs.
-func (s *Store) repairAfterCrash(ctx context.Context, log *slog.Logger) error {
-	markers, err := s.DB.DirtyMarkers(ctx)
-	if err != nil || len(markers) == 0 {
-		return err
-	}
-	if !s.Embedded {
-		log.Warn("a writer may have stopped half-way; run `propcredit tally --verify --fix` when no import is running", "markers", len(markers))
-		return nil
-	}
-	drift, err := s.DB.VerifyTallies(ctx, true)
-	if err != nil {
-		return fmt.Errorf("repair tallies after an unclean stop: %w", err)
-	}
-	for _, m := range markers {
-		if err := s.DB.ClearDirty(ctx, m); err != nil {
-			return err
-		}
-	}
-	log.Warn("repaired tallies after an unclean stop", "drifted", len(drift))
-	return nil
 }
 
 // SyncDeferred reports whether this store's writes wait for Sync to be durable: it runs the
@@ -184,8 +158,8 @@ func (s *Store) Sync(ctx context.Context) error {
 func (s *Store) Close(ctx context.Context) error {
 	var errs []error
 	if s.DB != nil {
-		if s.marker != "" {
-			errs = append(errs, s.DB.ClearDirty(ctx, s.marker))
+		if s.unannounce != nil {
+			errs = append(errs, s.unannounce(ctx))
 		}
 		errs = append(errs, s.DB.Close(ctx))
 	}
@@ -196,4 +170,10 @@ func (s *Store) Close(ctx context.Context) error {
 		errs = append(errs, s.lock.Release())
 	}
 	return errors.Join(errs...)
+}
+
+// TunePostgreSQL gives a FerretDB-PostgreSQL backend at pgURL the indexes propcredit's queries
+// need (ferretdb.TunePostgreSQL; `propcredit db tune`), and returns what it indexed.
+func TunePostgreSQL(ctx context.Context, pgURL string) ([]string, error) {
+	return ferretdb.TunePostgreSQL(ctx, pgURL, DatabaseName, mongodb.FilteredFields())
 }

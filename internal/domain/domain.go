@@ -115,8 +115,8 @@ type Dimension = scoring.Dimension
 var Dimensions = scoring.Dimensions[:]
 
 // A Tally is the running sum of the counted ratings of one estate in one period, so that
-// scoring reads one document per estate instead of every rating. The store keeps it beside the
-// ratings; without transactions a crash can leave it out of step, and the store rebuilds it.
+// scoring reads a few documents per period instead of every rating. The store keeps it in an
+// insert-only journal beside the ratings, right with any number of servers and after a crash.
 type Tally struct {
 	Period string    `bson:"period"`
 	Estate string    `bson:"estate"`

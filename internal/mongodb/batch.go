@@ -15,18 +15,15 @@ import (
 //
 // On the embedded engine every commit is an fsync of SQLite's log: measured, one writer
 // manages about 585 InsertOne a second and sixteen only about 300, as they queue on SQLite's
-// write lock. A rating needs a version and a receipt, so one commit per write would cap the
-// city at a few hundred ratings a second. The writer instead takes every submission waiting
-// at that moment and stores the whole group with one InsertMany of versions and one of
-// receipts: two commits however many owners wait, each as durable as before. Owners get their
-// receipts only after both commits.
+// write lock. A rating needs a receipt, a version and a tally change, so one commit per write
+// would cap the city at a few hundred ratings a second. The writer instead takes every
+// submission waiting at that moment and stores the whole group with three commits however many
+// owners wait: the receipts (claimed first, see commitPeriod), the versions, and the journal
+// entry together with the intent of the next group's journal (journal.go; a group that finds
+// no fresh intent inserts one first). Owners get their receipts only after all of them.
 //
-// Tallies change in memory and reach the database every tallyFlushEvery (flushTallies); a
-// dirty marker stays in the database while changes wait, so a crash leads to a rebuild at the
-// next start. A flush costs one update command, and so one commit, per estate rated since the
-// last: every second, that was up to one commit a second per estate (150 in the demo city), and
-// a CPU profile under load put 9 % of the processor in those updates, which also took turns
-// with the group commits for SQLite's write lock. Readers in this process flush first (Tallies).
+// Nothing here is needed for correctness between processes: the head cache is a hint that the
+// unique _id of each version checks, and the tallies live in the journal, not in memory.
 type ratingWriter struct {
 	db   *DB
 	reqs chan *submitRequest
@@ -40,17 +37,16 @@ type ratingWriter struct {
 	heads   map[string]head
 	headsMu sync.RWMutex
 
-	flushMu sync.Mutex // one flush at a time
-	// writeMu takes turns between a batch's inserts and each tally update of a flush: SQLite
-	// has one writer, and writers that collide sleep in its busy handler (measured: 123
-	// ratings/s with the flush racing the commits, 609 with them taking turns).
-	writeMu sync.Mutex
-	mu      sync.Mutex
-	pending tallyDelta // tally changes not yet in the database
-	marker  string     // the dirty marker while pending is not empty or a batch is being written
-	writing bool       // a batch is between beginWrite and endWrite
-	unsure  bool       // see distrust
+	// intent is a journal whose intent the previous group inserted with its entry, for the
+	// next group of the same period; used only while younger than intentFresh, so that it is
+	// never one that recovery (after journalGrace) may take for a dead writer's.
+	intent struct {
+		id, period string
+		at         time.Time
+	}
 }
+
+const intentFresh = 20 * time.Second
 
 type head struct {
 	revision int
@@ -65,6 +61,8 @@ type submitRequest struct {
 	// prefetched is the household's head as the submitter read it, when the cache lacked it.
 	// The writer uses it only if the cache still lacks it: a cached head is never older.
 	prefetched *head
+	claimed    int  // the revision its receipt claim names
+	takeover   bool // its receipt was claimed by a writer that died; rewrite it
 	result     chan submitResult
 }
 
@@ -74,14 +72,14 @@ type submitResult struct {
 }
 
 const (
-	maxBatch        = 512
-	tallyFlushEvery = 5 * time.Second
+	maxBatch          = 512
+	tallyCompactEvery = 5 * time.Second
 )
 
 func (db *DB) writer() *ratingWriter {
 	db.writerOnce.Do(func() {
 		w := &ratingWriter{db: db, reqs: make(chan *submitRequest, maxBatch), stop: make(chan struct{}),
-			done: make(chan struct{}), heads: map[string]head{}, pending: tallyDelta{}}
+			done: make(chan struct{}), heads: map[string]head{}}
 		db.ratingWriter = w
 		go w.run()
 	})
@@ -90,23 +88,25 @@ func (db *DB) writer() *ratingWriter {
 
 func (w *ratingWriter) run() {
 	defer close(w.done)
-	flushed := make(chan struct{})
-	go func() { // flushing takes one write per estate: keep it off the commit path
-		defer close(flushed)
-		tick := time.NewTicker(tallyFlushEvery)
+	compacted := make(chan struct{})
+	go func() { // compaction keeps the journal short; it is off the commit path
+		defer close(compacted)
+		tick := time.NewTicker(tallyCompactEvery)
 		defer tick.Stop()
 		for {
 			select {
 			case <-tick.C:
-				if err := w.flushTallies(context.Background()); err != nil {
-					w.db.log.Error("flush rating tallies", "err", err)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				if err := w.db.CompactTallies(ctx); err != nil {
+					w.db.log.Error("compact rating tallies", "err", err)
 				}
+				cancel()
 			case <-w.stop:
 				return
 			}
 		}
 	}()
-	defer func() { <-flushed }()
+	defer func() { <-compacted }()
 	for {
 		select {
 		case first := <-w.reqs:
@@ -122,27 +122,12 @@ func (w *ratingWriter) run() {
 			}
 			w.commit(batch)
 		case <-w.stop:
-			if err := w.flushTallies(context.Background()); err != nil {
-				w.db.log.Error("flush rating tallies at close", "err", err)
-			}
 			return
 		}
 	}
 }
 
-// commit stores a group of submissions and answers each.
-//
-// The order of the writes is what keeps the data right without transactions:
-//  1. the dirty marker, so that a crash after step 2 leads to a rebuild of the tallies;
-//  2. the versions: from here on each counts, as its household's highest revision;
-//  3. the receipts, whose unique _id (derived from the idempotency key) catches a request
-//     that was already stored, by this writer or by another process: its new version is
-//     deleted again and the owner gets the receipt stored before;
-//  4. the tally changes, in memory until the next flush; then the answers.
-//
-// A crash between 2 and 3 leaves a version the owner was never told about; when the owner
-// submits the same form again, it is stored again, as a later revision with the same scores,
-// so the household still counts once.
+// commit stores a group of submissions and answers each, one journal per period.
 func (w *ratingWriter) commit(batch []*submitRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -151,104 +136,172 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 		answers[r] = submitResult{rc, err}
 		r.result <- submitResult{rc, err}
 	}
-	fail := func(reqs []*submitRequest, err error) {
-		for _, r := range reqs {
-			answer(r, Receipt{}, err)
-		}
-	}
 
 	// The same request repeated within the batch waits for the first one's answer.
-	var todo, repeats []*submitRequest
+	var repeats []*submitRequest
 	first := map[string]*submitRequest{}
+	byPeriod := map[string][]*submitRequest{}
+	var periods []string
 	for _, r := range batch {
 		if f, dup := first[r.number]; dup && r.sub.IdempotencyKey != "" && f.doc.Key == r.doc.Key {
 			repeats = append(repeats, r)
 			continue
 		}
 		first[r.number] = r
-		todo = append(todo, r)
-	}
-	defer func() {
-		for _, r := range repeats {
-			res := answers[first[r.number]]
-			answer(r, res.receipt, res.err)
+		p := r.doc.Period
+		if byPeriod[p] == nil {
+			periods = append(periods, p)
 		}
-	}()
+		byPeriod[p] = append(byPeriod[p], r)
+	}
+	for _, p := range periods {
+		w.commitPeriod(ctx, p, byPeriod[p], answer)
+	}
+	for _, r := range repeats {
+		if res, ok := answers[first[r.number]]; ok {
+			r.result <- res
+		} else { // the first is itself a repeat of a request in flight elsewhere
+			go w.answerRepeat(r, r.number)
+		}
+	}
+}
 
+// commitPeriod stores the submissions of one period. The order of the writes is what keeps
+// the data right without transactions and with any number of writers:
+//  1. the receipts, as claims: a receipt's number derives from the household and the
+//     idempotency key, so its unique _id catches a request stored before, by this process or
+//     another, before it writes anything (a repeat must not leave a version behind);
+//  2. the journal intent, so that a crash after 3 is recovered (journal.go); usually the
+//     previous group inserted it with its entry;
+//  3. the versions, under the unique _id key|revision: from here on each counts, as its
+//     household's highest revision;
+//  4. the journal entry with the tally changes; then the answers.
+//
+// A claim whose version is missing (a crash between 1 and 3) is not a receipt: ReceiptByNumber
+// says so, and the same request submitted again after journalGrace takes the claim over.
+func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*submitRequest, answer func(*submitRequest, Receipt, error)) {
+	fail := func(reqs []*submitRequest, err error) {
+		var claims []string
+		for _, r := range reqs {
+			w.dropHead(r.doc.Key)
+			if r.claimed > 0 && !r.takeover {
+				claims = append(claims, r.number)
+			}
+			answer(r, Receipt{}, err)
+		}
+		// Unanswered, the owner may submit again at once: free the claims. Should a version
+		// be stored after all, the household still counts once.
+		if len(claims) > 0 {
+			if err := w.db.deleteIDs(context.Background(), colReceipts, claims); err != nil {
+				w.db.log.Error("free receipt claims", "err", err)
+			}
+		}
+	}
 	if err := w.prefetchHeads(ctx, todo); err != nil {
 		fail(todo, err)
 		return
 	}
-	// Give each submission the next revision of its household, in arrival order.
-	var stored []*submitRequest
-	var docs []any
+	saved := map[string]head{}
 	for _, r := range todo {
-		h := w.heads[r.doc.Key]
-		if h.revision >= maxRevisions {
-			answer(r, Receipt{}, errTooManyRevisions(r.doc.Key))
-			continue
+		if _, ok := saved[r.doc.Key]; !ok {
+			saved[r.doc.Key] = w.heads[r.doc.Key]
 		}
-		if h.revision > 0 {
-			old := h.rating
-			r.previous = &old
+	}
+	// Give each submission the next revision of its household, in arrival order.
+	assign := func(reqs []*submitRequest) []*submitRequest {
+		for k, h := range saved {
+			w.setHead(k, h)
 		}
-		r.doc.Revision = h.revision + 1
-		r.doc.ID = versionID(r.doc.Key, r.doc.Revision)
-		w.setHead(r.doc.Key, head{revision: r.doc.Revision, rating: r.doc})
-		stored = append(stored, r)
-		docs = append(docs, r.doc)
+		var out []*submitRequest
+		for _, r := range reqs {
+			h := w.heads[r.doc.Key]
+			if h.revision >= maxRevisions {
+				answer(r, Receipt{}, errTooManyRevisions(r.doc.Key))
+				continue
+			}
+			r.previous = nil
+			if h.revision > 0 {
+				old := h.rating
+				r.previous = &old
+			}
+			r.doc.Revision = h.revision + 1
+			r.doc.ID = versionID(r.doc.Key, r.doc.Revision)
+			w.setHead(r.doc.Key, head{revision: r.doc.Revision, rating: r.doc})
+			out = append(out, r)
+		}
+		return out
+	}
+	stored := assign(todo)
+	claimed, err := w.claimReceipts(ctx, stored, answer)
+	if err != nil {
+		fail(stored, err)
+		return
+	}
+	if len(claimed) < len(stored) { // repeats left: revisions move up to close the gap
+		stored = assign(claimed)
 	}
 	if len(stored) == 0 {
 		return
 	}
-	forget := func(reqs []*submitRequest) {
-		for _, r := range reqs {
-			w.dropHead(r.doc.Key)
+
+	journal := w.intent.id
+	if journal == "" || w.intent.period != period || time.Since(w.intent.at) > intentFresh {
+		if journal, err = w.db.beginJournal(ctx, period); err != nil {
+			fail(stored, err)
+			return
 		}
 	}
-
-	if err := w.beginWrite(ctx); err != nil {
-		forget(stored)
-		fail(stored, err)
-		return
+	w.intent.id = ""
+	docs := make([]any, len(stored))
+	for i, r := range stored {
+		r.doc.Journal = journal
+		docs[i] = r.doc
 	}
-	defer w.endWrite()
-
-	w.writeMu.Lock()
 	refused, err := w.db.insertMany(ctx, colRatings, docs)
-	w.writeMu.Unlock()
 	if err != nil {
-		w.distrust() // some versions may be in: keep the marker, so the next start rebuilds
-		forget(stored)
-		fail(stored, err)
+		fail(stored, err) // the intent stays: its versions are counted by recovery
 		return
 	}
 	// Another process took some of these revisions: read the truth and go one at a time.
+	taken := map[string]bool{}
+	for _, i := range refused {
+		taken[stored[i].doc.ID] = true
+	}
 	for _, i := range refused {
 		r := stored[i]
 		w.dropHead(r.doc.Key)
 		if err := w.insertAlone(ctx, r); err != nil {
-			w.distrust()
 			answer(r, Receipt{}, err)
 			stored[i] = nil
 		}
 	}
 	stored = slices.DeleteFunc(stored, func(r *submitRequest) bool { return r == nil })
-	// Each version counts from now on, and so does its change of the tallies.
 	delta := tallyDelta{}
 	for _, r := range stored {
+		if p := r.previous; p != nil && taken[p.ID] { // it follows a revision another process took
+			if r.previous, err = w.db.previousVersion(ctx, r.doc); err != nil {
+				fail(stored, err)
+				return
+			}
+		}
 		r.countIn(delta, 1)
 	}
-	defer w.addPending(delta)
-
-	receipts, err := w.storeReceipts(ctx, stored, delta)
+	began := time.Now()
+	next, err := w.db.endJournalAndBegin(ctx, journal, period, delta, true)
 	if err != nil {
-		// The versions stand and count; the owners were not answered and may submit again.
 		fail(stored, err)
 		return
 	}
-	for i, r := range stored {
-		answer(r, receipts[i], nil)
+	w.intent.id, w.intent.period, w.intent.at = next, period, began
+	for _, r := range stored {
+		rc := receiptOf(r)
+		if r.claimed != r.doc.Revision || r.takeover {
+			if err := w.db.rewriteReceipt(ctx, rc); err != nil {
+				answer(r, Receipt{}, err)
+				continue
+			}
+		}
+		answer(r, rc, nil)
 	}
 }
 
@@ -264,78 +317,103 @@ func receiptOf(r *submitRequest) Receipt {
 	return Receipt{Number: r.number, Key: r.doc.Key, Period: r.doc.Period, Estate: r.doc.Estate, Revision: r.doc.Revision, At: r.doc.SubmittedAt}
 }
 
-// storeReceipts inserts the receipts of stored versions and returns the receipt of each. A
-// receipt number that exists already means the request was stored before (the number derives
-// from the household and the idempotency key): the version just inserted is deleted again,
-// its change is taken out of delta, and the stored receipt is the answer. A number that
-// exists for another household, which only random numbers can do, is drawn again.
-func (w *ratingWriter) storeReceipts(ctx context.Context, stored []*submitRequest, delta tallyDelta) ([]Receipt, error) {
-	out := make([]Receipt, len(stored))
-	pending := make([]int, len(stored)) // indexes into stored of receipts still to insert
-	for i := range stored {
-		pending[i] = i
-	}
+// claimReceipts inserts the receipts of reqs before anything else is written and returns the
+// requests that may go on. A number that exists already is a request stored or being stored
+// before (the number derives from the household and the idempotency key): it is answered with
+// that receipt and writes nothing. A number that exists for another household, which only
+// random numbers can do, is drawn again.
+func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest, answer func(*submitRequest, Receipt, error)) ([]*submitRequest, error) {
+	pending := slices.Clone(reqs)
+	repeat := map[*submitRequest]bool{}
 	for tries := 0; len(pending) > 0; tries++ {
 		if tries == 3 {
 			return nil, fmt.Errorf("store receipts: numbers keep colliding")
 		}
 		docs := make([]any, len(pending))
-		for j, i := range pending {
-			out[i] = receiptOf(stored[i])
-			docs[j] = out[i]
+		for i, r := range pending {
+			docs[i] = receiptDoc{Receipt: receiptOf(r), Server: w.db.serverID}
 		}
-		w.writeMu.Lock()
 		refused, err := w.db.insertMany(ctx, colReceipts, docs)
-		w.writeMu.Unlock()
-		if err != nil {
+		if err != nil { // which claims went in is unknown: none is freed on failure
 			return nil, fmt.Errorf("store receipts: %w", err)
 		}
-		var again []int
-		for _, j := range refused {
-			i := pending[j]
-			r := stored[i]
-			var earlier Receipt
-			if err := w.db.c(colReceipts).FindOne(ctx, byID(r.number)).Decode(&earlier); err != nil {
+		isRefused := map[int]bool{}
+		for _, i := range refused {
+			isRefused[i] = true
+		}
+		for i, r := range pending {
+			if !isRefused[i] {
+				r.claimed = r.doc.Revision // ours: freed if the group fails
+			}
+		}
+		var again []*submitRequest
+		for _, i := range refused {
+			r := pending[i]
+			var stored receiptDoc
+			if err := w.db.c(colReceipts).FindOne(ctx, byID(r.number)).Decode(&stored); err != nil {
 				return nil, fmt.Errorf("read receipt: %w", err)
 			}
+			earlier := stored.Receipt
 			if earlier.Key != r.doc.Key || r.sub.IdempotencyKey == "" {
 				r.number = receiptNumber(r.doc.Key, "")
 				r.doc.Receipt = r.number
-				again = append(again, i)
+				again = append(again, r)
 				continue
 			}
-			// A later submission of the household in this batch supersedes the repeat's
-			// version: it stays, so that revisions keep without gaps, and counts for nothing.
-			if w.heads[r.doc.Key].revision == r.doc.Revision {
-				if err := w.withdraw(ctx, r); err != nil {
-					return nil, err
-				}
-				r.countIn(delta, -1)
+			holds, err := w.db.receiptHolds(ctx, earlier)
+			if err != nil {
+				return nil, err
 			}
-			out[i] = earlier
+			repeat[r] = true
+			switch {
+			case holds:
+				answer(r, earlier, nil)
+			case w.db.claimAbandoned(ctx, stored):
+				// Its writer died before storing the version: this request takes over.
+				delete(repeat, r)
+				r.takeover = true
+			default: // another writer is storing it now
+				go w.answerRepeat(r, earlier.Number)
+			}
 		}
 		pending = again
 	}
-	return out, nil
+	return slices.DeleteFunc(slices.Clone(reqs), func(r *submitRequest) bool { return repeat[r] }), nil
 }
 
-// withdraw deletes the version of a request that turned out to be a repeat, so that the
-// household's counted rating is the one stored the first time.
-func (w *ratingWriter) withdraw(ctx context.Context, r *submitRequest) error {
-	w.writeMu.Lock()
-	_, err := w.db.c(colRatings).DeleteOne(ctx, byID(r.doc.ID))
-	w.writeMu.Unlock()
-	if err != nil {
-		w.dropHead(r.doc.Key)
-		w.distrust()
-		return fmt.Errorf("withdraw repeated rating %s: %w", r.doc.ID, err)
+// receiptDoc is a receipt as stored: with the server that claimed it (see commitPeriod), so
+// that a repeat of the request may take the claim over once that server is gone.
+type receiptDoc struct {
+	Receipt `bson:",inline"`
+	Server  string `bson:"server,omitempty"`
+}
+
+// claimAbandoned tells whether the writer of a receipt claim whose version is missing is
+// surely gone (see recoverable).
+func (db *DB) claimAbandoned(ctx context.Context, rc receiptDoc) bool {
+	ok, err := db.recoverable(ctx, journalDoc{Owner: rc.Server, At: rc.At})
+	return err == nil && ok
+}
+
+// answerRepeat answers a request whose receipt was claimed before, once the claim's version is
+// stored by the writer that claimed it (polled for a few seconds).
+func (w *ratingWriter) answerRepeat(r *submitRequest, number string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		rc, err := w.db.ReceiptByNumber(ctx, number)
+		if err == nil {
+			rc.Superseded = false
+			r.result <- submitResult{rc, nil}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			r.result <- submitResult{Receipt{}, errBusy}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	if r.previous != nil {
-		w.setHead(r.doc.Key, head{revision: r.doc.Revision - 1, rating: *r.previous})
-	} else {
-		w.setHead(r.doc.Key, head{})
-	}
-	return nil
 }
 
 // prefetchHeads brings the heads of the households of reqs into the cache: the one their
@@ -425,9 +503,7 @@ func (db *DB) readHead(ctx context.Context, key string) (head, error) {
 // insertAlone stores r's version at the first free revision, for the rare request whose
 // revision another process took, and reads the version it replaces.
 func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error {
-	w.writeMu.Lock()
-	err := w.db.insertNextRevision(ctx, &r.doc, r.doc.Revision)
-	w.writeMu.Unlock()
+	err := w.db.insertNextRevision(ctx, &r.doc, r.doc.Revision+1)
 	if err != nil {
 		return err
 	}
@@ -444,98 +520,16 @@ func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error 
 	return nil
 }
 
-// beginWrite makes sure a dirty marker is in the database before a batch's versions are,
-// and keeps it there until endWrite, whatever the flush does meanwhile.
-func (w *ratingWriter) beginWrite(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.marker == "" {
-		marker, err := w.db.MarkDirty(ctx, "ratings")
-		if err != nil {
-			return err
-		}
-		w.marker = marker
-	}
-	w.writing = true
-	return nil
-}
-
-// distrust keeps the dirty marker for the rest of this process's life, after a write whose
-// outcome is unknown: the next start-up then rebuilds the tallies from the ratings.
-func (w *ratingWriter) distrust() {
-	w.mu.Lock()
-	w.unsure = true
-	w.mu.Unlock()
-}
-
-func (w *ratingWriter) endWrite() {
-	w.mu.Lock()
-	w.writing = false
-	w.mu.Unlock()
-}
-
-// addPending records tally changes to be flushed.
-func (w *ratingWriter) addPending(delta tallyDelta) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for k, t := range delta {
-		p := w.pending[k]
-		if p == nil {
-			p = &Tally{Period: t.Period, Estate: t.Estate}
-			w.pending[k] = p
-		}
-		p.Add(t)
-	}
-}
-
-// flushTallies writes the pending tally changes and, when none are left, drops the marker.
-// Commits go on meanwhile, adding to a fresh pending set.
-func (w *ratingWriter) flushTallies(ctx context.Context) error {
-	w.flushMu.Lock()
-	defer w.flushMu.Unlock()
-	w.mu.Lock()
-	taken := w.pending
-	w.pending = tallyDelta{}
-	w.mu.Unlock()
-	for key, t := range taken {
-		w.writeMu.Lock()
-		err := w.db.incTally(ctx, t)
-		w.writeMu.Unlock()
-		if err != nil {
-			w.mu.Lock() // what is left waits for the next tick
-			for k, rest := range taken {
-				if p := w.pending[k]; p != nil {
-					rest.Add(p)
-				}
-				w.pending[k] = rest
-			}
-			w.mu.Unlock()
-			return err
-		}
-		delete(taken, key)
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.pending) == 0 && !w.writing && !w.unsure && w.marker != "" {
-		if err := w.db.ClearDirty(ctx, w.marker); err != nil {
-			return err
-		}
-		w.marker = ""
-	}
-	return nil
-}
-
-// FlushTallies writes this process's pending tally changes now, for readers in other
-// processes (scoring from the command line reads the database).
-func (db *DB) FlushTallies(ctx context.Context) error {
-	if db.ratingWriter == nil {
-		return nil
-	}
-	return db.ratingWriter.flushTallies(ctx)
-}
-
-// close stops the writer after flushing the tallies.
+// close stops the writer; what it committed is in the journal already. The intent kept for a
+// next group is deleted (were it left, recovery would find it empty).
 func (w *ratingWriter) close() {
 	close(w.stop)
 	<-w.done
+	if w.intent.id != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := w.db.deleteIDs(ctx, colTallyJournal, []string{intentID(w.intent.id)}); err != nil {
+			w.db.log.Warn("delete unused tally journal intent", "err", err)
+		}
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
 	"github.com/propcredit/propcredit/internal/derrors"
@@ -26,7 +28,6 @@ const (
 	colEstates     = "estates"
 	colPeriods     = "periods"
 	colRatings     = "ratings" // every version of every rating; see submit.go
-	colTallies     = "tallies" // running sums per estate and period
 	colDisclosures = "disclosures"
 	colGovernance  = "governance"
 	colEvents      = "events"
@@ -35,12 +36,19 @@ const (
 	colMeta        = "meta"
 )
 
+// legacyTallies held running sums per estate and period, updated in place by every writer,
+// before the tally journal (journal.go); migration 3 drops it.
+const legacyTallies = "tallies"
+
 // DB is a connection to the database with propcredit's collections.
 type DB struct {
 	client *mongo.Client
 	db     *mongo.Database
 	log    *slog.Logger
 	locks  keyLocks
+
+	grace    time.Duration // journalGrace, but for tests
+	serverID string        // set by Announce; the owner of this process's journal intents
 
 	writerOnce   sync.Once
 	ratingWriter *ratingWriter // started by the first SubmitRating; see batch.go
@@ -51,15 +59,26 @@ func Connect(ctx context.Context, uri, database string, log *slog.Logger) (*DB, 
 	if log == nil {
 		log = slog.Default()
 	}
-	opts := options.Client().ApplyURI(uri).
+	// Several servers may share the database (docs/SCALING.md). Every read may decide a write
+	// (a head, a claim, a code), so reads go to the primary with majority read concern, and
+	// see what a majority acknowledged; writes wait for a majority and are retried once by
+	// the driver after a primary steps down. Driver v2 has no wtimeout: every write runs under
+	// a context with a deadline (a group commit: 30 s), which bounds the wait for a majority.
+	// A URI's own options win.
+	opts := options.Client().
 		SetWriteConcern(writeconcern.Majority()).
+		SetReadConcern(readconcern.Majority()).
+		SetReadPreference(readpref.Primary()).
+		SetRetryWrites(true).
+		SetRetryReads(true).
 		SetServerSelectionTimeout(10 * time.Second).
-		SetAppName("propcredit")
+		SetAppName("propcredit").
+		ApplyURI(uri)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	db := &DB{client: client, db: client.Database(database), log: log}
+	db := &DB{client: client, db: client.Database(database), log: log, grace: journalGrace}
 	if err := db.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
@@ -67,8 +86,7 @@ func Connect(ctx context.Context, uri, database string, log *slog.Logger) (*DB, 
 	return db, nil
 }
 
-// Close disconnects.
-// Close flushes pending tally changes and disconnects.
+// Close stops the rating writer and disconnects.
 func (db *DB) Close(ctx context.Context) error {
 	if db.ratingWriter != nil {
 		db.ratingWriter.close()
@@ -90,7 +108,7 @@ func (db *DB) c(name string) *mongo.Collection { return db.db.Collection(name) }
 func (db *DB) Name() string { return db.db.Name() }
 
 // schemaVersion is bumped by every migration; Migrate brings older databases forward.
-const schemaVersion = 2
+const schemaVersion = 3
 
 type migration struct {
 	version int
@@ -100,10 +118,12 @@ type migration struct {
 var migrations = []migration{
 	{1, createIndexes},
 	{2, dropRatingKeyIndexOnFerretDB},
+	{3, startTallyJournal},
 }
 
-// Migrate creates indexes and applies pending migrations. It is idempotent, so every process
-// may run it at start-up.
+// Migrate creates indexes and applies pending migrations. Every process runs it at start-up,
+// and servers may start at once: each migration is idempotent and tolerates another process
+// running it at the same moment, and the recorded version only moves forward.
 func (db *DB) Migrate(ctx context.Context) error {
 	var meta struct {
 		Version int `bson:"version"`
@@ -115,22 +135,36 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if meta.Version > schemaVersion {
 		return fmt.Errorf("database schema version %d is newer than this binary's %d; upgrade propcredit", meta.Version, schemaVersion)
 	}
+	if err := db.createCollections(ctx); err != nil {
+		return err
+	}
 	for _, m := range migrations {
 		if m.version <= meta.Version {
 			continue
 		}
-		if err := m.apply(ctx, db); err != nil {
-			return fmt.Errorf("migration %d: %w", m.version, err)
+		// Another process applying the same migration at the same moment can make a step
+		// fail (an index being created twice); the migration is idempotent, so try again.
+		for attempt := 1; ; attempt++ {
+			err := m.apply(ctx, db)
+			if err == nil {
+				break
+			}
+			if attempt == 3 {
+				return fmt.Errorf("migration %d: %w", m.version, err)
+			}
+			db.log.Warn("migration failed; trying again", "version", m.version, "err", err)
+			time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
 		}
-		_, err := db.c(colMeta).UpdateOne(ctx, bson.D{{Key: "_id", Value: "schema"}},
+		_, err := db.c(colMeta).UpdateOne(ctx,
+			bson.D{{Key: "_id", Value: "schema"}, {Key: "version", Value: bson.D{{Key: "$lt", Value: m.version}}}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: m.version}}}},
 			options.UpdateOne().SetUpsert(true))
-		if err != nil {
+		if err != nil && !mongo.IsDuplicateKeyError(err) { // duplicate: another process recorded it
 			return fmt.Errorf("record schema version %d: %w", m.version, err)
 		}
 		db.log.Info("schema migrated", "version", m.version)
 	}
-	return db.createCollections(ctx)
+	return nil
 }
 
 // allCollections names every collection, so that Migrate can create them all before anything
@@ -138,10 +172,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 // ferretdb.IndexIDs can only index tables that exist. TestEveryCollectionIsListed keeps the
 // list complete.
 var allCollections = []string{
-	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallies,
-	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colObjections, colObjectionSlots,
-	colGovernance, colEvents, colAccounts, colSessions, colLoginThrottle, colAPITokens,
-	colHouseholds, colCodes, colCodeFailures, colResults, colMeta, colLedger, colLedgerKeys,
+	colDistricts, colCompanies, colEstates, colPeriods, colRatings, colReceipts, colTallyBases, colTallyJournal,
+	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colDisclosureWrites, colObjections, colObjectionSlots,
+	colGovernance, colEvents, colAccounts, colSessions, colServers, colLimits, colLoginThrottle, colAPITokens,
+	colHouseholds, colCodes, colCodeFailures, colCodeGenerations, colResults, colMeta, colLedger, colLedgerKeys,
 }
 
 // createCollections creates every collection that does not exist yet.
@@ -180,13 +214,37 @@ func createIndexes(ctx context.Context, db *DB) error {
 		{colEstates, mongo.IndexModel{Keys: bson.D{{Key: "company", Value: 1}}}},
 		{colRatings, mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}}}},
 		{colDisclosures, mongo.IndexModel{Keys: bson.D{{Key: "period", Value: 1}, {Key: "estate", Value: 1}}}},
-		{colTallies, mongo.IndexModel{Keys: bson.D{{Key: "period", Value: 1}}}},
 		{colEvents, mongo.IndexModel{Keys: bson.D{{Key: "company", Value: 1}}}},
 		{colHouseholds, mongo.IndexModel{Keys: bson.D{{Key: "estate", Value: 1}}}},
 	}
 	for _, ix := range indexes {
 		if _, err := db.c(ix.collection).Indexes().CreateOne(ctx, ix.model); err != nil {
 			return fmt.Errorf("create index on %s: %w", ix.collection, err)
+		}
+	}
+	return nil
+}
+
+// startTallyJournal moves the tallies into the journal (journal.go): the ratings stored so far
+// become the first base of each period, gaps in their revisions are filled, and the old tally
+// documents, which every writer updated in place, are dropped. On MongoDB, the journal's
+// queries by period and the recovery's query by journal get indexes; FerretDB on SQLite pushes
+// down only filters on _id, so there they would only slow inserts down.
+func startTallyJournal(ctx context.Context, db *DB) error {
+	if err := db.legacyBases(ctx); err != nil {
+		return err
+	}
+	if err := db.c(legacyTallies).Drop(ctx); err != nil {
+		return fmt.Errorf("drop %s: %w", legacyTallies, err)
+	}
+	ferret, err := db.isFerretDB(ctx)
+	if err != nil || ferret {
+		return err
+	}
+	for _, ix := range []struct{ col, field string }{{colTallyJournal, "period"}, {colTallyBases, "period"}, {colRatings, "journal"}} {
+		_, err := db.c(ix.col).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: ix.field, Value: 1}}})
+		if err != nil {
+			return fmt.Errorf("create index on %s: %w", ix.col, err)
 		}
 	}
 	return nil
@@ -261,3 +319,20 @@ func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
 
 // Drop deletes the whole database. Tests use it; nothing else should.
 func (db *DB) Drop(ctx context.Context) error { return db.db.Drop(ctx) }
+
+// FilteredFields names, by collection, the fields besides _id that propcredit's queries filter
+// on. MongoDB gets its indexes from the migrations; `propcredit db tune` indexes them on a
+// FerretDB-PostgreSQL backend (ferretdb.TunePostgreSQL), where FerretDB pushes such filters
+// down to PostgreSQL.
+func FilteredFields() map[string][]string {
+	return map[string][]string{
+		colTallyJournal: {"period"},
+		colTallyBases:   {"period"},
+		colRatings:      {"key", "journal"},
+		colHouseholds:   {"estate"},
+		colDisclosures:  {"period"},
+		colEstates:      {"company"},
+		colEvents:       {"company"},
+		colAccounts:     {"name"},
+	}
+}

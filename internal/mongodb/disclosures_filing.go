@@ -2,6 +2,9 @@ package mongodb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,6 +12,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -54,55 +58,136 @@ type filingDoc struct {
 func (db *DB) FileDisclosure(ctx context.Context, nf NewFiling) (FileResult, error) {
 	key := FilingKey(nf.Period, nf.Estate, nf.Category)
 	defer db.locks.lock(colDisclosures, key)()
-	cur, found, err := db.currentFiling(ctx, key, true)
-	if err != nil {
-		return FileResult{}, err
-	}
-	next := Filing{ID: key, Disclosure: domain.Disclosure{
-		Period: nf.Period, Estate: nf.Estate, Category: nf.Category,
-		FiledAt: nf.At.UTC().Truncate(time.Millisecond), Status: domain.StatusPending, Data: nf.Data,
-	}, FiledBy: nf.FiledBy, Source: nf.Source}
-	draft := found && cur.Status == domain.StatusPending && cur.Version > 0
-	if draft { // unless an import reset a reviewed version's record
-		taken, err := exists(ctx, db.c(colDisclosureVersions), versionKey(key, cur.Version))
+	for attempt := 0; attempt < 20; attempt++ {
+		cur, found, err := db.currentRecord(ctx, key, true)
 		if err != nil {
 			return FileResult{}, err
 		}
-		draft = !taken
-	}
-	res := FileResult{}
-	switch {
-	case draft:
-		next.Version, next.Draft = cur.Version, cur.Draft+1
-		res.ReplacedDraft = true
-	case found:
-		if next.Version, err = db.freeVersion(ctx, key, cur.Version+1); err != nil {
+		next := Filing{ID: key, Disclosure: domain.Disclosure{
+			Period: nf.Period, Estate: nf.Estate, Category: nf.Category,
+			FiledAt: nf.At.UTC().Truncate(time.Millisecond), Status: domain.StatusPending, Data: nf.Data,
+		}, FiledBy: nf.FiledBy, Source: nf.Source}
+		draft := found && cur.Status == domain.StatusPending && cur.Version > 0
+		if draft { // unless an import reset a reviewed version's record, or a decision came first
+			taken, err := exists(ctx, db.c(colDisclosureVersions), versionKey(key, cur.Version))
+			if err != nil {
+				return FileResult{}, err
+			}
+			draft = !taken
+		}
+		res := FileResult{}
+		switch {
+		case draft:
+			next.Version, next.Draft = cur.Version, cur.Draft+1
+			res.ReplacedDraft = true
+		case found:
+			if next.Version, err = db.freeVersion(ctx, key, cur.Version+1); err != nil {
+				return FileResult{}, err
+			}
+			next.Draft = 1
+		default:
+			if next.Version, err = db.freeVersion(ctx, key, 1); err != nil {
+				return FileResult{}, err
+			}
+			next.Draft = 1
+		}
+		// The submission first: should the next write fail, the log still has what was received.
+		if err := db.logSubmission(ctx, &next); err != nil {
 			return FileResult{}, err
 		}
-		next.Draft = 1
-	default:
-		if next.Version, err = db.freeVersion(ctx, key, 1); err != nil {
+		won, err := db.writeRecord(ctx, cur, found, next)
+		if err != nil {
 			return FileResult{}, err
 		}
-		next.Draft = 1
-	}
-	// The submission first: should the next write fail, the log still has what was received.
-	if err := db.logSubmission(ctx, &next); err != nil {
-		return FileResult{}, err
-	}
-	if found {
-		_, err = db.c(colDisclosures).ReplaceOne(ctx, byID(key), next)
-	} else {
-		_, err = db.c(colDisclosures).InsertOne(ctx, next)
-		if mongo.IsDuplicateKeyError(err) { // another server filed the same first version just now
-			return FileResult{}, derrors.Errorf(derrors.Conflict, "disclosure %s was filed at the same moment by another request; try again", key)
+		if won {
+			res.Filing = next
+			return res, nil
 		}
+		// Another server wrote the record since it was read: file again on top of that.
+	}
+	return FileResult{}, derrors.Errorf(derrors.Conflict, "disclosure %s is being changed by other requests; try again", key)
+}
+
+// The current record of a filing is written only through the writes log, so that two servers
+// cannot lose each other's writes: FerretDB replaces a document without comparing it with what
+// the writer read, so a version field alone would not help. Every write inserts the new
+// record under key|epoch|seq, the successor of the record it read (seq+1); of two writers that
+// read the same record, the unique _id lets one win, and the other reads again. The record in
+// the disclosures collection is then replaced, and a reader that finds a newer write than the
+// record rolls it forward, so that a writer that died in between loses nothing. The epoch
+// starts a new sequence when an import rewrote the record: it derives from the record's
+// contents, so that writers reading the same imported record compete for the same _id.
+const colDisclosureWrites = "disclosure_writes"
+
+type filingRecord struct {
+	Filing `bson:",inline"`
+	Epoch  string `bson:"epoch,omitempty"`
+	Seq    int    `bson:"seq,omitempty"`
+}
+
+type filingWrite struct {
+	ID     string       `bson:"_id"` // key|epoch|seq
+	Record filingRecord `bson:"record"`
+}
+
+func writeID(key, epoch string, seq int) string { return fmt.Sprintf("%s|%s|%d", key, epoch, seq) }
+
+// epochOf is the sequence rec belongs to: its own, or one named after its contents when no
+// write of this log made it (an import, or no record yet).
+func epochOf(rec filingRecord, found bool) string {
+	if rec.Seq > 0 {
+		return rec.Epoch
+	}
+	if !found {
+		return "new"
+	}
+	raw, _ := bson.Marshal(rec.Filing)
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:8])
+}
+
+// readRecord reads the current record of key, rolled forward through the writes log.
+func (db *DB) readRecord(ctx context.Context, key string) (filingRecord, bool, error) {
+	rec, err := findByID[filingRecord](ctx, db.c(colDisclosures), key, "disclosure")
+	found := err == nil
+	if err != nil && derrors.Code(err) != derrors.NotFound {
+		return filingRecord{}, false, err
+	}
+	epoch, rolled := epochOf(rec, found), false
+	for {
+		var w filingWrite
+		err := db.c(colDisclosureWrites).FindOne(ctx, byID(writeID(key, epoch, rec.Seq+1))).Decode(&w)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			break
+		}
+		if err != nil {
+			return filingRecord{}, false, fmt.Errorf("read disclosure %s: %w", key, err)
+		}
+		rec, found, rolled = w.Record, true, true
+	}
+	if rolled {
+		if _, err := db.c(colDisclosures).ReplaceOne(ctx, byID(key), rec, options.Replace().SetUpsert(true)); err != nil && !mongo.IsDuplicateKeyError(err) {
+			return filingRecord{}, false, fmt.Errorf("store disclosure %s: %w", key, err)
+		}
+	}
+	return rec, found, nil
+}
+
+// writeRecord makes next the current record if cur, as read, still is; it reports whether it
+// did. See colDisclosureWrites.
+func (db *DB) writeRecord(ctx context.Context, cur filingRecord, found bool, next Filing) (bool, error) {
+	rec := filingRecord{Filing: next, Epoch: epochOf(cur, found), Seq: cur.Seq + 1}
+	_, err := db.c(colDisclosureWrites).InsertOne(ctx, filingWrite{ID: writeID(next.ID, rec.Epoch, rec.Seq), Record: rec})
+	if mongo.IsDuplicateKeyError(err) {
+		return false, nil
 	}
 	if err != nil {
-		return FileResult{}, fmt.Errorf("store disclosure %s: %w", key, err)
+		return false, fmt.Errorf("store disclosure %s: %w", next.ID, err)
 	}
-	res.Filing = next
-	return res, nil
+	if _, err := db.c(colDisclosures).ReplaceOne(ctx, byID(next.ID), rec, options.Replace().SetUpsert(true)); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return false, fmt.Errorf("store disclosure %s: %w", next.ID, err)
+	}
+	return true, nil
 }
 
 // freeVersion returns the first version number from `from` on that has no reviewed version
@@ -134,42 +219,41 @@ func (db *DB) logSubmission(ctx context.Context, f *Filing) error {
 	return derrors.Errorf(derrors.Conflict, "disclosure %s has too many drafts", f.ID)
 }
 
-// currentFiling reads the current record of key. With repair, a pending record whose version
-// already has a decision (a crash came between the decision's two writes) gets it applied.
+// currentFiling reads the current record of key (see currentRecord).
 func (db *DB) currentFiling(ctx context.Context, key string, repair bool) (Filing, bool, error) {
-	f, err := findByID[Filing](ctx, db.c(colDisclosures), key, "disclosure")
-	if derrors.Code(err) == derrors.NotFound {
-		return Filing{}, false, nil
-	}
-	if err != nil {
-		return Filing{}, false, err
-	}
-	if repair && f.Status == domain.StatusPending {
-		v, err := findByID[filingDoc](ctx, db.c(colDisclosureVersions), versionKey(key, f.Version), "disclosure version")
-		switch {
-		case derrors.Code(err) == derrors.NotFound:
-		case err != nil:
-			return Filing{}, false, err
-		case v.Filing.Draft == f.Draft && v.Filing.Review != nil:
-			f.Status, f.Review = v.Filing.Review.Status, v.Filing.Review
-			if err := db.applyDecision(ctx, f); err != nil {
-				return Filing{}, false, err
-			}
-		}
-	}
-	return f, true, nil
+	rec, found, err := db.currentRecord(ctx, key, repair)
+	return rec.Filing, found, err
 }
 
-// applyDecision writes the current record f with its decision. It replaces the whole record
-// (by _id: a filter on any other field would scan the collection) with the version and draft
-// that were decided on, so that the decision always lands on the figures the reviewer saw.
-// Should another server have replaced the draft in the meantime, that newer draft stays in
-// the submissions log, and the company files it again.
-func (db *DB) applyDecision(ctx context.Context, f Filing) error {
-	if _, err := db.c(colDisclosures).ReplaceOne(ctx, byID(f.ID), f); err != nil {
-		return fmt.Errorf("record decision on %s: %w", f.ID, err)
+// currentRecord reads the current record of key. With repair, a pending record whose version
+// already has a decision on the same draft (a crash came between the decision's two writes)
+// gets it applied.
+func (db *DB) currentRecord(ctx context.Context, key string, repair bool) (filingRecord, bool, error) {
+	for attempt := 0; attempt < 20; attempt++ {
+		rec, found, err := db.readRecord(ctx, key)
+		if err != nil || !found || !repair || rec.Status != domain.StatusPending {
+			return rec, found, err
+		}
+		v, err := findByID[filingDoc](ctx, db.c(colDisclosureVersions), versionKey(key, rec.Version), "disclosure version")
+		switch {
+		case derrors.Code(err) == derrors.NotFound:
+			return rec, true, nil
+		case err != nil:
+			return filingRecord{}, false, err
+		case v.Filing.Draft != rec.Draft || v.Filing.Review == nil:
+			return rec, true, nil
+		}
+		f := rec.Filing
+		f.Status, f.Review = v.Filing.Review.Status, v.Filing.Review
+		won, err := db.writeRecord(ctx, rec, true, f)
+		if err != nil {
+			return filingRecord{}, false, err
+		}
+		if won {
+			return filingRecord{Filing: f, Epoch: epochOf(rec, true), Seq: rec.Seq + 1}, true, nil
+		}
 	}
-	return nil
+	return filingRecord{}, false, derrors.Errorf(derrors.Conflict, "disclosure %s is being changed by other requests; try again", key)
 }
 
 // CurrentFiling returns the current filing of a period, estate and category, or a NotFound
@@ -252,7 +336,8 @@ func (db *DB) DecideDisclosure(ctx context.Context, rd ReviewDecision) (Filing, 
 	}
 	key := FilingKey(rd.Period, rd.Estate, rd.Category)
 	defer db.locks.lock(colDisclosures, key)()
-	f, ok, err := db.currentFiling(ctx, key, true)
+	rec, ok, err := db.currentRecord(ctx, key, true)
+	f := rec.Filing
 	switch {
 	case err != nil:
 		return Filing{}, err
@@ -272,7 +357,41 @@ func (db *DB) DecideDisclosure(ctx context.Context, rd ReviewDecision) (Filing, 
 	if err != nil {
 		return Filing{}, fmt.Errorf("store decision on %s: %w", key, err)
 	}
-	return f, db.applyDecision(ctx, f)
+	// The decision is committed. Put it on the record, unless a new draft overtook it: that
+	// draft then becomes the next version, pending, so that neither write is lost.
+	for attempt := 0; attempt < 20; attempt++ {
+		won, err := db.writeRecord(ctx, rec, true, f)
+		if err != nil || won {
+			return f, err
+		}
+		if rec, _, err = db.readRecord(ctx, key); err != nil {
+			return f, err
+		}
+		switch {
+		case rec.Version == f.Version && rec.Draft == f.Draft && rec.Status != domain.StatusPending:
+			return f, nil // applied by a reader's repair
+		case rec.Version == f.Version && rec.Draft == f.Draft:
+		case rec.Version == f.Version && rec.Status == domain.StatusPending:
+			later := rec.Filing
+			if later.Version, err = db.freeVersion(ctx, key, f.Version+1); err != nil {
+				return f, err
+			}
+			later.Draft = 1
+			if err := db.logSubmission(ctx, &later); err != nil {
+				return f, err
+			}
+			won, err := db.writeRecord(ctx, rec, true, later)
+			if err != nil || won {
+				return f, err
+			}
+			if rec, _, err = db.readRecord(ctx, key); err != nil {
+				return f, err
+			}
+		default:
+			return f, nil // the record moved on past this version
+		}
+	}
+	return f, derrors.Errorf(derrors.Conflict, "disclosure %s is being changed by other requests; the decision is recorded", key)
 }
 
 // Objections: an owner with a valid household code objects to a disclosure ("这笔分摊不对"),

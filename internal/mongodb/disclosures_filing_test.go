@@ -374,3 +374,61 @@ func BenchmarkDisclosureWorkflow(b *testing.B) {
 		}
 	})
 }
+
+// A company files drafts on one server while a reviewer decides on another, over and over:
+// neither write may lose the other. After each round the current record holds the data of the
+// last filing (pending, or decided on exactly that draft), and every decision that succeeded
+// is in the history.
+func TestFilingAndDecisionOnTwoServersLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	reviewer := mongodbtest.Reconnect(t, db)
+	decided := 0
+	for round := range 15 {
+		if _, err := db.FileDisclosure(ctx, newFiling(fmt.Sprintf(`{"round":%d,"n":0}`, round), time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		cur, err := reviewer.CurrentFiling(ctx, "2026Q4", "e1", "parking")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var fileErr, decideErr error
+		last := fmt.Sprintf(`{"round":%d,"n":1}`, round)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, fileErr = db.FileDisclosure(ctx, newFiling(last, time.Now()))
+		}()
+		go func() {
+			defer wg.Done()
+			_, decideErr = reviewer.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
+				Version: cur.Version, Draft: cur.Draft, Status: domain.StatusVerified, By: "r", At: time.Now()})
+		}()
+		wg.Wait()
+		if fileErr != nil {
+			t.Fatalf("round %d: filing: %v", round, fileErr)
+		}
+		if decideErr == nil {
+			decided++
+		} else if derrors.Code(decideErr) != derrors.Conflict {
+			t.Fatalf("round %d: decision: %v", round, decideErr)
+		}
+		for _, d := range []*mongodb.DB{db, reviewer} {
+			f, err := d.CurrentFiling(ctx, "2026Q4", "e1", "parking")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(f.Data) != last {
+				t.Fatalf("round %d: current record holds %s (version %d draft %d, %s), want the last filing %s", round, f.Data, f.Version, f.Draft, f.Status, last)
+			}
+		}
+	}
+	history, err := db.FilingHistory(ctx, "2026Q4", "e1", "parking")
+	if err != nil || len(history) != decided {
+		t.Errorf("history has %d versions, %v; %d decisions succeeded", len(history), err, decided)
+	}
+}

@@ -1,6 +1,9 @@
 package mongodb
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // CommitGroup stores subs as the rating writer stores one group, so that tests can choose what
 // a group holds, and returns each submission's receipt or error.
@@ -19,3 +22,7 @@ func (db *DB) CommitGroup(ctx context.Context, subs []Submission) ([]Receipt, []
 	}
 	return receipts, errs
 }
+
+// SetJournalGrace changes how long an intent without an entry waits before it is recovered,
+// so that tests of recovery need not wait for journalGrace.
+func SetJournalGrace(db *DB, d time.Duration) { db.grace = d }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,11 @@ const (
 	colHouseholds   = "households"
 	colCodes        = "household_codes"
 	colCodeFailures = "household_code_failures"
+	// colCodeGenerations holds the codes that re-issues gave, one immutable document per
+	// generation (period|estate|flat|generation), so that two re-issues at once each get a
+	// generation of their own under the unique _id: the newest is live and every older one
+	// void, whichever process wrote it. (Replacing one document in place lost a generation.)
+	colCodeGenerations = "household_code_generations"
 )
 
 // CodeAlphabet has no 0/O or 1/I/L, so that codes survive being read aloud and typed on a
@@ -155,9 +161,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 			issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
 			continue
 		}
-		unlock := db.locks.lock(colCodes, key)
-		code, err = db.reissueCode(ctx, key, period, estate, h.Flat, now)
-		unlock()
+		code, err = db.reissueCode(ctx, key, now)
 		if err != nil {
 			return nil, err
 		}
@@ -183,20 +187,58 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 	return out, nil
 }
 
-// reissueCode replaces a household's live code with a new one, which it returns.
-func (db *DB) reissueCode(ctx context.Context, key, period, estate, flat string, now time.Time) (string, error) {
-	var old codeDoc
-	if err := db.c(colCodes).FindOne(ctx, byID(key)).Decode(&old); err != nil {
-		return "", fmt.Errorf("read code %s: %w", key, err)
+// codeGeneration is one re-issued code of a household.
+type codeGeneration struct {
+	ID         string    `bson:"_id"` // period|estate|flat|generation
+	Hash       string    `bson:"hash"`
+	Generation int       `bson:"generation"`
+	IssuedAt   time.Time `bson:"issued_at"`
+}
+
+func generationID(key string, gen int) string { return key + "|" + strconv.Itoa(gen) }
+
+// liveCode reads a household's code: the first one, and every re-issue after it, newest
+// first. It returns the live generation, its hash and the hashes it voided (newest first).
+func (db *DB) liveCode(ctx context.Context, key string) (gen int, hash string, voided []string, err error) {
+	var doc codeDoc
+	err = db.c(colCodes).FindOne(ctx, byID(key)).Decode(&doc)
+	if err != nil {
+		return 0, "", nil, err
 	}
-	code := newCode()
-	voided := append([]string{old.Hash}, old.Voided...)
-	doc := codeDoc{ID: key, Period: period, Estate: estate, Flat: flat, Hash: hashCode(key, code),
-		Generation: old.Generation + 1, Voided: voided[:min(len(voided), maxVoidedCodes)], IssuedAt: now}
-	if _, err := db.c(colCodes).ReplaceOne(ctx, byID(key), doc); err != nil {
-		return "", fmt.Errorf("store code %s: %w", key, err)
+	gen, hash, voided = doc.Generation, doc.Hash, doc.Voided
+	for {
+		var g codeGeneration
+		err := db.c(colCodeGenerations).FindOne(ctx, byID(generationID(key, gen+1))).Decode(&g)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return gen, hash, voided[:min(len(voided), maxVoidedCodes)], nil
+		}
+		if err != nil {
+			return 0, "", nil, fmt.Errorf("read code %s: %w", key, err)
+		}
+		voided = append([]string{hash}, voided...)
+		gen, hash = g.Generation, g.Hash
 	}
-	return code, nil
+}
+
+// reissueCode gives a household a new code, which it returns: the next generation, inserted
+// under its unique _id, so that a re-issue at the same moment elsewhere takes the one after.
+func (db *DB) reissueCode(ctx context.Context, key string, now time.Time) (string, error) {
+	for attempt := 0; attempt < 20; attempt++ {
+		gen, _, _, err := db.liveCode(ctx, key)
+		if err != nil {
+			return "", fmt.Errorf("read code %s: %w", key, err)
+		}
+		code := newCode()
+		_, err = db.c(colCodeGenerations).InsertOne(ctx, codeGeneration{ID: generationID(key, gen+1), Hash: hashCode(key, code), Generation: gen + 1, IssuedAt: now})
+		if mongo.IsDuplicateKeyError(err) {
+			continue // re-issued elsewhere at the same moment: take the next generation
+		}
+		if err != nil {
+			return "", fmt.Errorf("store code %s: %w", key, err)
+		}
+		return code, nil
+	}
+	return "", fmt.Errorf("store code %s: re-issued elsewhere too often at once", key)
 }
 
 // Households lists the households of an estate, sorted by flat.
@@ -228,9 +270,7 @@ func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, 
 // lock out its new one. Wrong and locked codes are a *CodeRefusal.
 func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, client string, now time.Time) error {
 	key := codeKey(period, estate, flat)
-	defer db.locks.lock(colCodes, key)()
-	var doc codeDoc
-	err := db.c(colCodes).FindOne(ctx, byID(key)).Decode(&doc)
+	gen, hash, voided, err := db.liveCode(ctx, key)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return ErrCodeUnknown
 	}
@@ -239,9 +279,9 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 	}
 	hour := now.Unix() / int64(codeLockout/time.Second)
 	until := time.Unix((hour+1)*int64(codeLockout/time.Second), 0)
-	bucket := fmt.Sprintf("%s|%d|%d|", key, doc.Generation, hour)
+	bucket := fmt.Sprintf("%s|%d|%d|", key, gen, hour)
 	if client != "" {
-		bucket = fmt.Sprintf("%s|%d|%s|%d|", key, doc.Generation, client, hour)
+		bucket = fmt.Sprintf("%s|%d|%s|%d|", key, gen, client, hour)
 	}
 	locked, err := exists(ctx, db.c(colCodeFailures), bucket+fmt.Sprint(maxCodeFailures))
 	if err != nil {
@@ -251,10 +291,10 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 		return &CodeRefusal{Reason: ErrCodeLocked, Until: until}
 	}
 	typed := []byte(hashCode(key, code))
-	if subtle.ConstantTimeCompare([]byte(doc.Hash), typed) == 1 {
+	if subtle.ConstantTimeCompare([]byte(hash), typed) == 1 {
 		return nil
 	}
-	for _, h := range doc.Voided {
+	for _, h := range voided {
 		if subtle.ConstantTimeCompare([]byte(h), typed) == 1 {
 			return ErrCodeVoided
 		}

@@ -79,20 +79,30 @@ func (db *DB) Import(ctx context.Context, ds *domain.Dataset, progress func(done
 	if len(ds.Ratings) == 0 {
 		return stats, nil
 	}
-	marker, err := db.MarkDirty(ctx, "import")
-	if err != nil {
-		return stats, err
+	// One tally journal per period (journal.go): its intent before any version, its entry
+	// after all. Should the import stop half-way, the intents are recovered later.
+	journals := map[string]string{}
+	for _, r := range ds.Ratings {
+		if journals[r.Period] == "" {
+			j, err := db.beginJournal(ctx, r.Period)
+			if err != nil {
+				return stats, err
+			}
+			journals[r.Period] = j
+		}
 	}
 	delta := tallyDelta{}
-	s, err := db.importRatings(ctx, ds.Ratings, delta, report)
+	s, err := db.importRatings(ctx, ds.Ratings, journals, delta, report)
 	addStats(&stats, s)
 	if err != nil {
-		return stats, err // the marker stays: the next start-up repairs the tallies
-	}
-	if err := db.addToTallies(ctx, delta); err != nil {
 		return stats, err
 	}
-	return stats, db.ClearDirty(ctx, marker)
+	for p, j := range journals {
+		if err := db.endJournal(ctx, j, p, delta); err != nil {
+			return stats, err
+		}
+	}
+	return stats, db.CompactTallies(ctx)
 }
 
 // records are the documents of one collection, with their _ids.
@@ -277,14 +287,14 @@ func (db *DB) insertMany(ctx context.Context, col string, docs []any) ([]int, er
 // household not rated yet goes in as its first version. The others are compared with their
 // household's counted version, read with the heads of every stored rating (one scan, only when
 // some household is rated already), and go in as the next revision if they are newer.
-func (db *DB) importRatings(ctx context.Context, ratings []domain.Rating, delta tallyDelta, done func(n int)) (domain.ImportStats, error) {
+func (db *DB) importRatings(ctx context.Context, ratings []domain.Rating, journals map[string]string, delta tallyDelta, done func(n int)) (domain.ImportStats, error) {
 	var heads map[string]ratingDoc
 	readHeads := func() (func(i int) bool, error) {
 		var err error
 		heads, err = db.ratingHeads(ctx)
 		return func(i int) bool { _, ok := heads[ratings[i].Key()]; return ok }, err
 	}
-	existing, err := db.insertNew(ctx, colRatings, len(ratings), func(i int) any { return importedRatingDoc(ratings[i], 1) }, readHeads, done)
+	existing, err := db.insertNew(ctx, colRatings, len(ratings), func(i int) any { return importedRatingDoc(ratings[i], 1, journals) }, readHeads, done)
 	if err != nil {
 		return domain.ImportStats{}, err
 	}
@@ -305,7 +315,7 @@ func (db *DB) importRatings(ctx context.Context, ratings []domain.Rating, delta 
 				return stats, err
 			}
 		}
-		doc := importedRatingDoc(r, old.Revision+1)
+		doc := importedRatingDoc(r, old.Revision+1, journals)
 		if doc.SubmittedAt.Before(old.SubmittedAt) || sameRating(doc.Rating, old.Rating) {
 			stats.Unchanged++
 			done(1)
@@ -339,34 +349,9 @@ func (db *DB) ratingHead(ctx context.Context, key string) (ratingDoc, error) {
 	return head, nil
 }
 
-// addToTallies adds delta to the stored tallies. The tallies of estates rated for the first
-// time go in with InsertMany, as whole documents; only the others are updated, one $inc per
-// command (see Import). A change that adds up to nothing is not written.
-func (db *DB) addToTallies(ctx context.Context, delta tallyDelta) error {
-	keys := make([]string, 0, len(delta))
-	for k, t := range delta {
-		if *t != (Tally{Period: t.Period, Estate: t.Estate}) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	exist, err := db.insertNew(ctx, colTallies, len(keys), func(i int) any {
-		return tallyDoc{ID: keys[i], Tally: *delta[keys[i]]}
-	}, nil, nil)
-	if err != nil {
-		return err
-	}
-	for _, i := range exist {
-		if err := db.incTally(ctx, delta[keys[i]]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func importedRatingDoc(r domain.Rating, revision int) ratingDoc {
+func importedRatingDoc(r domain.Rating, revision int, journals map[string]string) ratingDoc {
 	r.SubmittedAt = r.SubmittedAt.Truncate(time.Millisecond) // what the database keeps
-	return ratingDoc{ID: versionID(r.Key(), revision), Key: r.Key(), Rating: r, Revision: revision, Source: SourceImport}
+	return ratingDoc{ID: versionID(r.Key(), revision), Key: r.Key(), Rating: r, Revision: revision, Source: SourceImport, Journal: journals[r.Period]}
 }
 
 func sameRating(a, b domain.Rating) bool {

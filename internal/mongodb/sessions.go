@@ -108,7 +108,8 @@ func (db *DB) DeleteSessionsOf(ctx context.Context, accountID string) (int64, er
 	return res.DeletedCount, nil
 }
 
-// PurgeExpired deletes the sessions and log-in throttles that have expired by now. It scans
+// PurgeExpired deletes the sessions, log-in throttles and shared limit counts that have
+// expired by now. It scans
 // both collections; run it every few minutes, not per request.
 func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	before := bson.D{{Key: "$lt", Value: now}}
@@ -123,6 +124,12 @@ func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	res, err = db.c(colLoginThrottle).DeleteMany(ctx, bson.D{{Key: "expires", Value: before}})
 	if err != nil {
 		return n, fmt.Errorf("purge log-in throttles: %w", err)
+	}
+	n += res.DeletedCount
+	// Shared limits (limits.go) count in windows of at most a day.
+	res, err = db.c(colLimits).DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-24 * time.Hour)}}}})
+	if err != nil {
+		return n, fmt.Errorf("purge shared limits: %w", err)
 	}
 	return n + res.DeletedCount, nil
 }

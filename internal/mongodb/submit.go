@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type ratingDoc struct {
 	Revision      int    `bson:"revision"`
 	Source        string `bson:"source"`
 	Receipt       string `bson:"receipt,omitempty"`
+	Journal       string `bson:"journal,omitempty"` // the tally journal that counts it; see journal.go
 	IPHash        string `bson:"ip_hash,omitempty"`
 	UserAgentHash string `bson:"ua_hash,omitempty"`
 }
@@ -126,7 +128,9 @@ func (db *DB) insertNextRevision(ctx context.Context, doc *ratingDoc, from int) 
 	return errTooManyRevisions(doc.Key)
 }
 
-// ReceiptByNumber looks a receipt up and says whether a later revision superseded it.
+// ReceiptByNumber looks a receipt up and says whether a later revision superseded it. A
+// receipt is claimed before its version is stored (see commitPeriod), so a receipt whose
+// version is not there (yet) is not found.
 func (db *DB) ReceiptByNumber(ctx context.Context, number string) (Receipt, error) {
 	number = strings.ToUpper(strings.TrimSpace(number))
 	var rc Receipt
@@ -137,8 +141,39 @@ func (db *DB) ReceiptByNumber(ctx context.Context, number string) (Receipt, erro
 	if err != nil {
 		return Receipt{}, fmt.Errorf("read receipt: %w", err)
 	}
+	holds, err := db.receiptHolds(ctx, rc)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if !holds {
+		return Receipt{}, derrors.Errorf(derrors.NotFound, "receipt not found")
+	}
 	rc.Superseded, err = exists(ctx, db.c(colRatings), versionID(rc.Key, rc.Revision+1))
 	return rc, err
+}
+
+// receiptHolds tells whether the version a receipt names is stored, under that receipt.
+func (db *DB) receiptHolds(ctx context.Context, rc Receipt) (bool, error) {
+	var d struct {
+		Receipt string `bson:"receipt"`
+	}
+	err := db.c(colRatings).FindOne(ctx, byID(versionID(rc.Key, rc.Revision))).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read rating %s: %w", rc.Key, err)
+	}
+	return d.Receipt == rc.Number, nil
+}
+
+// rewriteReceipt replaces a claimed receipt whose revision changed while it was stored. Only
+// the writer that stored the version does it.
+func (db *DB) rewriteReceipt(ctx context.Context, rc Receipt) error {
+	if _, err := db.c(colReceipts).ReplaceOne(ctx, byID(rc.Number), rc); err != nil {
+		return fmt.Errorf("store receipt: %w", err)
+	}
+	return nil
 }
 
 // CurrentRevision reports which revision of a household's rating counts now (0 for none).
@@ -160,6 +195,7 @@ func (db *DB) RatingVersions(ctx context.Context, key string) ([]domain.Rating, 
 	if err != nil {
 		return nil, err
 	}
+	docs = slices.DeleteFunc(docs, func(d ratingDoc) bool { return d.Source == sourceGap })
 	sort.Slice(docs, func(i, j int) bool { return docs[i].Revision < docs[j].Revision })
 	out := make([]domain.Rating, len(docs))
 	for i, d := range docs {

@@ -82,9 +82,6 @@ type Store interface {
 	Disclosures(ctx context.Context, period string) ([]domain.Disclosure, error)
 	Governance(ctx context.Context, period string) ([]domain.Governance, error)
 	Events(ctx context.Context) ([]domain.Event, error)
-	// FlushTallies writes the tally changes of ratings this process has acknowledged but not
-	// yet added to the stored tallies.
-	FlushTallies(ctx context.Context) error
 
 	// SaveDraft replaces the period's draft.
 	SaveDraft(ctx context.Context, r Record) error
@@ -145,9 +142,6 @@ func (s *Service) Input(ctx context.Context, periodID string) (scoring.Input, er
 	}
 	for _, e := range estates {
 		in.Estates = append(in.Estates, scoring.Estate{ID: e.ID, Name: e.Name, District: e.District, Company: e.Company, Households: e.Households})
-	}
-	if err := s.store.FlushTallies(ctx); err != nil {
-		return in, err
 	}
 	tallies, err := s.store.Tallies(ctx, periodID)
 	if err != nil {

@@ -76,6 +76,27 @@ func (b *Buckets) wait(tokens float64) time.Duration {
 	return time.Duration((1 - tokens) * float64(b.rule.Every))
 }
 
+// Limiter is what the limits' users need: Buckets in this process's memory, or limits shared
+// by every server through the database (mongodb.DB.SharedLimiter, docs/SCALING.md).
+type Limiter interface {
+	Allowed(key string, now time.Time) (time.Duration, bool)
+	Charge(key string, now time.Time)
+	Take(key string, now time.Time) (time.Duration, bool)
+}
+
+// Shared makes the Limiter of a rule under a name; nil means in memory (New).
+type Shared func(name string, rule Rule) Limiter
+
+// Make returns shared's limiter for the rule, or Buckets in memory when shared is nil.
+func (shared Shared) Make(name string, rule Rule) Limiter {
+	if shared == nil {
+		return New(rule)
+	}
+	return shared(name, rule)
+}
+
+var _ Limiter = (*Buckets)(nil)
+
 // Allowed reports whether key has a token, or how long until it has one, without taking it.
 func (b *Buckets) Allowed(key string, now time.Time) (time.Duration, bool) {
 	sh := b.shard(key)

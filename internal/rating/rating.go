@@ -93,16 +93,23 @@ type Store interface {
 }
 
 // Service runs the workflow on a store. Its failure limits are this process's (see
-// ratelimit); one Service serves every page that asks for a household's code.
+// ratelimit), or the database's (NewShared); one Service serves every page that asks for a
+// household's code.
 type Service struct {
 	store        Store
-	addressLimit *ratelimit.Buckets
-	estateLimit  *ratelimit.Buckets
+	addressLimit ratelimit.Limiter
+	estateLimit  ratelimit.Limiter
 }
 
 // New returns the workflow on store.
 func New(store Store) *Service {
-	return &Service{store: store, addressLimit: ratelimit.New(AddressFailures), estateLimit: ratelimit.New(EstateFailures)}
+	return NewShared(store, nil)
+}
+
+// NewShared returns the workflow on store with its failure limits made by shared: with
+// several servers on one database, limits the database keeps (nil: this process's).
+func NewShared(store Store, shared ratelimit.Shared) *Service {
+	return &Service{store: store, addressLimit: shared.Make("code-address", AddressFailures), estateLimit: shared.Make("code-estate", EstateFailures)}
 }
 
 // LimitedError says that the address or the estate failed too often lately: try again after

@@ -125,9 +125,6 @@ func (e *rateEnv) revision(estate, flat string) int {
 
 func (e *rateEnv) tally(estate string) domain.Tally {
 	e.t.Helper()
-	if err := e.db.FlushTallies(context.Background()); err != nil {
-		e.t.Fatal(err)
-	}
 	tallies, err := e.db.Tallies(context.Background(), "2026Q4")
 	if err != nil {
 		e.t.Fatal(err)

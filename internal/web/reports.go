@@ -32,7 +32,7 @@ import (
 type reportSite struct {
 	s       *Server
 	cache   *publishedCache
-	limiter *ratelimit.Buckets
+	limiter ratelimit.Limiter
 }
 
 // reportPages are the page templates of this feature; they share templates/pages/report_partials.html.
@@ -41,7 +41,7 @@ var reportPages = []string{"lists", "rankings", "company", "estate", "report", "
 const partialsFile = "templates/pages/report_partials.html"
 
 func (s *Server) reportRoutes() {
-	r := &reportSite{s: s, cache: newPublishedCache(s.pubs, s.db, s.now, s.log), limiter: ratelimit.New(apiLimit)}
+	r := &reportSite{s: s, cache: newPublishedCache(s.pubs, s.db, s.now, s.log), limiter: s.limits.Make("api", apiLimit)}
 	if err := addPartials(s.pages, reportPages); err != nil {
 		panic(err) // the embedded templates are broken: a build problem, found by any test
 	}

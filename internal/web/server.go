@@ -31,6 +31,7 @@ import (
 	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/internal/ratelimit"
 	"github.com/propcredit/propcredit/internal/rating"
 )
 
@@ -56,6 +57,9 @@ type Config struct {
 	PublicURL string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// Limits, when set, makes the abuse and API limits shared by every server on the database
+	// (mongodb.DB.SharedLimiter); nil keeps them in this process.
+	Limits ratelimit.Shared
 	// LedgerKey signs the transparency ledger's checkpoints. Without it the ledger's
 	// checkpoints, tiles and certificates answer 503.
 	LedgerKey *ledger.Signer
@@ -108,6 +112,7 @@ type Server struct {
 
 	csrfKey []byte // signs anonymous CSRF tokens; shared by all servers through the database
 	ipSalt  []byte // salts hashes of client addresses in log-in throttles
+	limits  ratelimit.Shared
 
 	stopJanitor context.CancelFunc
 }
@@ -118,13 +123,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
+	s := &Server{db: cfg.DB, limits: cfg.Limits, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator()}
 	// Without the use cases, build them on DB, if it can serve them (internal/mongodb can).
 	if ps, ok := cfg.DB.(publication.Store); s.pubs == nil && ok {
 		s.pubs = publication.New(ps)
 	}
 	if rs, ok := cfg.DB.(rating.Store); cfg.Rating == nil && ok {
-		s.ratings = rating.New(rs)
+		s.ratings = rating.NewShared(rs, cfg.Limits)
 	} else {
 		s.ratings = cfg.Rating
 	}

@@ -1,0 +1,7 @@
+// Package multiserver holds the multi-server suite: two or three real `propcredit serve`
+// processes on one external database (FerretDB on PostgreSQL, started by scripts/ferretdb-pg,
+// or the MongoDB at PROPCREDIT_TEST_MONGODB_URI), checked for what one database shared by many
+// servers must keep: every acknowledged rating counted once, no revision gaps, tallies that
+// agree, scores equal to those of the exported data, and nothing acknowledged lost to a
+// kill -9. It has no code outside its tests; see multiserver_test.go and docs/SCALING.md.
+package multiserver
