@@ -144,7 +144,11 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 	var periods []string
 	for _, r := range batch {
 		if f, dup := first[r.number]; dup && r.sub.IdempotencyKey != "" && f.doc.Key == r.doc.Key {
-			repeats = append(repeats, r)
+			if f.sub.Fingerprint() != r.sub.Fingerprint() {
+				answer(r, Receipt{}, ErrKeyReused)
+			} else {
+				repeats = append(repeats, r)
+			}
 			continue
 		}
 		first[r.number] = r
@@ -331,7 +335,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 		}
 		docs := make([]any, len(pending))
 		for i, r := range pending {
-			docs[i] = receiptDoc{Receipt: receiptOf(r), Server: w.db.serverID}
+			docs[i] = receiptDoc{Receipt: receiptOf(r), Server: w.db.serverID, Payload: r.sub.Fingerprint()}
 		}
 		refused, err := w.db.insertMany(ctx, colReceipts, docs)
 		if err != nil { // which claims went in is unknown: none is freed on failure
@@ -360,11 +364,15 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 				again = append(again, r)
 				continue
 			}
+			repeat[r] = true
+			if stored.Payload != "" && stored.Payload != r.sub.Fingerprint() {
+				answer(r, Receipt{}, ErrKeyReused) // the same key with other marks
+				continue
+			}
 			holds, err := w.db.receiptHolds(ctx, earlier)
 			if err != nil {
 				return nil, err
 			}
-			repeat[r] = true
 			switch {
 			case holds:
 				answer(r, earlier, nil)
@@ -373,7 +381,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 				delete(repeat, r)
 				r.takeover = true
 			default: // another writer is storing it now
-				go w.answerRepeat(r, earlier.Number)
+				answer(r, Receipt{}, ErrKeyInFlight)
 			}
 		}
 		pending = again
@@ -386,6 +394,9 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 type receiptDoc struct {
 	Receipt `bson:",inline"`
 	Server  string `bson:"server,omitempty"`
+	// Payload is the submission's rating.Submission.Fingerprint: a repeat of the idempotency
+	// key with other marks is refused, not answered with this receipt.
+	Payload string `bson:"payload,omitempty"`
 }
 
 // claimAbandoned tells whether the writer of a receipt claim whose version is missing is

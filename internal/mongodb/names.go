@@ -52,6 +52,8 @@ var (
 	ErrCodeWrong         = rating.ErrCodeWrong
 	ErrCodeVoided        = rating.ErrCodeVoided
 	ErrCodeLocked        = rating.ErrCodeLocked
+	ErrKeyReused         = rating.ErrKeyReused
+	ErrKeyInFlight       = rating.ErrKeyInFlight
 	ErrFilingChanged     = filing.ErrFilingChanged
 	ErrReviewed          = filing.ErrReviewed
 	ErrObjectionClosed   = filing.ErrObjectionClosed

@@ -239,11 +239,13 @@ func TestSubmitRatingRepeatedLater(t *testing.T) {
 	}
 	rating := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "6-6-606", SubmittedAt: time.Now(),
 		Scores: domain.ScoresOf([6]int{2, 2, 2, 2, 2, 2})}
+	formA := rating
 	first, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb, IdempotencyKey: "nonce-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rating.Scores = domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})
+	formB := rating
 	second, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb, IdempotencyKey: "nonce-b"})
 	if err != nil {
 		t.Fatal(err)
@@ -252,21 +254,26 @@ func TestSubmitRatingRepeatedLater(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		db    *mongodb.DB
+		form  domain.Rating
 		nonce string
 		want  mongodb.Receipt
 	}{
-		{"same server, latest form", db, "nonce-b", second},
-		{"same server, earlier form", db, "nonce-a", first},
-		{"other server, latest form", other, "nonce-b", second},
-		{"other server, earlier form", other, "nonce-a", first},
+		{"same server, latest form", db, formB, "nonce-b", second},
+		{"same server, earlier form", db, formA, "nonce-a", first},
+		{"other server, latest form", other, formB, "nonce-b", second},
+		{"other server, earlier form", other, formA, "nonce-a", first},
 	} {
-		got, err := c.db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb, IdempotencyKey: c.nonce})
+		got, err := c.db.SubmitRating(ctx, mongodb.Submission{Rating: c.form, Source: mongodb.SourceWeb, IdempotencyKey: c.nonce})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		if got.Number != c.want.Number || got.Revision != c.want.Revision {
 			t.Errorf("%s: receipt %s revision %d, want %s revision %d", c.name, got.Number, got.Revision, c.want.Number, c.want.Revision)
 		}
+	}
+	// The earlier form's key with the latest marks is another rating under an old key: refused.
+	if _, err := other.SubmitRating(ctx, mongodb.Submission{Rating: formB, Source: mongodb.SourceWeb, IdempotencyKey: "nonce-a"}); !errors.Is(err, mongodb.ErrKeyReused) {
+		t.Errorf("a reused key with other marks: %v, want ErrKeyReused", err)
 	}
 	versions, err := db.RatingVersions(ctx, rating.Key())
 	if err != nil || len(versions) != 2 || versions[1].Scores.Service != 5 {

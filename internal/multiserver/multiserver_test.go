@@ -365,7 +365,8 @@ func (c *client) rate(h household, s domain.Scores, first int) (ack, error) {
 		if err == nil {
 			return a, nil
 		}
-		if status >= 400 && status < 500 && status != http.StatusTooManyRequests {
+		// 409: the same key is still being stored by another server; try again, as told.
+		if status >= 400 && status < 500 && status != http.StatusTooManyRequests && status != http.StatusConflict {
 			return ack{}, err
 		}
 		last = err
@@ -565,7 +566,8 @@ func TestManyServersOneDatabase(t *testing.T) {
 							for try := 0; try < 40; try++ {
 								var status int
 								pair[k], status, perr[k] = c.submit(all[(n+k+try)%len(all)], h, s, key)
-								if perr[k] == nil || (status >= 400 && status < 500) {
+								// 409: the other copy is being stored; ask again, as told.
+								if perr[k] == nil || (status >= 400 && status < 500 && status != http.StatusConflict) {
 									return
 								}
 								time.Sleep(50 * time.Millisecond)

@@ -7,7 +7,11 @@ package rating
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/propcredit/propcredit/internal/derrors"
@@ -29,6 +33,27 @@ type Submission struct {
 	IdempotencyKey string        // the same key twice counts once; empty for none
 	IPHash         string
 	UserAgentHash  string
+}
+
+// Answers to a repeated Idempotency-Key, as the IETF idempotency-key draft has them: the same
+// key with another rating is refused (422: the new marks are not taken), and a repeat while the
+// first request is still being stored is told so (409: try again in a moment).
+var (
+	ErrKeyReused   = derrors.Errorf(derrors.Invalid, "this Idempotency-Key was used for a different rating")
+	ErrKeyInFlight = derrors.Errorf(derrors.Conflict, "a request with this Idempotency-Key is still being stored")
+)
+
+// Fingerprint identifies what a submission says (its marks and comment), so that a repeated
+// Idempotency-Key with a different rating is told apart from a true repeat.
+func (s Submission) Fingerprint() string {
+	var b strings.Builder
+	for _, m := range s.Rating.Scores.Array() {
+		b.WriteString(strconv.Itoa(m))
+		b.WriteByte(',')
+	}
+	b.WriteString(s.Rating.Comment)
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Receipt is what the owner keeps: proof that the rating is counted. It names no household.

@@ -150,6 +150,8 @@ func init() {
 		"rate.comment_long":    {"意见和建议不能超过500字（现有%d字）", "Comments must be at most 500 characters (these are %d)"},
 		"rate.comment_invalid": {"意见和建议含有无法识别的字符", "Comments contain characters that cannot be stored"},
 		"rate.revisions":       {"本期修改次数已达上限，无法再次提交", "This flat has changed its rating too often in this period"},
+		"rate.key_reused":      {"这份表单之前已提交过，刚才的新评分没有保存。如要改为现在的评分，请核对后再提交一次，将作为修改记录保存。", "This form was submitted before, and the new marks were not saved. To change your rating to these marks, check them and submit again: they will be saved as a revision."},
+		"rate.key_in_flight":   {"您的上一次提交仍在保存中，请稍候几秒再提交一次（不会重复计入）。", "Your previous submission is still being saved. Wait a few seconds and submit again; it will be counted once."},
 
 		"rate.done.title":    {"评价已提交", "Rating submitted"},
 		"rate.done.thanks":   {"感谢您的评价！您的评价已计入本期结果。", "Thank you! Your rating counts in this period's results."},
@@ -350,6 +352,18 @@ func (r *rater) submitForm(c *fiber.Ctx) error {
 		return r.s.render(c, "rate_done", rateDoneData{EstateName: data.Estate.Name, Receipt: rc, Period: data.Period,
 			Household: in.Household, Dimensions: dimensions(Lang(c), form.Scores, nil), Comment: in.Comment})
 	}
+	var ke *keyError
+	if errors.As(err, &ke) {
+		// This form was submitted before (Back, or a reload) with other marks. Those were
+		// stored; these were not. The form comes back with them and a new key, so that
+		// submitting it again stores them as a revision.
+		if ke.status == fiber.StatusUnprocessableEntity {
+			data.Form.Key = randomString(18)
+		}
+		data.Error = ke.msg
+		data.Dimensions = dimensions(Lang(c), form.Scores, nil)
+		return r.s.renderStatus(c, ke.status, "rate", data)
+	}
 	var de *derrors.Error
 	if !errors.As(err, &de) {
 		return err
@@ -425,7 +439,13 @@ func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, sourc
 		IPHash:         address,
 		UserAgentHash:  r.userAgentHash(c),
 	})
-	if derrors.Code(err) == derrors.Conflict {
+	switch {
+	case errors.Is(err, rating.ErrKeyReused):
+		return rating.Receipt{}, &keyError{status: fiber.StatusUnprocessableEntity, msg: Msg(c, "rate.key_reused")}
+	case errors.Is(err, rating.ErrKeyInFlight):
+		setRetryAfter(c, time.Second)
+		return rating.Receipt{}, &keyError{status: fiber.StatusConflict, msg: Msg(c, "rate.key_in_flight")}
+	case derrors.Code(err) == derrors.Conflict:
 		return rating.Receipt{}, derrors.Errorf(derrors.Conflict, "%s", Msg(c, "rate.revisions"))
 	}
 	if err != nil {
@@ -452,6 +472,15 @@ func codeRefusalMessage(c *fiber.Ctx, err error) string {
 	}
 	return Msg(c, "rate.code_wrong_left", refusal.Remaining)
 }
+
+// keyError answers a repeated idempotency key (rating.ErrKeyReused, rating.ErrKeyInFlight)
+// with its own status: 422 and 409, which no derrors code maps to.
+type keyError struct {
+	status int
+	msg    string
+}
+
+func (e *keyError) Error() string { return e.msg }
 
 func fieldError(code, field, msg string) *derrors.Error {
 	return &derrors.Error{Code: code, Message: msg, Fields: map[string]string{field: msg}}
@@ -594,6 +623,10 @@ func (r *rater) submitAPI(c *fiber.Ctx) error {
 	}
 	in.Estate = e.estate.ID
 	rc, err := r.submit(c, in, period, rating.SourceAPI)
+	var ke *keyError
+	if errors.As(err, &ke) {
+		return c.Status(ke.status).JSON(fiber.Map{"error": ke.msg, "request_id": RequestID(c)})
+	}
 	if err != nil {
 		return err
 	}

@@ -586,6 +586,15 @@ func TestRatingsAPI(t *testing.T) {
 	if again.Receipt != a.Receipt || again.Revision != 1 {
 		t.Errorf("repeated request answered %+v, want the first answer %+v", again, a)
 	}
+	// The same key with other marks is refused (422), and nothing is stored for it.
+	r = c.apiRate(apiBody("e1", "1-1-101", code, fivesJSON, "好"), map[string]string{"Idempotency-Key": "k-1"})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantBody(t, r, "刚才的新评分没有保存")
+	r = c.apiRate(apiBody("e1", "1-1-101", code, allFours, "好，但是"), map[string]string{"Idempotency-Key": "k-1"})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if n := len(e.rawRatings()); n != 1 {
+		t.Fatalf("%d versions stored after a reused key, want 1", n)
+	}
 	// Without it, or with another key, it is a revision.
 	rev := decodeAnswer(t, c.apiRate(apiBody("e1", "1-1-101", code, fivesJSON, ""), nil))
 	if rev.Revision != 2 || rev.Receipt == a.Receipt {
@@ -863,5 +872,40 @@ func TestCodeSlipsUsePublicURL(t *testing.T) {
 		if _, err := ParsePublicURL(bad); err == nil {
 			t.Errorf("ParsePublicURL(%q) accepted it", bad)
 		}
+	}
+}
+
+// An owner submits the form, goes Back, changes a mark and submits the same page again: the
+// form's hidden key is the same, so the new marks are not taken silently. The owner is told,
+// gets the form back with the new marks and a new key, and submitting it stores a revision.
+func TestRateFormBackWithOtherMarks(t *testing.T) {
+	e := newRateEnv(t)
+	c := e.owner("203.0.113.81")
+	code := e.codes["1-1-102"]
+	form := c.ratingForm("e1", "1-1-102", code, fives, "")
+	wantStatus(t, c.post("/rate/e1", form), http.StatusOK)
+	// The same page again, unchanged (a double click): the same receipt, nothing new.
+	wantStatus(t, c.post("/rate/e1", form), http.StatusOK)
+	if n := len(e.rawRatings()); n != 1 {
+		t.Fatalf("%d versions after a repeat, want 1", n)
+	}
+
+	form.Set("service", "2")
+	r := c.post("/rate/e1", form)
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantBody(t, r, "刚才的新评分没有保存", `name="service" value="2" required checked`)
+	newKey := formKeyFieldPattern.FindStringSubmatch(r.body)
+	if newKey == nil || newKey[1] == form.Get("key") {
+		t.Fatalf("the form came back without a new key")
+	}
+	if n := len(e.rawRatings()); n != 1 {
+		t.Fatalf("%d versions after a reused key, want 1", n)
+	}
+	form.Set("key", newKey[1])
+	form.Set("_csrf", csrfPattern.FindStringSubmatch(r.body)[1])
+	wantStatus(t, c.post("/rate/e1", form), http.StatusOK)
+	raw := e.rawRatings()
+	if len(raw) != 2 {
+		t.Fatalf("%d versions, want the revision stored", len(raw))
 	}
 }
