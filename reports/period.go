@@ -29,6 +29,11 @@ type Publication struct {
 	InputsHash   string
 	PublishedAt  time.Time
 	SupersededAt time.Time // zero while it stands
+	// Status is publication.StatusPublicity (公示中) until a second person approves it, then
+	// publication.StatusFinal; PublicityEnds is when its publicity ends (zero for
+	// publications older than publicity).
+	Status        string
+	PublicityEnds time.Time
 }
 
 // Superseded reports whether a later publication replaced p.

@@ -196,13 +196,17 @@ func (x *explainer) events() {
 		var why string
 		switch ev.Status {
 		case EventNotYet:
-			why = "发生在期末之后"
+			why = "发生在期末之后，期末不在有效期内"
 		case EventExpired:
-			why = fmt.Sprintf("有效至 %s（含）", ev.LastDay)
+			why = fmt.Sprintf("有效至 %s（含），期末不在有效期内", ev.LastDay)
 		case EventRepaired:
-			why = fmt.Sprintf("已于 %s 信用修复", ev.RepairedOn)
+			why = fmt.Sprintf("已于 %s 信用修复，期末不在有效期内", ev.RepairedOn)
+		case EventNotified:
+			why = "告知中（异议期未满或异议未决），尚未生效"
+		case EventWithdrawn:
+			why = "异议成立，已撤销"
 		}
-		x.line("不计入：%s，%s，期末不在有效期内%s", eventText(ev), why, eventTail(ev))
+		x.line("不计入：%s，%s%s", eventText(ev), why, eventTail(ev))
 	}
 }
 

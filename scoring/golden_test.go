@@ -106,8 +106,8 @@ func TestGoldenCitySmallByHand(t *testing.T) {
 	}
 	want := map[string]company{
 		sunshine: {
-			S: "625/8", D: "1375/16", G: "70", Base: "2549/32", Bonus: "5/2", Deduction: "0", Unclamped: "2629/32",
-			Score: 8216, Grade: "AA", Basis: BasisBand, List: ListNone, Rank: 2,
+			S: "625/8", D: "1375/16", G: "70", Base: "2549/32", Bonus: "3", Deduction: "0", Unclamped: "2645/32",
+			Score: 8266, Grade: "AA", Basis: BasisBand, List: ListNone, Rank: 2,
 			Estates: []estate{
 				{"E01", 10, "9/2", "25/6", "475/6", "100", []string{"on_time", "on_time", "on_time", "on_time"}},
 				{"E02", 0, "4", "4", "75", "175/4", []string{"on_time", "within_grace", "late", "missing"}},
@@ -132,7 +132,7 @@ func TestGoldenCitySmallByHand(t *testing.T) {
 	}
 	wantOrder := []string{
 		"91370600MA3C000003 89.50 AAA red",
-		"91370600MA3C000001 82.16 AA none",
+		"91370600MA3C000001 82.66 AA none",
 		"91370600MA3C000004 78.00 C black",
 		"91370600MA3C000002 58.75 C black",
 		"91370600MA3C000006 55.00 B none",

@@ -168,8 +168,16 @@ const (
 	KindBad  = "bad"
 )
 
+// Record statuses (INTERCHANGE.md `status`): only in_force records count, and "" means in_force.
+const (
+	RecordInForce   = "in_force"  // decided, or decided outside the system
+	RecordNotified  = "notified"  // the company is notified; its objection window or objection is open
+	RecordWithdrawn = "withdrawn" // withdrawn after an objection
+)
+
 // Event is a credit record (信用记录). It is in force from Date for ValidDays days (the ruleset's
-// default_valid_days when 0), or until RepairedOn if that comes first; see Ruleset.InForce.
+// default_valid_days when 0), or until RepairedOn if that comes first, provided its Status is
+// in force; see Ruleset.InForce.
 type Event struct {
 	ID          string   `json:"id"`
 	Company     string   `json:"company"`
@@ -179,6 +187,7 @@ type Event struct {
 	Date        Date     `json:"date"`
 	ValidDays   int      `json:"valid_days,omitempty"`
 	RepairedOn  *Date    `json:"repaired_on,omitempty"`
+	Status      string   `json:"status,omitempty"` // "" (in force), RecordInForce, RecordNotified or RecordWithdrawn
 	Description string   `json:"description,omitempty"`
 }
 

@@ -229,6 +229,8 @@ func eventProblem(ev *Event, companies map[string]*Company) string {
 		return fmt.Sprintf("valid_days must be at least 1 (or 0 for the ruleset's default), it is %d", ev.ValidDays)
 	case ev.RepairedOn != nil && !ev.RepairedOn.IsValid():
 		return "repaired_on is not a valid date"
+	case ev.Status != "" && ev.Status != RecordInForce && ev.Status != RecordNotified && ev.Status != RecordWithdrawn:
+		return fmt.Sprintf("status must be in_force, notified or withdrawn, not %q", ev.Status)
 	}
 	return ""
 }

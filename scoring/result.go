@@ -161,6 +161,9 @@ const (
 	EventNotYet   = "not_yet"  // made after the period's end
 	EventExpired  = "expired"  // its valid days ran out on or before the end
 	EventRepaired = "repaired" // credit repair ended it on or before the end
+	// A record that is not in force whatever its dates (SCORING.md §4):
+	EventNotified  = RecordNotified  // the company's objection window or objection is open
+	EventWithdrawn = RecordWithdrawn // withdrawn after an objection
 )
 
 // EventDetail is a company's credit record as the rules applied it on the period's end.

@@ -36,6 +36,10 @@ type Ruleset struct {
 	BonusCap *big.Rat
 	// DefaultValidDays is how long a credit record is in force when it does not say.
 	DefaultValidDays int
+	// Catalogue lists the types of credit record reviewers may record, in the file's order.
+	// A record made from a type takes its kind, points, veto and validity, so the catalogue
+	// drives the points that §4 adds and deducts.
+	Catalogue []RecordType
 
 	// Bands are the grades a rounded score earns, highest Min first (§6). Below the last band a
 	// company gets the last band's grade if it has no active bad record, and FailGrade if it has.
@@ -77,6 +81,28 @@ type Worths struct {
 // GovernancePoints are the points each governance item earns (§3); they add up to at most 100.
 type GovernancePoints struct {
 	PartyOrg, PartyInstructor, JointMechanism *big.Rat
+}
+
+// RecordType is an entry of the credit record catalogue (信用记录目录).
+type RecordType struct {
+	Code       string   // identifier, such as "B06"
+	Name       string   // zh-CN
+	NameEN     string   // English
+	Kind       string   // KindGood or KindBad
+	Points     *big.Rat // > 0, at most 2 decimals
+	Veto       bool     // only for bad: a one-vote veto
+	ValidDays  int      // 0: the ruleset's DefaultValidDays
+	Repairable bool     // credit repair (信用修复) may end it early
+}
+
+// RecordType returns the catalogue entry with code, if there is one.
+func (rs *Ruleset) RecordType(code string) (RecordType, bool) {
+	for _, t := range rs.Catalogue {
+		if t.Code == code {
+			return t, true
+		}
+	}
+	return RecordType{}, false
 }
 
 // Band is a grade and the lowest rounded score that earns it.
@@ -176,8 +202,20 @@ type governanceFile struct {
 }
 
 type creditFile struct {
-	BonusCap         json.Number `json:"bonus_cap"`
-	DefaultValidDays int         `json:"default_valid_days"`
+	BonusCap         json.Number      `json:"bonus_cap"`
+	DefaultValidDays int              `json:"default_valid_days"`
+	Catalogue        []recordTypeFile `json:"catalogue,omitempty"`
+}
+
+type recordTypeFile struct {
+	Code       string      `json:"code"`
+	Name       string      `json:"name"`
+	NameEN     string      `json:"name_en"`
+	Kind       string      `json:"kind"`
+	Points     json.Number `json:"points"`
+	Veto       bool        `json:"veto,omitempty"`
+	ValidDays  int         `json:"valid_days,omitempty"`
+	Repairable bool        `json:"repairable,omitempty"`
 }
 
 type gradesFile struct {
@@ -421,6 +459,10 @@ func (v *validator) ruleset(f *rulesetFile) *Ruleset {
 	for _, b := range f.Grades.Bands {
 		rs.Bands = append(rs.Bands, Band{Grade: b.Grade, Min: decimal(b.Min)})
 	}
+	for _, t := range f.Credit.Catalogue {
+		rs.Catalogue = append(rs.Catalogue, RecordType{Code: t.Code, Name: t.Name, NameEN: t.NameEN, Kind: t.Kind,
+			Points: decimal(t.Points), Veto: t.Veto, ValidDays: t.ValidDays, Repairable: t.Repairable})
+	}
 
 	if !nameSyntax.MatchString(rs.Name) {
 		v.fail("name", "must be 1-64 characters from A-Z a-z 0-9 . _ -, not %q", rs.Name)
@@ -442,6 +484,7 @@ func (v *validator) ruleset(f *rulesetFile) *Ruleset {
 	if rs.DefaultValidDays < 1 {
 		v.fail("credit.default_valid_days", "must be at least 1 day, it is %d", rs.DefaultValidDays)
 	}
+	v.checkCatalogue(rs.Catalogue)
 
 	v.checkGrades(rs)
 	v.checkList("lists.red", rs.Red, rs)
@@ -452,6 +495,36 @@ func (v *validator) ruleset(f *rulesetFile) *Ruleset {
 		}
 	}
 	return rs
+}
+
+func (v *validator) checkCatalogue(types []RecordType) {
+	seen := map[string]bool{}
+	hundredths := big.NewRat(100, 1)
+	for i, t := range types {
+		key := fmt.Sprintf("credit.catalogue[%d]", i)
+		switch {
+		case !nameSyntax.MatchString(t.Code):
+			v.fail(key+".code", "must be 1-64 characters from A-Z a-z 0-9 . _ -, not %q", t.Code)
+		case seen[t.Code]:
+			v.fail(key+".code", "%q is given twice", t.Code)
+		}
+		seen[t.Code] = true
+		if strings.TrimSpace(t.Name) == "" || strings.TrimSpace(t.NameEN) == "" {
+			v.fail(key+".name", "name and name_en must not be empty")
+		}
+		if t.Kind != KindGood && t.Kind != KindBad {
+			v.fail(key+".kind", "must be good or bad, not %q", t.Kind)
+		}
+		if t.Points.Sign() <= 0 || !new(big.Rat).Mul(t.Points, hundredths).IsInt() {
+			v.fail(key+".points", "must be greater than 0 with at most 2 decimals, it is %s", decimalString(t.Points))
+		}
+		if t.Veto && t.Kind != KindBad {
+			v.fail(key+".veto", "only a bad record can be a veto")
+		}
+		if t.ValidDays < 0 {
+			v.fail(key+".valid_days", "must be at least 1 (or absent for the default), it is %d", t.ValidDays)
+		}
+	}
 }
 
 func listRule(f listFile) ListRule {
@@ -607,6 +680,10 @@ func canonical(rs *Ruleset) []byte {
 	}
 	for _, b := range rs.Bands {
 		f.Grades.Bands = append(f.Grades.Bands, bandFile{Grade: b.Grade, Min: num(b.Min)})
+	}
+	for _, t := range rs.Catalogue {
+		f.Credit.Catalogue = append(f.Credit.Catalogue, recordTypeFile{Code: t.Code, Name: t.Name, NameEN: t.NameEN, Kind: t.Kind,
+			Points: num(t.Points), Veto: t.Veto, ValidDays: t.ValidDays, Repairable: t.Repairable})
 	}
 	out, err := json.Marshal(f)
 	if err != nil {

@@ -59,7 +59,7 @@ func TestRulesetHashIsCanonical(t *testing.T) {
 	// The same rules with decimals as JSON numbers, keys in another order and no whitespace.
 	same := `{"version":"1","name":"default","k":20.0,"weights":{"governance":0.1,"disclosure":0.30,"satisfaction":0.6},
 	"disclosure":{"worths":{"on_time":1,"within_grace":0.5,"late":0.25,"missing_or_rejected":0},"grace_days":30,"deadline_zone":"+08:00"},
-	"governance":{"party_org":40,"party_instructor":30,"joint_mechanism":30},"credit":{"bonus_cap":10,"default_valid_days":365},
+	"governance":{"party_org":40,"party_instructor":30,"joint_mechanism":30},"credit":{"bonus_cap":10,"default_valid_days":365,"catalogue":` + catalogueReordered(t) + `},
 	"grades":{"bands":[{"grade":"AAA","min":85},{"grade":"AA","min":80},{"grade":"A","min":70},{"grade":"B","min":60}],"fail":"C"},
 	"lists":{"red":{"grades":["AAA"],"no_active_bad":true,"min_disclosure":100},"black":{"grades":["C"],"no_active_bad":false}}}`
 	rs, err := LoadRuleset([]byte(same))
@@ -228,6 +228,63 @@ func TestFractionalBandThreshold(t *testing.T) {
 		if got, _ := rs.gradeFor(tt.score, false, false); got != tt.want {
 			t.Errorf("AAA from %s: score %s gets %s, want %s", tt.min, tt.score, got, tt.want)
 		}
+	}
+}
+
+// catalogueReordered is the default ruleset's catalogue written differently: keys in
+// alphabetical order, points as strings with a trailing ".0".
+func catalogueReordered(t *testing.T) string {
+	t.Helper()
+	var file struct {
+		Credit struct {
+			Catalogue []map[string]any `json:"catalogue"`
+		} `json:"credit"`
+	}
+	if err := json.Unmarshal(DefaultJSON(), &file); err != nil {
+		t.Fatal(err)
+	}
+	if len(file.Credit.Catalogue) == 0 {
+		t.Fatal("the default ruleset has no catalogue")
+	}
+	for _, entry := range file.Credit.Catalogue {
+		entry["points"] = entry["points"].(string) + ".0"
+	}
+	b, err := json.Marshal(file.Credit.Catalogue) // maps: keys sorted
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestCatalogueProblems: each bad catalogue entry is refused with its key.
+func TestCatalogueProblems(t *testing.T) {
+	for _, tc := range []struct{ entry, want string }{
+		{`{"code":"X","name":"甲","name_en":"A","kind":"bad","points":"2.555"}`, "credit.catalogue[0].points: must be greater than 0 with at most 2 decimals, it is 2.555"},
+		{`{"code":"X","name":"甲","name_en":"A","kind":"bad","points":"0"}`, "credit.catalogue[0].points: must be greater than 0"},
+		{`{"code":"X","name":"甲","name_en":"A","kind":"good","points":"1","veto":true}`, "credit.catalogue[0].veto: only a bad record can be a veto"},
+		{`{"code":"X","name":"甲","name_en":"A","kind":"neutral","points":"1"}`, `credit.catalogue[0].kind: must be good or bad, not "neutral"`},
+		{`{"code":"X Y","name":"甲","name_en":"A","kind":"bad","points":"1"}`, `credit.catalogue[0].code: must be 1-64 characters`},
+		{`{"code":"X","name":"","name_en":"A","kind":"bad","points":"1"}`, `credit.catalogue[0].name: name and name_en must not be empty`},
+		{`{"code":"X","name":"甲","name_en":"A","kind":"bad","points":"1","valid_days":-3}`, `credit.catalogue[0].valid_days: must be at least 1`},
+		{`{"code":"X","name":"甲","kind":"bad","points":"1"}`, `credit.catalogue[0].name_en: missing`},
+	} {
+		var doc map[string]any
+		if err := json.Unmarshal(DefaultJSON(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var entry any
+		if err := json.Unmarshal([]byte(tc.entry), &entry); err != nil {
+			t.Fatal(err)
+		}
+		doc["credit"].(map[string]any)["catalogue"] = []any{entry}
+		data, _ := json.Marshal(doc)
+		_, err := LoadRuleset(data)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.entry, err, tc.want)
+		}
+	}
+	if rt, ok := Default().RecordType("B07"); !ok || !rt.Veto || rt.Repairable || rt.ValidDays != 1095 {
+		t.Errorf("default B07 = %+v, %v", rt, ok)
 	}
 }
 

@@ -272,9 +272,9 @@ func (e *engine) grade(co *Company, estates []*estateRecords) Grade {
 	return g
 }
 
-// InForce applies SCORING.md §4 to the credit record ev on the day end: it counts when
-// date ≤ end, end < date + valid_days, and end < repaired_on if it was repaired. It returns the
-// record as applied, with its Status, and whether it counts.
+// InForce applies SCORING.md §4 to the credit record ev on the day end: it counts when its
+// status is in force (or absent), date ≤ end, end < date + valid_days, and end < repaired_on if
+// it was repaired. It returns the record as applied, with its Status, and whether it counts.
 func (rs *Ruleset) InForce(ev Event, end Date) (EventDetail, bool) {
 	days := ev.ValidDays
 	if days == 0 {
@@ -296,6 +296,8 @@ func (rs *Ruleset) InForce(ev Event, end Date) (EventDetail, bool) {
 	}
 	d.LastDay = outOfForce.AddDays(-1)
 	switch {
+	case ev.Status == RecordNotified || ev.Status == RecordWithdrawn:
+		d.Status = ev.Status
 	case ev.Date.After(end):
 		d.Status = EventNotYet
 	case end.Before(outOfForce):

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/web"
 )
 
@@ -72,6 +73,10 @@ func (m *Main) codes(ctx context.Context, args []string) error {
 	codes, err := store.DB.IssueCodes(ctx, *period, *estate, flats, *reissue)
 	if err != nil {
 		return fmt.Errorf("codes issue: %w", err)
+	}
+	if err := m.audited(ctx, store, audit.Change{Action: "codes.issue", Object: "estate/" + *estate, Period: *period,
+		After: map[string]any{"count": len(codes), "reissue": *reissue}}); err != nil {
+		return err
 	}
 	if err := web.WriteCodesCSV(m.Stdout, codes); err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/audit"
+	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/interchange"
@@ -102,6 +104,10 @@ func (m *Main) importFiles(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := m.audited(ctx, store, audit.Change{Action: "data.import", Object: "import/" + strings.Join(files, ","),
+		After: map[string]any{"new": stats.Inserted, "replaced": stats.Replaced, "unchanged": stats.Unchanged, "bad_lines": len(lineErrs)}}); err != nil {
+		return err
+	}
 	if err := store.Sync(ctx); err != nil {
 		return err
 	}
@@ -142,6 +148,10 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	started := time.Now()
+	// Records whose objection windows have closed are exported as in force, as they are.
+	if _, err := credit.New(credit.Config{Store: store.DB, Audit: audit.New(store.DB, nil)}).Settle(ctx); err != nil {
+		return err
+	}
 	ds, err := store.DB.Dataset(ctx)
 	if err != nil {
 		return err

@@ -98,6 +98,7 @@ func commands() []command {
 		{"codes", "issue household codes for owners' ratings (codes issue)", (*Main).codes},
 		{"db", "database maintenance: db tune indexes FerretDB on PostgreSQL", (*Main).db},
 		{"token", "issue, list and revoke companies' API tokens for filing disclosures", (*Main).token},
+		{"audit", "export the audit trail (audit export [--since T])", (*Main).audit},
 		{"version", "print the version", (*Main).version},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/internal/web"
 	"github.com/propcredit/propcredit/scoring"
@@ -34,8 +35,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	sharedLimits := fs.String("shared-limits", "auto", "keep abuse and API limits in the database, shared by every server: on, off, or auto (on with --mongodb-uri)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	var cf creditFlags
+	cf.register(fs)
+	publicity := fs.Int("publicity-days", publication.DefaultPublicityDays, "days of publicity (公示) each publication opens before it can be approved as final")
 	publicURL := fs.String("public-url", "", "the site's address as owners type it (https://host), printed on household code slips; without it slips are refused (--demo: http://localhost:PORT)")
 	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	calendar, err := cf.load()
+	if err != nil {
 		return err
 	}
 	switch *logFormat {
@@ -75,11 +83,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if *publicity < 1 || *publicity > 90 {
+		return usagef("serve: --publicity-days must be between 1 and 90, not %d", *publicity)
+	}
+	store.Publication.SetPublicityDays(*publicity)
 	signer, err := lf.signer(ctx, store, sf)
 	if err != nil {
 		return err
 	}
-	cfg := web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer, PublicURL: *publicURL}
+	cfg := web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer, PublicURL: *publicURL,
+		Calendar: calendar, ObjectionDays: cf.days}
 	switch *sharedLimits {
 	case "on":
 		cfg.Limits = store.DB.SharedLimiter

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/propcredit/propcredit/internal/audit"
 )
 
 const tokenSynopsis = "token issue --company ID [--name NAME] | token list --company ID | token revoke --company ID --ref REF  [--data DIR]"
@@ -56,6 +58,10 @@ func (m *Main) token(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("token issue: %w", err)
 		}
+		if err := m.audited(ctx, store, audit.Change{Action: "token.issue", Object: "token/" + t.Ref, Company: t.Company,
+			After: map[string]any{"ref": t.Ref, "name": t.Name}}); err != nil {
+			return err
+		}
 		fmt.Fprintln(m.Stdout, token)
 		fmt.Fprintf(m.Stderr, "issued API token %s (%q) for company %s; it is shown only this once\n", t.Ref, t.Name, t.Company)
 	case "list":
@@ -73,6 +79,10 @@ func (m *Main) token(ctx context.Context, args []string) error {
 	case "revoke":
 		if err := db.RevokeToken(ctx, *company, *ref, "cli", now); err != nil {
 			return fmt.Errorf("token revoke: %w", err)
+		}
+		if err := m.audited(ctx, store, audit.Change{Action: "token.revoke", Object: "token/" + *ref, Company: *company,
+			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}}); err != nil {
+			return err
 		}
 		fmt.Fprintf(m.Stderr, "revoked API token %s\n", *ref)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/domain"
 )
@@ -63,6 +64,10 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	}
 	if err := store.DB.CreateAccount(ctx, acct); err != nil {
 		return fmt.Errorf("user add: %w", err)
+	}
+	if err := m.audited(ctx, store, audit.Change{Action: "account.create", Object: "account/" + acct.Name, Company: acct.Company,
+		After: map[string]any{"name": acct.Name, "role": acct.Role, "company": acct.Company}}); err != nil {
+		return err
 	}
 	fmt.Fprintf(m.Stdout, "created %s account %q\n", acct.Role, acct.Name)
 	if !*fromStdin {

@@ -201,16 +201,29 @@ func (g Governance) Key() string { return g.Period + "|" + g.Company }
 // Event is a credit record (信用记录) kept by reviewers. Points is an exact decimal string
 // such as "2.5"; it is never converted to float64.
 type Event struct {
-	ID          string `json:"id" bson:"_id" validate:"required,ident"`
-	Company     string `json:"company" bson:"company" validate:"required,uscc"`
-	Kind        string `json:"kind" bson:"kind" validate:"required,oneof=good bad"`
-	Points      string `json:"points" bson:"points" validate:"required,points"`
-	Veto        bool   `json:"veto" bson:"veto"`
-	Date        string `json:"date" bson:"date" validate:"required,date"`
-	ValidDays   int    `json:"valid_days,omitempty" bson:"valid_days,omitempty" validate:"omitempty,min=1,max=36500"`
-	RepairedOn  string `json:"repaired_on,omitempty" bson:"repaired_on,omitempty" validate:"omitempty,date"`
+	ID         string `json:"id" bson:"_id" validate:"required,ident"`
+	Company    string `json:"company" bson:"company" validate:"required,uscc"`
+	Kind       string `json:"kind" bson:"kind" validate:"required,oneof=good bad"`
+	Points     string `json:"points" bson:"points" validate:"required,points"`
+	Veto       bool   `json:"veto" bson:"veto"`
+	Date       string `json:"date" bson:"date" validate:"required,date"`
+	ValidDays  int    `json:"valid_days,omitempty" bson:"valid_days,omitempty" validate:"omitempty,min=1,max=36500"`
+	RepairedOn string `json:"repaired_on,omitempty" bson:"repaired_on,omitempty" validate:"omitempty,date"`
+	// Status is in_force (also when empty: records decided outside the system), notified or
+	// withdrawn; only in_force records count (SCORING.md §4). Records reviewers are still
+	// drafting are stored with EventDraft and are not records yet: no export, no scoring.
+	Status      string `json:"status,omitempty" bson:"status,omitempty" validate:"omitempty,oneof=in_force notified withdrawn"`
 	Description string `json:"description" bson:"description" validate:"text,max=2000"`
 }
+
+// Credit record statuses (INTERCHANGE.md `event.status`), and the draft state before a record
+// is one.
+const (
+	EventDraft     = "draft"
+	EventNotified  = "notified"
+	EventInForce   = "in_force"
+	EventWithdrawn = "withdrawn"
+)
 
 // Account is a log-in for bureau staff, companies and bid evaluators.
 type Account struct {

@@ -188,6 +188,9 @@ func (l *jsonLine) encode(rec Record) error {
 		if e.RepairedOn != "" {
 			l.str("repaired_on", e.RepairedOn)
 		}
+		if e.Status != "" {
+			l.str("status", e.Status)
+		}
 		l.str("description", e.Description)
 	default:
 		return errors.New("empty record")

@@ -200,6 +200,7 @@ func parseEvent(o *object) *domain.Event {
 		Veto:        o.boolean("veto"),
 		Date:        o.str("date"),
 		RepairedOn:  o.optStr("repaired_on"),
+		Status:      o.optStr("status"),
 		Description: o.str("description"),
 	}
 	// The Validator cannot tell an explicit 0 from an absent valid_days (omitempty), and

@@ -111,7 +111,7 @@ var fieldKinds = map[string][]struct{ name, kind string }{
 	TypeDisclosure: {{"period", "string"}, {"estate", "string"}, {"category", "string"}, {"filed_at", "string"}, {"status", "string"}, {"data", "optional object"}},
 	TypeGovernance: {{"period", "string"}, {"company", "string"}, {"party_org", "bool"}, {"party_instructor", "bool"}, {"joint_mechanism", "bool"}},
 	TypeEvent: {{"id", "string"}, {"company", "string"}, {"kind", "string"}, {"points", "number"}, {"veto", "bool"},
-		{"date", "string"}, {"valid_days", "optional integer"}, {"repaired_on", "optional string"}, {"description", "string"}},
+		{"date", "string"}, {"valid_days", "optional integer"}, {"repaired_on", "optional string"}, {"status", "optional string"}, {"description", "string"}},
 }
 
 func TestParseLineMissingFields(t *testing.T) {
@@ -200,6 +200,8 @@ func TestParseLineBadValues(t *testing.T) {
 		{"households exponent", withField(t, estate, "households", "1e3"), "households: must be an integer"},
 		{"households overflow", withField(t, estate, "households", "99999999999999999999"), "households: is out of range"},
 		{"valid_days 0", withField(t, event, "valid_days", "0"), "valid_days: must be 1 or greater"},
+		{"event status draft", withField(t, event, "status", `"draft"`), "status: must be one of [in_force notified withdrawn]"},
+		{"event status unknown", withField(t, event, "status", `"revoked"`), "status: must be one of [in_force notified withdrawn]"},
 
 		// Dates and times.
 		{"bad date", withField(t, event, "date", `"2026-02-30"`), "date: must be a valid date in the form YYYY-MM-DD"},

@@ -21,6 +21,9 @@ var useCases = []string{
 	module + "/internal/evaluate",
 	module + "/internal/ratelimit",
 	module + "/internal/rating",
+	module + "/internal/credit",
+	module + "/internal/periods",
+	module + "/internal/audit",
 }
 
 type pkg struct {

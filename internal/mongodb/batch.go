@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/propcredit/propcredit/internal/derrors"
 )
 
 // The rating writer commits owners' submissions in groups.
@@ -185,6 +187,11 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 // says so, and the same request submitted again after journalGrace takes the claim over.
 func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*submitRequest, answer func(*submitRequest, Receipt, error)) {
 	fail := func(reqs []*submitRequest, err error) {
+		if derrors.Code(err) == derrors.Internal {
+			// A store that takes no writes (a full disk, a lost primary): the owner is told to
+			// try again later (503), not that the server broke.
+			err = &derrors.Error{Code: derrors.Unavailable, Message: "the rating could not be stored: " + err.Error()}
+		}
 		var claims []string
 		for _, r := range reqs {
 			w.dropHead(r.doc.Key)
@@ -376,8 +383,10 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 			switch {
 			case holds:
 				answer(r, earlier, nil)
-			case w.db.claimAbandoned(ctx, stored):
-				// Its writer died before storing the version: this request takes over.
+			case stored.Server == w.db.serverID || w.db.claimAbandoned(ctx, stored):
+				// Its writer died before storing the version, or it was this process, whose
+				// one writer is done with every earlier group (a group that failed, say on a
+				// full disk, and could not free its claim): this request takes over.
 				delete(repeat, r)
 				r.takeover = true
 			default: // another writer is storing it now

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -98,6 +99,19 @@ func (db *DB) Close(ctx context.Context) error {
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
 		return &derrors.Error{Code: derrors.Unavailable, Message: "database does not answer: " + err.Error()}
+	}
+	return nil
+}
+
+// ProbeWrite checks that the database takes writes: it inserts a document and deletes it. A
+// full disk answers Ping but fails here, so readiness checks both.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	id := "probe|" + db.serverID + "|" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := db.c(colMeta).InsertOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		return &derrors.Error{Code: derrors.Unavailable, Message: "database takes no writes: " + err.Error()}
+	}
+	if _, err := db.c(colMeta).DeleteOne(ctx, byID(id)); err != nil {
+		return &derrors.Error{Code: derrors.Unavailable, Message: "database takes no writes: " + err.Error()}
 	}
 	return nil
 }

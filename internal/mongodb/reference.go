@@ -77,7 +77,8 @@ func (db *DB) Governance(ctx context.Context, period string) ([]domain.Governanc
 // Events returns every credit record; whether one is in force depends on the period, which
 // the scoring engine decides.
 func (db *DB) Events(ctx context.Context) ([]domain.Event, error) {
-	out, err := findAll[domain.Event](ctx, db.c(colEvents), bson.D{})
+	// Drafts are reviewers' unfinished work (internal/credit), not records yet.
+	out, err := findAll[domain.Event](ctx, db.c(colEvents), bson.D{{Key: "status", Value: bson.D{{Key: "$ne", Value: domain.EventDraft}}}})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
 }

@@ -68,3 +68,54 @@ func (db *DB) Publications(ctx context.Context, period string) ([]publication.Re
 func (db *DB) Record(ctx context.Context, id string) (publication.Record, error) {
 	return findByID[publication.Record](ctx, db.c(colResults), id, "result")
 }
+
+// MarkFinal sets a publication's final_at and final_by if it has no final_at yet; Conflict
+// otherwise (another reviewer approved it first).
+func (db *DB) MarkFinal(ctx context.Context, id, by string, at time.Time) error {
+	defer db.locks.lock(colResults, id)()
+	res, err := db.c(colResults).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "final_at", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "final_at", Value: at}, {Key: "final_by", Value: by}}}})
+	if err != nil {
+		return fmt.Errorf("approve publication %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		return derrors.Errorf(derrors.Conflict, "publication %s is final already", id)
+	}
+	return nil
+}
+
+// Objections to results during publicity (publication.ResultObjection): inserted under their
+// unique id, which makes them once per company and publication.
+const colResultObjections = "result_objections"
+
+func init() { allCollections = append(allCollections, colResultObjections) }
+
+// InsertResultObjection stores o; Conflict if the company objected to this publication already.
+func (db *DB) InsertResultObjection(ctx context.Context, o publication.ResultObjection) error {
+	_, err := db.c(colResultObjections).InsertOne(ctx, o)
+	if mongo.IsDuplicateKeyError(err) {
+		return derrors.Errorf(derrors.Conflict, "objection %s exists", o.ID)
+	}
+	return err
+}
+
+// AnswerResultObjection sets the answer of objection id if it has none; Conflict otherwise.
+func (db *DB) AnswerResultObjection(ctx context.Context, id, answer, by string, at time.Time) error {
+	defer db.locks.lock(colResultObjections, id)()
+	res, err := db.c(colResultObjections).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "answered_at", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "answer", Value: answer}, {Key: "answered_by", Value: by}, {Key: "answered_at", Value: at}}}})
+	if err != nil {
+		return fmt.Errorf("answer objection %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		return derrors.Errorf(derrors.Conflict, "objection %s is answered or does not exist", id)
+	}
+	return nil
+}
+
+// ResultObjections lists a period's objections to results, in id order.
+func (db *DB) ResultObjections(ctx context.Context, period string) ([]publication.ResultObjection, error) {
+	out, err := findAll[publication.ResultObjection](ctx, db.c(colResultObjections), bson.D{{Key: "period", Value: period}})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}

@@ -41,8 +41,14 @@ type Record struct {
 	CreatedAt    time.Time `bson:"created_at"`
 	CreatedBy    string    `bson:"created_by"`
 	SupersededAt time.Time `bson:"superseded_at,omitempty"`
-	Detail       []byte    `bson:"detail"` // gzip of the engine's detailed JSON
-	Inputs       []byte    `bson:"inputs"` // gzip of the canonical input JSON
+	// Publicity (公示): a publication is open to the companies' scrutiny until PublicityEnds,
+	// then a second person (not CreatedBy) approves it as final (正式发布). Publications made
+	// before publicity existed have neither and are final.
+	PublicityEnds time.Time `bson:"publicity_ends,omitempty"`
+	FinalAt       time.Time `bson:"final_at,omitempty"`
+	FinalBy       string    `bson:"final_by,omitempty"`
+	Detail        []byte    `bson:"detail"` // gzip of the engine's detailed JSON
+	Inputs        []byte    `bson:"inputs"` // gzip of the canonical input JSON
 }
 
 // Record kinds.
@@ -56,6 +62,21 @@ const (
 func DraftID(period string) string { return "draft|" + period }
 
 func PublicationID(period string, seq int) string { return fmt.Sprintf("pub|%s|%04d", period, seq) }
+
+// Publication statuses (INTERCHANGE.md's grades `status`).
+const (
+	StatusPublicity = "publicity" // 公示中
+	StatusFinal     = "final"     // 正式发布
+)
+
+// Status is StatusFinal once approved (or for publications older than publicity), and
+// StatusPublicity before.
+func (r *Record) Status() string {
+	if r.FinalAt.IsZero() && !r.PublicityEnds.IsZero() {
+		return StatusPublicity
+	}
+	return StatusFinal
+}
 
 // Superseded reports whether a later publication replaced this one.
 func (r *Record) Superseded() bool { return !r.SupersededAt.IsZero() }
@@ -89,6 +110,9 @@ type Store interface {
 	InsertRecord(ctx context.Context, r Record) error
 	// MarkSuperseded sets a publication's SupersededAt.
 	MarkSuperseded(ctx context.Context, id string, at time.Time) error
+	// MarkFinal sets a publication's FinalAt and FinalBy if it has no FinalAt yet;
+	// derrors.Conflict otherwise.
+	MarkFinal(ctx context.Context, id, by string, at time.Time) error
 	// Record fetches a draft or publication whole, by id; derrors.NotFound if none.
 	Record(ctx context.Context, id string) (Record, error)
 	// Publications lists a period's publications ("": every period's) without their bodies,
@@ -100,10 +124,32 @@ type Store interface {
 }
 
 // Service runs the workflow on a store.
-type Service struct{ store Store }
+type Service struct {
+	store         Store
+	publicityDays int
+}
+
+// DefaultPublicityDays is how long results are publicised (公示) before they can be final.
+const DefaultPublicityDays = 7
 
 // New returns the workflow on store.
-func New(store Store) *Service { return &Service{store: store} }
+func New(store Store) *Service { return &Service{store: store, publicityDays: DefaultPublicityDays} }
+
+// SetPublicityDays sets the publicity period, in days (at least 1), and returns s.
+func (s *Service) SetPublicityDays(days int) *Service {
+	if days >= 1 {
+		s.publicityDays = days
+	}
+	return s
+}
+
+// publicityEnd is the end of a publicity of s.publicityDays days opened at t: the start
+// (00:00 +08:00) of the day after the last whole day.
+func (s *Service) publicityEnd(t time.Time) time.Time {
+	local := t.In(domain.Zone)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, domain.Zone)
+	return day.AddDate(0, 0, s.publicityDays+1).UTC()
+}
 
 // ErrDraftChanged: the draft is not the one the caller looked at.
 var ErrDraftChanged = derrors.Errorf(derrors.Conflict, "the draft was scored again since it was shown; look at it again")
@@ -201,7 +247,7 @@ func scoringEvent(ev domain.Event) (scoring.Event, error) {
 		return scoring.Event{}, fmt.Errorf("event %s: %w", ev.ID, err)
 	}
 	se := scoring.Event{ID: ev.ID, Company: ev.Company, Kind: ev.Kind, Points: points, Veto: ev.Veto,
-		Date: date, ValidDays: ev.ValidDays, Description: ev.Description}
+		Date: date, ValidDays: ev.ValidDays, Status: ev.Status, Description: ev.Description}
 	if ev.RepairedOn != "" {
 		repaired, err := scoring.ParseDate(ev.RepairedOn)
 		if err != nil {
@@ -336,6 +382,7 @@ func (s *Service) Publish(ctx context.Context, period, seen, by string, now time
 		pub.ID = PublicationID(period, pub.Seq)
 		pub.CreatedAt = now.UTC()
 		pub.CreatedBy = by
+		pub.PublicityEnds = s.publicityEnd(now)
 		if _, err := AppendToLedger(ctx, ledger.New(s.store, nil), pub); err != nil {
 			return Record{}, fmt.Errorf("record publication %s in the ledger: %w", pub.ID, err)
 		}
@@ -356,6 +403,75 @@ func (s *Service) Publish(ctx context.Context, period, seen, by string, now time
 		return pub, nil
 	}
 	return Record{}, derrors.Errorf(derrors.Conflict, "period %s is being published by someone else; try again", period)
+}
+
+// RefusedError says why a publication cannot be final yet; Reason is a message key
+// (publication.final.*) and Until, for a publicity still running, when it ends.
+type RefusedError struct {
+	Reason string
+	Until  time.Time
+}
+
+func (e *RefusedError) Error() string {
+	switch e.Reason {
+	case RefusedNone:
+		return "the period has no publication to approve"
+	case RefusedFinal:
+		return "the period's publication is final already"
+	case RefusedSamePerson:
+		return "the person who published the results cannot also approve them: a second person must"
+	case RefusedPublicity:
+		return "the publicity runs until " + e.Until.In(domain.Zone).Format("2006-01-02 15:04 (UTC+8)")
+	case RefusedObjections:
+		return "objections to the results are waiting for an answer"
+	}
+	return e.Reason
+}
+
+// Reasons of RefusedError.
+const (
+	RefusedNone       = "publication.final.none"
+	RefusedFinal      = "publication.final.already"
+	RefusedSamePerson = "publication.final.same_person"
+	RefusedPublicity  = "publication.final.publicity"
+	RefusedObjections = "publication.final.objections"
+)
+
+// Finalize approves the period's current publication as final (正式发布), by a second person
+// once its publicity has ended. It refuses with a *RefusedError (code Conflict) saying why.
+func (s *Service) Finalize(ctx context.Context, period, by string, now time.Time) (Record, error) {
+	pubs, err := s.Publications(ctx, period)
+	if err != nil {
+		return Record{}, err
+	}
+	refuse := func(reason string, until time.Time) (Record, error) {
+		re := &RefusedError{Reason: reason, Until: until}
+		return Record{}, &derrors.Error{Code: derrors.Conflict, Message: re.Error(), Fields: map[string]string{"reason": reason}}
+	}
+	if len(pubs) == 0 {
+		return refuse(RefusedNone, time.Time{})
+	}
+	cur := pubs[len(pubs)-1]
+	switch {
+	case cur.Status() == StatusFinal:
+		return refuse(RefusedFinal, time.Time{})
+	case cur.CreatedBy == by:
+		return refuse(RefusedSamePerson, time.Time{})
+	case now.Before(cur.PublicityEnds):
+		return refuse(RefusedPublicity, cur.PublicityEnds)
+	}
+	if n, err := s.openObjections(ctx, period, cur.Seq); err != nil {
+		return Record{}, err
+	} else if n > 0 {
+		return refuse(RefusedObjections, time.Time{})
+	}
+	if err := s.store.MarkFinal(ctx, cur.ID, by, now.UTC()); derrors.Code(err) == derrors.Conflict {
+		return refuse(RefusedFinal, time.Time{})
+	} else if err != nil {
+		return Record{}, err
+	}
+	cur.FinalAt, cur.FinalBy = now.UTC(), by
+	return cur, nil
 }
 
 // Publications lists a period's publications ("": every period's), by period and then Seq,

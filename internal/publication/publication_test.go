@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,5 +206,136 @@ func TestInputCountsAcknowledgedRatings(t *testing.T) {
 	in2, _ := publication.New(mongodbtest.Reconnect(t, db)).Input(ctx, "2026Q4")
 	if hash2, _, _ := publication.InputsHash(in2); hash1 != hash2 {
 		t.Errorf("the same data read twice hashes differently")
+	}
+}
+
+// Publishing opens publicity (7 days by default, to the end of the 7th day after, +08:00); a
+// second person approves the final publication once it has ended; the publisher cannot, nor
+// can anyone before the end or twice. A correction (a new publication) restarts publicity.
+func TestPublicityAndFinal(t *testing.T) {
+	ctx := context.Background()
+	db := city(t, 5)
+	svc := publication.New(db)
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04:05", s, domain.Zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	reason := func(err error) string {
+		var de *derrors.Error
+		if !errors.As(err, &de) || de.Code != derrors.Conflict {
+			return fmt.Sprintf("not a refusal: %v", err)
+		}
+		return de.Fields["reason"]
+	}
+	if _, err := svc.Finalize(ctx, "2026Q4", "bob", at("2027-01-05 09:00:00")); reason(err) != publication.RefusedNone {
+		t.Fatalf("final before any publication: %v", err)
+	}
+	if _, err := svc.Score(ctx, "2026Q4", scoring.Default(), "alice", at("2027-01-05 09:00:00"), nil); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := svc.Publish(ctx, "2026Q4", "", "alice", at("2027-01-05 23:30:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.Status() != publication.StatusPublicity || !pub.PublicityEnds.Equal(at("2027-01-13 00:00:00")) {
+		t.Fatalf("published: %s until %s", pub.Status(), pub.PublicityEnds.In(domain.Zone))
+	}
+	if _, err := svc.Finalize(ctx, "2026Q4", "bob", at("2027-01-12 23:59:59")); reason(err) != publication.RefusedPublicity ||
+		!strings.Contains(err.Error(), "2027-01-13 00:00") {
+		t.Fatalf("final during publicity: %v", err)
+	}
+	if _, err := svc.Finalize(ctx, "2026Q4", "alice", at("2027-01-13 00:00:00")); reason(err) != publication.RefusedSamePerson {
+		t.Fatalf("final by the publisher: %v", err)
+	}
+	// A correction during publicity: scored again and published again; its own publicity.
+	if _, err := svc.Score(ctx, "2026Q4", scoring.Default(), "alice", at("2027-01-10 09:00:00"), nil); err != nil {
+		t.Fatal(err)
+	}
+	pub2, err := svc.Publish(ctx, "2026Q4", "", "carol", at("2027-01-10 10:00:00"))
+	if err != nil || !pub2.PublicityEnds.Equal(at("2027-01-18 00:00:00")) {
+		t.Fatalf("correction: %v, until %s", err, pub2.PublicityEnds.In(domain.Zone))
+	}
+	if _, err := svc.Finalize(ctx, "2026Q4", "bob", at("2027-01-13 00:00:00")); reason(err) != publication.RefusedPublicity {
+		t.Fatalf("final of the corrected publication during its own publicity: %v", err)
+	}
+	// Two approvals at once: one stands.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, who := range []string{"alice", "bob"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = svc.Finalize(ctx, "2026Q4", who, at("2027-01-18 00:00:00"))
+		}()
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("two approvals: %v, %v", errs[0], errs[1])
+	}
+	pubs, _ := svc.Publications(ctx, "2026Q4")
+	last := pubs[len(pubs)-1]
+	if last.Status() != publication.StatusFinal || (last.FinalBy != "alice" && last.FinalBy != "bob") {
+		t.Fatalf("stored %+v", last)
+	}
+	if _, err := svc.Finalize(ctx, "2026Q4", "dave", at("2027-01-19 00:00:00")); reason(err) != publication.RefusedFinal {
+		t.Fatalf("final twice: %v", err)
+	}
+	// Seven days is the default; a city may set another.
+	pub3, err := publication.New(db).SetPublicityDays(10).Publish(ctx, "2026Q4", "", "alice", at("2027-01-20 08:00:00"))
+	if err != nil || !pub3.PublicityEnds.Equal(at("2027-01-31 00:00:00")) {
+		t.Fatalf("ten days: %v, until %s", err, pub3.PublicityEnds.In(domain.Zone))
+	}
+}
+
+// A company objects to its result once during publicity; the publication cannot be final
+// until a reviewer answers; after the publicity nobody may object.
+func TestObjectionsToResults(t *testing.T) {
+	ctx := context.Background()
+	db := city(t, 5)
+	svc := publication.New(db)
+	t0 := time.Date(2027, 1, 5, 2, 0, 0, 0, time.UTC) // 10:00 +08:00
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "分数有误", t0); derrors.Code(err) != derrors.Conflict {
+		t.Fatalf("objection before any publication: %v", err)
+	}
+	if _, err := svc.Score(ctx, "2026Q4", scoring.Default(), "alice", t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := svc.Publish(ctx, "2026Q4", "", "alice", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", " ", t0); derrors.Code(err) != derrors.Invalid {
+		t.Fatalf("empty objection: %v", err)
+	}
+	o, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "满意度样本有误", t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme2", "再次异议", t0.Add(2*time.Hour)); derrors.Message(err) != "publication.objection.once" {
+		t.Fatalf("second objection: %v", err)
+	}
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C2", "other", "晚了", pub.PublicityEnds); derrors.Message(err) != "publication.objection.closed" {
+		t.Fatalf("objection after publicity: %v", err)
+	}
+	_, err = svc.Finalize(ctx, "2026Q4", "bob", pub.PublicityEnds)
+	var de *derrors.Error
+	if !errors.As(err, &de) || de.Fields["reason"] != publication.RefusedObjections {
+		t.Fatalf("final with an unanswered objection: %v", err)
+	}
+	if err := svc.AnswerObjection(ctx, o.ID, "bob", "样本核对无误，维持结果", pub.PublicityEnds); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AnswerObjection(ctx, o.ID, "carol", "again", pub.PublicityEnds); derrors.Code(err) != derrors.Conflict {
+		t.Fatalf("answered twice: %v", err)
+	}
+	if _, err := svc.Finalize(ctx, "2026Q4", "bob", pub.PublicityEnds); err != nil {
+		t.Fatalf("final after the answer: %v", err)
+	}
+	os, _ := svc.ResultObjections(ctx, "2026Q4")
+	if len(os) != 1 || os[0].Answer != "样本核对无误，维持结果" || os[0].AnsweredBy != "bob" {
+		t.Fatalf("stored %+v", os)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -364,6 +365,10 @@ func (s *Server) createAccount(c *fiber.Ctx) error {
 		return s.showAccounts(c, fiber.StatusConflict, data)
 	}
 	admin, _ := CurrentAccount(c)
+	if err := s.audited(c, audit.Change{Action: "account.create", Object: "account/" + a.Name, Company: a.Company,
+		After: map[string]any{"name": a.Name, "role": a.Role, "company": a.Company}}); err != nil {
+		return err
+	}
 	s.log.Info("account created", "account", a.Name, "role", a.Role, "company", a.Company,
 		"by", admin.Name, "request_id", RequestID(c))
 	a.ID = a.Name
@@ -393,6 +398,10 @@ func (s *Server) setDisabled(disabled bool) fiber.Handler {
 			if ended, err = s.db.DeleteSessionsOf(ctx, target.ID); err != nil {
 				return err
 			}
+		}
+		if err := s.audited(c, audit.Change{Action: "account.disable", Object: "account/" + target.Name, Company: target.Company,
+			Before: map[string]any{"disabled": target.Disabled}, After: map[string]any{"disabled": disabled, "sessions_ended": ended}}); err != nil {
+			return err
 		}
 		s.log.Info("account disabled or enabled", "account", target.Name, "disabled", disabled,
 			"sessions_ended", ended, "by", me.Name, "request_id", RequestID(c))

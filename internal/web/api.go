@@ -115,8 +115,8 @@ func (r *reportSite) apiGrades(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	resp, err := st.response("api|grades|"+p.Pub.ID, func() (*cachedResponse, error) {
-		b, err := scoring.MarshalExport(p.Result)
+	resp, err := st.response("api|grades|"+p.Pub.ID+"|"+p.Pub.Status, func() (*cachedResponse, error) {
+		b, err := gradesJSON(p)
 		if err != nil {
 			return nil, err
 		}
@@ -229,4 +229,37 @@ func requireJSON(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderAccept, fiber.MIMEApplicationJSON)
 	return fiber.ErrUnsupportedMediaType // its message is error.media_type
+}
+
+// gradesJSON is INTERCHANGE.md's exported results of a publication, with its publicity: the
+// engine's export (scoring.MarshalExport), every field as it is, and after "ruleset" the
+// publication's "status" (publicity or final) and "publicity_ends" (+08:00).
+func gradesJSON(p *reports.Period) ([]byte, error) {
+	b, err := scoring.MarshalExport(p.Result)
+	if err != nil {
+		return nil, err
+	}
+	var export struct {
+		Period  string          `json:"period"`
+		Ruleset string          `json:"ruleset"`
+		Grades  json.RawMessage `json:"grades"`
+	}
+	if err := json.Unmarshal(b, &export); err != nil {
+		return nil, err
+	}
+	out := struct {
+		Period        string          `json:"period"`
+		Ruleset       string          `json:"ruleset"`
+		Status        string          `json:"status"`
+		PublicityEnds string          `json:"publicity_ends,omitempty"`
+		Grades        json.RawMessage `json:"grades"`
+	}{Period: export.Period, Ruleset: export.Ruleset, Status: p.Pub.Status, Grades: export.Grades}
+	if !p.Pub.PublicityEnds.IsZero() {
+		out.PublicityEnds = p.Pub.PublicityEnds.In(domain.Zone).Format(time.RFC3339)
+	}
+	if out.Status == "" {
+		out.Status = "final"
+	}
+	b, err = json.MarshalIndent(out, "", "  ")
+	return append(b, '\n'), err
 }

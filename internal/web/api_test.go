@@ -21,6 +21,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -47,12 +49,19 @@ func TestAPIGrades(t *testing.T) {
 	if err := json.Unmarshal(detail, &res); err != nil {
 		t.Fatal(err)
 	}
-	want, _ := scoring.MarshalExport(&res)
+	export, _ := scoring.MarshalExport(&res)
+	// The export, with the publication's publicity after "ruleset".
+	withStatus := func(status string) string {
+		line := "  \"ruleset\": \"default@1\",\n"
+		return strings.Replace(string(export), line, line+"  \"status\": \""+status+"\",\n  \"publicity_ends\": \""+
+			pub.PublicityEnds.In(domain.Zone).Format(time.RFC3339)+"\",\n", 1)
+	}
+	want := withStatus("publicity")
 
 	c := e.client()
 	r := c.get("/api/v1/periods/2026Q4/grades")
 	wantStatus(t, r, http.StatusOK)
-	if r.body != string(want) {
+	if r.body != want || !strings.Contains(r.body, "+08:00") {
 		t.Errorf("grades differ from the export:\n%s\nwant:\n%s", r.body, want)
 	}
 	var out struct {
@@ -74,6 +83,17 @@ func TestAPIGrades(t *testing.T) {
 	etag := r.Header.Get("ETag")
 	wantStatus(t, c.doRaw(http.MethodGet, "/api/v1/periods/2026Q4/grades", nil, map[string]string{"If-None-Match": etag}), http.StatusNotModified)
 	wantStatus(t, c.doRaw(http.MethodGet, "/api/v1/periods/2026Q4/grades", nil, map[string]string{"If-None-Match": `"other"`}), http.StatusOK)
+	// Approved by a second person after the publicity: final, and seen once the cache looks again;
+	// the ETag changes with it.
+	e.setClock(pub.PublicityEnds)
+	if _, err := publication.New(e.db).Finalize(context.Background(), "2026Q4", "second-reviewer", e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	if r := c.get("/api/v1/periods/2026Q4/grades"); r.body != withStatus("final") {
+		t.Errorf("after approval:\n%s", r.body)
+	}
+	wantStatus(t, c.doRaw(http.MethodGet, "/api/v1/periods/2026Q4/grades", nil, map[string]string{"If-None-Match": etag}), http.StatusOK)
 
 	r = c.get("/api/v1/periods/2025Q1/grades")
 	wantStatus(t, r, http.StatusNotFound)

@@ -25,13 +25,18 @@ func (s *Server) coreRoutes() {
 // outage does not make the orchestrator restart every app server.
 func (s *Server) healthz(c *fiber.Ctx) error { return c.SendString("ok") }
 
-// readyz says whether this server can do its work: the database answers.
+// readyz says whether this server can do its work: the database answers, and takes writes (a
+// full disk still answers reads).
 func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
 		s.log.Warn("not ready", "err", err, "request_id", RequestID(c))
 		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
+	}
+	if err := s.db.ProbeWrite(ctx); err != nil {
+		s.log.Warn("not ready", "err", err, "request_id", RequestID(c))
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database takes no writes")
 	}
 	return c.SendString("ok")
 }

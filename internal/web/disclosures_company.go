@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -375,6 +376,11 @@ func (d *disclosureSite) store(c *fiber.Ctx, k discKey, data disclosure.Data, so
 		return err
 	}
 	d.cache.put(res.Filing)
+	if err := d.s.audited(c, audit.Change{Action: "disclosure.file", Object: "disclosure/" + k.Period.ID + "|" + k.Estate.ID + "|" + k.Category,
+		Company: k.Estate.Company, Period: k.Period.ID,
+		After: map[string]any{"version": res.Filing.Version, "draft": res.Filing.Draft, "source": source}}); err != nil {
+		return err
+	}
 	d.s.log.Info("disclosure filed", "period", k.Period.ID, "estate", k.Estate.ID, "category", k.Category,
 		"version", res.Filing.Version, "draft", res.Filing.Draft, "source", source, "by", acct.Name, "request_id", RequestID(c))
 	ok := "filed"
@@ -532,6 +538,10 @@ func (d *disclosureSite) issueToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := d.s.audited(c, audit.Change{Action: "token.issue", Object: "token/" + t.Ref, Company: acct.Company,
+		After: map[string]any{"ref": t.Ref, "name": t.Name}}); err != nil {
+		return err
+	}
 	d.s.log.Info("API token issued", "company", acct.Company, "ref", t.Ref, "by", acct.Name, "request_id", RequestID(c))
 	return d.showTokens(c, fiber.StatusCreated, discTokensData{NewToken: token, NewName: t.Name})
 }
@@ -542,6 +552,10 @@ func (d *disclosureSite) revokeToken(c *fiber.Ctx) error {
 	acct, _ := CurrentAccount(c)
 	ref := c.FormValue("ref")
 	if err := d.s.db.RevokeToken(ctx, acct.Company, ref, acct.Name, d.s.now()); err != nil {
+		return err
+	}
+	if err := d.s.audited(c, audit.Change{Action: "token.revoke", Object: "token/" + ref, Company: acct.Company,
+		Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}}); err != nil {
 		return err
 	}
 	d.s.log.Info("API token revoked", "company", acct.Company, "ref", ref, "by", acct.Name, "request_id", RequestID(c))

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -279,6 +280,11 @@ func (d *disclosureSite) decide(c *fiber.Ctx) error {
 		return err
 	}
 	d.cache.put(decided)
+	if err := d.s.audited(c, audit.Change{Action: "disclosure.review", Object: "disclosure/" + k.Period.ID + "|" + k.Estate.ID + "|" + k.Category,
+		Company: k.Estate.Company, Period: k.Period.ID, Before: map[string]any{"version": version},
+		After: map[string]any{"status": form.Status, "version": version}, Reason: form.Reason}); err != nil {
+		return err
+	}
 	d.s.log.Info("disclosure reviewed", "period", k.Period.ID, "estate", k.Estate.ID, "category", k.Category,
 		"version", version, "status", form.Status, "by", acct.Name, "request_id", RequestID(c))
 	return c.Redirect("/review/disclosures?period="+k.Period.ID+"&ok=decided", fiber.StatusSeeOther)
@@ -557,11 +563,16 @@ func (d *disclosureSite) closeObjection(c *fiber.Ctx) error {
 	if !filing.TextFits(note) {
 		return d.showReviewObjections(c, fiber.StatusUnprocessableEntity, Msg(c, "objection.text_bad"))
 	}
-	_, err := d.s.filings.Close(ctx, c.FormValue("id"), note, acct.Name, d.s.now())
+	id := c.FormValue("id")
+	_, err := d.s.filings.Close(ctx, id, note, acct.Name, d.s.now())
 	if derrors.Code(err) == derrors.Conflict {
 		return d.showReviewObjections(c, fiber.StatusConflict, Msg(c, "objection.closed"))
 	}
 	if err != nil {
+		return err
+	}
+	if err := d.s.audited(c, audit.Change{Action: "disclosure.objection.close", Object: "owner-objection/" + id,
+		Before: map[string]any{"status": "open"}, After: map[string]any{"status": "closed"}, Reason: note}); err != nil {
 		return err
 	}
 	return c.Redirect("/review/objections?ok=closed", fiber.StatusSeeOther)

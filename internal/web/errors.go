@@ -97,6 +97,8 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		setRetryAfter(c, ra.after)
 	} else if status == fiber.StatusTooManyRequests {
 		setRetryAfter(c, time.Minute)
+	} else if status == fiber.StatusServiceUnavailable {
+		setRetryAfter(c, 30*time.Second)
 	}
 	// A handler may have started a response before failing; start over. The security
 	// headers stay (or are set here if no middleware ran).

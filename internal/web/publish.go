@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/publication"
@@ -27,7 +28,9 @@ func (r *reportSite) publishRoutes() {
 	s.handle(fiber.MethodGet, "/publish/:period", publishers, r.publishForm)
 	s.handle(fiber.MethodPost, "/publish/:period/score", publishers, r.scoreNow)
 	s.handle(fiber.MethodPost, "/publish/:period", publishers, r.publish)
+	s.handle(fiber.MethodPost, "/publish/:period/final", publishers, r.finalize)
 	s.addNav("nav.publish", "/publish", publishers)
+	r.resultObjectionRoutes()
 }
 
 type publishRow struct {
@@ -70,7 +73,9 @@ type publishData struct {
 	Publications []reports.Publication
 	// SameAsLatest: the draft has the inputs and ruleset of the current publication.
 	SameAsLatest bool
-	Published    int // the publication just made, for the notice
+	Published    int                           // the publication just made, for the notice
+	Final        string                        // the publication just approved as final, for the notice
+	Objections   []publication.ResultObjection // to the current publication
 	Error        string
 	Fields       map[string]string
 	// Caveats are reasons to wait, in plain words with their numbers: the period has not
@@ -153,6 +158,9 @@ func (r *reportSite) loadPublish(c *fiber.Ctx) (*publishData, error) {
 		return nil, err
 	}
 	d := &publishData{Period: period}
+	if d.Objections, err = r.s.pubs.ResultObjections(ctx, period.ID); err != nil {
+		return nil, err
+	}
 	pubs, err := r.s.pubs.Publications(ctx, period.ID)
 	if err != nil {
 		return nil, err
@@ -186,6 +194,9 @@ func (r *reportSite) publishForm(c *fiber.Ctx) error {
 		return err
 	}
 	d.Published, _ = strconv.Atoi(c.Query("published"))
+	if n, err := strconv.Atoi(c.Query("final")); err == nil {
+		d.Final = strconv.Itoa(n)
+	}
 	return r.s.render(c, "publish", d)
 }
 
@@ -194,6 +205,9 @@ func (r *reportSite) scoreNow(c *fiber.Ctx) error {
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
 	period := c.Params("period")
+	if _, err := r.s.credit.PrepareScoring(ctx); err != nil { // records whose objection windows closed count
+		return err
+	}
 	acct, _ := CurrentAccount(c)
 	res, err := r.s.pubs.Score(ctx, period, scoring.Default(), acct.Name, r.s.now(), nil)
 	var unscorable *publication.UnscorableError
@@ -204,6 +218,10 @@ func (r *reportSite) scoreNow(c *fiber.Ctx) error {
 		// The data cannot be scored (the engine says why); nothing was stored.
 		return derrors.Errorf(derrors.Conflict, "%s", Msg(c, "publish.score_failed", unscorable.Err.Error()))
 	case err != nil:
+		return err
+	}
+	if err := r.s.audited(c, audit.Change{Action: "results.score", Object: "period/" + period, Period: period,
+		After: map[string]any{"ruleset": res.Ruleset, "companies": len(res.Grades)}}); err != nil {
 		return err
 	}
 	r.s.log.Info("scored", "period", period, "by", acct.Name, "companies", len(res.Grades), "request_id", RequestID(c))
@@ -252,6 +270,10 @@ func (r *reportSite) publish(c *fiber.Ctx) error {
 		d.Error = Msg(c, "publish.draft_changed")
 		return r.s.renderStatus(c, fiber.StatusConflict, "publish", d)
 	} else if err != nil {
+		return err
+	}
+	if err := r.s.audited(c, audit.Change{Action: "results.publish", Object: "period/" + pub.Period, Period: pub.Period,
+		After: map[string]any{"publication": pub.Seq, "inputs_hash": pub.InputsHash, "ruleset": pub.Ruleset}}); err != nil {
 		return err
 	}
 	r.s.log.Info("published", "period", pub.Period, "publication", pub.Seq, "by", acct.Name, "inputs_hash", pub.InputsHash, "request_id", RequestID(c))

@@ -151,6 +151,7 @@ func init() {
 		"rate.comment_invalid": {"意见和建议含有无法识别的字符", "Comments contain characters that cannot be stored"},
 		"rate.revisions":       {"本期修改次数已达上限，无法再次提交", "This flat has changed its rating too often in this period"},
 		"rate.key_reused":      {"这份表单之前已提交过，刚才的新评分没有保存。如要改为现在的评分，请核对后再提交一次，将作为修改记录保存。", "This form was submitted before, and the new marks were not saved. To change your rating to these marks, check them and submit again: they will be saved as a revision."},
+		"rate.unavailable":     {"系统暂时无法保存评价，您的评价没有提交成功。请稍后用本页再提交一次（只会计入一次）。", "The system cannot save ratings just now: yours was not saved. Please send this page again in a little while; it will be counted once."},
 		"rate.key_in_flight":   {"您的上一次提交仍在保存中，请稍候几秒再提交一次（不会重复计入）。", "Your previous submission is still being saved. Wait a few seconds and submit again; it will be counted once."},
 
 		"rate.done.title":    {"评价已提交", "Rating submitted"},
@@ -382,6 +383,14 @@ func (r *rater) submitForm(c *fiber.Ctx) error {
 			setRetryAfter(c, time.Hour)
 		}
 	case derrors.Forbidden, derrors.Conflict:
+	case derrors.Unavailable:
+		// The store takes no writes now: the form comes back as filled in, so that the owner
+		// can send it again later; its key makes sure it counts once.
+		setRetryAfter(c, 30*time.Second)
+		r.s.log.Warn("rating not stored", "err", err, "request_id", RequestID(c))
+		data.Error = Msg(c, "rate.unavailable")
+		data.Dimensions = dimensions(Lang(c), form.Scores, nil)
+		return r.s.renderStatus(c, status, "rate", data)
 	default:
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/csvcell"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -199,6 +200,10 @@ func (r *rater) issueCodes(c *fiber.Ctx) error {
 		return err
 	}
 	by, _ := CurrentAccount(c)
+	if err := r.s.audited(c, audit.Change{Action: "codes.issue", Object: "estate/" + estate.ID, Company: estate.Company, Period: period.ID,
+		After: map[string]any{"count": len(codes), "reissue": form.Reissue}}); err != nil {
+		return err
+	}
 	r.s.log.Info("household codes issued", "period", period.ID, "estate", estate.ID, "count", len(codes),
 		"reissue", form.Reissue, "by", by.Name, "request_id", RequestID(c))
 	if len(codes) == 0 {

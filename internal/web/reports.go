@@ -67,7 +67,10 @@ func (s *Server) reportRoutes() {
 }
 
 // addPartials adds the shared report partials to each of the named page templates.
-func addPartials(p pages, names []string) error {
+func addPartials(p pages, names []string) error { return addPartialsFrom(p, partialsFile, names) }
+
+// addPartialsFrom adds the partials of file to each of the named page templates.
+func addPartialsFrom(p pages, file string, names []string) error {
 	for _, name := range names {
 		t, ok := p[name]
 		if !ok {
@@ -75,7 +78,7 @@ func addPartials(p pages, names []string) error {
 		}
 		t, err := t.Clone()
 		if err == nil {
-			_, err = t.ParseFS(assets, partialsFile)
+			_, err = t.ParseFS(assets, file)
 		}
 		if err != nil {
 			return fmt.Errorf("web: page %s: %w", name, err)

@@ -137,7 +137,7 @@ func (pc *publishedCache) load(ctx context.Context, prev *published) (*published
 	var sig bytes.Buffer
 	for _, r := range pubs {
 		history[r.Period] = append(history[r.Period], publicationOf(r))
-		fmt.Fprintf(&sig, "%s|%d;", r.ID, r.SupersededAt.UnixNano())
+		fmt.Fprintf(&sig, "%s|%d|%d;", r.ID, r.SupersededAt.UnixNano(), r.FinalAt.UnixNano())
 	}
 	if prev != nil && prev.signature == sig.String() {
 		return prev, nil
@@ -173,7 +173,7 @@ func (pc *publishedCache) load(ctx context.Context, prev *published) (*published
 
 func publicationOf(r publication.Record) reports.Publication {
 	return reports.Publication{ID: r.ID, Period: r.Period, Seq: r.Seq, Ruleset: r.Ruleset, RulesetHash: r.RulesetHash,
-		InputsHash: r.InputsHash, PublishedAt: r.CreatedAt, SupersededAt: r.SupersededAt}
+		InputsHash: r.InputsHash, PublishedAt: r.CreatedAt, SupersededAt: r.SupersededAt, Status: r.Status(), PublicityEnds: r.PublicityEnds}
 }
 
 // decode reads one publication whole and decodes it.

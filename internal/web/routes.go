@@ -73,6 +73,8 @@ func (s *Server) routes() {
 	s.reportRoutes()
 	s.rateRoutes()
 	s.disclosureRoutes()
+	s.auditRoutes()
+	s.creditRoutes()
 }
 
 // handle registers h for method and path, behind the access and CSRF checks.

@@ -27,9 +27,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 
+	"github.com/propcredit/propcredit/internal/audit"
+	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/periods"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/ratelimit"
 	"github.com/propcredit/propcredit/internal/rating"
@@ -57,6 +60,10 @@ type Config struct {
 	PublicURL string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// Calendar tells working days for the credit process's objection windows (nil: the
+	// calendar the binary ships); ObjectionDays is the window (0: credit.DefaultObjectionDays).
+	Calendar      *credit.Calendar
+	ObjectionDays int
 	// Limits, when set, makes the abuse and API limits shared by every server on the database
 	// (mongodb.DB.SharedLimiter); nil keeps them in this process.
 	Limits ratelimit.Shared
@@ -105,6 +112,9 @@ type Server struct {
 	proxies   []netip.Prefix
 	val       *domain.Validator
 	pages     pages
+	audit     *audit.Log       // the audit trail; see audit.go
+	credit    *credit.Service  // the credit process; see credit.go
+	periods   *periods.Service // periods in the app; see periods.go
 	ledger    *ledger.Log
 
 	routeList []Route
@@ -152,6 +162,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if err := s.setUpCredit(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.PublicURL != "" {
 		u, err := ParsePublicURL(cfg.PublicURL)
@@ -236,6 +249,7 @@ func (s *Server) janitor(ctx context.Context) {
 	defer t.Stop()
 	for {
 		pctx, cancel := context.WithTimeout(ctx, time.Minute)
+		s.settleCredit(pctx)
 		if n, err := s.db.PurgeExpired(pctx, s.now()); err != nil {
 			s.log.Warn("purge expired sessions", "err", err)
 		} else if n > 0 {

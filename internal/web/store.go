@@ -15,6 +15,7 @@ import (
 // internal/mongodb's *DB.
 type Store interface {
 	Ping(ctx context.Context) error
+	ProbeWrite(ctx context.Context) error
 	Secret(ctx context.Context, name string) ([]byte, error)
 
 	// Reference data.
