@@ -10,9 +10,13 @@ demo:
 
 # The storage package runs a second time under the race detector: its rating writer and
 # per-document locks are where goroutines meet.
+# The browser tests keep their screenshots (phone and desktop, Chinese and English) in a new
+# temporary folder, named before the tests start, for people to look at afterwards.
 test:
 	go vet ./...
-	go test -count=1 -timeout 15m ./...
+	@shots=$$(mktemp -d "$${TMPDIR:-/tmp}/propcredit-screenshots.XXXXXX") && \
+	  echo "browser test screenshots: $$shots" && \
+	  BROWSERTEST_SCREENSHOTS=$$shots go test -count=1 -timeout 15m ./...
 	go test -race -count=1 -timeout 10m ./internal/mongodb
 
 build:

@@ -52,6 +52,7 @@ type Row struct {
 type Series struct {
 	Name   string
 	Values []float64
+	Color  string // optional: the series' colour, such as ColorRed for the red list
 }
 
 // Spec is what every chart needs besides its data.
@@ -66,6 +67,8 @@ type Spec struct {
 	Min, Max float64
 	// Stack stacks a bar chart's series.
 	Stack bool
+	// Colors, for a bar chart of one series, colour each category's bar (grades, say).
+	Colors []string
 }
 
 func (s Spec) format(v float64) string {
@@ -122,15 +125,25 @@ func Bar(s Spec, categories []string, series ...Series) (Chart, error) {
 	c := charts.NewBar()
 	c.SetGlobalOptions(s.init(), common(s),
 		charts.WithYAxisOpts(valueAxis(s)))
+	if len(s.Colors) > 0 {
+		// The bars' own colours say what they are; one legend swatch would contradict them.
+		c.SetGlobalOptions(charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}))
+	}
 	c.SetXAxis(categories)
 	for _, se := range series {
 		data := make([]opts.BarData, len(categories))
 		for i := range data {
 			data[i] = opts.BarData{Value: value(at(se.Values, i))}
+			if i < len(s.Colors) && s.Colors[i] != "" {
+				data[i].ItemStyle = &opts.ItemStyle{Color: s.Colors[i]}
+			}
 		}
 		var o []charts.SeriesOpts
 		if s.Stack {
 			o = append(o, charts.WithBarChartOpts(opts.BarChart{Stack: "total"}))
+		}
+		if se.Color != "" {
+			o = append(o, charts.WithItemStyleOpts(opts.ItemStyle{Color: se.Color}))
 		}
 		c.AddSeries(se.Name, data, o...)
 	}
@@ -149,7 +162,11 @@ func Line(s Spec, categories []string, series ...Series) (Chart, error) {
 		for i := range data {
 			data[i] = opts.LineData{Value: value(at(se.Values, i))}
 		}
-		c.AddSeries(se.Name, data, charts.WithLineChartOpts(opts.LineChart{ConnectNulls: opts.Bool(true), ShowSymbol: opts.Bool(true)}))
+		o := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ConnectNulls: opts.Bool(true), ShowSymbol: opts.Bool(true)})}
+		if se.Color != "" {
+			o = append(o, charts.WithItemStyleOpts(opts.ItemStyle{Color: se.Color}), charts.WithLineStyleOpts(opts.LineStyle{Color: se.Color}))
+		}
+		c.AddSeries(se.Name, data, o...)
 	}
 	c.Validate()
 	return s.chart(c.JSON(), c.JSAssets.Values, s.table(categories, series))
@@ -206,11 +223,13 @@ func HeatMap(s Spec, rowLabels, columns []string, rows [][]float64) (Chart, erro
 	return s.chart(c.JSON(), c.JSAssets.Values, s.table(rowLabels, series))
 }
 
-// common are the options every chart shares: a legend, no animation (the numbers
-// matter, not the motion; and screenshots come out whole).
+// common are the options every chart shares: a legend that wraps rather than pages (a paged
+// legend hides series on a phone), no animation (the numbers matter, not the motion; and
+// screenshots come out whole). assets/charts.js fits the legend and the axis labels to the
+// width the chart gets.
 func common(s Spec) charts.GlobalOpts {
 	return func(bc *charts.BaseConfiguration) {
-		bc.Legend = opts.Legend{Show: opts.Bool(true), Type: "scroll", Bottom: "0"}
+		bc.Legend = opts.Legend{Show: opts.Bool(true), Type: "plain", Bottom: "0"}
 		bc.Animation = opts.Bool(false)
 	}
 }

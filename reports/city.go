@@ -151,3 +151,35 @@ func (c *City) Search(q string, limit int) []CompanyMatch {
 	}
 	return out
 }
+
+// EstateMatch is an estate found by SearchEstates, as the latest publication that scored it
+// has it.
+type EstateMatch struct {
+	ID, Name, District, Company, CompanyName string
+}
+
+// SearchEstates finds estates of any publication whose name contains q (ignoring case), the
+// newest publication's record of each, sorted by name; at most limit of them. An empty q
+// finds nothing.
+func (c *City) SearchEstates(q string, limit int) []EstateMatch {
+	q = strings.ToUpper(strings.TrimSpace(q))
+	if q == "" || limit <= 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []EstateMatch
+	for i := len(c.periods) - 1; i >= 0; i-- {
+		for _, e := range c.periods[i].Input.Estates {
+			if seen[e.ID] {
+				continue
+			}
+			seen[e.ID] = true
+			if strings.Contains(strings.ToUpper(e.Name), q) {
+				name, _ := c.CompanyName(e.Company)
+				out = append(out, EstateMatch{ID: e.ID, Name: e.Name, District: c.DistrictName(e.District), Company: e.Company, CompanyName: name})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b EstateMatch) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	return out[:min(len(out), limit)]
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/datadir"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
@@ -211,6 +212,20 @@ func TestUserAdd(t *testing.T) {
 	stdout, _, code = run(t, nil, "物业信用评价系统\n", "user", "add", "--data", dir, "--role", "admin", "--name", "root", "--password-stdin")
 	if code != 0 || strings.Contains(stdout, "password") {
 		t.Errorf("--password-stdin: exit %d, stdout %q (must not echo a password)", code, stdout)
+	}
+	// The printed password is one-time: it must be changed at the first log-in. A password
+	// the administrator typed in is not.
+	ctx := context.Background()
+	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: dir, Log: mongodbtest.Quiet()}, app.Private, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(ctx)
+	for name, want := range map[string]bool{"wang": true, "root": false} {
+		a, err := store.DB.AccountByName(ctx, name)
+		if err != nil || a.MustChangePassword != want {
+			t.Errorf("account %s: must change password %v (%v), want %v", name, a.MustChangePassword, err, want)
+		}
 	}
 }
 

@@ -57,6 +57,8 @@ func (m *Main) user(ctx context.Context, args []string) error {
 			return fmt.Errorf("user add: --company: %w", err)
 		}
 	}
+	// A generated password is one-time: it is printed here, so someone else has seen it.
+	acct.MustChangePassword = !*fromStdin
 	if acct.PasswordHash, err = auth.HashPassword(password); err != nil {
 		return err
 	}
@@ -69,7 +71,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "created %s account %q\n", acct.Role, acct.Name)
 	if !*fromStdin {
-		fmt.Fprintf(m.Stdout, "one-time password: %s\n", password)
+		fmt.Fprintf(m.Stdout, "one-time password: %s (it must be changed at the first log-in)\n", password)
 	}
 	return nil
 }

@@ -65,7 +65,8 @@ func View(d Data, lang string) []Table {
 				}
 			}
 			if billed != 0 || allocated != 0 {
-				total := utilityLabel(kind).In(lang) + colTotal.In(lang)
+				l := utilityLabel(kind)
+				total := Text{l.ZH + colTotal.ZH, l.EN + " " + strings.ToLower(colTotal.EN)}.In(lang)
 				bills.Rows = append(bills.Rows, []string{total, "", billed.Display()})
 				allocs.Rows = append(allocs.Rows, []string{total, "", allocated.Display()})
 			}

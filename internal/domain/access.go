@@ -13,6 +13,9 @@ type Session struct {
 	Name    string `bson:"name"`    // account name, for display without another read
 	Role    string `bson:"role"`
 	Company string `bson:"company,omitempty"`
+	// MustChangePassword: the account logged in with a one-time password, and the session
+	// may do nothing but choose a new one (or log out).
+	MustChangePassword bool `bson:"must_change_password,omitempty"`
 	// CSRF is the secret that the session's form tokens are derived from.
 	CSRF    string    `bson:"csrf"`
 	Created time.Time `bson:"created"`

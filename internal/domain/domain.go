@@ -227,12 +227,16 @@ const (
 
 // Account is a log-in for bureau staff, companies and bid evaluators.
 type Account struct {
-	ID           string    `json:"id" bson:"_id"`
-	Name         string    `json:"name" bson:"name" validate:"required,ident"`
-	Role         string    `json:"role" bson:"role" validate:"required,oneof=admin reviewer company evaluator"`
-	Company      string    `json:"company,omitempty" bson:"company,omitempty" validate:"required_if=Role company,omitempty,uscc"`
-	PasswordHash string    `json:"-" bson:"password_hash"`
-	CreatedAt    time.Time `json:"created_at" bson:"created_at"`
+	ID           string `json:"id" bson:"_id"`
+	Name         string `json:"name" bson:"name" validate:"required,ident"`
+	Role         string `json:"role" bson:"role" validate:"required,oneof=admin reviewer company evaluator"`
+	Company      string `json:"company,omitempty" bson:"company,omitempty" validate:"required_if=Role company,omitempty,uscc"`
+	PasswordHash string `json:"-" bson:"password_hash"`
+	// MustChangePassword is set while the password is a one-time password someone else
+	// knows (from account administration or `propcredit user add`): the first log-in must
+	// choose a new one before doing anything else.
+	MustChangePassword bool      `json:"must_change_password,omitempty" bson:"must_change_password,omitempty"`
+	CreatedAt          time.Time `json:"created_at" bson:"created_at"`
 	// Disabled accounts cannot log in, and their sessions end when they are disabled.
 	Disabled bool `json:"disabled,omitempty" bson:"disabled,omitempty"`
 }

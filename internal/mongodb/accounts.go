@@ -55,6 +55,21 @@ func (db *DB) Accounts(ctx context.Context) ([]domain.Account, error) {
 
 // SetPassword replaces the password hash of account id. It does not end the account's
 // sessions; see DeleteSessionsOf.
+// ChangePassword sets the password its holder chose: the hash, and the end of any one-time
+// password's duty to change it.
+func (db *DB) ChangePassword(ctx context.Context, id, passwordHash string) error {
+	res, err := db.c(colAccounts).UpdateOne(ctx, byID(id), bson.D{
+		{Key: "$set", Value: bson.D{{Key: "password_hash", Value: passwordHash}}},
+		{Key: "$unset", Value: bson.D{{Key: "must_change_password", Value: ""}}}})
+	if err != nil {
+		return fmt.Errorf("change password of %q: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		return derrors.Errorf(derrors.NotFound, "account %q not found", id)
+	}
+	return nil
+}
+
 func (db *DB) SetPassword(ctx context.Context, id, passwordHash string) error {
 	res, err := db.c(colAccounts).UpdateOne(ctx, byID(id),
 		bson.D{{Key: "$set", Value: bson.D{{Key: "password_hash", Value: passwordHash}}}})

@@ -38,8 +38,12 @@ const CodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 // codeLength symbols of CodeAlphabet: 10 × log2(31) ≈ 49.5 bits, above the 40 required.
 const codeLength = 10
 
-// Code guessing: after maxCodeFailures wrong codes for one household the code is locked for
-// codeLockout. A guesser gets 5 tries an hour against ~2^49 codes.
+// Code guessing: after maxCodeFailures wrong codes for one household from one client (an
+// address) in a clock hour, that client may not try that household's code again until the
+// hour ends. Other clients are not affected, so a neighbour guessing cannot lock a household
+// out of its own code: the household's correct code still works from another phone or
+// network. A guesser gets 5 tries per household per address per hour against 31^10 ≈ 2^49.5
+// codes; rating.Service's per-address and per-estate buckets bound it across addresses.
 const (
 	maxCodeFailures = 5
 	codeLockout     = time.Hour
@@ -251,13 +255,20 @@ func (db *DB) Households(ctx context.Context, estate string) ([]domain.Household
 	return out, nil
 }
 
-// CheckCode verifies a household's code for a period. Wrong guesses are counted with one
-// inserted document each, per code generation and clock hour, because the embedded engine
-// loses concurrent updates of one document; the fifth in an hour locks the code until the
-// hour ends. A code that a re-issue replaced gives ErrCodeVoided and is not counted as a
-// guess: guessing an old code is no easier than guessing the live one, and a household that
-// types its old slip must not lock out its new one.
+// CheckCode is CheckCodeFrom for a client that is not told apart from others (tools, tests).
 func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, now time.Time) error {
+	return db.CheckCodeFrom(ctx, period, estate, flat, code, "", now)
+}
+
+// CheckCodeFrom verifies a household's code for a period, typed by client (an opaque id of
+// where the request came from, such as a hash of its address). Wrong guesses are counted per
+// household, code generation, client and clock hour, with one inserted document each, because
+// the embedded engine loses concurrent updates of one document; after the fifth the client
+// gets ErrCodeLocked for that household until the hour ends, right code or not. A code that a
+// re-issue replaced gives ErrCodeVoided and is not counted as a guess: guessing an old code
+// is no easier than guessing the live one, and a household that types its old slip must not
+// lock out its new one. Wrong and locked codes are a *CodeRefusal.
+func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, client string, now time.Time) error {
 	key := codeKey(period, estate, flat)
 	gen, hash, voided, err := db.liveCode(ctx, key)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -266,13 +277,18 @@ func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, 
 	if err != nil {
 		return fmt.Errorf("read code %s: %w", key, err)
 	}
-	bucket := fmt.Sprintf("%s|%d|%d|", key, gen, now.Unix()/int64(codeLockout/time.Second))
+	hour := now.Unix() / int64(codeLockout/time.Second)
+	until := time.Unix((hour+1)*int64(codeLockout/time.Second), 0)
+	bucket := fmt.Sprintf("%s|%d|%d|", key, gen, hour)
+	if client != "" {
+		bucket = fmt.Sprintf("%s|%d|%s|%d|", key, gen, client, hour)
+	}
 	locked, err := exists(ctx, db.c(colCodeFailures), bucket+fmt.Sprint(maxCodeFailures))
 	if err != nil {
 		return err
 	}
 	if locked {
-		return ErrCodeLocked
+		return &CodeRefusal{Reason: ErrCodeLocked, Until: until}
 	}
 	typed := []byte(hashCode(key, code))
 	if subtle.ConstantTimeCompare([]byte(hash), typed) == 1 {
@@ -292,11 +308,11 @@ func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, 
 			return fmt.Errorf("count wrong code %s: %w", key, err)
 		}
 		if n == maxCodeFailures {
-			return ErrCodeLocked
+			return &CodeRefusal{Reason: ErrCodeLocked, Until: until}
 		}
-		return ErrCodeWrong
+		return &CodeRefusal{Reason: ErrCodeWrong, Remaining: maxCodeFailures - n}
 	}
-	return ErrCodeLocked
+	return &CodeRefusal{Reason: ErrCodeLocked, Until: until}
 }
 
 func exists(ctx context.Context, c *mongo.Collection, id string) (bool, error) {

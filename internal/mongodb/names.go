@@ -35,6 +35,7 @@ type (
 	LoginAttempt   = domain.LoginAttempt
 	takenSlot      = domain.ThrottleSlot
 	APIToken       = domain.APIToken
+	CodeRefusal    = rating.CodeRefusal
 )
 
 // Their constants and errors, under the same short names.

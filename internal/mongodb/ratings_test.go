@@ -107,6 +107,51 @@ func toLowerNoDash(s string) string {
 	return string(out)
 }
 
+// A neighbour guessing a household's code from one address is slowed (told how many tries
+// remain, then locked out for the hour), while the household's own code still works from
+// another address.
+func TestCodeGuesserLockedOutNotTheHousehold(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, now := codes[0].Code, time.Date(2026, 11, 23, 10, 20, 0, 0, domain.Zone)
+	for want := 4; want >= 0; want-- {
+		err := db.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", "AAAAA-AAAAA", "guesser", now)
+		var refusal *mongodb.CodeRefusal
+		if !errors.As(err, &refusal) {
+			t.Fatalf("wrong code: %v, want a CodeRefusal", err)
+		}
+		wantErr := mongodb.ErrCodeWrong
+		if want == 0 {
+			wantErr = mongodb.ErrCodeLocked
+		}
+		if !errors.Is(err, wantErr) || refusal.Remaining != want {
+			t.Fatalf("wrong code: %v with %d tries left, want %v with %d", err, refusal.Remaining, wantErr, want)
+		}
+		if want == 0 && !refusal.Until.Equal(time.Date(2026, 11, 23, 11, 0, 0, 0, domain.Zone)) {
+			t.Errorf("locked until %v, want the end of the hour", refusal.Until)
+		}
+	}
+	// The guesser is locked out, even with the right code.
+	if err := db.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", code, "guesser", now); !errors.Is(err, mongodb.ErrCodeLocked) {
+		t.Errorf("the guesser with the right code: %v, want locked", err)
+	}
+	// The household, from its own phone, is not.
+	if err := db.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", code, "household", now); err != nil {
+		t.Errorf("the household's right code while a neighbour guesses: %v", err)
+	}
+	// Next hour the guesser may try again.
+	if err := db.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", code, "guesser", now.Add(time.Hour)); err != nil {
+		t.Errorf("the right code an hour later: %v", err)
+	}
+}
+
 func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 	ctx := context.Background()
 	db := mongodbtest.NewDB(t)

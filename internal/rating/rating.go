@@ -82,9 +82,24 @@ var (
 	ErrCodeLocked  = derrors.Errorf(derrors.RateLimited, "code locked after repeated wrong guesses")
 )
 
+// CodeRefusal is the error of a wrong code, or of a client locked out of a household's code,
+// with what that client may still do. errors.Is matches it to Reason (ErrCodeWrong or
+// ErrCodeLocked). The lock-out is per client (address), so that a neighbour guessing cannot
+// lock the household out of its own code: the right code works from any other phone or
+// network.
+type CodeRefusal struct {
+	Reason    error
+	Remaining int       // wrong codes the client may still send for this household this hour
+	Until     time.Time // when the client may try again, for ErrCodeLocked
+}
+
+func (r *CodeRefusal) Error() string { return r.Reason.Error() }
+func (r *CodeRefusal) Unwrap() error { return r.Reason }
+
 // Failure limits: how many wrong or unknown codes a client address, or all clients together
 // for one estate, may send in a burst, and how fast the allowance comes back. They come on top
-// of the store's per-code lock-out (five wrong guesses an hour), which holds across servers.
+// of the store's per-code lock-out (five wrong guesses an hour per client address), which
+// holds across servers.
 var (
 	AddressFailures = ratelimit.Rule{Burst: 20, Every: time.Minute}
 	EstateFailures  = ratelimit.Rule{Burst: 60, Every: 5 * time.Second}
@@ -92,8 +107,10 @@ var (
 
 // Store is what the workflow needs from storage. internal/mongodb implements it.
 type Store interface {
-	// CheckCode verifies a household's code for a period: nil, or one of the ErrCode errors.
-	CheckCode(ctx context.Context, period, estate, household, code string, now time.Time) error
+	// CheckCodeFrom verifies a household's code for a period, typed by client (an address
+	// hash): nil, one of the ErrCode errors, or a *CodeRefusal (wrong, or the client locked
+	// out of this household's code).
+	CheckCodeFrom(ctx context.Context, period, estate, household, code, client string, now time.Time) error
 	// SubmitRating stores a rating as the household's next version and returns its receipt.
 	SubmitRating(ctx context.Context, sub Submission) (Receipt, error)
 	// ReceiptByNumber finds a receipt; derrors.NotFound if none.
@@ -143,7 +160,7 @@ func (s *Service) ProveHousehold(ctx context.Context, period, estate, household,
 	if wait, ok := s.estateLimit.Allowed(estate, now); !ok {
 		return &LimitedError{Wait: wait}
 	}
-	err := s.store.CheckCode(ctx, period, estate, household, code, now)
+	err := s.store.CheckCodeFrom(ctx, period, estate, household, code, address, now)
 	if errors.Is(err, ErrCodeUnknown) || errors.Is(err, ErrCodeWrong) || errors.Is(err, ErrCodeVoided) || errors.Is(err, ErrCodeLocked) {
 		s.addressLimit.Charge(address, now)
 		s.estateLimit.Charge(estate, now)
@@ -151,9 +168,15 @@ func (s *Service) ProveHousehold(ctx context.Context, period, estate, household,
 	return err
 }
 
-// LockedUntil is when a code locked at now (ErrCodeLocked) opens again: the store's lock-out
-// ends with the clock hour.
-func LockedUntil(now time.Time) time.Time { return now.Truncate(time.Hour).Add(time.Hour) }
+// LockedUntil is when a client locked out at now (ErrCodeLocked) may try again: what err
+// says, or the end of the clock hour, when the store's lock-out ends.
+func LockedUntil(err error, now time.Time) time.Time {
+	var refusal *CodeRefusal
+	if errors.As(err, &refusal) && refusal.Until.After(now) {
+		return refusal.Until
+	}
+	return now.Truncate(time.Hour).Add(time.Hour)
+}
 
 // Submit stores a proven household's rating and returns its receipt. derrors.Conflict: the
 // household has revised its rating as often as allowed.

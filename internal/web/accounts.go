@@ -25,6 +25,8 @@ func (s *Server) accountRoutes() {
 	// Public: logging out without a session (it expired) just clears the cookie.
 	s.handle(fiber.MethodPost, "/logout", Public, s.logout)
 	s.handle(fiber.MethodGet, "/account", LoggedIn, s.account)
+	s.handle(fiber.MethodGet, "/account/password", LoggedIn, s.passwordForm)
+	s.handle(fiber.MethodPost, "/account/password", LoggedIn, s.changePassword)
 	s.handle(fiber.MethodGet, "/admin/accounts", Roles(domain.RoleAdmin), s.adminAccounts)
 	s.handle(fiber.MethodPost, "/admin/accounts", Roles(domain.RoleAdmin), s.createAccount)
 	s.handle(fiber.MethodPost, "/admin/accounts/:id/disable", Roles(domain.RoleAdmin), s.setDisabled(true))
@@ -143,6 +145,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
+	if acct.MustChangePassword {
+		return c.Redirect("/account/password", fiber.StatusSeeOther)
+	}
 	if next == "" {
 		next = "/account"
 	}
@@ -351,7 +356,7 @@ func (s *Server) createAccount(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a.PasswordHash = hash
+	a.PasswordHash, a.MustChangePassword = hash, true
 	if err := s.db.CreateAccount(ctx, a); err != nil {
 		if derrors.Code(err) != derrors.Conflict {
 			return err

@@ -14,15 +14,12 @@ import (
 
 // coreRoutes are the home page, health checks and static files.
 func (s *Server) coreRoutes() {
-	s.handle(fiber.MethodGet, "/", Public, s.home)
 	s.handle(fiber.MethodGet, "/healthz", Public, s.healthz)
 	s.handle(fiber.MethodGet, "/readyz", Public, s.readyz)
 	s.handle(fiber.MethodGet, "/static/*", Public, s.static)
 	s.handle(fiber.MethodGet, "/favicon.ico", Public, s.favicon)
 	s.addNav("nav.home", "/", Public)
 }
-
-func (s *Server) home(c *fiber.Ctx) error { return s.render(c, "home", nil) }
 
 // healthz says the process serves HTTP. It does not touch the database, so that a database
 // outage does not make the orchestrator restart every app server.

@@ -311,7 +311,8 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	wantStatus(t, rev.post("/publish/2026Q4/score", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}}), http.StatusSeeOther)
 	page := rev.get("/publish/2026Q4")
 	version := draftFieldPattern.FindStringSubmatch(page.body)[1]
-	r := rev.post("/publish/2026Q4", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}, "draft": {version}, "confirm": {"yes"}})
+	// The period is open and a filing waits: publishing now takes the second confirmation.
+	r := rev.post("/publish/2026Q4", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}, "draft": {version}, "confirm": {"yes"}, "early": {"yes"}})
 	wantStatus(t, r, http.StatusSeeOther)
 	page = rev.get("/publish/2026Q4")
 	wantBody(t, page, `id="publicity"`, "公示中，至")

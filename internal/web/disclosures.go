@@ -12,6 +12,7 @@ import (
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/filing"
+	"github.com/propcredit/propcredit/scoring"
 )
 
 // Cost disclosures (信息公开): companies file the four categories for each estate they manage
@@ -70,6 +71,8 @@ func (s *Server) disclosureRoutes() {
 	s.addNav("nav.disclosures", "/company/disclosures", discCompanies)
 	s.addNav("nav.disclosure_review", "/review/disclosures", discReviewers)
 	s.addNav("nav.disclosure_dashboard", "/review/dashboard", discReviewers)
+	s.addNav("nav.objections", "/company/objections", discCompanies)
+	s.addNav("nav.objections", "/review/objections", discReviewers)
 }
 
 // discPeriods returns every period and the one the request is about: ?period= if it names
@@ -162,6 +165,10 @@ func (k discKey) path(prefix string) string {
 type discState struct {
 	Status string
 	Late   bool
+	// Grace: late, but within the grace days after the deadline, which the scoring counts
+	// apart (SCORING.md §2); the word is the reports' own, so that one filing is called the
+	// same on every page.
+	Grace bool
 }
 
 func discStateOf(p domain.Period, f *filing.Filing, now time.Time) discState {
@@ -171,14 +178,28 @@ func discStateOf(p domain.Period, f *filing.Filing, now time.Time) discState {
 		}
 		return discState{Status: "missing"}
 	}
-	return discState{Status: f.Status, Late: disclosure.Late(p, f.FiledAt)}
+	return discStateAt(p, f.Status, f.FiledAt)
 }
 
-// Label names the state in lang, with "逾期" appended when late.
+// discStateAt is the state of a filing of p with status, filed at filedAt.
+func discStateAt(p domain.Period, status string, filedAt time.Time) discState {
+	st := discState{Status: status, Late: disclosure.Late(p, filedAt)}
+	if st.Late {
+		graceEnd := disclosure.DeadlineEnd(p).AddDate(0, 0, scoring.Default().Disclosure.GraceDays)
+		st.Grace = filedAt.Before(graceEnd)
+	}
+	return st
+}
+
+// Label names the state in lang, with when it was filed if late, in the words of the
+// reports: "宽限期内公开" (within the grace days) or "逾期公开".
 func (st discState) label(lang string) string {
 	l := T(lang, "disc.status."+st.Status)
-	if st.Late {
-		l += " · " + T(lang, "disc.late")
+	switch {
+	case st.Grace:
+		l += " · " + T(lang, "report.reason.within_grace")
+	case st.Late:
+		l += " · " + T(lang, "report.reason.late")
 	}
 	return l
 }
@@ -290,10 +311,21 @@ func managedEstates(estates []domain.Estate, company string) []domain.Estate {
 func discLimitText(s string) string { return strings.TrimSpace(strings.ToValidUTF8(s, "")) }
 
 func init() {
+	addTemplateFuncs(map[string]any{
+		// version names a filing's version for people: version 0 is the one a data import
+		// brought in, never "第0版".
+		"version": func(lang string, v int) string {
+			if v == 0 {
+				return T(lang, "disc.version_0")
+			}
+			return T(lang, "disc.version_n", v)
+		},
+	})
 	addMessages(map[string]message{
 		"nav.disclosures":          {"信息公开", "Disclosures"},
 		"nav.disclosure_review":    {"公开审核", "Disclosure review"},
 		"nav.disclosure_dashboard": {"公开情况", "Disclosure compliance"},
+		"nav.objections":           {"业主异议", "Objections"},
 
 		"disc.no_periods": {"还没有评价期", "There are no periods yet"},
 		"disc.no_period":  {"评价期不存在", "No such period"},
@@ -303,7 +335,6 @@ func init() {
 		"disc.status.rejected": {"已退回", "Rejected"},
 		"disc.status.missing":  {"未公开", "Missing"},
 		"disc.status.due":      {"待公开", "Not yet filed"},
-		"disc.late":            {"逾期", "late"},
 
 		"disc.source.web":    {"网页填报", "web form"},
 		"disc.source.upload": {"文件上传", "file upload"},
@@ -330,6 +361,7 @@ func init() {
 		"disc.deadline_at": {"公开截止日期：%s（北京时间当日24时前）", "Deadline: %s (before midnight, Beijing time)"},
 		"disc.version":     {"版本", "Version"},
 		"disc.version_n":   {"第%d版", "version %d"},
+		"disc.version_0":   {"导入的数据", "imported"},
 		"disc.draft_n":     {"第%d次提交", "submission %d"},
 		"disc.reason":      {"理由", "Reason"},
 		"disc.reviewed_by": {"审核人", "Reviewed by"},

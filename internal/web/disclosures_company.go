@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path"
@@ -28,6 +29,9 @@ type discIndexData struct {
 	Deadline  string
 	Estates   []discIndexEstate
 	Flash     string
+	// Unanswered counts the open objections to the company's disclosures that it has not
+	// answered yet.
+	Unanswered int
 }
 
 type discIndexEstate struct {
@@ -58,6 +62,9 @@ func (d *disclosureSite) companyIndex(c *fiber.Ctx) error {
 	data := discIndexData{Periods: discPeriodOptions(periods, p.ID), Period: p, Started: disclosure.Started(p, now),
 		Deadline: p.DisclosureDeadline, Flash: discFlash(c)}
 	managed := managedEstates(estates, acct.Company)
+	if data.Unanswered, err = d.unanswered(ctx, managed); err != nil {
+		return err
+	}
 	// A few estates: four reads by _id each. Many: one scan of the period's filings is
 	// cheaper than hundreds of reads.
 	var all map[string]*filing.Filing
@@ -152,7 +159,7 @@ func discHistory(lang string, p domain.Period, hist []filing.Filing) []discHisto
 	for i := len(hist) - 1; i >= 0; i-- { // newest first
 		h := hist[i]
 		row := discHistoryRow{Version: h.Version, Draft: h.Draft, Status: h.Status,
-			StatusLabel: discState{Status: h.Status, Late: disclosure.Late(p, h.FiledAt)}.label(lang),
+			StatusLabel: discStateAt(p, h.Status, h.FiledAt).label(lang),
 			FiledAt:     discTime(h.FiledAt), FiledBy: discFiledBy(lang, &h)}
 		if h.Review != nil {
 			row.Reason, row.By, row.At = h.Review.Reason, h.Review.By, discTime(h.Review.At)
@@ -166,6 +173,7 @@ func discHistory(lang string, p domain.Period, hist []filing.Filing) []discHisto
 // for, and problems.
 type discFormState struct {
 	rows         []disclosure.Row
+	posted       bool   // rows are the form as posted: shown as they were, no lines added
 	more         string // the lines item that asked for more blank lines
 	problems     disclosure.Problems
 	fileProblems disclosure.Problems
@@ -221,7 +229,7 @@ func (d *disclosureSite) showForm(c *fiber.Ctx, status int, k discKey, st discFo
 		Started: disclosure.Started(k.Period, now), PastDeadline: !now.Before(disclosure.DeadlineEnd(k.Period)),
 		Deadline: k.Period.DisclosureDeadline, Current: current,
 		History:  discHistory(lang, k.Period, hist),
-		Items:    discFormItems(lang, k.Category, rows, st.problems.Fields(lang), st.more),
+		Items:    discFormItems(lang, k.Category, rows, st.problems.Fields(lang), st.posted, st.more),
 		Problems: st.problems.Messages(lang), FileProblems: st.fileProblems.Messages(lang),
 		Flash:  discFlash(c),
 		Action: base, UploadAction: base + "/upload", ExportCSV: base + "/export?format=csv", ExportXLSX: base + "/export?format=xlsx",
@@ -239,8 +247,10 @@ func (d *disclosureSite) showForm(c *fiber.Ctx, status int, k discKey, st discFo
 	return d.s.renderStatus(c, status, "disclosure_form", data)
 }
 
-// discFormItems lays rows out as the form's items, with fields' messages beside them.
-func discFormItems(lang, category string, rows []disclosure.Row, fields map[string]string, more string) []discFormItem {
+// discFormItems lays rows out as the form's items, with fields' messages beside them. Stored
+// or template rows get a few blank lines to add to; posted rows come back as they were, so
+// that a form never grows because of an error, and only the "more lines" button adds lines.
+func discFormItems(lang, category string, rows []disclosure.Row, fields map[string]string, posted bool, more string) []discFormItem {
 	var items []discFormItem
 	for _, it := range disclosure.SchemaOf(category).Items {
 		item := discFormItem{Code: it.Code, Label: it.Label.In(lang), NameLabel: it.Name.In(lang), Unit: it.Unit.In(lang),
@@ -260,6 +270,9 @@ func discFormItems(lang, category string, rows []disclosure.Row, fields map[stri
 			blank := 2
 			if len(item.Lines) == 0 {
 				blank = 3
+			}
+			if posted {
+				blank = 0
 			}
 			if more == it.Code {
 				blank += 5
@@ -283,8 +296,9 @@ func discFormItems(lang, category string, rows []disclosure.Row, fields map[stri
 	return items
 }
 
-// discFormRows reads the posted form back into rows, blank lines included (so that line
-// numbers in messages match the form); Parse skips the blank ones.
+// discFormRows reads the posted form back into rows, blank lines included, so that the form
+// shows again as it was and line numbers in messages match it; filledRows drops the blank
+// lines before the figures are read.
 func discFormRows(c *fiber.Ctx, category string) []disclosure.Row {
 	var rows []disclosure.Row
 	for _, it := range disclosure.SchemaOf(category).Items {
@@ -307,6 +321,20 @@ func discFormRows(c *fiber.Ctx, category string) []disclosure.Row {
 	return rows
 }
 
+// filledRows drops the lines a person left entirely blank (no name, no amount): a form offers
+// more lines than most filings need, and an empty list (a fund with no withdrawals) is a
+// true answer. A line with only one of the two is kept, and its problem named.
+func filledRows(rows []disclosure.Row) []disclosure.Row {
+	out := make([]disclosure.Row, 0, len(rows))
+	for _, r := range rows {
+		if r.Where.ZH != "" && strings.TrimSpace(r.Name) == "" && strings.TrimSpace(r.Value) == "" {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 func (d *disclosureSite) fileForm(c *fiber.Ctx) error {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
@@ -316,14 +344,14 @@ func (d *disclosureSite) fileForm(c *fiber.Ctx) error {
 	}
 	rows := discFormRows(c, k.Category)
 	if more := c.FormValue("more"); more != "" {
-		return d.showForm(c, fiber.StatusOK, k, discFormState{rows: rows, more: more})
+		return d.showForm(c, fiber.StatusOK, k, discFormState{rows: rows, posted: true, more: more})
 	}
 	if err := d.checkStarted(c, k); err != nil {
 		return err
 	}
-	data, ps := disclosure.Parse(k.Category, rows)
+	data, ps := disclosure.Parse(k.Category, filledRows(rows))
 	if len(ps) > 0 {
-		return d.showForm(c, fiber.StatusUnprocessableEntity, k, discFormState{rows: rows, problems: ps})
+		return d.showForm(c, fiber.StatusUnprocessableEntity, k, discFormState{rows: rows, posted: true, problems: ps})
 	}
 	return d.store(c, k, data, filing.FiledWeb)
 }
@@ -567,6 +595,25 @@ type discObjectionsData struct {
 	Flash, Error string
 }
 
+// unanswered counts the open objections to the disclosures of estates that no answer has met.
+func (d *disclosureSite) unanswered(ctx context.Context, estates []domain.Estate) (int, error) {
+	ids := map[string]bool{}
+	for _, e := range estates {
+		ids[e.ID] = true
+	}
+	all, err := d.s.db.AllObjections(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range all {
+		if ids[o.Estate] && o.Open() && len(o.Answers) == 0 {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (d *disclosureSite) companyObjections(c *fiber.Ctx) error {
 	return d.showCompanyObjections(c, fiber.StatusOK, "")
 }
@@ -640,38 +687,40 @@ func (d *disclosureSite) answerObjection(c *fiber.Ctx) error {
 
 func init() {
 	addMessages(map[string]message{
-		"disc.index.title":      {"信息公开填报", "Cost disclosures"},
-		"disc.index.intro":      {"请按期为所管理的每个小区公开以下四类信息。逾期提交会降低信用评分；未提交或被退回的不得分。", "Disclose these four categories for each estate you manage, each period. Late filings lower the score; missing or rejected ones score nothing."},
-		"disc.index.none":       {"本企业目前没有管理的小区。", "Your company manages no estates."},
-		"disc.index.tokens":     {"接口令牌（API）", "API tokens"},
-		"disc.index.objections": {"业主异议", "Owners' objections"},
-		"disc.not_started":      {"评价期%s尚未开始（%s开始），不能提前公开", "Period %s has not started (it starts on %s); disclosures cannot be filed in advance"},
-		"disc.not_started_note": {"本期尚未开始，开始后方可填报。", "This period has not started; filing opens on its first day."},
-		"disc.late_note":        {"已过公开截止日期：现在提交将按逾期计分。", "The deadline has passed: a filing now counts as late."},
-		"disc.refile_note":      {"本项已审核。重新提交将成为新版本，需重新审核，并按新的提交时间计算是否逾期。", "This filing has been reviewed. Filing again makes a new version, which needs a new review and counts as filed now."},
-		"disc.form.title":       {"%s · %s", "%s · %s"},
-		"disc.form.current":     {"当前公开", "Current filing"},
-		"disc.form.none":        {"尚未提交。", "Nothing filed yet."},
-		"disc.form.rejected":    {"审核未通过，理由：", "Rejected. The reviewer's reason:"},
-		"disc.form.heading":     {"在线填报", "Fill in the form"},
-		"disc.form.amounts":     {"金额单位为元，最多两位小数；明细合计须与对应合计一致。", "Amounts in yuan with at most 2 decimals; lines must add up to their totals."},
-		"disc.form.more":        {"增加5行", "5 more lines"},
-		"disc.form.submit":      {"提交公开", "File"},
-		"disc.form.line_name":   {"名称", "Name"},
-		"disc.form.amount":      {"金额（元）", "Amount (yuan)"},
-		"disc.form.number":      {"数量", "Number"},
-		"disc.upload.heading":   {"上传文件", "Upload a file"},
-		"disc.upload.intro":     {"可下载模板填写后上传CSV或Excel（.xlsx）文件，文件不超过%d MB。Excel中的公式不会被重新计算，以保存时的计算结果为准。", "Download a template, fill it in and upload it as CSV or Excel (.xlsx), at most %d MB. Formulas are not recalculated: the results saved in the file count."},
-		"disc.upload.file":      {"文件", "File"},
-		"disc.upload.submit":    {"上传并提交", "Upload and file"},
-		"disc.upload.none":      {"请选择要上传的文件", "Choose a file to upload"},
-		"disc.upload.too_large": {"文件大小 %d KB，超过上限 %d KB", "The file is %d KB, more than the %d KB allowed"},
-		"disc.upload.gbk":       {"文件按GBK编码读取；如上面的内容是乱码，请在Excel中另存为“CSV UTF-8（逗号分隔）”后重新上传。", "The file was read as GBK; if the text above is garbled, save it as \"CSV UTF-8 (Comma delimited)\" and upload again."},
-		"disc.upload.problems":  {"文件有以下问题，未提交：", "The file was not filed, because:"},
-		"disc.template":         {"下载模板", "Templates"},
-		"disc.export":           {"下载当前数据", "Download the current figures"},
-		"disc.export.none":      {"没有可下载的数据", "There are no figures to download"},
-		"disc.public_page":      {"查看公示页面", "See the public page"},
+		"disc.index.title":          {"信息公开填报", "Cost disclosures"},
+		"disc.index.intro":          {"请按期为所管理的每个小区公开以下四类信息。逾期提交会降低信用评分；未提交或被退回的不得分。", "Disclose these four categories for each estate you manage, each period. Late filings lower the score; missing or rejected ones score nothing."},
+		"disc.index.none":           {"本企业目前没有管理的小区。", "Your company manages no estates."},
+		"disc.index.tokens":         {"接口令牌（API）", "API tokens"},
+		"disc.index.objections":     {"业主异议", "Owners' objections"},
+		"disc.index.unanswered":     {"有 %d 条业主异议等待您答复，请及时公开答复。", "%d owners' objections await your answer: answer them in public."},
+		"disc.not_started":          {"评价期%s尚未开始（%s开始），不能提前公开", "Period %s has not started (it starts on %s); disclosures cannot be filed in advance"},
+		"disc.not_started_note":     {"本期尚未开始，开始后方可填报。", "This period has not started; filing opens on its first day."},
+		"disc.late_note":            {"已过公开截止日期：现在提交将按逾期计分。", "The deadline has passed: a filing now counts as late."},
+		"disc.refile_note.verified": {"本项已审核通过。重新提交将成为新版本，需重新审核，并按新的提交时间计算是否逾期。", "This filing has been verified. Filing again makes a new version, which needs a new review and counts as filed now."},
+		"disc.refile_note.rejected": {"本项已退回，请按审核意见修改下方内容后重新提交。重新提交将成为新版本，需重新审核，并按新的提交时间计算是否逾期。", "This filing was rejected: correct the figures below as the reviewer asks and file again. Filing again makes a new version, which needs a new review and counts as filed now."},
+		"disc.form.title":           {"%s · %s", "%s · %s"},
+		"disc.form.current":         {"当前公开", "Current filing"},
+		"disc.form.none":            {"尚未提交。", "Nothing filed yet."},
+		"disc.form.rejected":        {"审核未通过，理由：", "Rejected. The reviewer's reason:"},
+		"disc.form.heading":         {"在线填报", "Fill in the form"},
+		"disc.form.amounts":         {"金额单位为元，最多两位小数；明细合计须与对应合计一致。", "Amounts in yuan with at most 2 decimals; lines must add up to their totals."},
+		"disc.form.more":            {"增加5行", "5 more lines"},
+		"disc.form.submit":          {"提交公开", "File"},
+		"disc.form.line_name":       {"名称", "Name"},
+		"disc.form.amount":          {"金额（元）", "Amount (yuan)"},
+		"disc.form.number":          {"数量", "Number"},
+		"disc.upload.heading":       {"上传文件", "Upload a file"},
+		"disc.upload.intro":         {"可下载模板填写后上传CSV或Excel（.xlsx）文件，文件不超过%d MB。Excel中的公式不会被重新计算，以保存时的计算结果为准。", "Download a template, fill it in and upload it as CSV or Excel (.xlsx), at most %d MB. Formulas are not recalculated: the results saved in the file count."},
+		"disc.upload.file":          {"文件", "File"},
+		"disc.upload.submit":        {"上传并提交", "Upload and file"},
+		"disc.upload.none":          {"请选择要上传的文件", "Choose a file to upload"},
+		"disc.upload.too_large":     {"文件大小 %d KB，超过上限 %d KB", "The file is %d KB, more than the %d KB allowed"},
+		"disc.upload.gbk":           {"文件按GBK编码读取；如上面的内容是乱码，请在Excel中另存为“CSV UTF-8（逗号分隔）”后重新上传。", "The file was read as GBK; if the text above is garbled, save it as \"CSV UTF-8 (Comma delimited)\" and upload again."},
+		"disc.upload.problems":      {"文件有以下问题，未提交：", "The file was not filed, because:"},
+		"disc.template":             {"下载模板", "Templates"},
+		"disc.export":               {"下载当前数据", "Download the current figures"},
+		"disc.export.none":          {"没有可下载的数据", "There are no figures to download"},
+		"disc.public_page":          {"查看公示页面", "See the public page"},
 
 		"token.title":      {"接口令牌", "API tokens"},
 		"token.intro":      {"企业的财务或物业管理系统可以用令牌通过接口 POST /api/v1/disclosures 提交公开信息（金额以分为单位的整数）。令牌只在生成时显示一次，系统只保存其摘要；泄露后请立即作废。", "Your company's systems can file disclosures with a token through POST /api/v1/disclosures (amounts as integers of fen). A token is shown only when it is issued, and only its hash is kept; revoke it at once if it leaks."},
@@ -694,8 +743,9 @@ func init() {
 		"objection.none":          {"没有异议。", "No objections."},
 		"objection.answer":        {"答复", "Answer"},
 		"objection.answer_submit": {"发布答复", "Publish the answer"},
-		"objection.answers":       {"企业答复", "Company's answers"},
-		"objection.closing":       {"办结意见", "Closing note"},
+		"objection.answers":       {"企业答复", "The company's answer"},
+		"objection.new":           {"待答复", "Awaiting your answer"},
+		"objection.closing":       {"住建部门办结意见", "The bureau's outcome"},
 		"objection.text_bad":      {"请填写内容（不超过1000字，不能含控制字符）", "Write something (at most 1000 characters, no control characters)"},
 		"objection.closed":        {"该异议已办结", "The objection has been closed"},
 	})

@@ -52,7 +52,10 @@ type discPublicPeriod struct {
 type discPublicCategory struct {
 	Label, Status, StateLabel, FiledAt string
 	Tables                             []disclosure.Table
-	Objections                         []discObjectionRow
+	// Inconsistent says, in plain words, where the figures shown do not add up (possible only
+	// for imported figures): the public sees what the reviewer sees.
+	Inconsistent []string
+	Objections   []discObjectionRow
 }
 
 func (d *disclosureSite) public(c *fiber.Ctx) error {
@@ -114,10 +117,16 @@ func (d *disclosureSite) showPublic(c *fiber.Ctx, status int, data discPublicDat
 				// they were the estate's accounts.
 				if f.Status != domain.StatusRejected {
 					pc.Tables = discTables(f, lang)
+					if data, ok := disclosure.Stored(category, f.Data); ok {
+						pc.Inconsistent = disclosure.Check(data).Messages(lang)
+					}
 				}
 			}
+			// Every objection stays on the page once the bureau closes it, with the company's
+			// answers and the bureau's note: the owner learns the outcome, and so do the
+			// neighbours. (The flat is never shown.)
 			for _, o := range objections {
-				if o.Category == category && o.Open() {
+				if o.Category == category {
 					pc.Objections = append(pc.Objections, discObjectionRowOf(lang, o, e.Name))
 				}
 			}
@@ -187,7 +196,10 @@ func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 		setRetryAfter(c, limited.Wait)
 		return again(fiber.StatusTooManyRequests, Msg(c, "objection.rate_limited"))
 	case errors.Is(err, rating.ErrCodeLocked):
-		return again(fiber.StatusTooManyRequests, Msg(c, "objection.code_locked"))
+		return again(fiber.StatusTooManyRequests, codeRefusalMessage(c, err))
+	case errors.Is(err, rating.ErrCodeWrong):
+		data.Fields["code"] = codeRefusalMessage(c, err)
+		return again(fiber.StatusForbidden, Msg(c, "objection.code_wrong"))
 	case derrors.Code(err) == derrors.Forbidden:
 		data.Fields["code"] = Msg(c, "objection.code_wrong")
 		return again(fiber.StatusForbidden, Msg(c, "objection.code_wrong"))
@@ -219,7 +231,11 @@ func init() {
 		"public.rejected":          {"该公开信息未通过住建部门审核，等待企业重新公开。", "The bureau rejected these figures; the company must disclose them again."},
 		"public.missing":           {"企业未在截止日期前公开。", "The company did not disclose this by the deadline."},
 		"public.due":               {"尚未公开，截止日期：%s。", "Not disclosed yet; the deadline is %s."},
-		"public.objections":        {"业主异议", "Owners' objections"},
+		"public.objections":        {"业主异议", "Owners' objection"},
+		"public.objection_open":    {"处理中", "Open"},
+		"public.objection_closed":  {"已办结", "Closed"},
+		"public.no_answer":         {"企业尚未答复。", "The company has not answered yet."},
+		"public.inconsistent":      {"注意：以下公开数据前后不一致：", "Note: these figures do not add up:"},
 		"objection.title":          {"对公开信息提出异议", "Object to a disclosure"},
 		"objection.intro":          {"本小区业主可凭本期住户验证码对公开信息提出异议（例如“这笔分摊不对”），企业将公开答复，住建部门负责办结。异议内容公开显示，房号不公开。", "Owners of the estate may object to a disclosure with their household code for the current period (for example \"this allocation is wrong\"). The company answers in public and the bureau closes it. The text is public; the flat is not."},
 		"objection.closed_period":  {"当前没有进行中的评价期，暂不能提出异议。", "No period is open, so objections cannot be filed now."},
@@ -233,7 +249,6 @@ func init() {
 		"objection.flat_bad":       {"请填写房号（如 3-2-1201）", "Enter your flat (such as 3-2-1201)"},
 		"objection.code_required":  {"请填写住户验证码", "Enter your household code"},
 		"objection.code_wrong":     {"房号或住户验证码不正确", "The flat or the household code is wrong"},
-		"objection.code_locked":    {"验证码错误次数过多，请一小时后再试", "Too many wrong codes: try again in an hour"},
 		"objection.rate_limited":   {"提交过于频繁，请稍后再试", "Too many objections from your address: try again later"},
 		"objection.too_many":       {"每户每期最多提出%d条异议", "A household may file at most %d objections a period"},
 		"objection.no_open_period": {"当前没有进行中的评价期，暂不能提出异议", "No period is open, so objections cannot be filed now"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +29,22 @@ type discQueueData struct {
 	Deadline  string
 	Rows      []discQueueRow
 	Flash     string
+	// Filters narrow the queue; Total is how many await review in all, Rows those shown.
+	Filter     discQueueFilter
+	Total      int
+	Categories []discOption
+	Districts  []discOption
+}
+
+// discQueueFilter is what the queue's filter form asks for.
+type discQueueFilter struct {
+	Category, District, Q string
+	Late                  bool
+}
+
+func (f discQueueFilter) keeps(r discQueueRow, category, district string) bool {
+	return (f.Category == "" || f.Category == category) && (f.District == "" || f.District == district) &&
+		(!f.Late || r.Late) && (f.Q == "" || strings.Contains(r.EstateName, f.Q) || strings.Contains(r.CompanyName, f.Q))
 }
 
 type discQueueRow struct {
@@ -65,16 +82,28 @@ func (d *disclosureSite) queue(c *fiber.Ctx) error {
 	}
 	sort.SliceStable(pending, func(i, j int) bool { return pending[i].FiledAt.Before(pending[j].FiledAt) })
 	lang := Lang(c)
-	data := discQueueData{Periods: discPeriodOptions(periods, p.ID), Period: p, Deadline: p.DisclosureDeadline, Flash: discFlash(c)}
+	data := discQueueData{Periods: discPeriodOptions(periods, p.ID), Period: p, Deadline: p.DisclosureDeadline, Flash: discFlash(c),
+		Total: len(pending), Filter: discQueueFilter{Category: strings.Clone(c.Query("category")), District: strings.Clone(c.Query("district")),
+			Q: discLimitText(c.Query("q")), Late: c.Query("late") == "1"}}
+	for _, category := range domain.DisclosureCategories {
+		data.Categories = append(data.Categories, discOption{Value: category, Label: discCategoryLabel(lang, category)})
+	}
+	for id, name := range dir.districts {
+		data.Districts = append(data.Districts, discOption{Value: id, Label: name})
+	}
+	sort.Slice(data.Districts, func(i, j int) bool { return data.Districts[i].Label < data.Districts[j].Label })
 	for _, f := range pending {
 		e := dir.estates[f.Estate]
-		st := discState{Status: f.Status, Late: disclosure.Late(p, f.FiledAt)}
-		data.Rows = append(data.Rows, discQueueRow{
+		st := discStateAt(p, f.Status, f.FiledAt)
+		row := discQueueRow{
 			EstateName: e.Name, CompanyName: dir.companyName(e.Company), DistrictName: dir.districtName(e.District),
 			CategoryLabel: discCategoryLabel(lang, f.Category), FiledAt: discTime(f.FiledAt), FiledBy: discFiledBy(lang, &f),
 			StateLabel: st.label(lang), Late: st.Late, Version: f.Version, Draft: f.Draft,
 			Link: discKey{Period: p, Estate: domain.Estate{ID: f.Estate}, Category: f.Category}.path("/review/disclosures"),
-		})
+		}
+		if data.Filter.keeps(row, f.Category, e.District) {
+			data.Rows = append(data.Rows, row)
+		}
 	}
 	return d.s.render(c, "disclosure_queue", data)
 }
@@ -137,9 +166,6 @@ func (d *disclosureSite) showReview(c *fiber.Ctx, status int, form discReviewDat
 	data.Action = k.path("/review/disclosures")
 	data.QueueLink = "/review/disclosures?period=" + k.Period.ID
 	data.PublicPage = "/estates/" + k.Estate.ID + "/disclosures"
-	if data.Status == "" {
-		data.Status = domain.StatusVerified
-	}
 	if co, err := d.s.db.Company(ctx, k.Estate.Company); err == nil {
 		data.CompanyName = co.Name
 	}
@@ -558,6 +584,12 @@ func init() {
 		"review.queue.intro":      {"以下为本期待审核的公开信息，按提交时间排列，先提交的在前。", "Filings of the period that await review, oldest first."},
 		"review.queue.empty":      {"本期没有待审核的公开信息。", "Nothing awaits review in this period."},
 		"review.queue.objections": {"业主异议", "Owners' objections"},
+		"review.queue.count":      {"共 %d 份待审核，显示 %d 份。", "%d await review; %d shown."},
+		"review.queue.q":          {"小区或企业名称", "Estate or company name"},
+		"review.queue.late":       {"只看逾期提交", "Late filings only"},
+		"review.queue.all":        {"全部", "All"},
+		"review.queue.filter":     {"筛选", "Filter"},
+		"review.queue.none_match": {"没有符合条件的待审核公开信息。", "No filing awaiting review matches."},
 		"review.title":            {"审核：%s · %s", "Review: %s · %s"},
 		"review.current":          {"本期（%s）", "This period (%s)"},
 		"review.previous":         {"上期（%s）", "Previous period (%s)"},

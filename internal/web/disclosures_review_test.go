@@ -145,7 +145,7 @@ func TestLateFilingAcrossTimeZones(t *testing.T) {
 
 	public := e.client().get("/estates/e1/disclosures")
 	wantBody(t, public, "物业服务费 <span class=\"status status-pending\">待审核</span>",
-		"停车场所使用与收益 <span class=\"status status-pending\">待审核 · 逾期</span>")
+		"停车场所使用与收益 <span class=\"status status-pending\">待审核 · 宽限期内公开</span>")
 	reviewer := e.loggedIn("reviewer1")
 	dash := reviewer.get("/review/dashboard?period=2031Q4")
 	wantStatus(t, dash, http.StatusOK)
@@ -194,7 +194,7 @@ func TestDashboard(t *testing.T) {
 		},
 		Issues: []discIssue{
 			{District: "东湖区", Company: "万润物业", CompanyID: testCompany, Estate: "翠竹花园", EstateID: "e1", Category: "公共水电分摊", State: "未公开"},
-			{District: "东湖区", Company: "万润物业", CompanyID: testCompany, Estate: "翠竹花园", EstateID: "e1", Category: "专项维修资金", State: "待审核 · 逾期", FiledAt: "2031-10-20 09:00"},
+			{District: "东湖区", Company: "万润物业", CompanyID: testCompany, Estate: "翠竹花园", EstateID: "e1", Category: "专项维修资金", State: "待审核 · 宽限期内公开", FiledAt: "2031-10-20 09:00"},
 			{District: "东湖区", Company: "万润物业", CompanyID: testCompany, Estate: "翠竹花园", EstateID: "e1", Category: "停车场所使用与收益", State: "已退回", FiledAt: "2031-10-10 10:00", Reason: "去向不明"},
 			{District: "西山区", Company: "安居物业", CompanyID: otherCompany, Estate: "锦绣华庭", EstateID: "e2", Category: "物业服务费", State: "未公开"},
 			{District: "西山区", Company: "安居物业", CompanyID: otherCompany, Estate: "锦绣华庭", EstateID: "e2", Category: "专项维修资金", State: "未公开"},
@@ -207,7 +207,7 @@ func TestDashboard(t *testing.T) {
 
 	page := reviewer.get("/review/dashboard?period=2031Q4")
 	wantStatus(t, page, http.StatusOK)
-	wantBody(t, page, "按区", "按企业", "西山区", "安居物业", "去向不明", "待审核 · 逾期")
+	wantBody(t, page, "按区", "按企业", "西山区", "安居物业", "去向不明", "待审核 · 宽限期内公开")
 	filtered := reviewer.get("/review/dashboard?period=2031Q4&company=" + otherCompany)
 	if _, issues, _ := strings.Cut(filtered.body, `id="issues"`); strings.Contains(issues, "翠竹花园") {
 		t.Error("the company filter shows another company's issues")
@@ -318,14 +318,21 @@ func TestObjections(t *testing.T) {
 	wantStatus(t, answer(company, "已复核：2号楼含地下车库用水"), http.StatusSeeOther)
 	wantBody(t, e.client().get("/estates/e1/disclosures"), "已复核：2号楼含地下车库用水")
 
-	// A reviewer closes it (seeing the flat); it leaves the public page.
+	// A reviewer closes it (seeing the flat); it stays on the public page, question, answer
+	// and outcome, so that the owner learns how it ended.
 	reviewer := e.loggedIn("reviewer1")
 	wantBody(t, reviewer.get("/review/objections"), "3-2-1201", "已复核")
 	r = reviewer.post("/review/objections/close", url.Values{"_csrf": {reviewer.csrf("/review/objections")}, "id": {"o|e1|2031Q4|1"}, "note": {"已核实"}})
 	wantStatus(t, r, http.StatusSeeOther)
 	wantStatus(t, reviewer.post("/review/objections/close", url.Values{"_csrf": {reviewer.csrf("/review/objections")}, "id": {"o|e1|2031Q4|1"}}), http.StatusConflict)
-	if strings.Contains(e.client().get("/estates/e1/disclosures").body, "2号楼没有用这么多水") {
-		t.Error("a closed objection is still on the public page")
+	public := e.client().get("/estates/e1/disclosures").body
+	for _, want := range []string{"2号楼没有用这么多水", "已复核：2号楼含地下车库用水", "已核实", "已办结"} {
+		if !strings.Contains(public, want) {
+			t.Errorf("the public page lost %q of a closed objection", want)
+		}
+	}
+	if strings.Contains(strings.ReplaceAll(public, `placeholder="3-2-1201"`, ""), "3-2-1201") {
+		t.Error("the public page shows the objecting flat")
 	}
 	wantStatus(t, answer(company, "late"), http.StatusConflict)
 

@@ -256,8 +256,9 @@ func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "'", "&#39;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "+", "&#43;").Replace(s)
 }
 
-// The form keeps what was typed when it is shown again, and "more lines" adds blank lines
-// without filing anything (it works without JavaScript).
+// The form keeps what was typed when it is shown again, exactly (no lines added after an
+// error), and "more lines" adds five blank lines without filing anything (it works without
+// JavaScript).
 func TestFormShowsInputAgainAndAddsLines(t *testing.T) {
 	e := newDiscEnv(t)
 	c := e.loggedIn("wanrun")
@@ -265,14 +266,17 @@ func TestFormShowsInputAgainAndAddsLines(t *testing.T) {
 	form.Set("_csrf", c.csrf(formPath+"fees"))
 	r := c.post(formPath+"fees", form)
 	wantStatus(t, r, http.StatusUnprocessableEntity)
-	wantBody(t, r, `value="abc"`, `value="人员工资"`, "支出明细（第2行）：不是有效的数字")
+	wantBody(t, r, `value="abc"`, `value="人员工资"`, "支出明细（第2行）：不是有效的数字", `name="n.spending" value="3"`)
+	if strings.Contains(r.body, `name="spending.name.3"`) {
+		t.Error("the form grew after an error")
+	}
 
 	form = discForm(discRows["fees"])
 	form.Set("_csrf", c.csrf(formPath+"fees"))
 	form.Set("more", "spending")
 	r = c.post(formPath+"fees", form)
 	wantStatus(t, r, http.StatusOK)
-	wantBody(t, r, `name="spending.name.9"`, `name="n.spending" value="10"`)
+	wantBody(t, r, `name="spending.name.7"`, `name="n.spending" value="8"`)
 	if _, ok := e.current("2031Q4", "e1", "fees"); ok {
 		t.Error("asking for more lines filed the form")
 	}

@@ -28,7 +28,7 @@ func Lang(c *fiber.Ctx) string {
 }
 
 func detectLang(c *fiber.Ctx) string {
-	if l := c.Query("lang"); l == domain.LangZH || l == domain.LangEN {
+	if l := langParam(c.Query("lang")); l != "" {
 		return l
 	}
 	if l := c.Cookies(langCookie); l == domain.LangZH || l == domain.LangEN {
@@ -38,6 +38,19 @@ func detectLang(c *fiber.Ctx) string {
 		return domain.LangEN
 	}
 	return domain.LangZH
+}
+
+// langParam reads ?lang= as people and other sites write it: "zh", "zh-CN", "zh_cn", "cn",
+// "en", "en-US"... It returns domain.LangZH, domain.LangEN or "" for anything else.
+func langParam(q string) string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	switch {
+	case q == "zh" || q == "cn" || strings.HasPrefix(q, "zh-") || strings.HasPrefix(q, "zh_"):
+		return domain.LangZH
+	case q == "en" || strings.HasPrefix(q, "en-") || strings.HasPrefix(q, "en_"):
+		return domain.LangEN
+	}
+	return ""
 }
 
 // preferredLanguage returns the lower-cased tag with the highest q in an Accept-Language
@@ -62,7 +75,7 @@ func preferredLanguage(header string) string {
 // language fixes the request's language and remembers an explicit ?lang= choice.
 func (s *Server) language(c *fiber.Ctx) error {
 	l := Lang(c)
-	if q := c.Query("lang"); q == l && c.Cookies(langCookie) != l {
+	if q := langParam(c.Query("lang")); q == l && c.Cookies(langCookie) != l {
 		c.Cookie(&fiber.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 			Expires: s.now().Add(365 * 24 * time.Hour), Secure: s.secure, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
 	}
@@ -119,11 +132,29 @@ func messageKeys() []string {
 func roleLabel(lang, role string) string { return T(lang, "role."+role) }
 
 func init() {
+	addTemplateFuncs(map[string]any{
+		// colon and paren punctuate in the page's language: "提交时间：" but "Filed: ",
+		// "（CSV）" but " (CSV)".
+		"colon": func(lang string) string { return T(lang, "punct.colon") },
+		"paren": func(lang, s string) string {
+			if lang == domain.LangEN {
+				return " (" + s + ")"
+			}
+			return "（" + s + "）"
+		},
+	})
 	addMessages(map[string]message{
 		"site.name":    {"物业服务信用评价系统", "Property Service Credit Evaluation"},
 		"site.tagline": {"物业服务企业信用评价与红黑榜", "Credit evaluation and red/black lists of property-service companies"},
 		"site.footer":  {"住房和城乡建设局 · 物业服务信用评价", "Housing and Urban-Rural Development Bureau · Property service credit evaluation"},
 		"lang.switch":  {"English", "中文"},
+
+		// Punctuation between words differs: full-width in Chinese, ASCII and a space in
+		// English ("Filed: ", not "Filed：").
+		"punct.colon":     {"：", ": "},
+		"punct.list":      {"、", ", "},
+		"punct.semicolon": {"；", "; "},
+		"punct.period":    {"。", "."},
 
 		"nav.home":           {"首页", "Home"},
 		"nav.account":        {"我的账号", "My account"},
@@ -139,8 +170,7 @@ func init() {
 		"home.title": {"首页", "Home"},
 		"home.intro": {"本系统汇集业主对所在小区物业服务企业的评价、企业的费用公开情况和信用记录，按统一规则评定企业信用等级（AAA至C），并发布红黑榜，供业主查询和招投标评审参考。",
 			"This system collects owners' ratings of the property-service company of their estate, the companies' cost disclosures and credit records, grades each company (AAA to C) by one set of rules, and publishes red and black lists for owners and for bid evaluation."},
-		"home.staff":  {"住建局工作人员、物业服务企业和评标专家请登录使用。", "Bureau staff, property-service companies and bid evaluators: please log in."},
-		"home.health": {"服务状态", "Service status"},
+		"home.staff": {"住建局工作人员、物业服务企业和评标专家请登录使用。", "Bureau staff, property-service companies and bid evaluators: please log in."},
 
 		"login.title":    {"登录", "Log in"},
 		"login.name":     {"用户名", "User name"},

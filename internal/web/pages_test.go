@@ -49,9 +49,41 @@ func TestAdminCreatesAccount(t *testing.T) {
 		t.Errorf("stored account = %+v, %v", stored, err)
 	}
 
-	// The new account logs in with it, sees its company and cannot administer.
+	// The new account logs in with it and must first choose its own password: every page
+	// sends it to the change-password form, every form is refused.
 	user := e.client()
-	user.mustLogin("wanrun", password)
+	r = user.login("wanrun", password)
+	if r.StatusCode != http.StatusSeeOther || r.location() != "/account/password" {
+		t.Fatalf("log-in with a one-time password: %d to %q, want 303 to /account/password", r.StatusCode, r.location())
+	}
+	if r = user.get("/company/disclosures"); r.location() != "/account/password" {
+		t.Errorf("with a one-time password, /company/disclosures answers %d %q", r.StatusCode, r.location())
+	}
+	changeForm := func(current, next, again string) url.Values {
+		return url.Values{"_csrf": {user.csrf("/account/password")}, "current": {current}, "new": {next}, "confirm": {again}}
+	}
+	for _, tc := range []struct{ current, next, again, want string }{
+		{password, "short", "short", "至少需要8位"},
+		{password, "password", "password", "最常见的密码之一"},
+		{password, password, password, "不能与当前密码相同"},
+		{password, "a-long-new-password", "a-long-new-passwore", "两次输入的新密码不一致"},
+		{"wrong", "a-long-new-password", "a-long-new-password", "当前密码不正确"},
+	} {
+		r = user.post("/account/password", changeForm(tc.current, tc.next, tc.again))
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantBody(t, r, tc.want)
+	}
+	wantStatus(t, user.post("/account/password", changeForm(password, "a-long-new-password", "a-long-new-password")), http.StatusSeeOther)
+	// The one-time password is spent; the new one works, with no more detours.
+	if r := e.client().login("wanrun", password); r.StatusCode == http.StatusSeeOther {
+		t.Error("the one-time password still logs in")
+	}
+	user = e.client()
+	r = user.login("wanrun", "a-long-new-password")
+	if r.StatusCode != http.StatusSeeOther || r.location() != "/account" {
+		t.Errorf("log-in with the new password: %d to %q", r.StatusCode, r.location())
+	}
+	// It sees its company and cannot administer.
 	wantBody(t, user.get("/account"), "万润物业", testCompany)
 	wantStatus(t, user.get("/admin/accounts"), http.StatusForbidden)
 
@@ -110,7 +142,7 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 		}
 	}
 	anon := e.client()
-	wantBody(t, anon.get("/"), "物业服务企业信用评价与红黑榜", `href="/login"`, `href="/healthz"`)
+	wantBody(t, anon.get("/"), "物业服务企业信用评价与红黑榜", `href="/login"`, `action="/search"`, `action="/receipt"`)
 }
 
 func TestMessagesComplete(t *testing.T) {

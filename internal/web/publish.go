@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -77,6 +78,72 @@ type publishData struct {
 	Objections   []publication.ResultObjection // to the current publication
 	Error        string
 	Fields       map[string]string
+	// Caveats are reasons to wait, in plain words with their numbers: the period has not
+	// ended, filings await review. Publishing despite them takes a second confirmation.
+	Caveats []string
+	// Warnings are the draft's warnings grouped by kind, each with how many and in what words.
+	Warnings []warningGroup
+}
+
+// warningGroup is the draft's warnings of one kind: a sentence with their number, and each
+// warning's own message (the engine writes them in Chinese).
+type warningGroup struct {
+	Code, Summary string
+	Items         []string
+}
+
+// groupWarnings groups ws by code, in the order the codes first appear.
+func groupWarnings(lang string, ws []scoring.Warning) []warningGroup {
+	var out []warningGroup
+	at := map[string]int{}
+	for _, w := range ws {
+		i, ok := at[w.Code]
+		if !ok {
+			i = len(out)
+			at[w.Code] = i
+			out = append(out, warningGroup{Code: w.Code})
+		}
+		out[i].Items = append(out[i].Items, w.Message)
+	}
+	for i := range out {
+		key := "publish.warn." + out[i].Code
+		if _, known := messages[key]; !known {
+			key = "publish.warn.other"
+		}
+		out[i].Summary = T(lang, key, len(out[i].Items))
+	}
+	return out
+}
+
+// caveats says why publishing the period now may be early: it has not ended (owners may still
+// rate), or filings of it await review (they are scored as filed, unchecked).
+func (r *reportSite) caveats(c *fiber.Ctx, p domain.Period) ([]string, error) {
+	var out []string
+	today := domain.Today(r.s.now())
+	if today <= p.End {
+		end, err := time.Parse(domain.DateLayout, p.End)
+		if err != nil {
+			return nil, err
+		}
+		now, _ := time.Parse(domain.DateLayout, today)
+		out = append(out, Msg(c, "publish.caveat.open", p.ID, p.End, int(end.Sub(now).Hours()/24)+1))
+	}
+	ctx, cancel := r.s.dbContext(c)
+	defer cancel()
+	filings, err := r.s.db.Filings(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	pending := 0
+	for _, f := range filings {
+		if f.Status == domain.StatusPending {
+			pending++
+		}
+	}
+	if pending > 0 {
+		out = append(out, Msg(c, "publish.caveat.pending", pending))
+	}
+	return out, nil
 }
 
 // loadPublish gathers the publish page of the period named in the path.
@@ -113,6 +180,10 @@ func (r *reportSite) loadPublish(c *fiber.Ctx) (*publishData, error) {
 	if n := len(pubs); n > 0 {
 		last := pubs[n-1]
 		d.SameAsLatest = last.InputsHash == draft.InputsHash && last.RulesetHash == draft.RulesetHash
+	}
+	d.Warnings = groupWarnings(Lang(c), d.Result.Warnings)
+	if d.Caveats, err = r.caveats(c, period); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -173,8 +244,21 @@ func (r *reportSite) publish(c *fiber.Ctx) error {
 		d.Error = Msg(c, "publish.draft_changed")
 		return r.s.renderStatus(c, fiber.StatusConflict, "publish", d)
 	}
+	d.Fields = map[string]string{}
 	if c.FormValue("confirm") != "yes" {
-		d.Fields = map[string]string{"confirm": Msg(c, "publish.confirm_required")}
+		d.Fields["confirm"] = Msg(c, "publish.confirm_required")
+	}
+	if len(d.Caveats) > 0 && c.FormValue("early") != "yes" {
+		d.Fields["early"] = Msg(c, "publish.early_required")
+	}
+	if len(d.Fields) > 0 {
+		// Said at the top of the page too, where the reviewer lands, not only by the boxes.
+		d.Error = Msg(c, "publish.fix")
+		for _, k := range []string{"confirm", "early"} {
+			if m := d.Fields[k]; m != "" {
+				d.Error += " " + m + Msg(c, "punct.period")
+			}
+		}
 		return r.s.renderStatus(c, fiber.StatusUnprocessableEntity, "publish", d)
 	}
 	ctx, cancel := r.s.dbContext(c)

@@ -43,7 +43,9 @@ func TestPublishThroughTheWeb(t *testing.T) {
 	if draft.CreatedBy != "rev" {
 		t.Errorf("draft scored by %q", draft.CreatedBy)
 	}
-	wantBody(t, r, "default@1", draft.InputsHash, draft.RulesetHash, "阳光物业", "AAA", "红榜", "提示（1）", "disclosure_pending")
+	wantBody(t, r, "default@1", draft.InputsHash, "阳光物业", "AAA", "红榜", "提示（1）", "1 份信息公开尚待审核，已按提交的内容计分")
+	// The period runs on and a filing awaits review: both said, with their numbers.
+	wantBody(t, r, `id="caveats"`, "尚未结束（到 2026-12-31", "仍有 1 份信息公开等待审核", `name="early"`)
 	version := draftFieldPattern.FindStringSubmatch(r.body)
 	if version == nil {
 		t.Fatalf("no draft version in the publish form:\n%s", r.body)
@@ -64,7 +66,14 @@ func TestPublishThroughTheWeb(t *testing.T) {
 	// Without a CSRF token.
 	wantStatus(t, rev.post("/publish/2026Q4", url.Values{"draft": {version[1]}, "confirm": {"yes"}}), http.StatusForbidden)
 
+	// The first confirmation is not enough while the period is open and filings wait.
 	r = rev.post("/publish/2026Q4", url.Values{"_csrf": {csrf}, "draft": {version[1]}, "confirm": {"yes"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantBody(t, r, "尚未发布：请勾选", "现在发布为提前发布，请勾选第二项确认")
+	if pubs, _ := e.db.Publications(context.Background(), "2026Q4"); len(pubs) != 0 {
+		t.Fatalf("published early with one confirmation: %v", pubs)
+	}
+	r = rev.post("/publish/2026Q4", url.Values{"_csrf": {csrf}, "draft": {version[1]}, "confirm": {"yes"}, "early": {"yes"}})
 	wantStatus(t, r, http.StatusSeeOther)
 	if r.location() != "/publish/2026Q4?published=1" {
 		t.Errorf("after publishing: %q", r.location())

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ func (s *Server) rateRoutes() {
 	r := newRater(s)
 	s.handle(fiber.MethodGet, "/rate/:estate", Public, r.form)
 	s.handle(fiber.MethodPost, "/rate/:estate", Public, r.submitForm)
+	s.handle(fiber.MethodPost, "/rate/:estate/revise", Public, r.reviseForm)
+	s.handle(fiber.MethodGet, "/receipt", Public, r.findReceipt)
 	s.handle(fiber.MethodGet, "/receipt/:number", Public, r.receipt)
 	s.handle(fiber.MethodPost, "/api/v1/ratings", Public, r.submitAPI)
 	issuers := Roles(domain.RoleReviewer, domain.RoleAdmin)
@@ -101,6 +104,11 @@ func newRater(s *Server) *rater {
 }
 
 func init() {
+	addTemplateFuncs(map[string]any{
+		// stars draws n of five stars, for showing a mark back to the owner.
+		"stars": func(n int) string { return strings.Repeat("★", n) + strings.Repeat("☆", max(0, 5-n)) },
+	})
+
 	addMessages(map[string]message{
 		"nav.codes": {"住户验证码", "Household codes"},
 
@@ -135,7 +143,8 @@ func init() {
 		"rate.code_unknown":    {"该住户尚未发放验证码，请核对房号或联系社区、物业服务中心", "No code has been issued to this flat for this period; check the flat, or ask your community office"},
 		"rate.code_wrong":      {"验证码错误，请核对后重新输入", "Wrong code; check it and try again"},
 		"rate.code_voided":     {"该验证码已失效：本户的验证码已重新发放，请使用最新发放的验证码", "This code is no longer valid: a new code has been issued to this flat. Use the newest one."},
-		"rate.code_locked":     {"错误次数过多，该验证码已锁定，请一小时后再试", "Too many wrong codes: this code is locked. Try again in an hour."},
+		"rate.code_locked":     {"错误次数过多：此手机（网络）输错该房号的验证码已达5次，请在 %s 之后再试。若确认验证码无误，可换用其他手机或网络提交，不受影响；验证码遗失或对不上，请联系发放验证码的社区或住建部门重新发放。", "Too many wrong codes: this phone (network) has sent 5 wrong codes for this flat. Try again after %s. If you are sure of your code, another phone or network can use it now; if the code is lost or does not match, ask the community office or housing bureau that gave it to issue a new one."},
+		"rate.code_wrong_left": {"验证码错误，请核对纸条上的验证码。本手机（网络）本小时内还可再试 %d 次。", "Wrong code: check the code on your slip. This phone (network) may try %d more times this hour."},
 		"rate.too_many":        {"尝试次数过多，请%d分钟后再试", "Too many attempts. Try again in %d minutes."},
 		"rate.score_required":  {"请为“%s”选择1-5分", "Choose 1 to 5 for “%s”"},
 		"rate.comment_long":    {"意见和建议不能超过500字（现有%d字）", "Comments must be at most 500 characters (these are %d)"},
@@ -149,9 +158,14 @@ func init() {
 		"rate.done.thanks":   {"感谢您的评价！您的评价已计入本期结果。", "Thank you! Your rating counts in this period's results."},
 		"rate.done.revised":  {"这是您本期第%d次提交，之前的评价已被替换，只计最后一次。", "This is submission %d of your flat in this period; it replaces the earlier ones, and only the last counts."},
 		"rate.done.receipt":  {"回执编号", "Receipt number"},
-		"rate.done.keep":     {"请保存回执编号，可随时查询评价是否已计入。回执不含房号和评分。", "Keep the receipt number to check at any time that your rating is counted. It shows neither your flat nor your scores."},
+		"rate.done.keep":     {"请保存回执编号，可随时查询评价是否已计入。凭回执编号查询时不显示房号和评分。", "Keep the receipt number to check at any time that your rating is counted. Looking it up shows neither your flat nor your scores."},
 		"rate.done.check":    {"查询回执", "Check the receipt"},
 		"rate.done.again":    {"修改评价", "Change my rating"},
+		"rate.done.what":     {"您提交的评价", "What you submitted"},
+		"rate.done.comment":  {"意见和建议", "Comment"},
+		"rate.done.results":  {"本期评价到 %s 结束。住建部门汇总审核后公布结果，届时可在“红黑榜”和本小区页面查看。结果公布前可随时修改评价，以最后一次为准。", "This period's rating closes on %s. The housing bureau publishes the results after reviewing them, on the red and black lists and on your estate's page. Until then you may change your rating; the last one counts."},
+		"rate.done.estate":   {"查看本小区页面", "See your estate's page"},
+		"rate.revising":      {"已为您填好上次提交的内容。修改后请再次输入评价码提交，以最后一次提交为准。", "The form holds what you submitted. Change what you like, type your code again and submit; the last submission counts."},
 		"receipt.title":      {"评价回执", "Rating receipt"},
 		"receipt.counted":    {"该评价已计入本期结果。", "This rating is counted."},
 		"receipt.superseded": {"该评价已被同一住户之后的提交取代，以最后一次提交为准。", "This rating was replaced by a later one from the same flat; the last one counts."},
@@ -207,11 +221,18 @@ type rateFormData struct {
 	Fields               map[string]string
 	Error                string
 	MaxComment           int
+	Revising             bool // reopened to change a submitted rating
 }
 
 type rateDoneData struct {
 	EstateName string
 	Receipt    rating.Receipt
+	Period     domain.Period
+	// What was submitted, shown back to the owner, and kept in the hidden fields of the
+	// "change my rating" form (never in a link, which a browser's history would keep).
+	Household  string
+	Dimensions []dimensionView
+	Comment    string
 }
 
 // form shows the rating form of an estate, or why it is closed. The QR code on a household's
@@ -263,6 +284,44 @@ func dimensions(lang string, scores map[string]int, fields map[string]string) []
 
 var formKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
+// postedScores reads the six marks of a posted form: marks in Dimensions order (0 where a
+// mark is missing or not a number, which validation reports) and the valid ones by id.
+func postedScores(c *fiber.Ctx) ([6]int, map[string]int) {
+	marks, valid := [6]int{}, map[string]int{}
+	for i, d := range domain.Dimensions {
+		n, err := strconv.Atoi(c.FormValue(d.ID))
+		if err != nil {
+			n = 0
+		}
+		marks[i] = n
+		if n >= 1 && n <= 5 {
+			valid[d.ID] = n
+		}
+	}
+	return marks, valid
+}
+
+// reviseForm reopens the form from the page that confirmed a rating ("change my rating"),
+// filled in with what was submitted: flat, marks and comment. Only the code must be typed
+// again. Nothing is stored.
+func (r *rater) reviseForm(c *fiber.Ctx) error {
+	data, err := r.formData(c)
+	if err != nil {
+		return err
+	}
+	_, scores := postedScores(c)
+	data.Form = rateForm{Comment: c.FormValue("comment"), Scores: scores, Key: randomString(18)}
+	if flat := strings.TrimSpace(c.FormValue("household")); domain.IsIdent(flat) {
+		data.Form.Household = flat
+	}
+	if len(data.Form.Comment) > 4*maxComment {
+		data.Form.Comment = ""
+	}
+	data.Revising = true
+	data.Dimensions = dimensions(Lang(c), scores, nil)
+	return r.s.render(c, "rate", data)
+}
+
 // submitForm takes the form. Mistakes bring the form back with everything typed still in it.
 func (r *rater) submitForm(c *fiber.Ctx) error {
 	data, err := r.formData(c)
@@ -276,18 +335,8 @@ func (r *rater) submitForm(c *fiber.Ctx) error {
 		Comment:   c.FormValue("comment"),
 		Problems:  map[string]string{},
 	}
-	form := rateForm{Household: in.Household, Code: in.Code, Comment: in.Comment, Scores: map[string]int{}}
-	marks := [6]int{}
-	for i, d := range domain.Dimensions {
-		n, err := strconv.Atoi(c.FormValue(d.ID))
-		if err != nil {
-			n = 0 // reported as "choose 1 to 5" by the validation below
-		}
-		marks[i] = n
-		if n >= 1 && n <= 5 {
-			form.Scores[d.ID] = n
-		}
-	}
+	marks, scores := postedScores(c) // a missing mark is reported as "choose 1 to 5" below
+	form := rateForm{Household: in.Household, Code: in.Code, Comment: in.Comment, Scores: scores}
 	in.Scores = domain.ScoresOf(marks)
 	if key := c.FormValue("key"); formKeyPattern.MatchString(key) {
 		in.IdempotencyKey, form.Key = key, key
@@ -301,7 +350,8 @@ func (r *rater) submitForm(c *fiber.Ctx) error {
 
 	rc, err := r.submit(c, in, data.Period, rating.SourceWeb)
 	if err == nil {
-		return r.s.render(c, "rate_done", rateDoneData{EstateName: data.Estate.Name, Receipt: rc})
+		return r.s.render(c, "rate_done", rateDoneData{EstateName: data.Estate.Name, Receipt: rc, Period: data.Period,
+			Household: in.Household, Dimensions: dimensions(Lang(c), form.Scores, nil), Comment: in.Comment})
 	}
 	var ke *keyError
 	if errors.As(err, &ke) {
@@ -380,13 +430,13 @@ func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, sourc
 	case errors.Is(err, rating.ErrCodeUnknown):
 		return rating.Receipt{}, fieldError(derrors.Forbidden, "household", Msg(c, "rate.code_unknown"))
 	case errors.Is(err, rating.ErrCodeWrong):
-		return rating.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_wrong"))
+		return rating.Receipt{}, fieldError(derrors.Forbidden, "code", codeRefusalMessage(c, err))
 	case errors.Is(err, rating.ErrCodeVoided):
 		return rating.Receipt{}, fieldError(derrors.Forbidden, "code", Msg(c, "rate.code_voided"))
 	case errors.Is(err, rating.ErrCodeLocked):
-		return rating.Receipt{}, &retryAfterError{after: rating.LockedUntil(now).Sub(now),
-			err: &derrors.Error{Code: derrors.RateLimited, Message: Msg(c, "rate.code_locked"),
-				Fields: map[string]string{"code": Msg(c, "rate.code_locked")}}}
+		msg := codeRefusalMessage(c, err)
+		return rating.Receipt{}, &retryAfterError{after: rating.LockedUntil(err, now).Sub(now),
+			err: &derrors.Error{Code: derrors.RateLimited, Message: msg, Fields: map[string]string{"code": msg}}}
 	default:
 		return rating.Receipt{}, err
 	}
@@ -413,6 +463,23 @@ func (r *rater) submit(c *fiber.Ctx, in ratingInput, period domain.Period, sourc
 	r.s.log.Info("rating submitted", "period", rc.Period, "estate", rc.Estate, "revision", rc.Revision,
 		"source", source, "request_id", RequestID(c))
 	return rc, nil
+}
+
+// codeRefusalMessage words a wrong or locked household code for the owner: how many tries
+// this phone (address) has left for the flat, or until when it must wait, and that the
+// household's right code still works from another phone or network.
+func codeRefusalMessage(c *fiber.Ctx, err error) string {
+	var refusal *rating.CodeRefusal
+	if !errors.As(err, &refusal) {
+		if errors.Is(err, rating.ErrCodeLocked) {
+			return Msg(c, "rate.code_locked", rating.LockedUntil(err, time.Now()).In(domain.Zone).Format("15:04"))
+		}
+		return Msg(c, "rate.code_wrong")
+	}
+	if errors.Is(err, rating.ErrCodeLocked) {
+		return Msg(c, "rate.code_locked", refusal.Until.In(domain.Zone).Format("15:04"))
+	}
+	return Msg(c, "rate.code_wrong_left", refusal.Remaining)
 }
 
 // keyError answers a repeated idempotency key (rating.ErrKeyReused, rating.ErrKeyInFlight)
@@ -629,6 +696,19 @@ type receiptData struct {
 	EstateName string
 	Period     domain.Period
 	At         string
+}
+
+// findReceipt is the receipt look-up box's target: /receipt?number=… goes to the receipt's
+// page; without a number it shows the box.
+func (r *rater) findReceipt(c *fiber.Ctx) error {
+	number := strings.ToUpper(strings.Join(strings.Fields(c.Query("number")), ""))
+	if number == "" {
+		return r.s.render(c, "receipt_find", nil)
+	}
+	if len(number) > maxReceiptText {
+		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "receipt.not_found"))
+	}
+	return c.Redirect("/receipt/"+url.PathEscape(number), fiber.StatusSeeOther)
 }
 
 // receipt tells anyone holding a receipt number whether the rating counts, for which estate

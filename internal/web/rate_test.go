@@ -317,7 +317,7 @@ func TestRateCodeProblems(t *testing.T) {
 		c := e.owner("203.0.113.30")
 		r := c.post("/rate/e1", c.ratingForm("e1", "1-1-102", "ABCDE-FGHJK", fives, ""))
 		wantStatus(t, r, http.StatusForbidden)
-		wantBody(t, r, "验证码错误", `value="ABCDE-FGHJK"`, `id="code-error"`)
+		wantBody(t, r, "验证码错误", "还可再试 4 次", `value="ABCDE-FGHJK"`, `id="code-error"`)
 	})
 	t.Run("flat without a code", func(t *testing.T) {
 		c := e.owner("203.0.113.31")
@@ -331,22 +331,27 @@ func TestRateCodeProblems(t *testing.T) {
 		wantStatus(t, r, http.StatusForbidden)
 		wantBody(t, r, "该住户尚未发放验证码")
 	})
-	t.Run("locked after five wrong codes", func(t *testing.T) {
+	t.Run("locked after five wrong codes, from that address only", func(t *testing.T) {
 		c := e.owner("203.0.113.33")
 		for i := 1; i <= 5; i++ {
 			r := c.post("/rate/e1", c.ratingForm("e1", "1-1-103", "WRONG-CODE"+strconv.Itoa(i), fives, ""))
 			want := http.StatusForbidden
 			if i == 5 {
 				want = http.StatusTooManyRequests
+			} else {
+				wantBody(t, r, fmt.Sprintf("还可再试 %d 次", 5-i))
 			}
 			wantStatus(t, r, want)
 		}
 		r := c.post("/rate/e1", c.ratingForm("e1", "1-1-103", e.codes["1-1-103"], fives, ""))
 		wantStatus(t, r, http.StatusTooManyRequests)
-		wantBody(t, r, "错误次数过多，该验证码已锁定，请一小时后再试")
+		wantBody(t, r, "错误次数过多", "之后再试", "换用其他手机或网络")
 		if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 3600 {
 			t.Errorf("Retry-After = %q, want the seconds until the lock ends", r.Header.Get("Retry-After"))
 		}
+		// The household's own phone, on another network, is not locked out.
+		own := e.owner("198.51.100.7")
+		wantStatus(t, own.post("/rate/e1", own.ratingForm("e1", "1-1-103", e.codes["1-1-103"], fives, "")), http.StatusOK)
 		e.clock.Advance(time.Hour)
 		wantStatus(t, c.post("/rate/e1", c.ratingForm("e1", "1-1-103", e.codes["1-1-103"], fives, "")), http.StatusOK)
 	})
@@ -632,9 +637,9 @@ func TestRatingsAPI(t *testing.T) {
 		{"unknown estate", apiBody("nope", "1-1-102", "x", allFours, ""), nil, "zh", 404, "小区不存在", map[string]string{"estate": "小区不存在"}},
 		{"unknown estate, English", apiBody("nope", "1-1-102", "x", allFours, ""), nil, "en", 404, "No such estate", map[string]string{"estate": "No such estate"}},
 		{"wrong code", apiBody("e1", "1-1-102", "ABCDE-FGHJK", allFours, ""), nil, "zh", 403,
-			"验证码错误，请核对后重新输入", map[string]string{"code": "验证码错误，请核对后重新输入"}},
+			"验证码错误，请核对纸条上的验证码。本手机（网络）本小时内还可再试 4 次。", map[string]string{"code": "验证码错误，请核对纸条上的验证码。本手机（网络）本小时内还可再试 4 次。"}},
 		{"wrong code, English", apiBody("e1", "1-1-102", "ABCDE-FGHJK", allFours, ""), nil, "en", 403,
-			"Wrong code; check it and try again", map[string]string{"code": "Wrong code; check it and try again"}},
+			"Wrong code: check the code on your slip. This phone (network) may try 3 more times this hour.", map[string]string{"code": "Wrong code: check the code on your slip. This phone (network) may try 3 more times this hour."}},
 		{"flat without a code, English", apiBody("e1", "7-7-707", "ABCDE-FGHJK", allFours, ""), nil, "en", 403,
 			"No code has been issued to this flat for this period; check the flat, or ask your community office", map[string]string{"household": "No code has been issued to this flat for this period; check the flat, or ask your community office"}},
 		{"bad idempotency key", apiBody("e1", "1-1-102", "x", allFours, ""), map[string]string{"Idempotency-Key": "a key with spaces"}, "en", 400,
@@ -677,7 +682,7 @@ func TestRatingsAPILockedCode(t *testing.T) {
 		r = c.apiRate(apiBody("e1", "1-1-101", "WRONG-"+strconv.Itoa(i), allFours, ""), nil)
 	}
 	wantStatus(t, r, http.StatusTooManyRequests)
-	if a := decodeAnswer(t, r); a.Error != "Too many wrong codes: this code is locked. Try again in an hour." {
+	if a := decodeAnswer(t, r); !strings.HasPrefix(a.Error, "Too many wrong codes: this phone (network) has sent 5 wrong codes for this flat. Try again after ") {
 		t.Errorf("error %q", a.Error)
 	}
 	if r.Header.Get("Retry-After") == "" {

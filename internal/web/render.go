@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"path"
 	"strings"
 
@@ -22,6 +23,7 @@ var assets embed.FS
 type Page struct {
 	Lang      string // domain.LangZH or domain.LangEN
 	Path      string // the request path, for the language switch
+	Query     string // the request's query without lang and ok, for the language switch
 	User      *Account
 	Nav       []navItem
 	CSRF      string // {{template "csrf" .}} puts it in a hidden _csrf field
@@ -36,6 +38,15 @@ func (p *Page) HTMLLang() string {
 		return "en"
 	}
 	return "zh-CN"
+}
+
+// SwitchURL is this page in the other language: the same path and query, lang changed.
+func (p *Page) SwitchURL() string {
+	q := "lang=" + p.OtherLang()
+	if p.Query != "" {
+		q = p.Query + "&" + q
+	}
+	return p.Path + "?" + q
 }
 
 // OtherLang is the language the switch in the header offers.
@@ -97,6 +108,18 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, name string, data any) e
 	return s.renderPage(c, status, name, data, true)
 }
 
+// switchQuery is the request's query string without lang (the switch sets it) and ok (a
+// one-time notice after a redirect).
+func switchQuery(c *fiber.Ctx) string {
+	var parts []string
+	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
+		if key := string(k); key != "lang" && key != "ok" {
+			parts = append(parts, url.QueryEscape(key)+"="+url.QueryEscape(string(v)))
+		}
+	})
+	return strings.Join(parts, "&")
+}
+
 // renderPage renders into a buffer first, so that a template error becomes a clean 500 page
 // instead of half a page. withCSRF false leaves the token out (error pages must not set
 // cookies); a logged-in user's token needs no cookie and is always there.
@@ -105,7 +128,7 @@ func (s *Server) renderPage(c *fiber.Ctx, status int, name string, data any, wit
 	if !ok {
 		return fmt.Errorf("web: no page template %q", name)
 	}
-	p := &Page{Lang: Lang(c), Path: c.Path(), Nonce: Nonce(c), RequestID: RequestID(c), Data: data}
+	p := &Page{Lang: Lang(c), Path: c.Path(), Query: switchQuery(c), Nonce: Nonce(c), RequestID: RequestID(c), Data: data}
 	if acct, ok := CurrentAccount(c); ok {
 		p.User = acct
 	}

@@ -45,6 +45,8 @@ func (s *Server) reportRoutes() {
 	if err := addPartials(s.pages, reportPages); err != nil {
 		panic(err) // the embedded templates are broken: a build problem, found by any test
 	}
+	s.handle(fiber.MethodGet, "/", Public, r.home)
+	s.handle(fiber.MethodGet, "/search", Public, r.search)
 	s.handle(fiber.MethodGet, "/assets/:name", Public, r.asset)
 	s.handle(fiber.MethodGet, "/lists", Public, r.latest("/lists/"))
 	s.handle(fiber.MethodGet, "/lists/:period", Public, r.lists)
@@ -169,6 +171,14 @@ func (l links) Estate(id, period string) string {
 	return "/estates/" + url.PathEscape(id) + "?period=" + url.QueryEscape(period)
 }
 
+// Rate links to an estate's rating form, which only the site has.
+func (l links) Rate(id string) string {
+	if l.static {
+		return ""
+	}
+	return "/rate/" + url.PathEscape(id)
+}
+
 // Disclosures links to an estate's disclosures, which only the site has.
 func (l links) Disclosures(id string) string {
 	if l.static {
@@ -218,6 +228,20 @@ type pubView struct {
 	History []reports.Publication
 	// Latest is false when the page shows a superseded publication.
 	Latest bool
+	// Periods are every published period, newest first, for links between them (the site
+	// only: the static export holds one period).
+	Periods []string
+}
+
+// withPeriods lists the city's published periods, newest first, for the links between them.
+func (v *pubView) withPeriods(l links, city *reports.City) {
+	if l.static {
+		return
+	}
+	ps := city.Periods()
+	for i := len(ps) - 1; i >= 0; i-- {
+		v.Periods = append(v.Periods, ps[i].ID())
+	}
 }
 
 func pubViewOf(p *reports.Period) pubView {
@@ -226,8 +250,9 @@ func pubViewOf(p *reports.Period) pubView {
 
 // renderReport renders a report page. Anonymous visitors get the page from the cache, keyed by
 // key (which must name everything the page depends on besides the language); build makes
-// the page's data on a miss. path is the page's canonical path, for the language switch:
-// routing ignores case, and a page cached for /LISTS/… must not link there.
+// the page's data on a miss. path is the page's canonical path, with the query that key
+// covers, for the language switch: routing ignores case, and a page cached for /LISTS/…
+// must not link there.
 func (r *reportSite) renderReport(c *fiber.Ctx, st *published, name, key, path string, build func(lang string) (any, error)) error {
 	lang := Lang(c)
 	if _, loggedIn := CurrentAccount(c); loggedIn {
@@ -261,7 +286,8 @@ func (s *Server) renderAnonymous(name, lang, path string, data any) ([]byte, err
 	if !ok {
 		return nil, fmt.Errorf("web: no page template %q", name)
 	}
-	p := &Page{Lang: lang, Path: path, Data: data}
+	path, query, _ := strings.Cut(path, "?")
+	p := &Page{Lang: lang, Path: path, Query: query, Data: data}
 	for _, n := range s.nav {
 		if n.Access.Allows("") {
 			p.Nav = append(p.Nav, n)
@@ -401,12 +427,13 @@ func (r *reportSite) lists(c *fiber.Ctx) error {
 		return err
 	}
 	return r.renderReport(c, st, "lists", "lists|"+p.Pub.ID, siteLinks.Lists(p.ID()), func(string) (any, error) {
-		return listsPage(siteLinks, p), nil
+		return listsPage(siteLinks, st.city, p), nil
 	})
 }
 
-func listsPage(l links, p *reports.Period) listsData {
+func listsPage(l links, city *reports.City, p *reports.Period) listsData {
 	d := listsData{pageBase: pageBase{Link: l, Self: "lists"}, pubView: pubViewOf(p), Period: p}
+	d.withPeriods(l, city)
 	for _, g := range p.Result.RedList() {
 		d.Red = append(d.Red, listEntry{Grade: p.Grade(g.Company)})
 	}
@@ -475,12 +502,23 @@ func rankedCompanies(p *reports.Period, f rankingFilter) []*scoring.Grade {
 		if f.District != "" && !slices.Contains(p.CompanyDistricts(g.Company), f.District) {
 			continue
 		}
-		if q != "" && !strings.HasPrefix(g.Company, q) && !strings.Contains(strings.ToUpper(g.Name), q) {
+		if q != "" && !strings.HasPrefix(g.Company, q) && !strings.Contains(strings.ToUpper(g.Name), q) && !managesEstateNamed(g, q) {
 			continue
 		}
 		out = append(out, g)
 	}
 	return out
+}
+
+// managesEstateNamed reports whether one of the company's scored estates has q (upper case)
+// in its name: owners search rankings for their estate, not for a company they do not know.
+func managesEstateNamed(g *scoring.Grade, q string) bool {
+	for _, e := range g.EstateDetails {
+		if strings.Contains(strings.ToUpper(e.Name), q) {
+			return true
+		}
+	}
+	return false
 }
 
 type option struct{ Value, Label string }
@@ -517,7 +555,16 @@ func (r *reportSite) rankings(c *fiber.Ctx) error {
 		return err
 	}
 	key := "rankings|" + p.Pub.ID + "|" + f.query() + "|" + strconv.Itoa(f.Page)
-	return r.renderReport(c, st, "rankings", key, siteLinks.Rankings(p.ID()), func(string) (any, error) {
+	// The language switch keeps the filter and the page (the cache key holds both).
+	self := siteLinks.Rankings(p.ID())
+	if q := f.query(); q != "" || f.Page > 1 {
+		v, _ := url.ParseQuery(q)
+		if f.Page > 1 {
+			v.Set("page", strconv.Itoa(f.Page))
+		}
+		self += "?" + v.Encode()
+	}
+	return r.renderReport(c, st, "rankings", key, self, func(string) (any, error) {
 		return rankingsPage(siteLinks, st.city, p, f), nil
 	})
 }
@@ -525,6 +572,7 @@ func (r *reportSite) rankings(c *fiber.Ctx) error {
 func rankingsPage(l links, city *reports.City, p *reports.Period, f rankingFilter) rankingsData {
 	all := rankedCompanies(p, f)
 	d := rankingsData{pageBase: pageBase{Link: l, Self: "rankings"}, pubView: pubViewOf(p), Period: p, Filter: f, Total: len(all)}
+	d.withPeriods(l, city)
 	d.Pages = max(1, (len(all)+rankingsPageSize-1)/rankingsPageSize)
 	d.Filter.Page = min(f.Page, d.Pages)
 	start := (d.Filter.Page - 1) * rankingsPageSize
@@ -791,6 +839,7 @@ func (r *reportSite) report(c *fiber.Ctx) error {
 
 func reportPage(l links, lang string, city *reports.City, p *reports.Period) (reportData, error) {
 	d := reportData{pageBase: pageBase{Link: l, Self: "report"}, pubView: pubViewOf(p), Period: p, Summary: p.Summary()}
+	d.withPeriods(l, city)
 	trends := city.Trends()
 	if l.static {
 		trends = []reports.Summary{p.Summary()}
@@ -810,6 +859,14 @@ func init() {
 		"pct":   pct,
 		"when":  when,
 		"short": func(s string) string { return s[:min(12, len(s))] },
+		// rulesetVersion is the version of a ruleset named "name@version", as people read it:
+		// "default@1" is version 1 (the name stays in a title attribute).
+		"rulesetVersion": func(id string) string {
+			if i := strings.LastIndexByte(id, '@'); i >= 0 {
+				return id[i+1:]
+			}
+			return id
+		},
 		// rat writes an exact number of the rules or a record (a weight, points) as a decimal.
 		"rat": func(r interface{ FloatString(int) string }) string {
 			return strings.TrimRight(strings.TrimRight(r.FloatString(2), "0"), ".")

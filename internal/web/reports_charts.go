@@ -80,14 +80,15 @@ func cityCharts(l links, lang string, city *reports.City, p *reports.Period, tre
 	count := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 	percent := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" }
 
-	var grades []string
+	var grades, gradeColors []string
 	companies := reports.Series{Name: T(lang, "report.col.companies")}
 	for _, c := range p.GradeCounts() {
 		grades = append(grades, c.Label)
+		gradeColors = append(gradeColors, reports.GradeColors[c.Label])
 		companies.Values = append(companies.Values, float64(c.N))
 	}
 	if err := add(reports.Bar(reports.Spec{ID: "chart-grades", Title: T(lang, "report.chart.grades"), AssetsHost: host,
-		Corner: T(lang, "report.col.grade"), Format: count}, grades, companies)); err != nil {
+		Corner: T(lang, "report.col.grade"), Format: count, Colors: gradeColors}, grades, companies)); err != nil {
 		return nil, err
 	}
 
@@ -116,7 +117,7 @@ func cityCharts(l links, lang string, city *reports.City, p *reports.Period, tre
 	compliance := p.Compliance()
 	var reasons []reports.Series
 	for i, reason := range reports.Reasons {
-		s := reports.Series{Name: T(lang, "report.reason."+reason)}
+		s := reports.Series{Name: T(lang, "report.reason."+reason), Color: reports.ReasonColors[reason]}
 		for _, c := range compliance {
 			s.Values = append(s.Values, c.Share(i)*100)
 		}
@@ -130,8 +131,8 @@ func cityCharts(l links, lang string, city *reports.City, p *reports.Period, tre
 	var periods []string
 	meanScore := reports.Series{Name: T(lang, "report.col.mean_score")}
 	satisfactionTrend := reports.Series{Name: T(lang, "report.col.city_mean_satisfaction")}
-	red := reports.Series{Name: T(lang, "report.list.red")}
-	black := reports.Series{Name: T(lang, "report.list.black")}
+	red := reports.Series{Name: T(lang, "report.list.red"), Color: reports.ColorRed}
+	black := reports.Series{Name: T(lang, "report.list.black"), Color: reports.ColorBlack}
 	for _, s := range trends {
 		periods = append(periods, s.Period)
 		meanScore.Values = append(meanScore.Values, s.MeanScore)

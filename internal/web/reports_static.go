@@ -183,7 +183,7 @@ func (w *siteWriter) site(city *reports.City, p *reports.Period) error {
 		if lang == domain.LangEN {
 			l.suffix = ".en"
 		}
-		lists := listsPage(l, p)
+		lists := listsPage(l, city, p)
 		if err := w.page(l.file("lists"), "lists", lang, lists); err != nil {
 			return err
 		}

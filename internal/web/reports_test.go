@@ -160,8 +160,12 @@ func TestReportPages(t *testing.T) {
 
 	r = c.get("/lists/2026Q4")
 	wantStatus(t, r, http.StatusOK)
-	wantBody(t, r, "2026Q4 物业服务企业红黑榜", "阳光物业", "弃管物业", "一票否决", "EV-veto", "挪用专项维修资金",
-		"EV-hostile", "低于60分", "default@1", "第1次发布", "发布时间")
+	wantBody(t, r, "2026Q4 物业服务企业红黑榜", "阳光物业", "弃管物业", "一票否决", "挪用专项维修资金",
+		"低于60分", "评分规则第1版", "第1次发布", "发布时间")
+	// Records are told by date and description; their ids are the bureau's, not the public's.
+	if strings.Contains(section(r.body, `id="black-list"`), "EV-veto") {
+		t.Error("the black list shows a record's internal id")
+	}
 	red, black := section(r.body, `id="red-list"`), section(r.body, `id="black-list"`)
 	if !strings.Contains(red, "阳光物业") || strings.Contains(red, "弃管物业") {
 		t.Errorf("red list:\n%s", red)
@@ -263,6 +267,7 @@ func TestRankingsFilterSearchAndPages(t *testing.T) {
 		{"?district=d2", 2},
 		{"?district=d2&grade=C", 1},
 		{"?q=阳光", 1},
+		{"?q=平平小区", 1}, // an estate's name finds its company
 		{"?q=91440300ma5r00000", 4},
 		{"?q=" + url.QueryEscape(reportHostileName), 1},
 		{"?q=无此企业", 0},
@@ -275,6 +280,11 @@ func TestRankingsFilterSearchAndPages(t *testing.T) {
 	}
 	r := c.get("/rankings/2026Q4?grade=C")
 	wantBody(t, r, `href="/rankings/2026Q4/rankings.csv?grade=C"`, `<option value="C" selected>`)
+	// Each period's pages link to the other periods' (item 9 of issue 10), and the language
+	// switch keeps the filter.
+	wantBody(t, r, `href="/rankings/2026Q3"`, `aria-current="page">2026Q4<`, `href="/rankings/2026Q4?grade=C&amp;lang=en"`)
+	wantBody(t, c.get("/lists/2026Q3"), `href="/lists/2026Q4"`)
+	wantBody(t, c.get("/reports/2026Q4"), `href="/reports/2026Q3"`)
 }
 
 func TestRankingsPaginate(t *testing.T) {
@@ -292,7 +302,7 @@ func TestRankingsPaginate(t *testing.T) {
 	c := e.client()
 	r := c.get("/rankings/2026Q4")
 	wantBody(t, r, "共 64 家企业", "第 1 页，共 2 页", `href="/rankings/2026Q4?page=2"`)
-	if n := strings.Count(section(r.body, `id="rankings"`), "<tr>"); n != 51 { // the head and 50 rows
+	if n := strings.Count(section(r.body, `id="rankings"`), "<tr"); n != 51 { // the head and 50 rows
 		t.Errorf("first page has %d rows, want 50 and the head", n-1)
 	}
 	r = c.get("/rankings/2026Q4?page=2")

@@ -221,6 +221,7 @@ func New(cfg Config) (*Server, error) {
 		compress.New(),
 		s.language,
 		s.loadSession,
+		s.mustChangePassword,
 	)
 	s.routes()
 	return s, nil

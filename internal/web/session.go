@@ -89,7 +89,7 @@ func (s *Server) startSession(c *fiber.Ctx, acct domain.Account) error {
 	}
 	now := s.now()
 	sess := domain.Session{Account: acct.ID, Name: acct.Name, Role: acct.Role, Company: acct.Company,
-		Created: now, IdleUntil: now.Add(sessionIdle), Expires: now.Add(sessionLife)}
+		MustChangePassword: acct.MustChangePassword, Created: now, IdleUntil: now.Add(sessionIdle), Expires: now.Add(sessionLife)}
 	token, err := s.db.CreateSession(ctx, &sess)
 	if err != nil {
 		return err

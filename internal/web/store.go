@@ -36,6 +36,7 @@ type Store interface {
 	SetDisabled(ctx context.Context, id string, disabled bool) error
 	CreateAccount(ctx context.Context, a domain.Account) error
 	SetPassword(ctx context.Context, id, passwordHash string) error
+	ChangePassword(ctx context.Context, id, passwordHash string) error
 	CreateSession(ctx context.Context, s *domain.Session) (token string, err error)
 	SessionByToken(ctx context.Context, token string, now time.Time) (domain.Session, error)
 	TouchSession(ctx context.Context, id string, idleUntil time.Time) error
