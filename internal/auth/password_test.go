@@ -133,12 +133,19 @@ func TestNewPassword(t *testing.T) {
 func TestVerifyUnknownTakesAsLong(t *testing.T) {
 	VerifyUnknown("warm up") // the first call makes the decoy hash
 	h, _ := HashPassword("x")
-	start := time.Now()
-	_, _ = VerifyPassword(h, "y")
-	known := time.Since(start)
-	start = time.Now()
-	VerifyUnknown("y")
-	unknown := time.Since(start)
+	// The fastest of several runs of each: a busy machine only ever adds time, so the minimums
+	// compare the work done, not the scheduler's luck.
+	fastest := func(f func()) time.Duration {
+		best := time.Duration(1<<63 - 1)
+		for range 5 {
+			start := time.Now()
+			f()
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	known := fastest(func() { _, _ = VerifyPassword(h, "y") })
+	unknown := fastest(func() { VerifyUnknown("y") })
 	if unknown < known/3 {
 		t.Errorf("VerifyUnknown took %v, a real verification %v: unknown names would be told apart", unknown, known)
 	}
