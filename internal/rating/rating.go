@@ -147,23 +147,27 @@ func (e *LimitedError) Error() string {
 
 // ProveHousehold is the one owner-proof step, for ratings and objections alike: the client at
 // address (a hash) shows code for household of estate in period. It returns nil, a
-// *LimitedError (the address or estate failed too often lately; the code was not checked), one
-// of the ErrCode errors, or a store failure.
+// *LimitedError (the address failed too often lately, and the code was not checked; or the
+// code failed while the estate has failed too often lately), one of the ErrCode errors, or a
+// store failure.
 //
-// Failures are charged after the check, so honest owners behind one address never wait for
-// each other; parallel guesses can overdraw a bucket by at most the requests in flight, and
-// the store's per-code lock-out holds regardless.
+// A failure slows the client that failed, never a client with a valid code: the address's
+// allowance is checked before the code, the estate's only after a failed one, so that guesses
+// spread over many addresses cannot shut the estate's owners out. Failures are charged after
+// the check, so honest owners behind one address never wait for each other; parallel guesses
+// can overdraw a bucket by at most the requests in flight, and the store's per-flat, per-address
+// lock-out holds regardless.
 func (s *Service) ProveHousehold(ctx context.Context, period, estate, household, code, address string, now time.Time) error {
 	if wait, ok := s.addressLimit.Allowed(address, now); !ok {
-		return &LimitedError{Wait: wait}
-	}
-	if wait, ok := s.estateLimit.Allowed(estate, now); !ok {
 		return &LimitedError{Wait: wait}
 	}
 	err := s.store.CheckCodeFrom(ctx, period, estate, household, code, address, now)
 	if errors.Is(err, ErrCodeUnknown) || errors.Is(err, ErrCodeWrong) || errors.Is(err, ErrCodeVoided) || errors.Is(err, ErrCodeLocked) {
 		s.addressLimit.Charge(address, now)
 		s.estateLimit.Charge(estate, now)
+		if wait, ok := s.estateLimit.Allowed(estate, now); !ok && !errors.Is(err, ErrCodeLocked) {
+			return &LimitedError{Wait: wait}
+		}
 	}
 	return err
 }

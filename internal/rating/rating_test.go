@@ -108,6 +108,25 @@ func TestProveHouseholdLimitsAnAddress(t *testing.T) {
 	}
 }
 
+// TestProveHouseholdEstateFloodSparesOwners: wrong flats sent from many addresses use up the
+// estate's allowance; a guesser is then told to wait, but an owner with a valid code is let in.
+func TestProveHouseholdEstateFloodSparesOwners(t *testing.T) {
+	ctx := context.Background()
+	db, codes := estate(t, 1)
+	svc := rating.New(db)
+	for i := range rating.EstateFailures.Burst + 10 {
+		flat := fmt.Sprintf("9-9-%d", i)
+		_ = svc.ProveHousehold(ctx, "2026Q4", "e1", flat, "ABCDE-FGHJK", fmt.Sprintf("bot-%d", i%5), now)
+	}
+	var limited *rating.LimitedError
+	if err := svc.ProveHousehold(ctx, "2026Q4", "e1", "9-9-999", "ABCDE-FGHJK", "bot-new", now); !errors.As(err, &limited) {
+		t.Errorf("a failing client after the flood: %v, want told to wait", err)
+	}
+	if err := svc.ProveHousehold(ctx, "2026Q4", "e1", "1-1-101", codes["1-1-101"], "owner", now); err != nil {
+		t.Errorf("an owner with a valid code during the flood: %v", err)
+	}
+}
+
 // TestSubmitAndReceipt: a submission gives a receipt that can be looked up, a revision
 // supersedes it, and a repeated request (same idempotency key) gets the same receipt.
 func TestSubmitAndReceipt(t *testing.T) {
