@@ -71,7 +71,7 @@ func (x *explainer) satisfaction() {
 		x.line("全市本期有效评价 %d 份（每户只计最新一次；每份取六项评分的平均 r），全市平均分 μ = %s；收缩系数 K = %s。",
 			res.CityRatings, num(res.Exact.CityMean), decimalString(rs.K))
 	}
-	x.line("每个小区的平均分向全市平均分收缩：s = (n·m + K·μ) / (n + K)，小区满意度 S_e = (s − 1) / 4 × 100。")
+	x.line("每个小区的平均分向全市平均分收缩：s = (n·m + K·μ) / (n + K)，小区满意度得分 = (s − 1) / 4 × 100。")
 	for i, d := range g.EstateDetails {
 		x.line("%d. 小区 %s %s（%d 户）：", i+1, d.Estate, d.Name, d.Households)
 		if d.Ratings == 0 {
@@ -81,7 +81,7 @@ func (x *explainer) satisfaction() {
 			x.line("   s = (%d × %s + %s × %s) / (%d + %s) = %s；",
 				d.Ratings, num(d.Exact.Mean), decimalString(rs.K), num(res.Exact.CityMean), d.Ratings, decimalString(rs.K), num(d.Exact.Shrunk))
 		}
-		x.line("   S_e = (%s − 1) / 4 × 100 = %s。", num(d.Exact.Shrunk), num(d.Exact.Satisfaction))
+		x.line("   满意度得分 = (%s − 1) / 4 × 100 = %s。", num(d.Exact.Shrunk), num(d.Exact.Satisfaction))
 	}
 	x.line("S = 按户数加权平均 = %s = %s，报告值 %s。",
 		x.weightedMean(func(d EstateDetail) *big.Rat { return d.Exact.Satisfaction }), num(g.Exact.Satisfaction), g.Components.Satisfaction)
@@ -120,7 +120,7 @@ func (x *explainer) disclosure() {
 		deadline, rs.Disclosure.ZoneOffset, deadline.AddDays(1).Start(rs.Disclosure.Zone).Format("2006-01-02 15:04 -07:00"),
 		decimalString(w.OnTime), rs.Disclosure.GraceDays, deadline.AddDays(rs.Disclosure.GraceDays), decimalString(w.WithinGrace),
 		decimalString(w.Late), decimalString(w.MissingOrRejected))
-	x.line("小区信息公开 D_e = 四项得分的平均 × 100。")
+	x.line("小区信息公开得分 = 四项得分的平均 × 100。")
 	for i, d := range g.EstateDetails {
 		x.line("%d. 小区 %s %s：", i+1, d.Estate, d.Name)
 		worths := make([]string, len(d.Disclosures))
@@ -133,7 +133,7 @@ func (x *explainer) disclosure() {
 			x.line("   %s：%s 提交，%s，%s，计 %s；", Categories[j].Label,
 				dw.FiledAt.In(rs.Disclosure.Zone).Format("2006-01-02 15:04:05 -07:00"), statusLabels[dw.Status], reasonLabels[dw.Reason], worths[j])
 		}
-		x.line("   D_e = (%s) / %d × 100 = %s。", strings.Join(worths, " + "), len(d.Disclosures), num(d.Exact.Disclosure))
+		x.line("   信息公开得分 = (%s) / %d × 100 = %s。", strings.Join(worths, " + "), len(d.Disclosures), num(d.Exact.Disclosure))
 	}
 	x.line("D = 按户数加权平均 = %s = %s，报告值 %s。",
 		x.weightedMean(func(d EstateDetail) *big.Rat { return d.Exact.Disclosure }), num(g.Exact.Disclosure), g.Components.Disclosure)

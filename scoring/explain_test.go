@@ -24,7 +24,7 @@ func TestExplainReasons(t *testing.T) {
 			in.Events = []Event{bad("B7", "1", "2026-06-01")}
 		}, []string{
 			"44.00 低于最低档 60，且有有效不良记录 B7 → C。",
-			"D_e = (0 + 0 + 0 + 0) / 4 × 100 = 0。",
+			"信息公开得分 = (0 + 0 + 0 + 0) / 4 × 100 = 0。",
 			"公共水电分摊：未提交，计 0；",
 		}},
 		{"below 60, clean", func(in *Input) { in.Disclosures = nil }, []string{
