@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
 // A full disk: the server says it is not ready, owners get 503 with Retry-After (never a 500),
@@ -35,22 +34,9 @@ func TestDiskFull(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 	data := filepath.Join(dir, "data")
 
-	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout := &syncBuffer{}
-	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: io.Discard, Log: mongodbtest.Quiet(),
-		Getenv: func(k string) string { return map[string]string{"PROPCREDIT_ADDR": addr}[k] }}
-	done := make(chan error, 1)
-	go func() {
-		err := m.Run(ctx, []string{"serve", "--data", data, "--demo", "--log-format", "text"})
-		_ = m.Close()
-		done <- err
-	}()
-	base := "http://" + addr
-	if err := waitReady(t, base, done); err != nil {
-		t.Fatalf("%v\n%s", err, stdout.String())
-	}
+	base, _, done := serveDemo(t, ctx, data, freeAddr(t))
 	defer func() {
 		cancel()
 		<-done

@@ -76,6 +76,28 @@ func waitReady(t *testing.T, base string, done <-chan error) error {
 	}
 }
 
+// serveDemo runs `serve --demo` on dir in this process, listening on addr, until ctx ends,
+// and waits until it is ready. done receives what serve (and closing the store) returned.
+func serveDemo(t *testing.T, ctx context.Context, dir, addr string) (base string, stdout *syncBuffer, done <-chan error) {
+	t.Helper()
+	stdout = &syncBuffer{}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: io.Discard, Log: mongodbtest.Quiet(),
+		Getenv: func(k string) string { return map[string]string{"PROPCREDIT_ADDR": addr}[k] }}
+	finished := make(chan error, 1)
+	go func() {
+		err := m.Run(ctx, []string{"serve", "--data", dir, "--demo", "--log-format", "text"})
+		if cerr := m.Close(); err == nil {
+			err = cerr
+		}
+		finished <- err
+	}()
+	base = "http://" + addr
+	if err := waitReady(t, base, finished); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	return base, stdout, finished
+}
+
 // TestServeDemo runs the server as `make demo` does: it loads the demo city, answers its
 // health checks and pages, lets another command read through its engine, refuses a second
 // server, and shuts down cleanly on a signal (here: the context).
@@ -83,21 +105,7 @@ func TestServeDemo(t *testing.T) {
 	dir, addr := t.TempDir(), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout := &syncBuffer{}
-	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: io.Discard, Log: mongodbtest.Quiet(),
-		Getenv: func(k string) string { return map[string]string{"PROPCREDIT_ADDR": addr}[k] }}
-	done := make(chan error, 1)
-	go func() {
-		err := m.Run(ctx, []string{"serve", "--data", dir, "--demo", "--log-format", "text"})
-		if cerr := m.Close(); err == nil {
-			err = cerr
-		}
-		done <- err
-	}()
-	base := "http://" + addr
-	if err := waitReady(t, base, done); err != nil {
-		t.Fatalf("%v\n%s", err, stdout.String())
-	}
+	base, stdout, done := serveDemo(t, ctx, dir, addr)
 	if !strings.Contains(stdout.String(), `name "reviewer", password "`) {
 		t.Errorf("demo reviewer log-in not printed: %q", stdout.String())
 	}
