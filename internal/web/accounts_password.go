@@ -68,7 +68,13 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err := s.db.ChangePassword(ctx, acct.ID, hash); err != nil {
 		return err
 	}
-	// A new session, without the duty to change: the old token is worthless from now on.
+	// Every session of the account ends (ASVS 7.4.3): whoever logged in elsewhere with the old
+	// password is out, on every server. This browser gets a new session, without the duty to
+	// change: its old token is worthless too.
+	ended, err := s.db.DeleteSessionsOf(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
 	a, err := s.db.AccountByName(ctx, acct.Name)
 	if err != nil {
 		return err
@@ -76,7 +82,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err := s.startSession(c, a); err != nil {
 		return err
 	}
-	s.log.Info("password changed", "account", acct.Name, "one_time", data.Forced, "request_id", RequestID(c))
+	s.log.Info("password changed", "account", acct.Name, "one_time", data.Forced, "sessions_ended", ended, "request_id", RequestID(c))
 	return c.Redirect("/account/password?ok=1", fiber.StatusSeeOther)
 }
 

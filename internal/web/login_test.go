@@ -411,3 +411,21 @@ func TestDisableAccount(t *testing.T) {
 	// Only admins may do it.
 	wantStatus(t, phone.post("/admin/accounts/"+ids["root"]+"/disable", url.Values{"_csrf": {phone.csrf("/account")}}), http.StatusForbidden)
 }
+
+// A password change ends the account's other sessions (ASVS 7.4.3): someone who knew the old
+// password and logged in elsewhere is out, while the browser that changed it stays in.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "old-password-1")
+	phone, laptop, other := e.client(), e.client(), e.client()
+	phone.mustLogin("zhang", "old-password-1")
+	laptop.mustLogin("zhang", "old-password-1")
+	e.addAccount("li", domain.RoleReviewer, "", "li-password-1")
+	other.mustLogin("li", "li-password-1")
+	r := laptop.post("/account/password", url.Values{"_csrf": {laptop.csrf("/account/password")},
+		"current": {"old-password-1"}, "new": {"a-long-new-password"}, "confirm": {"a-long-new-password"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantStatus(t, laptop.get("/account"), http.StatusOK)
+	wantStatus(t, phone.get("/account"), http.StatusSeeOther) // to the log-in page
+	wantStatus(t, other.get("/account"), http.StatusOK)        // another account keeps its session
+}
