@@ -427,5 +427,5 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	wantStatus(t, r, http.StatusSeeOther)
 	wantStatus(t, laptop.get("/account"), http.StatusOK)
 	wantStatus(t, phone.get("/account"), http.StatusSeeOther) // to the log-in page
-	wantStatus(t, other.get("/account"), http.StatusOK)        // another account keeps its session
+	wantStatus(t, other.get("/account"), http.StatusOK)       // another account keeps its session
 }
