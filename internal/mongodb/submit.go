@@ -64,6 +64,10 @@ func receiptNumber(key, idempotencyKey string) string {
 	return b.String()
 }
 
+// ReceiptNumberOf is the receipt number of a household's request with an idempotency key. The
+// abuse suite uses it to stage a request that another server is still storing.
+func ReceiptNumberOf(key, idempotencyKey string) string { return receiptNumber(key, idempotencyKey) }
+
 // SubmitRating stores a new version of a household's rating, which counts from then on, and
 // returns the owner's receipt. Submissions are committed in groups by the rating writer (see
 // batch.go); the call returns once its group is in the database.
