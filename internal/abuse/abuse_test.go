@@ -331,4 +331,3 @@ func (b *browser) login(t *testing.T, name, password string) int {
 	}
 	return resp.StatusCode
 }
-
