@@ -46,6 +46,11 @@ type ratingWriter struct {
 		id, period string
 		at         time.Time
 	}
+	// unsettled are the journals of failed groups whose versions could not be withdrawn yet
+	// (see withdraw). commitMu keeps one group or retry at a time: only the writer goroutine
+	// commits, but tests commit a chosen group from theirs (CommitGroup).
+	unsettled []journalDoc
+	commitMu  sync.Mutex
 }
 
 const intentFresh = 20 * time.Second
@@ -76,6 +81,7 @@ type submitResult struct {
 const (
 	maxBatch          = 512
 	tallyCompactEvery = 5 * time.Second
+	settleRetry       = 2 * time.Second // how often a failed group's withdrawal is tried again
 )
 
 func (db *DB) writer() *ratingWriter {
@@ -109,8 +115,14 @@ func (w *ratingWriter) run() {
 		}
 	}()
 	defer func() { <-compacted }()
+	retry := time.NewTicker(settleRetry)
+	defer retry.Stop()
 	for {
 		select {
+		case <-retry.C:
+			w.commitMu.Lock()
+			w.settleFailed(nil)
+			w.commitMu.Unlock()
 		case first := <-w.reqs:
 			batch := []*submitRequest{first}
 		gather:
@@ -131,6 +143,10 @@ func (w *ratingWriter) run() {
 
 // commit stores a group of submissions and answers each, one journal per period.
 func (w *ratingWriter) commit(batch []*submitRequest) {
+	w.commitMu.Lock()
+	defer w.commitMu.Unlock()
+	// Failed groups' versions go first: a household's next revision must not follow one.
+	w.settleFailed(batch)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	answers := map[*submitRequest]submitResult{}
@@ -270,7 +286,8 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 	}
 	refused, err := w.db.insertMany(ctx, colRatings, docs)
 	if err != nil {
-		fail(stored, err) // the intent stays: its versions are counted by recovery
+		w.withdraw(journal, period) // some may have gone in
+		fail(stored, err)
 		return
 	}
 	// Another process took some of these revisions: read the truth and go one at a time.
@@ -291,6 +308,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 	for _, r := range stored {
 		if p := r.previous; p != nil && taken[p.ID] { // it follows a revision another process took
 			if r.previous, err = w.db.previousVersion(ctx, r.doc); err != nil {
+				w.withdraw(journal, period)
 				fail(stored, err)
 				return
 			}
@@ -298,8 +316,15 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		r.countIn(delta, 1)
 	}
 	began := time.Now()
-	next, err := w.db.endJournalAndBegin(ctx, journal, period, delta, true)
+	var next string
+	if fail := w.db.failEntry.Load(); fail != nil {
+		err = *fail
+	}
+	if err == nil {
+		next, err = w.db.endJournalAndBegin(ctx, journal, period, delta, true)
+	}
 	if err != nil {
+		w.withdraw(journal, period)
 		fail(stored, err)
 		return
 	}
@@ -314,6 +339,51 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		}
 		answer(r, rc, nil)
 	}
+}
+
+// withdraw takes back the versions of a group that failed after they went in, or may have,
+// before its owners are told that it failed (journal.go: abortJournal). What it cannot do now
+// (the disk is still full) the writer tries again before its next group, so that an owner who
+// sends the same form again gets the same revision; recovery does it otherwise.
+func (w *ratingWriter) withdraw(journal, period string) {
+	in := journalDoc{ID: intentID(journal), Kind: "intent", Journal: journal, Period: period}
+	if !w.settle(in) {
+		w.unsettled = append(w.unsettled, in)
+	}
+}
+
+// settleFailed tries again to settle the journals of failed groups (see withdraw): before a
+// group, whose heads, read before, may be those versions (they are read again), and every few
+// seconds while the writer is idle.
+func (w *ratingWriter) settleFailed(batch []*submitRequest) {
+	n := len(w.unsettled)
+	if n == 0 {
+		return
+	}
+	if w.unsettled = slices.DeleteFunc(w.unsettled, w.settle); len(w.unsettled) < n {
+		w.headsMu.Lock()
+		clear(w.heads)
+		w.headsMu.Unlock()
+		for _, r := range batch {
+			r.prefetched = nil
+		}
+	}
+}
+
+// settle settles a failed group's journal, and logs what it did.
+func (w *ratingWriter) settle(in journalDoc) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	repaired, withdrawn, err := w.db.abortJournal(ctx, in)
+	if err != nil {
+		w.db.log.Error("withdraw the versions of a failed rating group: will try again", "journal", in.Journal, "err", err)
+		return false
+	}
+	if repaired >= 0 {
+		w.db.log.Warn("withdrew the versions of a failed rating group, whose owners were told to send again",
+			"journal", in.Journal, "period", in.Period, "withdrawn", withdrawn, "kept", repaired)
+	}
+	return true
 }
 
 // countIn adds the change that r's version makes to the tallies to delta, times sign.

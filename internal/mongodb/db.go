@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -48,8 +49,11 @@ type DB struct {
 	log    *slog.Logger
 	locks  keyLocks
 
-	grace    time.Duration // journalGrace, but for tests
-	serverID string        // set by Announce; the owner of this process's journal intents
+	grace time.Duration // journalGrace, but for tests
+	// Tests make these fail as a full disk does: the journal entry of a rating group, and
+	// the settling of a failed group's journal (see export_test.go).
+	failEntry, failSettle atomic.Pointer[error]
+	serverID              string // set by Announce; the owner of this process's journal intents
 
 	writerOnce   sync.Once
 	ratingWriter *ratingWriter // started by the first SubmitRating; see batch.go

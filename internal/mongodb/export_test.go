@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,3 +27,19 @@ func (db *DB) CommitGroup(ctx context.Context, subs []Submission) ([]Receipt, []
 // SetJournalGrace changes how long an intent without an entry waits before it is recovered,
 // so that tests of recovery need not wait for journalGrace.
 func SetJournalGrace(db *DB, d time.Duration) { db.grace = d }
+
+// FailRatingGroups makes the journal entry of every rating group fail after its versions went
+// in, and with settle also the withdrawal of those versions, as a full disk does; nil errors
+// stop it.
+func FailRatingGroups(db *DB, entry, settle error) {
+	for _, f := range []struct {
+		p   *atomic.Pointer[error]
+		err error
+	}{{&db.failEntry, entry}, {&db.failSettle, settle}} {
+		if f.err == nil {
+			f.p.Store(nil)
+		} else {
+			f.p.Store(&f.err)
+		}
+	}
+}

@@ -43,6 +43,13 @@ import (
 //     carry its journal id (one scan of the ratings, so only after a crash). It is safe because
 //     the entry is checked missing before the intent is checked present, and compaction deletes
 //     an intent before its entry.
+//   - A group that fails after its versions went in (a full disk) tells its owners it failed, so
+//     those versions must never count: the writer inserts an abort marker ("a|J"), withdraws
+//     (deletes) them and ends the journal with what still counts (settleJournal). Should that
+//     fail too, recovery does it later: it withdraws a version of an aborted journal, or one
+//     whose receipt claim was freed, and repairs (counts) the others, saying which in the log.
+//     A version whose household has a later revision always counts: that revision's entry
+//     took it away already.
 //
 // So a crash never needs a repair at start-up, and no process needs to know about another.
 
@@ -84,6 +91,7 @@ type baseDoc struct {
 func baseID(period string, gen int) string { return period + "|" + strconv.Itoa(gen) }
 func intentID(journal string) string       { return "i|" + journal }
 func entryID(journal string) string        { return "d|" + journal }
+func abortID(journal string) string        { return "a|" + journal }
 
 func newJournalID() string {
 	b := make([]byte, 12)
@@ -307,7 +315,7 @@ func (db *DB) compactPeriod(ctx context.Context, period string) error {
 	if len(v.base.Folded) > 0 {
 		var ids []string
 		for _, j := range v.base.Folded {
-			ids = append(ids, intentID(j))
+			ids = append(ids, intentID(j), abortID(j))
 		}
 		for _, j := range v.base.Folded {
 			ids = append(ids, entryID(j))
@@ -371,27 +379,108 @@ func (db *DB) recoverable(ctx context.Context, in journalDoc) (bool, error) {
 // stored. The entry was missing when the period was read; the intent is checked present after
 // that, so the entry was never folded (compaction deletes an intent before its entry).
 func (db *DB) recoverJournal(ctx context.Context, intent journalDoc) error {
+	repaired, withdrawn, err := db.settleJournal(ctx, intent, false)
+	if err != nil || repaired < 0 {
+		return err
+	}
+	db.log.Warn("recovered the tally changes of a writer that stopped half-way", "journal", intent.Journal, "period", intent.Period,
+		"repaired", repaired, "withdrawn", withdrawn)
+	return nil
+}
+
+// abortJournal settles the journal of a group that failed after its versions went in, or may
+// have: their owners are told it failed. The abort marker goes in first, so that recovery
+// withdraws them too should the rest fail.
+func (db *DB) abortJournal(ctx context.Context, intent journalDoc) (repaired, withdrawn int, err error) {
+	_, merr := db.c(colTallyJournal).InsertOne(ctx, journalDoc{ID: abortID(intent.Journal), Kind: "abort", Journal: intent.Journal,
+		Period: intent.Period, At: time.Now()})
+	if merr != nil && mongo.IsDuplicateKeyError(merr) {
+		merr = nil
+	}
+	repaired, withdrawn, err = db.settleJournal(ctx, intent, true)
+	return repaired, withdrawn, errors.Join(err, merr)
+}
+
+// settleJournal writes the entry of a journal whose writer did not, if it is still missing:
+// the versions that carry its id count (repaired), except those whose owners were told that
+// their rating failed, which it deletes (withdrawn; see refused). repaired is -1 when there was
+// nothing to settle.
+func (db *DB) settleJournal(ctx context.Context, intent journalDoc, aborted bool) (repaired, withdrawn int, err error) {
+	if done, err := exists(ctx, db.c(colTallyJournal), entryID(intent.Journal)); err != nil || done {
+		return -1, 0, err // finished meanwhile (or its entry went in after all): its versions count
+	}
 	present, err := exists(ctx, db.c(colTallyJournal), intent.ID)
 	if err != nil || !present {
-		return err
+		return -1, 0, err
+	}
+	if !aborted {
+		if aborted, err = exists(ctx, db.c(colTallyJournal), abortID(intent.Journal)); err != nil {
+			return 0, 0, err
+		}
+	}
+	if fail := db.failSettle.Load(); fail != nil {
+		return 0, 0, *fail
 	}
 	docs, err := findAll[ratingDoc](ctx, db.c(colRatings), bson.D{{Key: "journal", Value: intent.Journal}})
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	delta := tallyDelta{}
 	for _, d := range docs {
+		gone, err := db.withdrawRefused(ctx, d, aborted)
+		if err != nil {
+			return 0, 0, err
+		}
+		if gone {
+			withdrawn++
+			continue
+		}
+		repaired++
 		prev, err := db.previousVersion(ctx, d)
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		if prev != nil {
 			delta.add(prev.Period, prev.Estate, prev.Scores, -1)
 		}
 		delta.add(d.Period, d.Estate, d.Scores, 1)
 	}
-	db.log.Warn("recovered the tally changes of a writer that stopped half-way", "journal", intent.Journal, "period", intent.Period, "versions", len(docs))
-	return db.endJournal(ctx, intent.Journal, intent.Period, delta)
+	return repaired, withdrawn, db.endJournal(ctx, intent.Journal, intent.Period, delta)
+}
+
+// withdrawRefused deletes a version whose owner was told that it failed: its journal was
+// aborted, or its receipt claim was freed (an imported version has no receipt). A version whose household has a later revision is
+// kept, since that revision's entry took it away already; so is one whose later revision
+// appears while it is deleted (a writer elsewhere read it as the head just before): it is put
+// back.
+func (db *DB) withdrawRefused(ctx context.Context, d ratingDoc, aborted bool) (bool, error) {
+	if later, err := exists(ctx, db.c(colRatings), versionID(d.Key, d.Revision+1)); err != nil || later {
+		return false, err
+	}
+	if !aborted {
+		if d.Receipt == "" {
+			return false, nil // imported: nobody was told anything
+		}
+		var claim receiptDoc
+		err := db.c(colReceipts).FindOne(ctx, byID(d.Receipt)).Decode(&claim)
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return false, fmt.Errorf("read receipt: %w", err)
+		}
+		if err == nil && claim.Key == d.Key {
+			return false, nil // claimed, not freed: its writer died before it could answer
+		}
+	}
+	if _, err := db.c(colRatings).DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}, {Key: "journal", Value: d.Journal}}); err != nil {
+		return false, fmt.Errorf("withdraw rating %s: %w", d.ID, err)
+	}
+	later, err := exists(ctx, db.c(colRatings), versionID(d.Key, d.Revision+1))
+	if err != nil || !later {
+		return err == nil, err
+	}
+	if _, err := db.c(colRatings).InsertOne(ctx, d); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return false, fmt.Errorf("put back rating %s: %w", d.ID, err)
+	}
+	return false, nil
 }
 
 // previousVersion reads the version a version replaced: the highest revision below it.

@@ -156,10 +156,12 @@ func (db *DB) ReceiptByNumber(ctx context.Context, number string) (Receipt, erro
 	return rc, err
 }
 
-// receiptHolds tells whether the version a receipt names is stored, under that receipt.
+// receiptHolds tells whether the version a receipt names is stored, under that receipt, and
+// was not refused: its group failed and is being withdrawn (journal.go, abortJournal).
 func (db *DB) receiptHolds(ctx context.Context, rc Receipt) (bool, error) {
 	var d struct {
 		Receipt string `bson:"receipt"`
+		Journal string `bson:"journal"`
 	}
 	err := db.c(colRatings).FindOne(ctx, byID(versionID(rc.Key, rc.Revision))).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -168,7 +170,11 @@ func (db *DB) receiptHolds(ctx context.Context, rc Receipt) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read rating %s: %w", rc.Key, err)
 	}
-	return d.Receipt == rc.Number, nil
+	if d.Receipt != rc.Number || d.Journal == "" {
+		return d.Receipt == rc.Number, nil
+	}
+	aborted, err := exists(ctx, db.c(colTallyJournal), abortID(d.Journal))
+	return !aborted, err
 }
 
 // rewriteReceipt replaces a claimed receipt whose revision changed while it was stored. Only
