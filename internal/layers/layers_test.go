@@ -24,6 +24,7 @@ var useCases = []string{
 	module + "/internal/credit",
 	module + "/internal/periods",
 	module + "/internal/audit",
+	module + "/internal/signin",
 }
 
 type pkg struct {

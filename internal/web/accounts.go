@@ -16,6 +16,7 @@ import (
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/signin"
 )
 
 // accountRoutes are log-in, log-out, the account page and account administration.
@@ -35,22 +36,9 @@ func (s *Server) accountRoutes() {
 	s.addNav("nav.admin_accounts", "/admin/accounts", Roles(domain.RoleAdmin))
 }
 
-// Log-in throttles. They slow whoever guesses, and must never let a guesser lock the staff out
-// (OWASP's "device cookies"): a browser that has logged in to an account before carries a
-// signed device cookie, and its attempts at that account are counted for that device alone.
-// Attempts from anywhere else are counted per account and client, per client, and per account
-// (the last bounds a guess spread over many addresses). All counts live in the database, so
-// every server shares them. Failures past the free ones wait 2 s, 4 s, 8 s, ... before the
-// next try; the Limit-th locks the key for 15 minutes.
-var (
-	deviceThrottle  = domain.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
-	pairThrottle    = domain.ThrottleRule{Limit: 10, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 3, Backoff: 2 * time.Second}
-	addressThrottle = domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
-	accountThrottle = domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute, Free: 10, Backoff: time.Second}
-)
-
-// deviceLife is how long a browser stays known to an account after a log-in.
-const deviceLife = 180 * 24 * time.Hour
+// Log-in throttles: the rules are internal/signin's. Here: the form, the device cookie (a
+// signed random id that a browser gets when it logs in, so that its attempts at that account
+// count for it alone), and the answers.
 
 type loginData struct {
 	Name, Next, Error string
@@ -88,7 +76,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 
 	// Count the attempt before checking the password, so that parallel guesses cannot all
 	// be checked before the lock.
-	attempt, until, err := s.db.CountLoginAttempt(ctx, now, s.loginKeys(c, name)...)
+	attempt, until, err := s.signin.Begin(ctx, s.signinAttempt(c, name), now)
 	if err != nil {
 		return err
 	}
@@ -101,7 +89,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	if !ok {
-		until, err := s.db.LoginFailed(ctx, attempt, now)
+		until, err := s.signin.Failed(ctx, attempt, now)
 		if err != nil {
 			return err
 		}
@@ -112,7 +100,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		}
 		return s.render(c, "login", data)
 	}
-	if err := s.db.LoginSucceeded(ctx, attempt); err != nil {
+	if err := s.signin.Succeeded(ctx, attempt); err != nil {
 		s.log.Warn("clear log-in throttle", "err", err, "request_id", RequestID(c))
 	}
 	if auth.NeedsRehash(acct.PasswordHash) {
@@ -186,21 +174,11 @@ func (s *Server) checkPassword(c *fiber.Ctx, name, pw string) (domain.Account, b
 	return acct, ok, nil
 }
 
-// loginKeys are the throttle keys of a log-in attempt. Names that cannot exist share one key,
-// so that random names do not fill the database with keys.
-func (s *Server) loginKeys(c *fiber.Ctx, name string) []domain.ThrottleKey {
-	if !domain.IsIdent(name) {
-		name = "~invalid"
-	}
-	if device, ok := s.knownDevice(c, name); ok {
-		return []domain.ThrottleKey{{Key: domain.LoginDeviceKey(name, device), Rule: deviceThrottle, ClearOnSuccess: true}}
-	}
-	ip := s.addressHash(ClientIP(c))
-	return []domain.ThrottleKey{
-		{Key: domain.LoginPairKey(name, ip), Rule: pairThrottle, ClearOnSuccess: true},
-		{Key: domain.LoginIPKey(ip), Rule: addressThrottle},
-		{Key: domain.LoginAccountKey(name), Rule: accountThrottle, ClearOnSuccess: true},
-	}
+// signinAttempt says who attempts to log in to account name: the device of the browser's
+// device cookie, if it is genuine and made for that name, and the hash of the client address.
+func (s *Server) signinAttempt(c *fiber.Ctx, name string) signin.Attempt {
+	device, _ := s.knownDevice(c, name)
+	return signin.Attempt{Name: name, Device: device, AddressHash: s.addressHash(ClientIP(c))}
 }
 
 func (s *Server) deviceCookie() string { return s.cookieName("pc_device") }
@@ -210,7 +188,7 @@ func (s *Server) deviceCookie() string { return s.cookieName("pc_device") }
 func (s *Server) rememberDevice(c *fiber.Ctx, name string) {
 	id := randomString(16)
 	c.Cookie(&fiber.Cookie{Name: s.deviceCookie(), Value: id + "." + s.deviceMAC(name, id) + "." + name,
-		Path: "/login", Expires: s.now().Add(deviceLife), Secure: s.secure, HTTPOnly: true,
+		Path: "/login", Expires: s.now().Add(signin.DeviceLife), Secure: s.secure, HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteStrictMode})
 }
 

@@ -37,6 +37,7 @@ import (
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/ratelimit"
 	"github.com/propcredit/propcredit/internal/rating"
+	"github.com/propcredit/propcredit/internal/signin"
 )
 
 // Config configures a Server.
@@ -126,6 +127,7 @@ type Server struct {
 
 	csrfKey []byte // signs anonymous CSRF tokens; shared by all servers through the database
 	ipSalt  []byte // salts hashes of client addresses in log-in throttles
+	signin  *signin.Service
 	limits  ratelimit.Shared
 
 	stopJanitor context.CancelFunc
@@ -138,7 +140,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("web: Config.DB is nil")
 	}
-	s := &Server{db: cfg.DB, limits: cfg.Limits, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator(), backups: cfg.Backups}
+	s := &Server{db: cfg.DB, limits: cfg.Limits, pubs: cfg.Publication, log: cfg.Log, secure: cfg.Secure, now: cfg.Now, val: domain.NewValidator(), backups: cfg.Backups,
+		signin: signin.New(cfg.DB)}
 	// Without the use cases, build them on DB, if it can serve them (internal/mongodb can).
 	if ps, ok := cfg.DB.(publication.Store); s.pubs == nil && ok {
 		s.pubs = publication.New(ps)
