@@ -187,9 +187,9 @@ func TestAbuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		acks.Add(first)
-		_, status, err := phone.Submit(c.server.Addr, hs[0], domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5}), key)
-		if status != http.StatusUnprocessableEntity {
-			t.Errorf("the same key with other marks: %d %v, want 422", status, err)
+		_, reused, err := phone.Submit(c.server.Addr, hs[0], domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5}), key)
+		if reused != http.StatusUnprocessableEntity {
+			t.Errorf("the same key with other marks: %d %v, want 422", reused, err)
 		}
 		if rev, err := c.db.CurrentRevision(context.Background(), first.Key); err != nil || rev != 1 {
 			t.Errorf("after the refused reuse the household is at revision %d (%v), want 1", rev, err)
@@ -211,9 +211,9 @@ func TestAbuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		req, _ := json.Marshal(map[string]any{"estate": hs[1].Estate, "household": hs[1].Flat, "code": hs[1].Code, "scores": threes})
-		resp := post(t, c, req, key)
-		if resp.status != http.StatusConflict || resp.retryAfter == "" {
-			t.Errorf("the same key while another server stores it: %d (Retry-After %q) %s, want 409 with Retry-After", resp.status, resp.retryAfter, resp.body)
+		inFlight, inFlightStatus, err := phone.Post(c.server.Addr, req, key)
+		if inFlightStatus != http.StatusConflict || inFlight.RetryAfter == "" {
+			t.Errorf("the same key while another server stores it: %d (Retry-After %q) %v, want 409 with Retry-After", inFlightStatus, inFlight.RetryAfter, err)
 		}
 		if _, err := claims.DeleteOne(context.Background(), bson.D{{Key: "_id", Value: number}}); err != nil {
 			t.Fatal(err)
@@ -224,7 +224,7 @@ func TestAbuse(t *testing.T) {
 		}
 		a.Key, a.Scores = hkey, threes
 		acks.Add(a)
-		t.Logf("idempotency key: other marks: %d; in flight elsewhere: %d (Retry-After %s); then: %d", http.StatusUnprocessableEntity, resp.status, resp.retryAfter, status)
+		t.Logf("idempotency key: other marks: %d; in flight elsewhere: %d (Retry-After %s); then: %d", reused, inFlightStatus, inFlight.RetryAfter, status)
 	})
 
 	// (e) A burst of 200 valid codes from one address and one User-Agent.
@@ -265,25 +265,6 @@ func TestAbuse(t *testing.T) {
 	servetest.CheckRatings(t, c.db, c.raw, acks.ByKey)
 	c.verify(t)
 	t.Logf("%d acknowledged ratings checked, and tally --verify, in %.1f s", acks.Total(), time.Since(began).Seconds())
-}
-
-type answer struct {
-	status           int
-	retryAfter, body string
-}
-
-func post(t *testing.T, c *city, body []byte, key string) answer {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+c.server.Addr+"/api/v1/ratings", strings.NewReader(string(body)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header.Get("Retry-After"), string(b)}
 }
 
 // browser is a staff member's browser: cookies kept, redirects not followed, at an address.

@@ -24,16 +24,13 @@ var propcredit string // the binary, built once
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 
 func runMain(m *testing.M) int {
-	bin, err := os.MkdirTemp("", "propcredit-abuse-bin-")
+	bin, _, remove, err := servetest.BuildTemp()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "abuse:", err)
 		return 1
 	}
-	defer os.RemoveAll(bin)
-	if propcredit, err = servetest.Build(bin); err != nil {
-		fmt.Fprintln(os.Stderr, "abuse:", err)
-		return 1
-	}
+	defer remove()
+	propcredit = bin
 	return m.Run()
 }
 

@@ -1,13 +1,11 @@
 package mongodb_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,26 +15,8 @@ import (
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
-// logBuffer is a log a test reads.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // server connects another process's store to db's database, logging to log.
-func server(t *testing.T, db *mongodb.DB, log *logBuffer) *mongodb.DB {
+func server(t *testing.T, db *mongodb.DB, log *mongodbtest.Buffer) *mongodb.DB {
 	t.Helper()
 	s, err := mongodb.Connect(context.Background(), mongodbtest.URI(t), db.Name(), slog.New(slog.NewTextHandler(log, nil)))
 	if err != nil {
@@ -68,7 +48,7 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 			if _, err := db.Import(ctx, smallCity(), nil); err != nil {
 				t.Fatal(err)
 			}
-			var log logBuffer
+			var log mongodbtest.Buffer
 			writer := server(t, db, &log)
 			var subs []mongodb.Submission
 			for i := range 3 {

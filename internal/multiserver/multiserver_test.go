@@ -82,16 +82,14 @@ func runMain(m *testing.M) int {
 		}
 		dbURI, backend = strings.TrimSpace(string(out)), "FerretDB on PostgreSQL"
 	}
-	bin, err := os.MkdirTemp("", "propcredit-multiserver-bin-")
+	var bin string
+	var remove func()
+	propcredit, bin, remove, err = servetest.BuildTemp()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "multiserver:", err)
 		return 1
 	}
-	defer os.RemoveAll(bin)
-	if propcredit, err = servetest.Build(bin); err != nil {
-		fmt.Fprintln(os.Stderr, "multiserver:", err)
-		return 1
-	}
+	defer remove()
 	// The ledger's signing key, made once with a throwaway embedded engine, so that the
 	// servers start at once on an empty database and all sign with it.
 	ledgerKey = filepath.Join(bin, "ledger.key")

@@ -61,6 +61,19 @@ func Build(dir string) (string, error) {
 	return bin, nil
 }
 
+// BuildTemp builds the binary into a new temporary directory, which remove removes.
+func BuildTemp() (bin, dir string, remove func(), err error) {
+	if dir, err = os.MkdirTemp("", "propcredit-bin-"); err != nil {
+		return "", "", nil, err
+	}
+	remove = func() { os.RemoveAll(dir) }
+	if bin, err = Build(dir); err != nil {
+		remove()
+		return "", "", nil, err
+	}
+	return bin, dir, remove, nil
+}
+
 // ErrText is the standard error of a command that failed, if it kept it.
 func ErrText(err error) string {
 	var ee *exec.ExitError
@@ -245,6 +258,8 @@ type Ack struct {
 	Receipt  string
 	Revision int
 	Scores   domain.Scores
+	// RetryAfter is the Retry-After of an answer that was not an acknowledgement.
+	RetryAfter string
 }
 
 // Client is owners' phones sending ratings to the JSON API.
@@ -283,7 +298,7 @@ func (c *Client) Post(addr string, body []byte, key string) (Ack, int, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusCreated {
-		return Ack{}, resp.StatusCode, fmt.Errorf("%s: status %d: %s", addr, resp.StatusCode, b)
+		return Ack{RetryAfter: resp.Header.Get("Retry-After")}, resp.StatusCode, fmt.Errorf("%s: status %d: %s", addr, resp.StatusCode, b)
 	}
 	var answer struct {
 		Receipt  string `json:"receipt"`

@@ -3,6 +3,7 @@
 package mongodbtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -100,6 +101,25 @@ func Reconnect(t testing.TB, db *mongodb.DB) *mongodb.DB {
 
 // Quiet is a logger that drops everything, for tests.
 func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Buffer is a bytes.Buffer that a server's goroutines may write (its log, its output) while
+// the test reads it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 func randomHex(n int) string {
 	b := make([]byte, n)
