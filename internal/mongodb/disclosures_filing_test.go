@@ -405,7 +405,7 @@ func TestFilingAndDecisionOnTwoServersLoseNothing(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			_, decideErr = reviewer.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
+			_, decideErr = reviewer.DecideDisclosure(ctx, filing.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
 				Version: cur.Version, Draft: cur.Draft, Status: domain.StatusVerified, By: "r", At: time.Now()})
 		}()
 		wg.Wait()

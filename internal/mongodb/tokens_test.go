@@ -10,7 +10,6 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
@@ -28,12 +27,12 @@ func TestAPITokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(token, mongodb.TokenPrefix) || len(token) < 40 {
+	if !strings.HasPrefix(token, domain.TokenPrefix) || len(token) < 40 {
 		t.Errorf("token %q", token)
 	}
 	// Only the hash is stored: the record's _id is the token's SHA-256, and nothing holds the token.
 	sum := sha256.Sum256([]byte(token))
-	if issued.ID != hex.EncodeToString(sum[:]) || strings.Contains(issued.ID+issued.Ref+issued.Name, token[len(mongodb.TokenPrefix):]) {
+	if issued.ID != hex.EncodeToString(sum[:]) || strings.Contains(issued.ID+issued.Ref+issued.Name, token[len(domain.TokenPrefix):]) {
 		t.Errorf("stored token record %+v", issued)
 	}
 

@@ -16,6 +16,7 @@ import (
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -189,7 +190,7 @@ func TestConcurrentPublishersTakeDistinctNumbers(t *testing.T) {
 func TestInputCountsAcknowledgedRatings(t *testing.T) {
 	ctx := context.Background()
 	db := city(t, 2)
-	_, err := db.SubmitRating(ctx, mongodb.Submission{Source: mongodb.SourceAPI, Rating: domain.Rating{Period: "2026Q4", Estate: "e1",
+	_, err := db.SubmitRating(ctx, rating.Submission{Source: rating.SourceAPI, Rating: domain.Rating{Period: "2026Q4", Estate: "e1",
 		Household: "9-9-999", SubmittedAt: time.Date(2026, 11, 5, 9, 0, 0, 0, domain.Zone), Scores: domain.ScoresOf([6]int{1, 2, 3, 4, 5, 1})}})
 	if err != nil {
 		t.Fatal(err)
