@@ -44,10 +44,7 @@ func current(t *testing.T, db *mongodb.DB) step {
 // reviewed versions are kept with their decisions. Scoring's reader sees the current filing.
 func TestFilingDraftsVersionsAndReviews(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	day := time.Date(2026, 10, 10, 9, 0, 0, 0, domain.Zone)
 	file := func(data string, at time.Time) step {
 		t.Helper()
@@ -138,10 +135,7 @@ func TestFilingDraftsVersionsAndReviews(t *testing.T) {
 // Concurrent reviewers: exactly one decision is recorded.
 func TestOneDecisionPerVersion(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	if _, err := db.FileDisclosure(ctx, newFiling(`{}`, time.Now())); err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +173,8 @@ func TestOneDecisionPerVersion(t *testing.T) {
 // next filing collide with the history already kept.
 func TestFilingAfterImportKeepsHistory(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
 	city := smallCity()
-	if _, err := db.Import(ctx, city, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, city)
 	at := time.Date(2026, 10, 10, 9, 0, 0, 0, domain.Zone)
 	if _, err := db.FileDisclosure(ctx, newFiling(`{"v":1}`, at)); err != nil {
 		t.Fatal(err)
@@ -214,10 +205,7 @@ func TestFilingAfterImportKeepsHistory(t *testing.T) {
 
 func TestObjectionFlow(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	now := time.Date(2026, 11, 1, 10, 0, 0, 0, domain.Zone)
 	no := filing.NewObjection{Period: "2026Q4", Estate: "e1", Category: "fees", OpenPeriod: "2026Q4", Household: "1-1-101",
 		Text: "这笔分摊不对", At: now, IPHash: "h"}
@@ -381,10 +369,7 @@ func BenchmarkDisclosureWorkflow(b *testing.B) {
 // is in the history.
 func TestFilingAndDecisionOnTwoServersLoseNothing(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	reviewer := mongodbtest.Reconnect(t, db)
 	decided := 0
 	for round := range 15 {

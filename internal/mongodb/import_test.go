@@ -73,11 +73,8 @@ func TestImportIsIdempotentAndKeepsTallies(t *testing.T) {
 
 func TestImportRatingLaterSubmissionStands(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
 	ds := smallCity()
-	if _, err := db.Import(ctx, ds, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, ds)
 	older, newer := ds.Ratings[0], ds.Ratings[0]
 	older.SubmittedAt = older.SubmittedAt.Add(-time.Hour)
 	older.Scores = domain.ScoresOf([6]int{1, 1, 1, 1, 1, 1})

@@ -17,10 +17,7 @@ import (
 
 func TestCodesIssueCheckLockReissue(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	codes, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101", "1-1-102"}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -113,10 +110,7 @@ func toLowerNoDash(s string) string {
 // another address.
 func TestCodeGuesserLockedOutNotTheHousehold(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	codes, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101"}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -155,10 +149,7 @@ func TestCodeGuesserLockedOutNotTheHousehold(t *testing.T) {
 
 func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	rt := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "2-1-301", SubmittedAt: time.Now(),
 		Scores: domain.ScoresOf([6]int{3, 3, 3, 3, 3, 3})}
 	first, err := db.SubmitRating(ctx, rating.Submission{Rating: rt, Source: rating.SourceWeb})
@@ -194,10 +185,7 @@ func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 
 func TestSubmitRatingSameRequestTwiceAtOnce(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	sub := rating.Submission{Source: rating.SourceWeb, IdempotencyKey: "form-nonce-1", Rating: domain.Rating{
 		Period: "2026Q4", Estate: "e1", Household: "5-5-505", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})}}
 	var wg sync.WaitGroup
@@ -234,10 +222,7 @@ func TestSubmitRatingSameRequestTwiceAtOnce(t *testing.T) {
 // time the owner gets the first receipt, and the household still has one version.
 func TestSubmitRatingRepeatedLater(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	rt := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "6-6-606", SubmittedAt: time.Now(),
 		Scores: domain.ScoresOf([6]int{2, 2, 2, 2, 2, 2})}
 	formA := rt
@@ -297,10 +282,7 @@ func TestSubmitRatingRepeatedLater(t *testing.T) {
 // and reads the households it has not seen in parallel: each counts once, in the tallies too.
 func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	const owners = 120
 	var wg sync.WaitGroup
 	errs := make([]error, owners)
@@ -346,10 +328,7 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 // the new one counts, and the revisions stay without gaps.
 func TestCommitGroupRepeatThenNewForm(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	sub := func(nonce string, points int) rating.Submission {
 		return rating.Submission{Source: rating.SourceWeb, IdempotencyKey: nonce, Rating: domain.Rating{
 			Period: "2026Q4", Estate: "e1", Household: "4-4-404", SubmittedAt: time.Now(),
@@ -398,10 +377,7 @@ func sameReceipt(a, b rating.Receipt) bool {
 // exactly one per household is live.
 func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	var flats []string
 	for i := range 30 {
 		flats = append(flats, fmt.Sprintf("r-%02d", i))
@@ -453,10 +429,7 @@ func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
 // the storm never see a rating counted twice, and afterwards the tallies equal the ratings.
 func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	servers := []*mongodb.DB{db, mongodbtest.Reconnect(t, db), mongodbtest.Reconnect(t, db)}
 	stop := make(chan struct{})
 	var compactors sync.WaitGroup

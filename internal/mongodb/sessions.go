@@ -3,9 +3,7 @@ package mongodb
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -30,8 +28,7 @@ const colLoginThrottle = "login_throttle"
 
 // SessionKey is the _id of the session whose cookie holds token.
 func SessionKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	return sha256Hex(token)
 }
 
 func randomToken(n int) string {

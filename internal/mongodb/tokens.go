@@ -2,8 +2,6 @@ package mongodb
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,11 +20,6 @@ import (
 // random bits, so a plain hash (not a slow password hash) is enough.
 const colAPITokens = "api_tokens"
 
-func tokenKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // maxTokenName bounds a token's name.
 const maxTokenName = 100
 
@@ -40,7 +33,7 @@ func (db *DB) IssueToken(ctx context.Context, company, name, by string, now time
 		return "", domain.APIToken{}, err
 	}
 	token := domain.TokenPrefix + randomToken(32)
-	t := domain.APIToken{ID: tokenKey(token), Ref: "tok_" + randomToken(6), Company: company, Name: name,
+	t := domain.APIToken{ID: sha256Hex(token), Ref: "tok_" + randomToken(6), Company: company, Name: name,
 		CreatedBy: by, CreatedAt: now.UTC().Truncate(time.Millisecond)}
 	if _, err := db.c(colAPITokens).InsertOne(ctx, t); err != nil {
 		return "", domain.APIToken{}, fmt.Errorf("store API token: %w", err)
@@ -56,7 +49,7 @@ func (db *DB) AuthenticateToken(ctx context.Context, token string) (domain.APITo
 	if !strings.HasPrefix(token, domain.TokenPrefix) || len(token) > 100 {
 		return domain.APIToken{}, errBadToken
 	}
-	t, err := findByID[domain.APIToken](ctx, db.c(colAPITokens), tokenKey(token), "API token")
+	t, err := findByID[domain.APIToken](ctx, db.c(colAPITokens), sha256Hex(token), "API token")
 	if derrors.Code(err) == derrors.NotFound {
 		return domain.APIToken{}, errBadToken
 	}

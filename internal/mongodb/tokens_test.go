@@ -15,13 +15,10 @@ import (
 
 func TestAPITokens(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
 	city := smallCity()
 	const other = "91440300MA5D000009"
 	city.Companies = append(city.Companies, domain.Company{ID: other, Name: "别家物业"})
-	if _, err := db.Import(ctx, city, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, city)
 	now := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
 	token, issued, err := db.IssueToken(ctx, companyID, "财务系统", "wanrun", now)
 	if err != nil {

@@ -22,10 +22,7 @@ import (
 // another household is broken. Counts counts what is there.
 func TestVerifyReceipts(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	var receipts []rating.Receipt
 	for _, flat := range []string{"1-1-101", "1-1-102", "1-1-103"} {
 		rc, err := db.SubmitRating(ctx, rating.Submission{Source: rating.SourceWeb, Rating: domain.Rating{

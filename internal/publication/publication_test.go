@@ -27,16 +27,12 @@ var now = time.Date(2026, 12, 20, 10, 0, 0, 0, time.UTC)
 // city is one company with one estate and n ratings of all fours in 2026Q4.
 func city(t *testing.T, n int) *mongodb.DB {
 	t.Helper()
-	db := mongodbtest.NewDB(t)
 	ds := mongodbtest.OneEstate()
 	for i := range n {
 		ds.Ratings = append(ds.Ratings, domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("1-1-%03d", i),
 			SubmittedAt: time.Date(2026, 10, 5, 9, 0, 0, 0, domain.Zone), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})})
 	}
-	if _, err := db.Import(context.Background(), ds, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return mongodbtest.NewDBWith(t, ds)
 }
 
 // TestScoreAndPublish walks the workflow: each step's result and error, in order, on one
