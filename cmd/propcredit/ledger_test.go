@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -49,13 +48,8 @@ func startServer(t *testing.T, dir string, extra ...string) (string, func()) {
 		}
 		stopped = true
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(40 * time.Second):
-			t.Error("serve did not stop within 40s")
+		if err := awaitStop(done); err != nil {
+			t.Errorf("serve: %v", err)
 		}
 	}
 	t.Cleanup(stop)

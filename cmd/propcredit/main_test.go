@@ -15,6 +15,18 @@ import (
 )
 
 // run runs the program in-process as the binary would, with env as its environment.
+// openData opens, privately, the data directory that commands left, for a test to look into;
+// it is closed when the test ends.
+func openData(t *testing.T, dir string) *app.Store {
+	t.Helper()
+	store, err := app.OpenStore(context.Background(), app.StoreConfig{DataDir: dir, Log: mongodbtest.Quiet()}, app.Private, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close(context.Background()) })
+	return store
+}
+
 func run(t *testing.T, env map[string]string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -216,11 +228,7 @@ func TestUserAdd(t *testing.T) {
 	// The printed password is one-time: it must be changed at the first log-in. A password
 	// the administrator typed in is not.
 	ctx := context.Background()
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: dir, Log: mongodbtest.Quiet()}, app.Private, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close(ctx)
+	store := openData(t, dir)
 	for name, want := range map[string]bool{"wang": true, "root": false} {
 		a, err := store.DB.AccountByName(ctx, name)
 		if err != nil || a.MustChangePassword != want {

@@ -9,9 +9,7 @@ import (
 )
 
 func (m *Main) tally(ctx context.Context, args []string) error {
-	fs := m.flagSet("tally", "tally --verify [--fix] [--data DIR]")
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("tally", "tally --verify [--fix] [--data DIR]")
 	verify := fs.Bool("verify", false, "rebuild the tallies from the ratings and report any drift")
 	fix := fs.Bool("fix", false, "with --verify: rewrite the tallies that drifted")
 	if err := m.parse(fs, args); err != nil {
