@@ -11,19 +11,19 @@ import (
 // City is every published period, each as its latest publication, and the district names.
 // It answers the questions that span periods: a company's history, the city's trends, search.
 type City struct {
-	periods   []*Period // oldest first
-	byID      map[string]*Period
+	periods   []*PublishedPeriod // oldest first
+	byID      map[string]*PublishedPeriod
 	districts map[string]string // id → name
 }
 
 // NewCity gathers periods (in any order) and the districts' names.
-func NewCity(periods []*Period, districtNames map[string]string) *City {
-	c := &City{byID: map[string]*Period{}, districts: districtNames}
+func NewCity(periods []*PublishedPeriod, districtNames map[string]string) *City {
+	c := &City{byID: map[string]*PublishedPeriod{}, districts: districtNames}
 	for _, p := range periods {
 		c.periods = append(c.periods, p)
 		c.byID[p.ID()] = p
 	}
-	slices.SortFunc(c.periods, func(a, b *Period) int { return comparePeriods(a.ID(), b.ID()) })
+	slices.SortFunc(c.periods, func(a, b *PublishedPeriod) int { return comparePeriods(a.ID(), b.ID()) })
 	return c
 }
 
@@ -31,13 +31,13 @@ func NewCity(periods []*Period, districtNames map[string]string) *City {
 func comparePeriods(a, b string) int { return cmp.Compare(a, b) }
 
 // Periods returns the published periods, oldest first.
-func (c *City) Periods() []*Period { return slices.Clone(c.periods) }
+func (c *City) Periods() []*PublishedPeriod { return slices.Clone(c.periods) }
 
 // Period returns the period's latest publication, or nil if it has none.
-func (c *City) Period(id string) *Period { return c.byID[id] }
+func (c *City) Period(id string) *PublishedPeriod { return c.byID[id] }
 
 // Latest returns the most recent published period, or nil if nothing is published.
-func (c *City) Latest() *Period {
+func (c *City) Latest() *PublishedPeriod {
 	if len(c.periods) == 0 {
 		return nil
 	}
@@ -64,7 +64,7 @@ func (c *City) DistrictIDs() []string {
 
 // HistoryEntry is a company's grade in one published period.
 type HistoryEntry struct {
-	Period *Period
+	Period *PublishedPeriod
 	Grade  *scoring.Grade
 }
 
@@ -91,8 +91,8 @@ func (c *City) CompanyName(company string) (string, bool) {
 }
 
 // EstatePeriods returns the published periods that scored the estate, oldest first.
-func (c *City) EstatePeriods(estate string) []*Period {
-	var out []*Period
+func (c *City) EstatePeriods(estate string) []*PublishedPeriod {
+	var out []*PublishedPeriod
 	for _, p := range c.periods {
 		if _, ok := p.estates[estate]; ok {
 			out = append(out, p)

@@ -47,7 +47,7 @@ func (m *Main) tally(ctx context.Context, args []string) error {
 	}
 	for _, d := range drift {
 		fmt.Fprintf(m.Stdout, "%s: stored %d ratings %v, ratings say %d %v\n", d.Key,
-			d.Stored.Count, d.Stored.Sums.Array(), d.Want.Count, d.Want.Sums.Array())
+			d.Stored.Ratings, d.Stored.Sums.Array(), d.Want.Ratings, d.Want.Sums.Array())
 	}
 	switch {
 	case len(drift) == 0:

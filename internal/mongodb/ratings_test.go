@@ -169,7 +169,7 @@ func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 		t.Errorf("versions = %+v, %v; want both kept, oldest first", versions, err)
 	}
 	tallies, _ := db.Tallies(ctx, "2026Q4")
-	if tallies[0].Count != 3 || tallies[0].Sums.Service != 6+5 {
+	if tallies[0].Ratings != 3 || tallies[0].Sums.Service != 6+5 {
 		t.Errorf("tally = %+v; want 3 ratings (2 imported + this household once), service sum 11", tallies[0])
 	}
 	if rc, err := db.ReceiptByNumber(ctx, first.Number); err != nil || !rc.Superseded {
@@ -312,8 +312,8 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 		}
 	}
 	// smallCity has two imported ratings of e1, of 3 points each for service.
-	if want := int64(2 + owners); e1.Count != want {
-		t.Errorf("e1 counts %d ratings, want %d", e1.Count, want)
+	if want := int64(2 + owners); e1.Ratings != want {
+		t.Errorf("e1 counts %d ratings, want %d", e1.Ratings, want)
 	}
 	if want := int64(6 + owners/5*(1+2+3+4+5)); e1.Sums.Service != want {
 		t.Errorf("e1 service sum %d, want %d", e1.Sums.Service, want)
@@ -453,8 +453,8 @@ func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
 					return
 				}
 				for _, tl := range tallies {
-					if tl.Estate == "e1" && tl.Count > 2+30 { // 2 imported, 30 households rated
-						t.Errorf("e1 counted %d ratings mid-way, more than there are households", tl.Count)
+					if tl.Estate == "e1" && tl.Ratings > 2+30 { // 2 imported, 30 households rated
+						t.Errorf("e1 counted %d ratings mid-way, more than there are households", tl.Ratings)
 					}
 				}
 			}
@@ -484,8 +484,8 @@ func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tl := range tallies {
-			if tl.Estate == "e1" && tl.Count != 2+30 {
-				t.Errorf("e1 counts %d ratings, want 32", tl.Count)
+			if tl.Estate == "e1" && tl.Ratings != 2+30 {
+				t.Errorf("e1 counts %d ratings, want 32", tl.Ratings)
 			}
 		}
 	}

@@ -195,7 +195,7 @@ func TestInputCountsAcknowledgedRatings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []scoring.Tally{{Estate: "e1", Count: 3, Sums: [6]int64{9, 10, 11, 12, 13, 9}}}
+	want := []scoring.Tally{{Estate: "e1", Ratings: 3, Sums: [6]int64{9, 10, 11, 12, 13, 9}}}
 	if diff := cmp.Diff(want, in.Tallies); diff != "" {
 		t.Errorf("tallies (-want +got):\n%s", diff)
 	}
@@ -334,5 +334,35 @@ func TestObjectionsToResults(t *testing.T) {
 	os, _ := svc.ResultObjections(ctx, "2026Q4")
 	if len(os) != 1 || os[0].Answer != "样本核对无误，维持结果" || os[0].AnsweredBy != "bob" {
 		t.Fatalf("stored %+v", os)
+	}
+}
+
+// TestScoringPeriod: the stored period becomes the engine's with the same id and dates; a
+// date that does not exist is an error naming the period.
+func TestScoringPeriod(t *testing.T) {
+	for _, tc := range []struct {
+		in      domain.Period
+		want    scoring.Period
+		wantErr string
+	}{
+		{in: domain.Period{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"},
+			want: scoring.Period{ID: "2026Q4", Start: scoring.MustParseDate("2026-10-01"), End: scoring.MustParseDate("2026-12-31"),
+				DisclosureDeadline: scoring.MustParseDate("2026-10-15")}},
+		{in: domain.Period{ID: "2027Q1", Start: "2027-01-01", End: "2027-02-30", DisclosureDeadline: "2027-01-15"},
+			wantErr: "period 2027Q1 has a bad date"},
+	} {
+		got, err := publication.ScoringPeriod(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != tc.wantErr {
+				t.Errorf("%s: err = %v, want %q", tc.in.ID, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.in.ID, err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.in.ID, diff)
+		}
 	}
 }
