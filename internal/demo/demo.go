@@ -290,7 +290,7 @@ type estateShape struct {
 	skew                         float64
 	units, floors, flatsPerFloor [2]int
 	flatArea, feeStandard        [2]int
-	fundPerM2, parkingPercent    [2]int // fund per m² of floor area in fen; spaces per 100 households
+	fundPerM2, parkingPercent    [2]int // the fund per m² of floor area; parking spaces per 100 households
 }
 
 // estateShapes differ a lot between a new commodity estate and a factory's old staff quarters.
