@@ -124,17 +124,11 @@ func (c *City) Search(q string, limit int) []CompanyMatch {
 		return nil
 	}
 	upper := strings.ToUpper(q)
-	seen := map[string]bool{}
 	var ids []string
-	for i := len(c.periods) - 1; i >= 0; i-- {
-		for _, co := range c.periods[i].Input.Companies {
-			if seen[co.ID] {
-				continue
-			}
-			seen[co.ID] = true
-			if strings.HasPrefix(co.ID, upper) || strings.Contains(strings.ToUpper(co.Name), upper) {
-				ids = append(ids, co.ID)
-			}
+	for _, co := range newest(c.periods, func(p *PublishedPeriod) []scoring.Company { return p.Input.Companies },
+		func(co scoring.Company) string { return co.ID }) {
+		if strings.HasPrefix(co.ID, upper) || strings.Contains(strings.ToUpper(co.Name), upper) {
+			ids = append(ids, co.ID)
 		}
 	}
 	slices.Sort(ids)
@@ -166,20 +160,30 @@ func (c *City) SearchEstates(q string, limit int) []EstateMatch {
 	if q == "" || limit <= 0 {
 		return nil
 	}
-	seen := map[string]bool{}
 	var out []EstateMatch
-	for i := len(c.periods) - 1; i >= 0; i-- {
-		for _, e := range c.periods[i].Input.Estates {
-			if seen[e.ID] {
-				continue
-			}
-			seen[e.ID] = true
-			if strings.Contains(strings.ToUpper(e.Name), q) {
-				name, _ := c.CompanyName(e.Company)
-				out = append(out, EstateMatch{ID: e.ID, Name: e.Name, District: c.DistrictName(e.District), Company: e.Company, CompanyName: name})
-			}
+	for _, e := range newest(c.periods, func(p *PublishedPeriod) []scoring.Estate { return p.Input.Estates },
+		func(e scoring.Estate) string { return e.ID }) {
+		if strings.Contains(strings.ToUpper(e.Name), q) {
+			name, _ := c.CompanyName(e.Company)
+			out = append(out, EstateMatch{ID: e.ID, Name: e.Name, District: c.DistrictName(e.District), Company: e.Company, CompanyName: name})
 		}
 	}
 	slices.SortFunc(out, func(a, b EstateMatch) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
 	return out[:min(len(out), limit)]
+}
+
+// newest lists each thing the publications list (by id) once, as the newest publication that
+// lists it has it.
+func newest[T any](periods []*PublishedPeriod, list func(*PublishedPeriod) []T, id func(T) string) []T {
+	seen := map[string]bool{}
+	var out []T
+	for i := len(periods) - 1; i >= 0; i-- {
+		for _, x := range list(periods[i]) {
+			if !seen[id(x)] {
+				seen[id(x)] = true
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }

@@ -206,6 +206,25 @@ func TestCity(t *testing.T) {
 	if got := c.Search("9137", 2); len(got) != 2 || got[0].Latest == nil || got[0].Latest.Period != q4 {
 		t.Errorf("Search limited to 2 = %+v", got)
 	}
+	// Both periods list every estate: each is found once, sorted by name, and limited.
+	for _, tc := range []struct {
+		q     string
+		limit int
+		want  []string
+	}{
+		{"小区", 10, []string{"E3", "E2"}},
+		{"小区", 1, []string{"E3"}},
+		{"阳光", 10, []string{"E1"}},
+		{"无此小区", 10, nil},
+	} {
+		var got []string
+		for _, m := range c.SearchEstates(tc.q, tc.limit) {
+			got = append(got, m.ID)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("SearchEstates(%q, %d) (-want +got):\n%s", tc.q, tc.limit, diff)
+		}
+	}
 	if tr := c.Trends(); len(tr) != 2 || tr[0].Period != "2026Q3" {
 		t.Errorf("trends = %+v", tr)
 	}
