@@ -164,13 +164,21 @@ func TestHelpIsPrintedOnceAndOnlyWhenAsked(t *testing.T) {
 	}
 }
 
-func TestSecondServerOnSameDataIsRefused(t *testing.T) {
+// dataInUse is a data directory that a server holds, as a running serve does, until the test
+// ends.
+func dataInUse(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	lock, err := datadir.Acquire(dir, "serve")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lock.Release()
+	t.Cleanup(func() { lock.Release() })
+	return dir
+}
+
+func TestSecondServerOnSameDataIsRefused(t *testing.T) {
+	dir := dataInUse(t)
 	_, stderr, code := run(t, nil, "", "serve", "--data", dir, "--addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(stderr, "in use by another propcredit process") {
 		t.Errorf("exit %d, stderr %q; want a clear refusal", code, stderr)
@@ -178,12 +186,7 @@ func TestSecondServerOnSameDataIsRefused(t *testing.T) {
 }
 
 func TestCommandsBesideARunningServer(t *testing.T) {
-	dir := t.TempDir()
-	lock, err := datadir.Acquire(dir, "serve")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Release()
+	dir := dataInUse(t)
 	file := writeFile(t, "city.jsonl", goodLines)
 	_, stderr, code := run(t, nil, "", "import", "--data", dir, file)
 	if code != 1 || !strings.Contains(stderr, "stop the server first") {
