@@ -367,6 +367,16 @@ func (db *DB) replaceNextVersion(ctx context.Context, col, id string, n int, doc
 	return nil
 }
 
+// findByToken decodes the record kept under the hash of a secret token (sha256Hex); none is
+// the error unknown, which says no more than a wrong token would.
+func findByToken[T any](ctx context.Context, c *mongo.Collection, token, what string, unknown error) (T, error) {
+	out, err := findByID[T](ctx, c, sha256Hex(token), what)
+	if derrors.Code(err) == derrors.NotFound {
+		return out, unknown
+	}
+	return out, err
+}
+
 // sha256Hex is the hex SHA-256 of a secret token: the _id under which its record is kept, so
 // that the hot lookup is by _id and the database holds no working token.
 func sha256Hex(token string) string {

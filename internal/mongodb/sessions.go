@@ -60,10 +60,7 @@ func (db *DB) SessionByToken(ctx context.Context, token string, now time.Time) (
 	if token == "" || len(token) > 100 {
 		return domain.Session{}, errNoSession
 	}
-	s, err := findByID[domain.Session](ctx, db.c(colSessions), SessionKey(token), "session")
-	if derrors.Code(err) == derrors.NotFound {
-		return domain.Session{}, errNoSession
-	}
+	s, err := findByToken[domain.Session](ctx, db.c(colSessions), token, "session", errNoSession)
 	if err != nil {
 		return domain.Session{}, err
 	}

@@ -49,10 +49,7 @@ func (db *DB) AuthenticateToken(ctx context.Context, token string) (domain.APITo
 	if !strings.HasPrefix(token, domain.TokenPrefix) || len(token) > 100 {
 		return domain.APIToken{}, errBadToken
 	}
-	t, err := findByID[domain.APIToken](ctx, db.c(colAPITokens), sha256Hex(token), "API token")
-	if derrors.Code(err) == derrors.NotFound {
-		return domain.APIToken{}, errBadToken
-	}
+	t, err := findByToken[domain.APIToken](ctx, db.c(colAPITokens), token, "API token", errBadToken)
 	if err != nil {
 		return domain.APIToken{}, err
 	}
