@@ -92,23 +92,14 @@ func (db *DB) writer() *ratingWriter {
 func (w *ratingWriter) run() {
 	defer close(w.done)
 	compacted := make(chan struct{})
-	go func() { // compaction keeps the journal short; it is off the commit path
-		defer close(compacted)
-		tick := time.NewTicker(tallyCompactEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				if err := w.db.CompactTallies(ctx); err != nil {
-					w.db.log.Error("compact rating tallies", "err", err)
-				}
-				cancel()
-			case <-w.stop:
-				return
-			}
+	// Compaction keeps the journal short; it is off the commit path.
+	go every(tallyCompactEvery, w.stop, compacted, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := w.db.CompactTallies(ctx); err != nil {
+			w.db.log.Error("compact rating tallies", "err", err)
 		}
-	}()
+		cancel()
+	})
 	defer func() { <-compacted }()
 	for {
 		select {

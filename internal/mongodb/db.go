@@ -367,6 +367,22 @@ func (db *DB) replaceNextVersion(ctx context.Context, col, id string, n int, doc
 	return nil
 }
 
+// every runs f every d until stop is closed, then closes finished: a server's background
+// chore (compaction, heartbeat).
+func every(d time.Duration, stop <-chan struct{}, finished chan<- struct{}, f func()) {
+	defer close(finished)
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			f()
+		case <-stop:
+			return
+		}
+	}
+}
+
 // findByToken decodes the record kept under the hash of a secret token (sha256Hex); none is
 // the error unknown, which says no more than a wrong token would.
 func findByToken[T any](ctx context.Context, c *mongo.Collection, token, what string, unknown error) (T, error) {
