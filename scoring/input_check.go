@@ -143,7 +143,7 @@ func newCity(in Input) (*city, error) {
 		case t.Ratings < 0 || t.Ratings > maxRatingsPerEstate:
 			bad.add("tally for estate %s: count %d is out of range", t.Estate, t.Ratings)
 		default:
-			// Each score is 1-5, so each dimension's sum lies between Count and 5·Count.
+			// Each score is 1-5, so each dimension's sum lies between Ratings and 5·Ratings.
 			for d, sum := range t.Sums {
 				if sum < t.Ratings || sum > 5*t.Ratings {
 					bad.add("tally for estate %s: %s sum %d is not between %d and %d (scores are 1-5)",
