@@ -153,33 +153,31 @@ func (d *UtilitiesData) check(ps *Problems, n namer) {
 	}
 }
 
-func (d *FeesData) check(ps *Problems, n namer) {
-	for _, code := range []string{"standard", "collected", "spent"} {
-		checkAmount(ps, n.field(code), n.label(code), *d.amount(code))
+// checkAmountsAndLines checks the amounts of codes (amount finds each), then the lines of the
+// schema's item code and how many there are, and returns the lines' sum and the item.
+func checkAmountsAndLines(ps *Problems, n namer, codes []string, amount func(string) *Fen, item string, lines []Line) (Fen, Item) {
+	for _, code := range codes {
+		checkAmount(ps, n.field(code), n.label(code), *amount(code))
 	}
-	it, _ := n.schema.Item("spending")
+	it, _ := n.schema.Item(item)
 	var sum Fen
-	for i, l := range d.Spending {
+	for i, l := range lines {
 		checkLine(ps, it, lineRef(l.ref, it.JSON, i), l.Purpose, l.AmountFen)
 		sum += l.AmountFen
 	}
-	checkLineCount(ps, n.field("spending"), it.Label, len(d.Spending))
+	checkLineCount(ps, n.field(item), it.Label, len(lines))
+	return sum, it
+}
+
+func (d *FeesData) check(ps *Problems, n namer) {
+	sum, it := checkAmountsAndLines(ps, n, []string{"standard", "collected", "spent"}, d.amount, "spending", d.Spending)
 	if len(*ps) == 0 && sum != d.SpentFen {
 		mismatch(ps, n.field("spending"), it.Label, n.label("spent"), sum, d.SpentFen)
 	}
 }
 
 func (d *FundData) check(ps *Problems, n namer) {
-	for _, code := range []string{"opening", "deposits", "withdrawals", "interest", "closing"} {
-		checkAmount(ps, n.field(code), n.label(code), *d.amount(code))
-	}
-	it, _ := n.schema.Item("withdrawal")
-	var sum Fen
-	for i, l := range d.Withdrawals {
-		checkLine(ps, it, lineRef(l.ref, it.JSON, i), l.Purpose, l.AmountFen)
-		sum += l.AmountFen
-	}
-	checkLineCount(ps, n.field("withdrawal"), it.Label, len(d.Withdrawals))
+	sum, it := checkAmountsAndLines(ps, n, []string{"opening", "deposits", "withdrawals", "interest", "closing"}, d.amount, "withdrawal", d.Withdrawals)
 	if len(*ps) > 0 {
 		return
 	}
