@@ -66,11 +66,15 @@ func (s *Server) reportRoutes() {
 	r.ledgerRoutes()
 }
 
-// addPartials adds the shared report partials to each of the named page templates.
-func addPartials(p pages, names []string) error { return addPartialsFrom(p, partialsFile, names) }
+// addPartials adds the shared report partials to each of the named page templates, whose
+// head is the partial report-head.
+func addPartials(p pages, names []string) error {
+	return addPartialsFrom(p, partialsFile, "report-head", names)
+}
 
-// addPartialsFrom adds the partials of file to each of the named page templates.
-func addPartialsFrom(p pages, file string, names []string) error {
+// addPartialsFrom adds the partials of file to each of the named page templates. head, unless
+// empty, names the partial that is each of these pages' head (their stylesheets).
+func addPartialsFrom(p pages, file, head string, names []string) error {
 	for _, name := range names {
 		t, ok := p[name]
 		if !ok {
@@ -79,6 +83,9 @@ func addPartialsFrom(p pages, file string, names []string) error {
 		t, err := t.Clone()
 		if err == nil {
 			_, err = t.ParseFS(assets, file)
+		}
+		if err == nil && head != "" {
+			_, err = t.Parse(`{{define "head"}}{{template "` + head + `" .}}{{end}}`)
 		}
 		if err != nil {
 			return fmt.Errorf("web: page %s: %w", name, err)
