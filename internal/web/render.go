@@ -70,9 +70,17 @@ var templateFuncs = template.FuncMap{
 		return T(lang, key, args...), nil
 	},
 	"roleLabel": roleLabel,
+	"pageArg":   func(p *Page, arg string) pageArg { return pageArg{p, arg} },
 	"listTable": func(p *Page, id, class string, rows any, none string) listTableArgs {
 		return listTableArgs{p, id, class, rows, none}
 	},
+}
+
+// pageArg is what a partial gets that needs the Page and one more value, such as a form's
+// action.
+type pageArg struct {
+	Page *Page
+	Arg  string
 }
 
 // listTableArgs is what the list-table partial gets: the Page, the table's id and class, the
