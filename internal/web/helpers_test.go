@@ -41,7 +41,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	db    *mongodb.DB
 	clock *clock
 	s     *Server
@@ -49,7 +49,7 @@ type testEnv struct {
 
 // newEnv starts a server on a fresh database. The test connection's peer address (0.0.0.0)
 // is a trusted proxy, so tests choose client addresses with X-Forwarded-For.
-func newEnv(t *testing.T) *testEnv {
+func newEnv(t testing.TB) *testEnv {
 	t.Helper()
 	db := mongodbtest.NewDB(t)
 	e := &testEnv{t: t, db: db, clock: newClock()}
@@ -91,7 +91,7 @@ func (e *testEnv) addAccount(name, role, company, pw string) {
 
 // client is a browser: it keeps cookies and sends them back.
 type client struct {
-	t       *testing.T
+	t       testing.TB
 	s       *Server
 	cookies map[string]string
 	header  http.Header // sent with every request
@@ -181,14 +181,14 @@ func (c *client) mustLogin(name, pw string) {
 	}
 }
 
-func wantStatus(t *testing.T, r *response, want int) {
+func wantStatus(t testing.TB, r *response, want int) {
 	t.Helper()
 	if r.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d\n%s", r.Request.Method, r.Request.URL, r.StatusCode, want, r.body)
 	}
 }
 
-func wantBody(t *testing.T, r *response, substrings ...string) {
+func wantBody(t testing.TB, r *response, substrings ...string) {
 	t.Helper()
 	for _, s := range substrings {
 		if !strings.Contains(r.body, s) {
