@@ -187,8 +187,7 @@ func TestAPICompanyAndSearch(t *testing.T) {
 			t.Errorf("q=%q: error %+v names no field", q, apiErr)
 		}
 	}
-	en := e.client()
-	en.header.Set("Accept-Language", "en")
+	en := e.client().english()
 	wantBody(t, en.get("/api/v1/companies?q="), "Give the query parameter q")
 }
 

@@ -89,6 +89,27 @@ func (e *testEnv) addAccount(name, role, company, pw string) {
 	}
 }
 
+func (e *testEnv) setClock(t time.Time) {
+	e.clock.mu.Lock()
+	defer e.clock.mu.Unlock()
+	e.clock.t = t
+}
+
+// loggedIn returns a client logged in as name, whose password is "pw".
+func (e *testEnv) loggedIn(name string) *client {
+	e.t.Helper()
+	c := e.client()
+	c.mustLogin(name, "pw")
+	return c
+}
+
+// user adds an account whose password is "pw" and returns a client logged in as it.
+func (e *testEnv) user(name, role, company string) *client {
+	e.t.Helper()
+	e.addAccount(name, role, company, "pw")
+	return e.loggedIn(name)
+}
+
 // client is a browser: it keeps cookies and sends them back.
 type client struct {
 	t       testing.TB
@@ -101,6 +122,12 @@ func (e *testEnv) client() *client { return e.clientOf(e.s) }
 
 func (e *testEnv) clientOf(s *Server) *client {
 	return &client{t: e.t, s: s, cookies: map[string]string{}, header: http.Header{}}
+}
+
+// english makes the client ask for English pages, as a browser set to English does.
+func (c *client) english() *client {
+	c.header.Set("Accept-Language", "en")
+	return c
 }
 
 type response struct {
