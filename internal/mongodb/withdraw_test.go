@@ -13,6 +13,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // server connects another process's store to db's database, logging to log.
@@ -50,9 +51,9 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 			}
 			var log mongodbtest.Buffer
 			writer := server(t, db, &log)
-			var subs []mongodb.Submission
+			var subs []rating.Submission
 			for i := range 3 {
-				subs = append(subs, mongodb.Submission{Source: mongodb.SourceAPI, IdempotencyKey: fmt.Sprint("disk-full-", i), Rating: domain.Rating{
+				subs = append(subs, rating.Submission{Source: rating.SourceAPI, IdempotencyKey: fmt.Sprint("disk-full-", i), Rating: domain.Rating{
 					Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("9-9-%d", i), SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{5, 5, 5, 5, 5, 1 + i})}})
 			}
 			mongodb.FailRatingGroups(writer, errors.New("database or disk is full"), tc.settle)
@@ -99,7 +100,7 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 				t.Errorf("tallies drifted: %+v, %v", drift, err)
 			}
 			tallies, err := db.Tallies(ctx, "2026Q4")
-			if err != nil || len(tallies) != 1 || tallies[0].Count != 2+3 {
+			if err != nil || len(tallies) != 1 || tallies[0].Ratings != 2+3 {
 				t.Errorf("tallies %+v, %v; want e1 with 2 imported ratings and the 3 sent again", tallies, err)
 			}
 		})

@@ -21,6 +21,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/internal/servetest"
 )
 
@@ -236,7 +237,7 @@ func TestManyServersOneDatabase(t *testing.T) {
 				switch err := db.CheckCode(ctx, period.ID, estate, h.Flat, h.Code, time.Now()); {
 				case err == nil:
 					live[h.Flat]++
-				case errors.Is(err, mongodb.ErrCodeVoided):
+				case errors.Is(err, rating.ErrCodeVoided):
 				default:
 					t.Errorf("re-issue %d: the printed code of %s is neither live nor void: %v", i, h.Flat, err)
 				}

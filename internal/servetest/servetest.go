@@ -35,6 +35,7 @@ import (
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // ModuleRoot is the directory of the module's go.mod.
@@ -390,7 +391,7 @@ func (a *Acks) Total() int {
 func CheckRatings(t testing.TB, db *mongodb.DB, raw *mongo.Database, acks map[string][]Ack) {
 	t.Helper()
 	ctx := context.Background()
-	cur, err := raw.Collection("ratings").Find(ctx, bson.D{{Key: "source", Value: mongodb.SourceAPI}})
+	cur, err := raw.Collection("ratings").Find(ctx, bson.D{{Key: "source", Value: rating.SourceAPI}})
 	if err != nil {
 		t.Fatal(err)
 	}
