@@ -22,7 +22,9 @@ type ReceiptCheck struct {
 	// "not found", and the same request submitted again takes it over.
 	Claims int
 	// Unanswered counts versions whose receipt is not stored: a failed group frees its claims,
-	// and a version may still have been stored. It counts; its owner was not answered.
+	// and a version may still have been stored. Its owner was told to send again; the writer
+	// withdraws such versions, or the journal's recovery does (journal.go), unless a later
+	// revision of the household followed one: that one stays, superseded.
 	Unanswered int
 	// Broken lists versions that carry the number of another household's receipt: an owner's
 	// receipt that the data contradicts.
