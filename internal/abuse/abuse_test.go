@@ -72,8 +72,8 @@ func TestAbuse(t *testing.T) {
 		honest := c.codes(t, 0, "flood-owner", owners)
 		var (
 			guesses, ownerAnswers statuses
-			stop                   atomic.Bool
-			wg                     sync.WaitGroup
+			stop                  atomic.Bool
+			wg                    sync.WaitGroup
 		)
 		for a := range addresses {
 			for g := range 2 { // two requests at a time from each address
