@@ -50,7 +50,7 @@ type ratingWriter struct {
 	// unsettled are the journals of failed groups whose versions could not be withdrawn yet
 	// (see withdraw). commitMu keeps one group or retry at a time: only the writer goroutine
 	// commits, but tests commit a chosen group from theirs (CommitGroup).
-	unsettled []journalDoc
+	unsettled []failedGroup
 	commitMu  sync.Mutex
 }
 
@@ -278,7 +278,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 	}
 	refused, err := w.db.insertMany(ctx, colRatings, docs)
 	if err != nil {
-		w.withdraw(journal, period) // some may have gone in
+		w.withdraw(journal, period, stored) // some may have gone in
 		fail(stored, err)
 		return
 	}
@@ -300,7 +300,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 	for _, r := range stored {
 		if p := r.previous; p != nil && taken[p.ID] { // it follows a revision another process took
 			if r.previous, err = w.db.previousVersion(ctx, r.doc); err != nil {
-				w.withdraw(journal, period)
+				w.withdraw(journal, period, stored)
 				fail(stored, err)
 				return
 			}
@@ -316,7 +316,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		next, err = w.db.endJournalAndBegin(ctx, journal, period, delta, true)
 	}
 	if err != nil {
-		w.withdraw(journal, period)
+		w.withdraw(journal, period, stored)
 		fail(stored, err)
 		return
 	}
@@ -337,11 +337,21 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 // before its owners are told that it failed (journal.go: abortJournal). What it cannot do now
 // (the disk is still full) the writer tries again before its next group, so that an owner who
 // sends the same form again gets the same revision; recovery does it otherwise.
-func (w *ratingWriter) withdraw(journal, period string) {
-	in := journalDoc{ID: intentID(journal), Kind: "intent", Journal: journal, Period: period}
-	if !w.settle(in) {
-		w.unsettled = append(w.unsettled, in)
+func (w *ratingWriter) withdraw(journal, period string, reqs []*submitRequest) {
+	g := failedGroup{in: journalDoc{ID: intentID(journal), Kind: "intent", Journal: journal, Period: period}}
+	for _, r := range reqs {
+		g.versions = append(g.versions, r.doc)
 	}
+	if !w.settle(g) {
+		w.unsettled = append(w.unsettled, g)
+	}
+}
+
+// failedGroup is a group that failed after its versions went in, or may have: its journal, and
+// the versions it tried to store, so that it needs not look for them.
+type failedGroup struct {
+	in       journalDoc
+	versions []ratingDoc
 }
 
 // settleFailed tries again to settle the journals of failed groups (see withdraw): before a
@@ -363,10 +373,11 @@ func (w *ratingWriter) settleFailed(batch []*submitRequest) {
 }
 
 // settle settles a failed group's journal, and logs what it did.
-func (w *ratingWriter) settle(in journalDoc) bool {
+func (w *ratingWriter) settle(g failedGroup) bool {
+	in := g.in
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	repaired, withdrawn, err := w.db.abortJournal(ctx, in)
+	repaired, withdrawn, err := w.db.abortJournal(ctx, in, g.versions)
 	if err != nil {
 		w.db.log.Error("withdraw the versions of a failed rating group: will try again", "journal", in.Journal, "err", err)
 		return false

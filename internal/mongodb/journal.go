@@ -379,7 +379,7 @@ func (db *DB) recoverable(ctx context.Context, in journalDoc) (bool, error) {
 // stored. The entry was missing when the period was read; the intent is checked present after
 // that, so the entry was never folded (compaction deletes an intent before its entry).
 func (db *DB) recoverJournal(ctx context.Context, intent journalDoc) error {
-	repaired, withdrawn, err := db.settleJournal(ctx, intent, false)
+	repaired, withdrawn, err := db.settleJournal(ctx, intent, false, nil)
 	if err != nil || repaired < 0 {
 		return err
 	}
@@ -388,24 +388,25 @@ func (db *DB) recoverJournal(ctx context.Context, intent journalDoc) error {
 	return nil
 }
 
-// abortJournal settles the journal of a group that failed after its versions went in, or may
-// have: their owners are told it failed. The abort marker goes in first, so that recovery
-// withdraws them too should the rest fail.
-func (db *DB) abortJournal(ctx context.Context, intent journalDoc) (repaired, withdrawn int, err error) {
+// abortJournal settles the journal of a group that failed after its versions (those it tried
+// to store) went in, or may have: their owners are told it failed. The abort marker goes in
+// first, so that recovery withdraws them too should the rest fail.
+func (db *DB) abortJournal(ctx context.Context, intent journalDoc, versions []ratingDoc) (repaired, withdrawn int, err error) {
 	_, merr := db.c(colTallyJournal).InsertOne(ctx, journalDoc{ID: abortID(intent.Journal), Kind: "abort", Journal: intent.Journal,
 		Period: intent.Period, At: time.Now()})
 	if merr != nil && mongo.IsDuplicateKeyError(merr) {
 		merr = nil
 	}
-	repaired, withdrawn, err = db.settleJournal(ctx, intent, true)
+	repaired, withdrawn, err = db.settleJournal(ctx, intent, true, versions)
 	return repaired, withdrawn, errors.Join(err, merr)
 }
 
 // settleJournal writes the entry of a journal whose writer did not, if it is still missing:
 // the versions that carry its id count (repaired), except those whose owners were told that
-// their rating failed, which it deletes (withdrawn; see refused). repaired is -1 when there was
-// nothing to settle.
-func (db *DB) settleJournal(ctx context.Context, intent journalDoc, aborted bool) (repaired, withdrawn int, err error) {
+// their rating failed, which it deletes (withdrawn; see withdrawRefused). It looks for the
+// versions (a scan of the ratings) unless it is given those the journal's writer tried to
+// store. repaired is -1 when there was nothing to settle.
+func (db *DB) settleJournal(ctx context.Context, intent journalDoc, aborted bool, versions []ratingDoc) (repaired, withdrawn int, err error) {
 	if done, err := exists(ctx, db.c(colTallyJournal), entryID(intent.Journal)); err != nil || done {
 		return -1, 0, err // finished meanwhile (or its entry went in after all): its versions count
 	}
@@ -421,9 +422,11 @@ func (db *DB) settleJournal(ctx context.Context, intent journalDoc, aborted bool
 	if fail := db.failSettle.Load(); fail != nil {
 		return 0, 0, *fail
 	}
-	docs, err := findAll[ratingDoc](ctx, db.c(colRatings), bson.D{{Key: "journal", Value: intent.Journal}})
-	if err != nil {
-		return 0, 0, err
+	docs := versions
+	if docs == nil {
+		if docs, err = findAll[ratingDoc](ctx, db.c(colRatings), bson.D{{Key: "journal", Value: intent.Journal}}); err != nil {
+			return 0, 0, err
+		}
 	}
 	delta := tallyDelta{}
 	for _, d := range docs {
