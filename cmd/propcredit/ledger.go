@@ -99,8 +99,8 @@ func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
 	for _, p := range rep.Problems {
 		fmt.Fprintln(m.Stdout, "PROBLEM:", p)
 	}
-	fmt.Fprintf(m.Stdout, "ledger: %d leaves, root %s; %d publications, %d leaves recomputed from them; %d problems\n",
-		rep.Leaves, rep.Root, rep.Publications, rep.Checked, len(rep.Problems))
+	fmt.Fprintf(m.Stdout, "ledger: %d leaves, root %s; %d publications (%d final), %d credit records, %d audit entries: %d leaves recomputed from them; %d problems\n",
+		rep.Leaves, rep.Root, rep.Publications, rep.Finals, rep.CreditRecords, rep.AuditEntries, rep.Checked, len(rep.Problems))
 	if len(rep.Problems) > 0 {
 		return app.ErrAudit
 	}

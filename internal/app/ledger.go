@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/propcredit/propcredit/internal/audit"
+	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/mongodb"
@@ -77,19 +80,25 @@ func (p AuditProblem) String() string {
 
 // AuditReport is what the audit checked and found.
 type AuditReport struct {
-	Leaves       int64
-	Root         tlog.Hash
-	Publications int
-	Checked      int // leaves recomputed from publications
-	Problems     []AuditProblem
+	Leaves        int64
+	Root          tlog.Hash
+	Publications  int
+	Finals        int // publications approved as final
+	CreditRecords int // credit records written by the credit process (imported ones have no leaves)
+	AuditEntries  int
+	Checked       int // leaves recomputed from the stored records
+	Problems      []AuditProblem
 }
 
-// AuditLedger checks the ledger against itself and against the stored publications:
+// AuditLedger checks the ledger against itself and against what is stored:
 //   - every stored hash is the hash that the leaves give (the tree is recomputed from the
 //     leaves alone);
-//   - every publication's leaves, recomputed from its stored result, are in the ledger, byte
-//     for byte, under its keys;
-//   - every publication leaf in the ledger belongs to a stored publication.
+//   - every leaf recomputed from what is stored is in the ledger, byte for byte, under its
+//     key: each publication's result and publication leaves, each final approval, each credit
+//     record at its current version, each audit-trail entry;
+//   - every leaf in the ledger belongs to something stored: a publication, an approval, an
+//     audit entry, a credit record at or before its current version (the leaves of a record's
+//     earlier versions are its history, which the record no longer holds).
 //
 // progress, if not nil, is told how many leaves have been read.
 func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64)) (AuditReport, error) {
@@ -136,13 +145,36 @@ func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64))
 	if err == nil && stored != rep.Root {
 		rep.Problems = append(rep.Problems, AuditProblem{Problem: fmt.Sprintf("the stored hashes give the root %s, the leaves give %s: a stored hash was changed", stored, rep.Root)})
 	}
-	// 2. Every publication's leaves.
+	// 2. Every leaf recomputed from what is stored.
+	known := map[string]bool{}
+	check := func(leaf ledger.Leaf, what string) error {
+		known[leaf.Key] = true
+		rep.Checked++
+		idx := byKey[leaf.Key]
+		if len(idx) == 0 {
+			rep.Problems = append(rep.Problems, AuditProblem{Key: leaf.Key, Index: -1, Problem: what + ", but not in the ledger"})
+			return nil
+		}
+		want := tlog.RecordHash(leaf.Data)
+		for _, i := range idx {
+			if hashes[tlog.StoredHashIndex(0, i)] == want {
+				return nil
+			}
+		}
+		last := idx[len(idx)-1]
+		logged, err := db.LedgerLeaves(ctx, last, last+1)
+		if err != nil {
+			return err
+		}
+		rep.Problems = append(rep.Problems, AuditProblem{Key: leaf.Key, Index: last,
+			Problem: fmt.Sprintf("the stored %s gives %s, the ledger has %s", what, leaf.Data, logged[0])})
+		return nil
+	}
 	pubs, err := db.Publications(ctx, "")
 	if err != nil {
 		return rep, err
 	}
 	rep.Publications = len(pubs)
-	known := map[string]bool{}
 	for _, meta := range pubs {
 		pub, err := db.Record(ctx, meta.ID)
 		if err != nil {
@@ -153,37 +185,73 @@ func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64))
 			rep.Problems = append(rep.Problems, AuditProblem{Key: pub.ID, Index: -1, Problem: fmt.Sprintf("the stored result cannot be read: %v", err)})
 			continue
 		}
+		if !pub.FinalAt.IsZero() {
+			rep.Finals++
+			final, err := publication.FinalLeaf(pub)
+			if err != nil {
+				return rep, err
+			}
+			leaves = append(leaves, final)
+		}
 		for _, leaf := range leaves {
-			known[leaf.Key] = true
-			rep.Checked++
-			idx := byKey[leaf.Key]
-			if len(idx) == 0 {
-				rep.Problems = append(rep.Problems, AuditProblem{Key: leaf.Key, Index: -1, Problem: "published, but not in the ledger"})
-				continue
-			}
-			found := false
-			want := tlog.RecordHash(leaf.Data)
-			for _, i := range idx {
-				found = found || hashes[tlog.StoredHashIndex(0, i)] == want
-			}
-			if !found {
-				last := idx[len(idx)-1]
-				logged, err := db.LedgerLeaves(ctx, last, last+1)
-				if err != nil {
-					return rep, err
-				}
-				rep.Problems = append(rep.Problems, AuditProblem{Key: leaf.Key, Index: last,
-					Problem: fmt.Sprintf("the stored publication gives %s, the ledger has %s", leaf.Data, logged[0])})
+			if err := check(leaf, "publication"); err != nil {
+				return rep, err
 			}
 		}
 	}
-	// 3. Publication leaves whose publication is not stored (deleted, or a publish that
-	// failed after its leaves were appended).
+	records, err := db.CreditRecords(ctx, credit.Filter{})
+	if err != nil {
+		return rep, err
+	}
+	versions := map[string]int{}
+	for _, r := range records {
+		versions[r.ID] = r.Version
+		if r.Version == 0 {
+			continue // imported: no leaves (the publications' inputs_sha256 covers it)
+		}
+		rep.CreditRecords++
+		leaf, err := credit.LedgerLeaf(r)
+		if err != nil {
+			return rep, err
+		}
+		if err := check(leaf, "credit record"); err != nil {
+			return rep, err
+		}
+	}
+	entries, err := db.AuditEntries(ctx, audit.Filter{})
+	if err != nil {
+		return rep, err
+	}
+	rep.AuditEntries = len(entries)
+	for _, e := range entries {
+		leaf, err := audit.LedgerLeaf(e)
+		if err != nil {
+			return rep, err
+		}
+		if err := check(leaf, "audit entry"); err != nil {
+			return rep, err
+		}
+	}
+	// 3. Leaves of nothing stored: deleted, or a write that failed (or lost to another
+	// writer) after the ledger took its leaf.
 	for key, idx := range byKey {
-		if strings.HasPrefix(key, "pub|") && !known[key] {
-			rep.Problems = append(rep.Problems, AuditProblem{Key: key, Index: idx[0], Problem: "in the ledger, but no such publication is stored (deleted, or its publishing failed after the ledger took it)"})
+		if known[key] {
+			continue
+		}
+		kind, rest, _ := strings.Cut(key, "|")
+		switch kind {
+		case "pub", "final":
+			rep.Problems = append(rep.Problems, AuditProblem{Key: key, Index: idx[0], Problem: "in the ledger, but no such publication or approval is stored (deleted, or its writing failed after the ledger took it)"})
+		case "audit":
+			rep.Problems = append(rep.Problems, AuditProblem{Key: key, Index: idx[0], Problem: "in the ledger, but no such audit entry is stored (deleted, or its writing failed after the ledger took it)"})
+		case "credit":
+			id, version, _ := strings.Cut(rest, "|")
+			if cur, ok := versions[id]; !ok || version > fmt.Sprintf("%06d", cur) {
+				rep.Problems = append(rep.Problems, AuditProblem{Key: key, Index: idx[0], Problem: "in the ledger, but the credit record is not stored at this version (deleted, or the write failed after the ledger took it)"})
+			}
 		}
 	}
+	sort.Slice(rep.Problems, func(i, j int) bool { return rep.Problems[i].Key < rep.Problems[j].Key })
 	return rep, nil
 }
 

@@ -6,9 +6,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/audit"
+	"github.com/propcredit/propcredit/internal/credit"
+	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/scoring"
 )
 
 // TestLedgerSignerKeys: the key is created once, kept private, and loaded again; a second
@@ -41,5 +53,101 @@ func TestLedgerSignerKeys(t *testing.T) {
 	}
 	if _, err := app.LedgerSigner(ctx, db, app.LedgerKeyConfig{External: true}); err == nil || !strings.Contains(err.Error(), "--ledger-key") {
 		t.Fatalf("external database without a key file: %v", err)
+	}
+}
+
+// TestAuditLedgerCatchesChanges: every step that makes a grade is in the ledger — a
+// publication, its final approval, each write of a credit record, each audit entry — and the
+// audit recomputes each from what is stored: it passes, then names each record changed or
+// deleted with the driver behind the application's back.
+func TestAuditLedgerCatchesChanges(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, mongodbtest.OneEstate(), nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, domain.Zone)
+	clock := func() time.Time { return now }
+	pubs := publication.New(db)
+	if _, err := pubs.Score(ctx, "2026Q4", scoring.Default(), "alice", now, nil); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := pubs.Publish(ctx, "2026Q4", "", "alice", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.AddDate(0, 0, 9)
+	if _, err := pubs.Finalize(ctx, "2026Q4", "bob", now); err != nil {
+		t.Fatal(err)
+	}
+	svc := credit.New(credit.Config{Store: db, Audit: audit.New(db, clock), Now: clock})
+	alice := credit.Actor{Name: "alice", Role: domain.RoleReviewer}
+	r, err := svc.Create(ctx, alice, credit.NewRecord{Company: mongodbtest.OneEstateCompany, Rule: "B02", Date: "2026-12-01", Description: "消防通道堵塞"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Notify(ctx, alice, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	company := credit.Actor{Name: "sun", Role: domain.RoleCompany, Company: mongodbtest.OneEstateCompany}
+	if _, err := svc.Object(ctx, company, r.ID, "已整改", nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = svc.Decide(ctx, credit.Actor{Name: "bob", Role: domain.RoleReviewer}, r.ID, credit.DecisionInput{Outcome: credit.Rejected, Reason: "证据不足"}); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := app.AuditLedger(ctx, db, nil)
+	if err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("audit of an untouched database: %v %v", rep.Problems, err)
+	}
+	// 1 result + 1 publication + 1 approval + 4 versions of the record + 4 audit entries.
+	got := []int{int(rep.Leaves), rep.Finals, rep.CreditRecords, rep.AuditEntries, rep.Checked}
+	if diff := cmp.Diff([]int{11, 1, 1, 4, 8}, got); diff != "" {
+		t.Errorf("leaves, finals, credit records, audit entries, checked (-want +got):\n%s", diff)
+	}
+	entries, err := audit.New(db, nil).Entries(ctx, audit.Filter{Object: r.Object()})
+	if err != nil || len(entries) != 4 {
+		t.Fatalf("audit entries %v, %v", entries, err)
+	}
+
+	// Behind the application's back: the objection's decision, an audit entry's reason and
+	// the approver are changed, and an audit entry is deleted.
+	client, err := mongo.Connect(options.Client().ApplyURI(mongodbtest.URI(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	raw := client.Database(db.Name())
+	set := func(col, id string, field string, value any) {
+		t.Helper()
+		res, err := raw.Collection(col).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: value}}}})
+		if err != nil || res.ModifiedCount != 1 {
+			t.Fatalf("change %s %s: %v %v", col, id, res, err)
+		}
+	}
+	set("events", r.ID, "decision.outcome", credit.Upheld)
+	set("audit", entries[3].ID, "reason", "证据充分")
+	set("results", pub.ID, "final_by", "mallory")
+	if _, err := raw.Collection("audit").DeleteOne(ctx, bson.D{{Key: "_id", Value: entries[0].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = app.AuditLedger(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var problems []string
+	for _, p := range rep.Problems {
+		problems = append(problems, p.Key)
+	}
+	want := []string{ledger.AuditKey(entries[0].ID), ledger.AuditKey(entries[3].ID),
+		ledger.CreditRecordKey(r.ID, 4), ledger.FinalKey("2026Q4", 1)}
+	if diff := cmp.Diff(want, problems); diff != "" {
+		t.Errorf("problems found (-want +got):\n%s\n%v", diff, rep.Problems)
+	}
+	for _, p := range rep.Problems {
+		if p.Key == ledger.CreditRecordKey(r.ID, 4) && !strings.Contains(p.Problem, `"decision":"upheld"`) {
+			t.Errorf("the changed decision is not shown: %s", p)
+		}
 	}
 }
