@@ -20,6 +20,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/evaluate"
 	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/qrcode"
 	"github.com/propcredit/propcredit/reports"
 	"github.com/propcredit/propcredit/scoring"
@@ -75,7 +76,7 @@ func (l *ledgerSite) inForce(ctx context.Context, st *published, date string) (*
 	for _, p := range st.city.Periods() {
 		for _, pub := range st.history[p.ID()] {
 			cands = append(cands, evaluate.Candidate{Period: p.ID(), PeriodEnd: p.Result.PeriodEnd.String(), Seq: pub.Seq,
-				PublishedAt: pub.PublishedAt, Final: true})
+				PublishedAt: pub.PublishedAt, Final: pub.Status == publication.StatusFinal, FinalAt: pub.FinalAt})
 		}
 	}
 	best, ok := evaluate.InForce(cands, date)
