@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,5 +151,45 @@ func TestAuditLedgerCatchesChanges(t *testing.T) {
 		if p.Key == ledger.CreditRecordKey(r.ID, 4) && !strings.Contains(p.Problem, `"decision":"upheld"`) {
 			t.Errorf("the changed decision is not shown: %s", p)
 		}
+	}
+}
+
+// TestAuditEntriesFromManyServers: three connections (as three servers would have) record
+// audit entries at once; every entry gets exactly one leaf, the log does not fork, and the
+// audit is clean.
+func TestAuditEntriesFromManyServers(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	const servers, each = 3, 15
+	errs := make(chan error, servers*each)
+	var wg sync.WaitGroup
+	for s := range servers {
+		conn := db
+		if s > 0 {
+			conn = mongodbtest.Reconnect(t, db)
+		}
+		log := audit.New(conn, nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				errs <- log.Record(ctx, audit.Actor{Name: fmt.Sprintf("reviewer%d", s), Role: domain.RoleReviewer},
+					audit.Change{Action: "test.step", Object: fmt.Sprintf("thing/%d-%d", s, i), After: map[string]int{"n": i}})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := app.AuditLedger(ctx, db, nil)
+	if err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("audit: %v %v", rep.Problems, err)
+	}
+	if rep.Leaves != servers*each || rep.AuditEntries != servers*each {
+		t.Errorf("%d leaves for %d audit entries, want %d of each", rep.Leaves, rep.AuditEntries, servers*each)
 	}
 }
