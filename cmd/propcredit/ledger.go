@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/progress"
 )
@@ -38,17 +39,19 @@ func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf storeFlag
 
 func (m *Main) ledger(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("ledger: say key, audit or witness (see 'propcredit ledger KEY --help')")
+		return usagef("ledger: say key, audit, adopt or witness (see 'propcredit ledger KEY --help')")
 	}
 	switch args[0] {
 	case "key":
 		return m.ledgerKey(ctx, args[1:])
 	case "audit":
 		return m.ledgerAudit(ctx, args[1:])
+	case "adopt":
+		return m.ledgerAdopt(ctx, args[1:])
 	case "witness":
 		return m.ledgerWitness(ctx, args[1:])
 	}
-	return usagef("ledger: unknown subcommand %q; say key, audit or witness", args[0])
+	return usagef("ledger: unknown subcommand %q; say key, audit, adopt or witness", args[0])
 }
 
 // ledgerKey prints the public verifier key.
@@ -105,6 +108,30 @@ func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
 		return app.ErrAudit
 	}
 	return nil
+}
+
+// ledgerAdopt appends the leaves of stored records that have none (written before the ledger
+// logged them), once, after an upgrade.
+func (m *Main) ledgerAdopt(ctx context.Context, args []string) error {
+	fs := m.flagSet("ledger adopt", "ledger adopt [--data ./data | --mongodb-uri URI]   append the leaves of final approvals, credit records and audit entries stored before the ledger logged them")
+	var sf storeFlags
+	sf.register(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	store, err := m.openStore(ctx, sf, "ledger adopt")
+	if err != nil {
+		return err
+	}
+	rep, err := app.AdoptIntoLedger(ctx, store.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "ledger: adopted %d final approvals, %d credit records, %d audit entries\n", rep.Finals, rep.CreditRecords, rep.AuditEntries)
+	if rep == (app.AdoptReport{}) {
+		return nil
+	}
+	return m.audited(ctx, store, audit.Change{Action: "ledger.adopt", Object: "ledger/adopt", After: rep})
 }
 
 // readKey reads a verifier key given on the command line, or the file that holds it.

@@ -195,6 +195,9 @@ func TestLedgerEndToEnd(t *testing.T) {
 	if out, stderr, code := run(t, nil, "", "ledger", "audit", "--data", dir); code != 0 || !strings.Contains(out, "0 problems") {
 		t.Fatalf("audit: exit %d %q %q", code, out, stderr)
 	}
+	if out := mustRun(t, "ledger", "adopt", "--data", dir); !strings.Contains(out, "adopted 0 final approvals, 0 credit records, 0 audit entries") {
+		t.Errorf("adopt with everything logged: %q", out)
+	}
 	uri, err := ferretdb.SocketURI(dir)
 	if err != nil {
 		t.Fatal(err)

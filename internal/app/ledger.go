@@ -261,3 +261,75 @@ func ledgerReader(ctx context.Context, db *mongodb.DB) tlog.HashReader {
 
 // ErrAudit is returned by commands when the audit found problems.
 var ErrAudit = derrors.Errorf(derrors.Conflict, "the ledger audit found problems")
+
+// AdoptReport says how many stored records AdoptIntoLedger appended leaves for.
+type AdoptReport struct {
+	Finals, CreditRecords, AuditEntries int
+}
+
+// AdoptIntoLedger appends the leaves of stored records that have none: final approvals,
+// credit records (at their current version) and audit entries written before the ledger
+// logged them (or left without a leaf by a server older than this one). Only a key with no
+// leaf at all is adopted: a record whose leaf differs from it stays for the audit to report.
+// It is idempotent; run it once after upgrading, then `ledger audit`.
+func AdoptIntoLedger(ctx context.Context, db *mongodb.DB) (AdoptReport, error) {
+	var rep AdoptReport
+	var leaves []ledger.Leaf
+	missing := func(leaf ledger.Leaf, n *int) error {
+		idx, err := db.LedgerIndexes(ctx, leaf.Key)
+		if err == nil && len(idx) == 0 {
+			leaves = append(leaves, leaf)
+			*n++
+		}
+		return err
+	}
+	pubs, err := db.Publications(ctx, "")
+	if err != nil {
+		return rep, err
+	}
+	for _, pub := range pubs {
+		if pub.FinalAt.IsZero() {
+			continue
+		}
+		leaf, err := publication.FinalLeaf(pub)
+		if err == nil {
+			err = missing(leaf, &rep.Finals)
+		}
+		if err != nil {
+			return rep, err
+		}
+	}
+	records, err := db.CreditRecords(ctx, credit.Filter{})
+	if err != nil {
+		return rep, err
+	}
+	for _, r := range records {
+		if r.Version == 0 {
+			continue // imported: covered by the publications' inputs_sha256
+		}
+		leaf, err := credit.LedgerLeaf(r)
+		if err == nil {
+			err = missing(leaf, &rep.CreditRecords)
+		}
+		if err != nil {
+			return rep, err
+		}
+	}
+	entries, err := db.AuditEntries(ctx, audit.Filter{})
+	if err != nil {
+		return rep, err
+	}
+	for _, e := range entries {
+		leaf, err := audit.LedgerLeaf(e)
+		if err == nil {
+			err = missing(leaf, &rep.AuditEntries)
+		}
+		if err != nil {
+			return rep, err
+		}
+	}
+	if _, err := ledger.New(db, nil).Append(ctx, leaves); err != nil {
+		return rep, fmt.Errorf("append %d leaves: %w", len(leaves), err)
+	}
+	return rep, nil
+}

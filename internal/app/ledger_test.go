@@ -20,6 +20,7 @@ import (
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
@@ -121,13 +122,7 @@ func TestAuditLedgerCatchesChanges(t *testing.T) {
 	}
 	defer client.Disconnect(ctx)
 	raw := client.Database(db.Name())
-	set := func(col, id string, field string, value any) {
-		t.Helper()
-		res, err := raw.Collection(col).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: value}}}})
-		if err != nil || res.ModifiedCount != 1 {
-			t.Fatalf("change %s %s: %v %v", col, id, res, err)
-		}
-	}
+	set := func(col, id, field string, value any) { rawSet(t, db, col, id, field, value) }
 	set("events", r.ID, "decision.outcome", credit.Upheld)
 	set("audit", entries[3].ID, "reason", "证据充分")
 	set("results", pub.ID, "final_by", "mallory")
@@ -191,5 +186,66 @@ func TestAuditEntriesFromManyServers(t *testing.T) {
 	}
 	if rep.Leaves != servers*each || rep.AuditEntries != servers*each {
 		t.Errorf("%d leaves for %d audit entries, want %d of each", rep.Leaves, rep.AuditEntries, servers*each)
+	}
+}
+
+// TestAdoptIntoLedger: records stored before the ledger logged them (written here straight to
+// the store) are what the audit reports; adopting appends their leaves once, after which the
+// audit is clean, and a record changed since still is reported, never adopted.
+func TestAdoptIntoLedger(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, domain.Zone)
+	old, err := audit.NewEntry(now, audit.CLI, audit.Change{Action: "data.import", Object: "import/city.jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendAudit(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Import(ctx, mongodbtest.OneEstate(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := credit.Record{Event: domain.Event{ID: "CR-OLD", Company: mongodbtest.OneEstateCompany, Kind: "bad", Points: "2",
+		Date: "2026-11-30", Status: domain.EventInForce, Description: "旧记录"}, Rule: "B02", Author: "alice", CreatedAt: now, Version: 1}
+	if err := db.InsertCreditRecord(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := app.AuditLedger(ctx, db, nil); err != nil || len(rep.Problems) != 2 {
+		t.Fatalf("audit before adopting: %v %v", rep.Problems, err)
+	}
+	adopted, err := app.AdoptIntoLedger(ctx, db)
+	if diff := cmp.Diff(app.AdoptReport{CreditRecords: 1, AuditEntries: 1}, adopted); err != nil || diff != "" {
+		t.Fatalf("adopted (-want +got):\n%s%v", diff, err)
+	}
+	if rep, err := app.AuditLedger(ctx, db, nil); err != nil || len(rep.Problems) != 0 || rep.Leaves != 2 {
+		t.Fatalf("audit after adopting: %d leaves, %v %v", rep.Leaves, rep.Problems, err)
+	}
+	if again, err := app.AdoptIntoLedger(ctx, db); err != nil || again != (app.AdoptReport{}) {
+		t.Fatalf("adopting again: %+v %v", again, err)
+	}
+	// Changed behind the application's back: reported, and not adopted.
+	rawSet(t, db, "events", rec.ID, "points", "1")
+	if again, err := app.AdoptIntoLedger(ctx, db); err != nil || again != (app.AdoptReport{}) {
+		t.Fatalf("adopting a changed record: %+v %v", again, err)
+	}
+	if rep, err := app.AuditLedger(ctx, db, nil); err != nil || len(rep.Problems) != 1 || rep.Problems[0].Key != ledger.CreditRecordKey(rec.ID, 1) {
+		t.Fatalf("audit of a record changed after adopting: %v %v", rep.Problems, err)
+	}
+}
+
+// rawSet sets one field of one document with the driver, behind the application's back.
+func rawSet(t *testing.T, db *mongodb.DB, col, id, field string, value any) {
+	t.Helper()
+	ctx := context.Background()
+	client, err := mongo.Connect(options.Client().ApplyURI(mongodbtest.URI(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	res, err := client.Database(db.Name()).Collection(col).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: value}}}})
+	if err != nil || res.ModifiedCount != 1 {
+		t.Fatalf("change %s %s: %v %v", col, id, res, err)
 	}
 }
