@@ -76,16 +76,22 @@ func (m *Main) ledgerKey(ctx context.Context, args []string) error {
 	return nil
 }
 
-// ledgerAudit recomputes the ledger from its leaves and every publication's leaves from the
-// stored results.
-func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
-	fs := m.flagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and the stored publications")
+// ledgerStore parses the arguments of `ledger SUB`, which take only the store's flags, and
+// opens the store.
+func (m *Main) ledgerStore(ctx context.Context, sub, what string, args []string) (*app.Store, error) {
+	fs := m.flagSet("ledger "+sub, "ledger "+sub+" [--data ./data | --mongodb-uri URI]   "+what)
 	var sf storeFlags
 	sf.register(fs)
 	if err := m.parse(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	store, err := m.openStore(ctx, sf, "ledger audit")
+	return m.openStore(ctx, sf, "ledger "+sub)
+}
+
+// ledgerAudit recomputes the ledger from its leaves, and every leaf from the stored
+// publications, approvals, credit records and audit entries.
+func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
+	store, err := m.ledgerStore(ctx, "audit", "check the ledger against itself and every record stored", args)
 	if err != nil {
 		return err
 	}
@@ -113,13 +119,7 @@ func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
 // ledgerAdopt appends the leaves of stored records that have none (written before the ledger
 // logged them), once, after an upgrade.
 func (m *Main) ledgerAdopt(ctx context.Context, args []string) error {
-	fs := m.flagSet("ledger adopt", "ledger adopt [--data ./data | --mongodb-uri URI]   append the leaves of final approvals, credit records and audit entries stored before the ledger logged them")
-	var sf storeFlags
-	sf.register(fs)
-	if err := m.parse(fs, args); err != nil {
-		return err
-	}
-	store, err := m.openStore(ctx, sf, "ledger adopt")
+	store, err := m.ledgerStore(ctx, "adopt", "append the leaves of final approvals, credit records and audit entries stored before the ledger logged them", args)
 	if err != nil {
 		return err
 	}

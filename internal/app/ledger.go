@@ -152,7 +152,7 @@ func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64))
 		rep.Checked++
 		idx := byKey[leaf.Key]
 		if len(idx) == 0 {
-			rep.Problems = append(rep.Problems, AuditProblem{Key: leaf.Key, Index: -1, Problem: what + ", but not in the ledger"})
+			rep.Problems = append(rep.Problems, AuditProblem{Key: leaf.Key, Index: -1, Problem: "a stored " + what + ", but not in the ledger"})
 			return nil
 		}
 		want := tlog.RecordHash(leaf.Data)
@@ -170,68 +170,17 @@ func AuditLedger(ctx context.Context, db *mongodb.DB, progress func(done int64))
 			Problem: fmt.Sprintf("the stored %s gives %s, the ledger has %s", what, leaf.Data, logged[0])})
 		return nil
 	}
-	pubs, err := db.Publications(ctx, "")
+	counts, versions, err := storedLeaves(ctx, db, func(leaf ledger.Leaf, what string) error {
+		if what == storedBroken {
+			rep.Problems = append(rep.Problems, AuditProblem{Key: leaf.Key, Index: -1, Problem: string(leaf.Data)})
+			return nil
+		}
+		return check(leaf, what)
+	})
 	if err != nil {
 		return rep, err
 	}
-	rep.Publications = len(pubs)
-	for _, meta := range pubs {
-		pub, err := db.Record(ctx, meta.ID)
-		if err != nil {
-			return rep, err
-		}
-		leaves, err := publication.LedgerLeaves(pub)
-		if err != nil {
-			rep.Problems = append(rep.Problems, AuditProblem{Key: pub.ID, Index: -1, Problem: fmt.Sprintf("the stored result cannot be read: %v", err)})
-			continue
-		}
-		if !pub.FinalAt.IsZero() {
-			rep.Finals++
-			final, err := publication.FinalLeaf(pub)
-			if err != nil {
-				return rep, err
-			}
-			leaves = append(leaves, final)
-		}
-		for _, leaf := range leaves {
-			if err := check(leaf, "publication"); err != nil {
-				return rep, err
-			}
-		}
-	}
-	records, err := db.CreditRecords(ctx, credit.Filter{})
-	if err != nil {
-		return rep, err
-	}
-	versions := map[string]int{}
-	for _, r := range records {
-		versions[r.ID] = r.Version
-		if r.Version == 0 {
-			continue // imported: no leaves (the publications' inputs_sha256 covers it)
-		}
-		rep.CreditRecords++
-		leaf, err := credit.LedgerLeaf(r)
-		if err != nil {
-			return rep, err
-		}
-		if err := check(leaf, "credit record"); err != nil {
-			return rep, err
-		}
-	}
-	entries, err := db.AuditEntries(ctx, audit.Filter{})
-	if err != nil {
-		return rep, err
-	}
-	rep.AuditEntries = len(entries)
-	for _, e := range entries {
-		leaf, err := audit.LedgerLeaf(e)
-		if err != nil {
-			return rep, err
-		}
-		if err := check(leaf, "audit entry"); err != nil {
-			return rep, err
-		}
-	}
+	rep.Publications, rep.Finals, rep.CreditRecords, rep.AuditEntries = counts.Publications, counts.Finals, counts.CreditRecords, counts.AuditEntries
 	// 3. Leaves of nothing stored: deleted, or a write that failed (or lost to another
 	// writer) after the ledger took its leaf.
 	for key, idx := range byKey {
@@ -270,66 +219,117 @@ type AdoptReport struct {
 // AdoptIntoLedger appends the leaves of stored records that have none: final approvals,
 // credit records (at their current version) and audit entries written before the ledger
 // logged them (or left without a leaf by a server older than this one). Only a key with no
-// leaf at all is adopted: a record whose leaf differs from it stays for the audit to report.
+// leaf at all is adopted: a record whose leaf differs from it stays for the audit to report,
+// and so does a publication without its leaves (publications were always logged).
 // It is idempotent; run it once after upgrading, then `ledger audit`.
 func AdoptIntoLedger(ctx context.Context, db *mongodb.DB) (AdoptReport, error) {
 	var rep AdoptReport
 	var leaves []ledger.Leaf
-	missing := func(leaf ledger.Leaf, n *int) error {
+	_, _, err := storedLeaves(ctx, db, func(leaf ledger.Leaf, what string) error {
+		counter := map[string]*int{storedFinal: &rep.Finals, storedCredit: &rep.CreditRecords, storedAudit: &rep.AuditEntries}[what]
+		if counter == nil {
+			return nil
+		}
 		idx, err := db.LedgerIndexes(ctx, leaf.Key)
 		if err == nil && len(idx) == 0 {
 			leaves = append(leaves, leaf)
-			*n++
+			*counter++
 		}
 		return err
-	}
-	pubs, err := db.Publications(ctx, "")
+	})
 	if err != nil {
 		return rep, err
-	}
-	for _, pub := range pubs {
-		if pub.FinalAt.IsZero() {
-			continue
-		}
-		leaf, err := publication.FinalLeaf(pub)
-		if err == nil {
-			err = missing(leaf, &rep.Finals)
-		}
-		if err != nil {
-			return rep, err
-		}
-	}
-	records, err := db.CreditRecords(ctx, credit.Filter{})
-	if err != nil {
-		return rep, err
-	}
-	for _, r := range records {
-		if r.Version == 0 {
-			continue // imported: covered by the publications' inputs_sha256
-		}
-		leaf, err := credit.LedgerLeaf(r)
-		if err == nil {
-			err = missing(leaf, &rep.CreditRecords)
-		}
-		if err != nil {
-			return rep, err
-		}
-	}
-	entries, err := db.AuditEntries(ctx, audit.Filter{})
-	if err != nil {
-		return rep, err
-	}
-	for _, e := range entries {
-		leaf, err := audit.LedgerLeaf(e)
-		if err == nil {
-			err = missing(leaf, &rep.AuditEntries)
-		}
-		if err != nil {
-			return rep, err
-		}
 	}
 	if _, err := ledger.New(db, nil).Append(ctx, leaves); err != nil {
 		return rep, fmt.Errorf("append %d leaves: %w", len(leaves), err)
 	}
 	return rep, nil
+}
+
+// What storedLeaves says each leaf it recomputes is of; storedBroken is a publication whose
+// result cannot be read (the leaf's Data says why).
+const (
+	storedPublication = "publication"
+	storedFinal       = "final approval"
+	storedCredit      = "credit record"
+	storedAudit       = "audit entry"
+	storedBroken      = "unreadable"
+)
+
+type storedCounts struct {
+	Publications, Finals, CreditRecords, AuditEntries int
+}
+
+// storedLeaves recomputes, from what is stored, every leaf the ledger must hold, and calls
+// fn with each and what it is of: each publication's result and publication leaves, each
+// final approval, each credit record at its current version (imported ones, at version 0,
+// have none), each audit entry. It returns the counts and every credit record's version.
+func storedLeaves(ctx context.Context, db *mongodb.DB, fn func(leaf ledger.Leaf, what string) error) (storedCounts, map[string]int, error) {
+	var n storedCounts
+	versions := map[string]int{}
+	pubs, err := db.Publications(ctx, "")
+	if err != nil {
+		return n, nil, err
+	}
+	n.Publications = len(pubs)
+	for _, meta := range pubs {
+		pub, err := db.Record(ctx, meta.ID)
+		if err != nil {
+			return n, nil, err
+		}
+		leaves, err := publication.LedgerLeaves(pub)
+		if err != nil {
+			if err := fn(ledger.Leaf{Key: pub.ID, Data: []byte(fmt.Sprintf("the stored result cannot be read: %v", err))}, storedBroken); err != nil {
+				return n, nil, err
+			}
+			continue
+		}
+		for _, leaf := range leaves {
+			if err := fn(leaf, storedPublication); err != nil {
+				return n, nil, err
+			}
+		}
+		if pub.FinalAt.IsZero() {
+			continue
+		}
+		n.Finals++
+		if err := emit(fn, storedFinal)(publication.FinalLeaf(pub)); err != nil {
+			return n, nil, err
+		}
+	}
+	records, err := db.CreditRecords(ctx, credit.Filter{})
+	if err != nil {
+		return n, nil, err
+	}
+	for _, r := range records {
+		versions[r.ID] = r.Version
+		if r.Version == 0 {
+			continue
+		}
+		n.CreditRecords++
+		if err := emit(fn, storedCredit)(credit.LedgerLeaf(r)); err != nil {
+			return n, nil, err
+		}
+	}
+	entries, err := db.AuditEntries(ctx, audit.Filter{})
+	if err != nil {
+		return n, nil, err
+	}
+	n.AuditEntries = len(entries)
+	for _, e := range entries {
+		if err := emit(fn, storedAudit)(audit.LedgerLeaf(e)); err != nil {
+			return n, nil, err
+		}
+	}
+	return n, versions, nil
+}
+
+// emit passes a leaf just made to fn, unless making it failed.
+func emit(fn func(ledger.Leaf, string) error, what string) func(ledger.Leaf, error) error {
+	return func(leaf ledger.Leaf, err error) error {
+		if err != nil {
+			return err
+		}
+		return fn(leaf, what)
+	}
 }

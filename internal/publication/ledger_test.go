@@ -31,17 +31,24 @@ func saveDraft(t testing.TB, db *mongodb.DB, n int) *scoring.Result {
 	return res
 }
 
+// publishSeven publishes a generated city of 7 companies, by "reviewer" at 2026-10-01 09:00.
+func publishSeven(t *testing.T) (*mongodb.DB, *scoring.Result, publication.Record, time.Time) {
+	t.Helper()
+	db := mongodbtest.NewDB(t)
+	res := saveDraft(t, db, 7)
+	at := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
+	pub, err := publication.New(db).Publish(context.Background(), res.Period, "", "reviewer", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, res, pub, at
+}
+
 // TestPublishAppendsToLedger: a publication puts one leaf per company and one for itself in
 // the ledger, under keys a certificate finds; a second one appends after the first.
 func TestPublishAppendsToLedger(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	res := saveDraft(t, db, 7)
-	at := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
-	pub, err := publication.New(db).Publish(ctx, res.Period, "", "reviewer", at)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, res, pub, at := publishSeven(t)
 	size, err := db.LedgerSize(ctx)
 	if err != nil || size != int64(len(res.Grades))+1 {
 		t.Fatalf("ledger size %d, %v; want %d", size, err, len(res.Grades)+1)
@@ -142,13 +149,7 @@ func BenchmarkAppendPublication5000(b *testing.B) {
 // appended before the mark; when the ledger cannot take it, the publication stays in publicity.
 func TestFinalApprovalInLedger(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	res := saveDraft(t, db, 7)
-	at := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
-	pub, err := publication.New(db).Publish(ctx, res.Period, "", "alice", at)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, res, pub, at := publishSeven(t)
 	later := at.AddDate(0, 0, 9)
 	if _, err := publication.New(brokenLedger{db}).Finalize(ctx, res.Period, "bob", later); err == nil || !strings.Contains(err.Error(), "disk is full") {
 		t.Fatalf("approved although the ledger failed: %v", err)
