@@ -224,18 +224,22 @@ type AdoptReport struct {
 // It is idempotent; run it once after upgrading, then `ledger audit`.
 func AdoptIntoLedger(ctx context.Context, db *mongodb.DB) (AdoptReport, error) {
 	var rep AdoptReport
+	logged := map[string]bool{} // every key in the ledger, read once (a lookup per key would scan for each missing one)
+	err := db.LedgerEntries(ctx, func(_ int64, key string, _ []byte) error {
+		logged[key] = true
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
 	var leaves []ledger.Leaf
-	_, _, err := storedLeaves(ctx, db, func(leaf ledger.Leaf, what string) error {
+	_, _, err = storedLeaves(ctx, db, func(leaf ledger.Leaf, what string) error {
 		counter := map[string]*int{storedFinal: &rep.Finals, storedCredit: &rep.CreditRecords, storedAudit: &rep.AuditEntries}[what]
-		if counter == nil {
-			return nil
-		}
-		idx, err := db.LedgerIndexes(ctx, leaf.Key)
-		if err == nil && len(idx) == 0 {
+		if counter != nil && !logged[leaf.Key] {
 			leaves = append(leaves, leaf)
 			*counter++
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return rep, err
