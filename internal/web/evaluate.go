@@ -449,7 +449,9 @@ func (l *ledgerSite) verifyPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if certificateNumber(index, cert.Leaf) != strconv.FormatInt(index, 10)+"-"+prefix {
+	// A certificate is of a company's result: the number of another leaf (an approval, a
+	// credit record, an audit entry) is no certificate's.
+	if certificateNumber(index, cert.Leaf) != strconv.FormatInt(index, 10)+"-"+prefix || cert.Company == "" {
 		d.Error = Msg(c, "verify.not_found", d.Number)
 		return l.r.s.renderStatus(c, fiber.StatusNotFound, "verify", d)
 	}

@@ -220,6 +220,17 @@ func TestCertificateAndVerifyPages(t *testing.T) {
 	wantStatus(t, c.get("/verify?n="+wrong), http.StatusNotFound)
 	wantStatus(t, c.get("/verify?n=999999-0a0a0a0a0a0a"), http.StatusNotFound)
 	wantStatus(t, c.get("/verify?n=abc"), http.StatusUnprocessableEntity)
+	// The number of a leaf that is not a company's result (here the period's final approval)
+	// is no certificate's.
+	idx, err := e.db.LedgerIndexes(context.Background(), ledger.FinalKey("2026Q3", 1))
+	if err != nil || len(idx) != 1 {
+		t.Fatalf("final approval's leaf: %v %v", idx, err)
+	}
+	leaves, err := e.db.LedgerLeaves(context.Background(), idx[0], idx[0]+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, c.get("/verify?n="+certificateNumber(idx[0], leaves[0])), http.StatusNotFound)
 	wantStatus(t, c.get("/verify"), http.StatusOK)
 	// After a second publication of the period, the old certificate still verifies, and says it
 	// was superseded.
