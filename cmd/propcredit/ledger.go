@@ -33,7 +33,7 @@ func (lf *ledgerFlags) register(fs *flag.FlagSet) {
 }
 
 // signer loads (or creates) the signing key of the store's ledger.
-func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf storeFlags) (*ledger.Signer, error) {
+func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf *storeFlags) (*ledger.Signer, error) {
 	return app.LedgerSigner(ctx, store.DB, app.LedgerKeyConfig{File: lf.key, DataDir: sf.data, External: sf.mongoURI != "", Name: lf.name})
 }
 
@@ -56,15 +56,10 @@ func (m *Main) ledger(ctx context.Context, args []string) error {
 
 // ledgerKey prints the public verifier key.
 func (m *Main) ledgerKey(ctx context.Context, args []string) error {
-	fs := m.flagSet("ledger key", "ledger key [--data ./data | --mongodb-uri URI --ledger-key FILE]   print the ledger's public verifier key")
-	var sf storeFlags
+	fs, sf := m.storeFlagSet("ledger key", "ledger key [--data ./data | --mongodb-uri URI --ledger-key FILE]   print the ledger's public verifier key")
 	var lf ledgerFlags
-	sf.register(fs)
 	lf.register(fs)
-	if err := m.parse(fs, args); err != nil {
-		return err
-	}
-	store, err := m.openStore(ctx, sf, "ledger key")
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger key")
 	if err != nil {
 		return err
 	}
@@ -76,22 +71,11 @@ func (m *Main) ledgerKey(ctx context.Context, args []string) error {
 	return nil
 }
 
-// ledgerStore parses the arguments of `ledger SUB`, which take only the store's flags, and
-// opens the store.
-func (m *Main) ledgerStore(ctx context.Context, sub, what string, args []string) (*app.Store, error) {
-	fs := m.flagSet("ledger "+sub, "ledger "+sub+" [--data ./data | --mongodb-uri URI]   "+what)
-	var sf storeFlags
-	sf.register(fs)
-	if err := m.parse(fs, args); err != nil {
-		return nil, err
-	}
-	return m.openStore(ctx, sf, "ledger "+sub)
-}
-
 // ledgerAudit recomputes the ledger from its leaves, and every leaf from the stored
 // publications, approvals, credit records and audit entries.
 func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
-	store, err := m.ledgerStore(ctx, "audit", "check the ledger against itself and every record stored", args)
+	fs, sf := m.storeFlagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and every record stored")
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger audit")
 	if err != nil {
 		return err
 	}
@@ -119,7 +103,8 @@ func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
 // ledgerAdopt appends the leaves of stored records that have none (written before the ledger
 // logged them), once, after an upgrade.
 func (m *Main) ledgerAdopt(ctx context.Context, args []string) error {
-	store, err := m.ledgerStore(ctx, "adopt", "append the leaves of final approvals, credit records and audit entries stored before the ledger logged them", args)
+	fs, sf := m.storeFlagSet("ledger adopt", "ledger adopt [--data ./data | --mongodb-uri URI]   append the leaves of final approvals, credit records and audit entries stored before the ledger logged them")
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger adopt")
 	if err != nil {
 		return err
 	}
