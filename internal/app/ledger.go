@@ -305,27 +305,33 @@ func storedLeaves(ctx context.Context, db *mongodb.DB, fn func(leaf ledger.Leaf,
 	if err != nil {
 		return n, nil, err
 	}
+	var logged []credit.Record
 	for _, r := range records {
 		versions[r.ID] = r.Version
-		if r.Version == 0 {
-			continue
-		}
-		n.CreditRecords++
-		if err := emit(fn, storedCredit)(credit.LedgerLeaf(r)); err != nil {
-			return n, nil, err
+		if r.Version > 0 {
+			logged = append(logged, r)
 		}
 	}
-	entries, err := db.AuditEntries(ctx, audit.Filter{})
-	if err != nil {
+	n.CreditRecords = len(logged)
+	if err := emitAll(fn, storedCredit, logged, credit.LedgerLeaf); err != nil {
 		return n, nil, err
 	}
+	entries, err := db.AuditEntries(ctx, audit.Filter{})
 	n.AuditEntries = len(entries)
-	for _, e := range entries {
-		if err := emit(fn, storedAudit)(audit.LedgerLeaf(e)); err != nil {
-			return n, nil, err
+	if err == nil {
+		err = emitAll(fn, storedAudit, entries, audit.LedgerLeaf)
+	}
+	return n, versions, err
+}
+
+// emitAll makes the leaf of each item and passes it to fn.
+func emitAll[T any](fn func(ledger.Leaf, string) error, what string, items []T, leafOf func(T) (ledger.Leaf, error)) error {
+	for _, it := range items {
+		if err := emit(fn, what)(leafOf(it)); err != nil {
+			return err
 		}
 	}
-	return n, versions, nil
+	return nil
 }
 
 // emit passes a leaf just made to fn, unless making it failed.
