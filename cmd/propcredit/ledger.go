@@ -71,11 +71,17 @@ func (m *Main) ledgerKey(ctx context.Context, args []string) error {
 	return nil
 }
 
+// ledgerStore parses the arguments of `ledger SUB`, which are the store's flags alone, and
+// opens the store.
+func (m *Main) ledgerStore(ctx context.Context, sub, what string, args []string) (*app.Store, error) {
+	fs, sf := m.storeFlagSet("ledger "+sub, "ledger "+sub+" [--data ./data | --mongodb-uri URI]   "+what)
+	return m.parseAndOpen(ctx, fs, sf, args, "ledger "+sub)
+}
+
 // ledgerAudit recomputes the ledger from its leaves, and every leaf from the stored
 // publications, approvals, credit records and audit entries.
 func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
-	fs, sf := m.storeFlagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and every record stored")
-	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger audit")
+	store, err := m.ledgerStore(ctx, "audit", "check the ledger against itself and every record stored", args)
 	if err != nil {
 		return err
 	}
@@ -103,8 +109,7 @@ func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
 // ledgerAdopt appends the leaves of stored records that have none (written before the ledger
 // logged them), once, after an upgrade.
 func (m *Main) ledgerAdopt(ctx context.Context, args []string) error {
-	fs, sf := m.storeFlagSet("ledger adopt", "ledger adopt [--data ./data | --mongodb-uri URI]   append the leaves of final approvals, credit records and audit entries stored before the ledger logged them")
-	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger adopt")
+	store, err := m.ledgerStore(ctx, "adopt", "append the leaves of final approvals, credit records and audit entries stored before the ledger logged them", args)
 	if err != nil {
 		return err
 	}

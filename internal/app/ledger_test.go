@@ -20,7 +20,6 @@ import (
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ledger"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
@@ -122,7 +121,7 @@ func TestAuditLedgerCatchesChanges(t *testing.T) {
 	}
 	defer client.Disconnect(ctx)
 	raw := client.Database(db.Name())
-	set := func(col, id, field string, value any) { rawSet(t, db, col, id, field, value) }
+	set := func(col, id, field string, value any) { rawSet(t, db.Name(), col, id, field, value) }
 	set("events", r.ID, "decision.outcome", credit.Upheld)
 	set("audit", entries[3].ID, "reason", "证据充分")
 	set("results", pub.ID, "final_by", "mallory")
@@ -225,7 +224,7 @@ func TestAdoptIntoLedger(t *testing.T) {
 		t.Fatalf("adopting again: %+v %v", again, err)
 	}
 	// Changed behind the application's back: reported, and not adopted.
-	rawSet(t, db, "events", rec.ID, "points", "1")
+	rawSet(t, db.Name(), "events", rec.ID, "points", "1")
 	if again, err := app.AdoptIntoLedger(ctx, db); err != nil || again != (app.AdoptReport{}) {
 		t.Fatalf("adopting a changed record: %+v %v", again, err)
 	}
@@ -234,8 +233,9 @@ func TestAdoptIntoLedger(t *testing.T) {
 	}
 }
 
-// rawSet sets one field of one document with the driver, behind the application's back.
-func rawSet(t *testing.T, db *mongodb.DB, col, id, field string, value any) {
+// rawSet sets one field of one document of the test database named database with the
+// driver, behind the application's back.
+func rawSet(t *testing.T, database, col, id, field string, value any) {
 	t.Helper()
 	ctx := context.Background()
 	client, err := mongo.Connect(options.Client().ApplyURI(mongodbtest.URI(t)))
@@ -243,7 +243,7 @@ func rawSet(t *testing.T, db *mongodb.DB, col, id, field string, value any) {
 		t.Fatal(err)
 	}
 	defer client.Disconnect(ctx)
-	res, err := client.Database(db.Name()).Collection(col).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+	res, err := client.Database(database).Collection(col).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: value}}}})
 	if err != nil || res.ModifiedCount != 1 {
 		t.Fatalf("change %s %s: %v %v", col, id, res, err)
