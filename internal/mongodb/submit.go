@@ -178,14 +178,8 @@ func (db *DB) rewriteReceipt(ctx context.Context, rc Receipt) error {
 
 // CurrentRevision reports which revision of a household's rating counts now (0 for none).
 func (db *DB) CurrentRevision(ctx context.Context, key string) (int, error) {
-	rev := 0
-	for {
-		ok, err := exists(ctx, db.c(colRatings), versionID(key, rev+1))
-		if err != nil || !ok {
-			return rev, err
-		}
-		rev++
-	}
+	h, err := db.readHead(ctx, key)
+	return h.revision, err
 }
 
 // RatingVersions returns every version of a household's rating, oldest first. It filters on a
