@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -50,6 +51,7 @@ type DB struct {
 
 	grace    time.Duration // journalGrace, but for tests
 	serverID string        // set by Announce; the owner of this process's journal intents
+	scans    atomic.Int64  // reads of every rating (scanRatings), for tests
 
 	writerOnce   sync.Once
 	ratingWriter *ratingWriter // started by the first SubmitRating; see batch.go
