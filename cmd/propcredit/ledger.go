@@ -40,7 +40,7 @@ func (lf *ledgerFlags) registerState(fs *flag.FlagSet) {
 
 // mark is the record of the newest checkpoint given out, or nil with an external database
 // and no --ledger-state.
-func (lf ledgerFlags) mark(sf storeFlags) *app.LedgerMark {
+func (lf ledgerFlags) mark(sf *storeFlags) *app.LedgerMark {
 	switch {
 	case lf.state != "":
 		return app.NewLedgerMark(lf.state)
@@ -51,7 +51,7 @@ func (lf ledgerFlags) mark(sf storeFlags) *app.LedgerMark {
 }
 
 // acceptCommand is the command that accepts a rolled-back ledger, as a refusal names it.
-func (lf ledgerFlags) acceptCommand(sf storeFlags) string {
+func (lf ledgerFlags) acceptCommand(sf *storeFlags) string {
 	cmd := "propcredit ledger accept-rollback"
 	if sf.mongoURI != "" {
 		cmd += " --mongodb-uri URI --ledger-key " + lf.key
@@ -65,7 +65,7 @@ func (lf ledgerFlags) acceptCommand(sf storeFlags) string {
 }
 
 // signer loads (or creates) the signing key of the store's ledger.
-func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf storeFlags) (*ledger.Signer, error) {
+func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf *storeFlags) (*ledger.Signer, error) {
 	return app.LedgerSigner(ctx, store.DB, app.LedgerKeyConfig{File: lf.key, DataDir: sf.data, External: sf.mongoURI != "", Name: lf.name})
 }
 
@@ -90,22 +90,17 @@ func (m *Main) ledger(ctx context.Context, args []string) error {
 // out, so that a server starts on a database restored from an older backup. The checkpoints
 // given out since are abandoned: witnesses will report the fork.
 func (m *Main) ledgerAcceptRollback(ctx context.Context, args []string) error {
-	fs := m.flagSet("ledger accept-rollback", "ledger accept-rollback [--data ./data | --mongodb-uri URI --ledger-key FILE] [--ledger-state FILE]   go on from the database's ledger although a longer one was published (after restoring an older backup)")
-	var sf storeFlags
+	fs, sf := m.storeFlagSet("ledger accept-rollback", "ledger accept-rollback [--data ./data | --mongodb-uri URI --ledger-key FILE] [--ledger-state FILE]   go on from the database's ledger although a longer one was published (after restoring an older backup)")
 	var lf ledgerFlags
-	sf.register(fs)
 	lf.register(fs)
 	lf.registerState(fs)
-	if err := m.parse(fs, args); err != nil {
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger accept-rollback")
+	if err != nil {
 		return err
 	}
 	mark := lf.mark(sf)
 	if mark == nil {
 		return usagef("ledger accept-rollback: with --mongodb-uri, name the server's --ledger-state file")
-	}
-	store, err := m.openStore(ctx, sf, "ledger accept-rollback")
-	if err != nil {
-		return err
 	}
 	s, err := lf.signer(ctx, store, sf)
 	if err != nil {
@@ -130,15 +125,10 @@ func (m *Main) ledgerAcceptRollback(ctx context.Context, args []string) error {
 
 // ledgerKey prints the public verifier key.
 func (m *Main) ledgerKey(ctx context.Context, args []string) error {
-	fs := m.flagSet("ledger key", "ledger key [--data ./data | --mongodb-uri URI --ledger-key FILE]   print the ledger's public verifier key")
-	var sf storeFlags
+	fs, sf := m.storeFlagSet("ledger key", "ledger key [--data ./data | --mongodb-uri URI --ledger-key FILE]   print the ledger's public verifier key")
 	var lf ledgerFlags
-	sf.register(fs)
 	lf.register(fs)
-	if err := m.parse(fs, args); err != nil {
-		return err
-	}
-	store, err := m.openStore(ctx, sf, "ledger key")
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger key")
 	if err != nil {
 		return err
 	}
@@ -153,13 +143,8 @@ func (m *Main) ledgerKey(ctx context.Context, args []string) error {
 // ledgerAudit recomputes the ledger from its leaves and every publication's leaves from the
 // stored results.
 func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
-	fs := m.flagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and the stored publications")
-	var sf storeFlags
-	sf.register(fs)
-	if err := m.parse(fs, args); err != nil {
-		return err
-	}
-	store, err := m.openStore(ctx, sf, "ledger audit")
+	fs, sf := m.storeFlagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and the stored publications")
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger audit")
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // ReceiptCheck is what VerifyReceipts found.
@@ -70,7 +72,7 @@ func (db *DB) checkReceipts(ctx context.Context, versions map[string]versionRef)
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
-		var r Receipt
+		var r rating.Receipt
 		if err := cur.Decode(&r); err != nil {
 			return rc, err
 		}
