@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -238,17 +237,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			if cfg.sharedLimits {
 				wc.Limits = sdb.SharedLimiter
 			}
-			srv, err := web.New(wc)
+			url, shutdown, err := load.Serve(wc)
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			go func() { _ = srv.App().Listener(ln) }()
-			defer srv.Shutdown(context.Background())
-			urls = append(urls, "http://"+ln.Addr().String()+"/api/v1/ratings")
+			defer shutdown()
+			urls = append(urls, url)
 		}
 	}
 	if cfg.cpuprofile != "" {

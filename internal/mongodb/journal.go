@@ -439,11 +439,7 @@ func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error)
 	if err := db.CompactTallies(ctx); err != nil {
 		return nil, err
 	}
-	heads, err := db.ratingHeads(ctx)
-	if err != nil {
-		return nil, err
-	}
-	first, err := db.tallyDrift(ctx, heads)
+	first, err := db.currentDrift(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -487,11 +483,7 @@ func (db *DB) confirmDrift(ctx context.Context, first []TallyDrift) ([]TallyDrif
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	heads, err := db.ratingHeads(ctx)
-	if err != nil {
-		return nil, err
-	}
-	second, err := db.tallyDrift(ctx, heads)
+	second, err := db.currentDrift(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -511,6 +503,15 @@ func (db *DB) confirmDrift(ctx context.Context, first []TallyDrift) ([]TallyDrif
 func negate(s domain.TallySums) domain.TallySums {
 	return domain.TallySums{Service: -s.Service, Security: -s.Security, Cleaning: -s.Cleaning, Greening: -s.Greening,
 		Maintenance: -s.Maintenance, Transparency: -s.Transparency}
+}
+
+// currentDrift reads the ratings and compares the tallies with them once.
+func (db *DB) currentDrift(ctx context.Context) ([]TallyDrift, error) {
+	heads, err := db.ratingHeads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return db.tallyDrift(ctx, heads)
 }
 
 // tallyDrift compares the tallies with the ratings' heads (ratingHeads) once.
