@@ -57,7 +57,8 @@ type DB struct {
 	// Tests make these fail as a full disk does: the journal entry of a rating group, and
 	// the settling of a failed group's journal (see export_test.go).
 	failEntry, failSettle atomic.Pointer[error]
-	serverID              string // set by Announce; the owner of this process's journal intents
+	serverID              string       // set by Announce; the owner of this process's journal intents
+	scans                 atomic.Int64 // reads of every rating (scanRatings), for tests
 
 	writerOnce   sync.Once
 	ratingWriter *ratingWriter // started by the first SubmitRating; see batch.go
