@@ -22,6 +22,12 @@ func dueText(lang string, due time.Time) string {
 	return T(lang, "credit.due", last)
 }
 
+type claimArgs struct {
+	Lang  string
+	Claim credit.Claim
+	Items []string
+}
+
 func init() {
 	addTemplateFuncs(map[string]any{
 		"filesOf":   func(lang string, files []credit.FileRef) filesData { return filesData{lang, files} },
@@ -29,6 +35,7 @@ func init() {
 		"dueText":   dueText,
 		"ruleLabel": ruleLabel,
 		"list":      func(items ...string) []string { return items },
+		"claimArgs": func(lang string, c credit.Claim) claimArgs { return claimArgs{lang, c, credit.GovernanceItems} },
 	})
 	addMessages(map[string]message{
 		"nav.credit":         {"信用记录", "Credit records"},
@@ -173,20 +180,7 @@ func init() {
 		"credit.err.not_repairable":      {"按信用记录目录，此类记录不可修复", "The catalogue does not allow repairing this type of record"},
 		"credit.err.repair_pending":      {"已有修复申请待审核", "A repair application is waiting for a decision"},
 		"credit.err.no_repair":           {"没有待审核的修复申请", "No repair application is waiting"},
-	})
-}
 
-type claimArgs struct {
-	Lang  string
-	Claim credit.Claim
-	Items []string
-}
-
-func init() {
-	addTemplateFuncs(map[string]any{
-		"claimArgs": func(lang string, c credit.Claim) claimArgs { return claimArgs{lang, c, credit.GovernanceItems} },
-	})
-	addMessages(map[string]message{
 		"nav.company_governance":    {"党建情况申报", "Governance facts"},
 		"gov.title":                 {"党建引领情况申报", "Governance facts"},
 		"gov.intro":                 {"按评价期申报党组织建设、党建指导员和三方联动机制情况，并上传证明材料；经住建局核实的项目才计入评分。", "Declare, for each period, your party organisation, party-building instructor and part in the joint mechanism (三方联动), with evidence; only items the bureau verifies count."},
