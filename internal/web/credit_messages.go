@@ -30,9 +30,13 @@ type claimArgs struct {
 
 func init() {
 	addTemplateFuncs(map[string]any{
-		"filesOf":   func(lang string, files []credit.FileRef) filesData { return filesData{lang, files} },
-		"kb":        func(n int64) string { return fmt.Sprintf("%.0f KB", float64(n+1023)/1024) },
-		"dueText":   dueText,
+		"filesOf": func(lang string, files []credit.FileRef) filesData { return filesData{lang, files} },
+		"kb":      func(n int64) string { return fmt.Sprintf("%.0f KB", float64(n+1023)/1024) },
+		"dueText": dueText,
+		// evidenceHint says how many files of what size a form takes.
+		"evidenceHint": func(lang string) string {
+			return T(lang, "credit.evidence_hint", credit.MaxFiles, credit.MaxFileBytes>>20)
+		},
 		"ruleLabel": ruleLabel,
 		"list":      func(items ...string) []string { return items },
 		"claimArgs": func(lang string, c credit.Claim) claimArgs { return claimArgs{lang, c, credit.GovernanceItems} },
