@@ -22,6 +22,15 @@ func dueText(lang string, due time.Time) string {
 	return T(lang, "credit.due", last)
 }
 
+// textFieldArgs is what the credit-text partial gets: the Page, the label's key, the field's
+// name, its rows and what was typed.
+type textFieldArgs struct {
+	Page        *Page
+	Label, Name string
+	Rows        int
+	Value       string
+}
+
 type claimArgs struct {
 	Lang  string
 	Claim credit.Claim
@@ -33,6 +42,10 @@ func init() {
 		"filesOf": func(lang string, files []credit.FileRef) filesData { return filesData{lang, files} },
 		"kb":      func(n int64) string { return fmt.Sprintf("%.0f KB", float64(n+1023)/1024) },
 		"dueText": dueText,
+		"textField": func(p *Page, label, name string, rows int, value string) textFieldArgs {
+			return textFieldArgs{p, label, name, rows, value}
+		},
+		"creditMaxText": func() int { return credit.MaxText },
 		// evidenceHint says how many files of what size a form takes.
 		"evidenceHint": func(lang string) string {
 			return T(lang, "credit.evidence_hint", credit.MaxFiles, credit.MaxFileBytes>>20)
