@@ -144,34 +144,6 @@ func (s *Server) objectHistory(c *fiber.Ctx, object string) ([]audit.Entry, erro
 	return s.audit.Entries(ctx, audit.Filter{Object: object})
 }
 
-func init() {
-	addMessages(map[string]message{
-		"nav.audit":          {"审计日志", "Audit trail"},
-		"audit.title":        {"审计日志", "Audit trail"},
-		"audit.intro":        {"每一项人员操作都记录在此，只增不改。可按对象、账号、企业和期间筛选并导出。", "Every action by a person is recorded here; entries are never changed or removed. Filter by object, account, company and period, and export."},
-		"audit.object":       {"对象", "Object"},
-		"audit.actor":        {"操作人", "Account"},
-		"audit.role":         {"角色", "Role"},
-		"audit.company":      {"企业", "Company"},
-		"audit.period":       {"期间", "Period"},
-		"audit.since":        {"起始（含）", "From (inclusive)"},
-		"audit.until":        {"截止（不含）", "Until (exclusive)"},
-		"audit.at":           {"时间", "When"},
-		"audit.action":       {"操作", "Action"},
-		"audit.change":       {"变更（前 → 后）", "Change (before → after)"},
-		"audit.reason":       {"理由", "Reason"},
-		"audit.filter":       {"筛选", "Filter"},
-		"audit.export":       {"导出", "Export"},
-		"audit.none":         {"没有符合条件的记录", "No entries match"},
-		"audit.shown":        {"显示最近 %d 条", "Showing the newest %d"},
-		"audit.bad_time":     {"请填写日期（如 2026-12-01）或带时区的时间", "Enter a date (such as 2026-12-01) or a time with its offset"},
-		"audit.bad_filter":   {"筛选条件有误", "The filter is not valid"},
-		"audit.bad_format":   {"导出格式只能是 csv、xlsx 或 jsonl", "The export format must be csv, xlsx or jsonl"},
-		"audit.history":      {"操作记录", "History"},
-		"audit.history_none": {"暂无操作记录", "No history yet"},
-	})
-}
-
 // auditRowsData is what the audit-table partial gets.
 type auditRowsData struct {
 	Lang    string
@@ -226,3 +198,31 @@ func changesOf(e audit.Entry) []auditChange {
 }
 
 func init() { addTemplateFuncs(map[string]any{"changesOf": changesOf}) }
+
+func init() {
+	addMessages(map[string]message{
+		"nav.audit":          {"审计日志", "Audit trail"},
+		"audit.title":        {"审计日志", "Audit trail"},
+		"audit.intro":        {"每一项人员操作都记录在此，只增不改。可按对象、账号、企业和期间筛选并导出。", "Every action by a person is recorded here; entries are never changed or removed. Filter by object, account, company and period, and export."},
+		"audit.object":       {"对象", "Object"},
+		"audit.actor":        {"操作人", "Account"},
+		"audit.role":         {"角色", "Role"},
+		"audit.company":      {"企业", "Company"},
+		"audit.period":       {"期间", "Period"},
+		"audit.since":        {"起始（含）", "From (inclusive)"},
+		"audit.until":        {"截止（不含）", "Until (exclusive)"},
+		"audit.at":           {"时间", "When"},
+		"audit.action":       {"操作", "Action"},
+		"audit.change":       {"变更（前 → 后）", "Change (before → after)"},
+		"audit.reason":       {"理由", "Reason"},
+		"audit.filter":       {"筛选", "Filter"},
+		"audit.export":       {"导出", "Export"},
+		"audit.none":         {"没有符合条件的记录", "No entries match"},
+		"audit.shown":        {"显示最近 %d 条", "Showing the newest %d"},
+		"audit.bad_time":     {"请填写日期（如 2026-12-01）或带时区的时间", "Enter a date (such as 2026-12-01) or a time with its offset"},
+		"audit.bad_filter":   {"筛选条件有误", "The filter is not valid"},
+		"audit.bad_format":   {"导出格式只能是 csv、xlsx 或 jsonl", "The export format must be csv, xlsx or jsonl"},
+		"audit.history":      {"操作记录", "History"},
+		"audit.history_none": {"暂无操作记录", "No history yet"},
+	})
+}

@@ -178,13 +178,10 @@ type creditNewData struct {
 	Catalogue []scoring.RecordType
 	Error     string
 	Fields    map[string]string
-	MaxFiles  int
-	MaxMB     int
 }
 
 func (s *Server) showCreditForm(c *fiber.Ctx, status int, d creditNewData) error {
 	d.Catalogue = s.credit.Catalogue()
-	d.MaxFiles, d.MaxMB = credit.MaxFiles, credit.MaxFileBytes>>20
 	return s.renderStatus(c, status, "credit_new", d)
 }
 
