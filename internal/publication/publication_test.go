@@ -297,7 +297,7 @@ func TestObjectionsToResults(t *testing.T) {
 	db := city(t, 5)
 	svc := publication.New(db)
 	t0 := time.Date(2027, 1, 5, 2, 0, 0, 0, time.UTC) // 10:00 +08:00
-	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "分数有误", t0); derrors.Code(err) != derrors.Conflict {
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "分数有误", nil, t0); derrors.Code(err) != derrors.Conflict {
 		t.Fatalf("objection before any publication: %v", err)
 	}
 	if _, err := svc.Score(ctx, "2026Q4", scoring.Default(), "alice", t0, nil); err != nil {
@@ -307,17 +307,17 @@ func TestObjectionsToResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", " ", t0); derrors.Code(err) != derrors.Invalid {
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", " ", nil, t0); derrors.Code(err) != derrors.Invalid {
 		t.Fatalf("empty objection: %v", err)
 	}
-	o, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "满意度样本有误", t0.Add(time.Hour))
+	o, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "满意度样本有误", nil, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme2", "再次异议", t0.Add(2*time.Hour)); derrors.Message(err) != "publication.objection.once" {
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme2", "再次异议", nil, t0.Add(2*time.Hour)); derrors.Message(err) != "publication.objection.once" {
 		t.Fatalf("second objection: %v", err)
 	}
-	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C2", "other", "晚了", pub.PublicityEnds); derrors.Message(err) != "publication.objection.closed" {
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C2", "other", "晚了", nil, pub.PublicityEnds); derrors.Message(err) != "publication.objection.closed" {
 		t.Fatalf("objection after publicity: %v", err)
 	}
 	_, err = svc.Finalize(ctx, "2026Q4", "bob", pub.PublicityEnds)

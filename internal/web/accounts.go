@@ -101,6 +101,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	if !ok {
+		if err := s.auditLogin(c, name, acct, "wrong_password"); err != nil {
+			return err
+		}
 		until, err := s.db.LoginFailed(ctx, attempt, now)
 		if err != nil {
 			return err
@@ -125,6 +128,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		}
 	}
 	if acct.Disabled {
+		if err := s.auditLogin(c, name, acct, "disabled"); err != nil {
+			return err
+		}
 		// Said only after the right password, so that it tells a guesser nothing.
 		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
 	}
@@ -142,6 +148,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 			return err
 		}
 		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
+	}
+	if err := s.auditLogin(c, name, acct, ""); err != nil {
+		return err
 	}
 	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
@@ -262,7 +271,38 @@ func localPath(p string) string {
 	return p
 }
 
+// auditLogin records a log-in (failure "") or a failed one: never the password; the name
+// tried only when it names an account (people type their password into the name field), else
+// a salted hash of it; and the salted hash of the client's address.
+func (s *Server) auditLogin(c *fiber.Ctx, name string, acct domain.Account, failure string) error {
+	client := s.addressHash(ClientIP(c))
+	if failure == "" {
+		return s.auditedAs(c, audit.Actor{Name: acct.Name, Role: acct.Role}, audit.Change{Action: "account.login",
+			Object: "account/" + acct.Name, Company: acct.Company, After: map[string]any{"client": client}})
+	}
+	after := map[string]any{"client": client, "failure": failure}
+	object := "account/" + acct.Name
+	if acct.Name == "" {
+		object, after["failure"], after["name_hash"] = "account/~unknown", "unknown_name", s.nameHash(name)
+	}
+	return s.auditedAs(c, audit.Actor{Name: "anonymous", Role: "anonymous"}, audit.Change{Action: "account.login_failed",
+		Object: object, Company: acct.Company, After: after})
+}
+
+// nameHash is a salted hash of an unknown name tried at log-in, so that repeated guesses can be
+// told apart without storing what may be a password.
+func (s *Server) nameHash(name string) string {
+	m := hmac.New(sha256.New, s.ipSalt)
+	m.Write([]byte("login-name|" + name))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
 func (s *Server) logout(c *fiber.Ctx) error {
+	if acct, ok := CurrentAccount(c); ok {
+		if err := s.audited(c, audit.Change{Action: "account.logout", Object: "account/" + acct.Name, Company: acct.Company}); err != nil {
+			return err
+		}
+	}
 	if err := s.endSession(c); err != nil {
 		return err
 	}

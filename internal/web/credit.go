@@ -26,7 +26,8 @@ import (
 var creditStaff = Roles(domain.RoleReviewer, domain.RoleAdmin)
 
 // creditPages use the partials of credit_partials.html.
-var creditPages = []string{"credit_index", "credit_new", "credit_record", "credit_notice", "company_credit", "company_credit_record", "company_governance", "credit_governance", "periods", "company_results"}
+var creditPages = []string{"credit_index", "credit_new", "credit_record", "credit_notice", "company_credit", "company_credit_record", "company_governance", "credit_governance", "periods", "company_results",
+	"disclosure_form", "disclosure_review", "publish"}
 
 func (s *Server) creditRoutes() {
 	if err := addPartialsFrom(s.pages, creditPartials, creditPages); err != nil {
@@ -290,11 +291,10 @@ func (s *Server) showRecord(c *fiber.Ctx, status int, page string, r credit.Reco
 	if d.OK == "" {
 		d.OK = c.Query("ok")
 	}
-	entries, err := s.objectHistory(c, r.Object())
-	if err != nil {
+	var err error
+	if d.History, err = s.objectHistory(c, r.Object()); err != nil {
 		return err
 	}
-	d.History = auditRowsData{Lang: Lang(c), Entries: entries}
 	return s.renderStatus(c, status, page, d)
 }
 
