@@ -190,7 +190,9 @@ const creditPartials = "templates/pages/credit_partials.html"
 
 func init() {
 	addTemplateFuncs(map[string]any{
-		"auditRows": func(lang string, entries []audit.Entry) auditRowsData { return auditRowsData{Lang: lang, Entries: entries} },
+		"auditRows": func(lang string, entries []audit.Entry) auditRowsData {
+			return auditRowsData{Lang: lang, Entries: entries}
+		},
 	})
 }
 

@@ -472,8 +472,8 @@ func TestResultObjectionEvidence(t *testing.T) {
 			t.Errorf("file as served: %q %q", f.Header.Get("Content-Type"), f.body)
 		}
 	}
-	wantStatus(t, plain.get(links[1]), http.StatusNotFound) // another company
-	wantStatus(t, eva.get(links[1]), http.StatusForbidden)  // an evaluator
+	wantStatus(t, plain.get(links[1]), http.StatusNotFound)      // another company
+	wantStatus(t, eva.get(links[1]), http.StatusForbidden)       // an evaluator
 	wantStatus(t, e.client().get(links[1]), http.StatusSeeOther) // to the log-in page
 
 	entries, err := audit.New(e.db, nil).Entries(context.Background(), audit.Filter{Object: "objection/pub|2026Q4|0001|" + reportRed})

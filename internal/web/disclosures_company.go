@@ -393,7 +393,9 @@ func (d *disclosureSite) store(c *fiber.Ctx, k discKey, data disclosure.Data, so
 }
 
 // object is the filing's name in the audit trail.
-func (k discKey) object() string { return "disclosure/" + k.Period.ID + "|" + k.Estate.ID + "|" + k.Category }
+func (k discKey) object() string {
+	return "disclosure/" + k.Period.ID + "|" + k.Estate.ID + "|" + k.Category
+}
 
 // filedChange is the audit entry of a filing, from the web or (with the token's ref) the API.
 func filedChange(k discKey, f filing.Filing, source, token string) audit.Change {
