@@ -27,14 +27,14 @@ type governanceData struct {
 	Period  string
 	Claims  []credit.Claim
 	Claim   *credit.Claim // the company's own, for its form
+	Items   []string
+	OK      string
+	Error   string
+	Fields  map[string]string
+	Note    string
+	For     string // the claim a reviewer's error is about
 	// Histories are the claims' audit trails, by claim id.
 	Histories map[string]auditRowsData
-	Items     []string
-	OK        string
-	Error     string
-	Fields    map[string]string
-	Note      string
-	For       string // the claim a reviewer's error is about
 }
 
 // loadGovernance gathers the page of the period in ?period= (or the path), newest by default.

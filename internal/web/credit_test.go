@@ -279,6 +279,10 @@ func TestGovernanceOverHTTP(t *testing.T) {
 		t.Fatalf("governance %+v %v", g, err)
 	}
 	wantBody(t, acme.get("/company/governance?period=2026Q4"), "已核实", "未核实", "指导员未到岗")
+	// Each declaration's own trail, on both sides.
+	for _, page := range []*response{acme.get("/company/governance?period=2026Q4"), bob.get("/credit/governance?period=2026Q4")} {
+		wantBody(t, page, `id="history-`+testCompany+`"`, "操作记录", "acme", "governance.declare", "bob", "governance.verify", "指导员未到岗")
+	}
 	if strings.Contains(acme.get("/company/governance?period=2026Q4").body, `id="declare"`) {
 		t.Error("the verified declaration is offered for change")
 	}
