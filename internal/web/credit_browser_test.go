@@ -139,7 +139,9 @@ func browserLogin(b *browsertest.Browser, base, name string) {
 }
 
 // mainText is the text of the page's main element.
-func mainText(b *browsertest.Browser) string { return browsertest.Run(b, chromedp.Text(chromedp.CSS("main"))) }
+func mainText(b *browsertest.Browser) string {
+	return browsertest.Run(b, chromedp.Text(chromedp.CSS("main")))
+}
 
 // wantFits fails t if the page is wider than the screen.
 func wantFits(t *testing.T, b *browsertest.Browser, vp browsertest.Viewport, page string) {
