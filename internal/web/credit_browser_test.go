@@ -99,8 +99,7 @@ func TestCreditObjectionInBrowser(t *testing.T) {
 			co.Screenshot("company-objected")
 
 			// Another reviewer decides.
-			// Reviewers work at a desk.
-			rev2 := browsertest.New(t, browsertest.Desktop, browsertest.Languages(vp.lang))
+			rev2 := browsertest.New(t, vp.vp, browsertest.Languages(vp.lang))
 			login(rev2, "bob")
 			rev2.Do(chromedp.Navigate(base+"/credit"), chromedp.WaitVisible(chromedp.ID("awaiting")),
 				chromedp.Click(chromedp.CSS(`#awaiting a`)), chromedp.WaitVisible(chromedp.ID("decide")),
