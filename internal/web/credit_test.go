@@ -374,6 +374,8 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	if strings.Join(actions, ",") != "rev results.score,rev results.publish,red results.objection,rev2 results.objection.answer,rev2 results.final" {
 		t.Errorf("trail %v", actions)
 	}
+	// The publish page shows the period's own trail.
+	wantBody(t, rev2.get("/publish/2026Q4"), `id="history"`, "results.score", "results.publish", "results.final")
 	r = final(rev2)
 	wantStatus(t, r, http.StatusConflict)
 	wantBody(t, r, "本期结果已正式发布")
