@@ -82,6 +82,9 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if data == "" {
 		data = filepath.Join(work, "data")
+	} else if _, err := os.Stat(filepath.Join(data, "sqlite")); err != nil {
+		// A mistyped -data would otherwise become a new demo city and measure the wrong thing.
+		return fmt.Errorf("-data %s: not a data directory (%v)", data, err)
 	}
 	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: data, Log: quiet}, app.Exclusive, "serve")
 	if err != nil {
