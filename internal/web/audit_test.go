@@ -77,12 +77,9 @@ func TestAccessAudited(t *testing.T) {
 // the token; the filing's pages (the company's form and the reviewer's review) show its trail.
 func TestDisclosureFilingHistory(t *testing.T) {
 	e := newDiscEnv(t)
-	company := e.loggedIn("wanrun")
-	r := company.post("/company/tokens", url.Values{"_csrf": {company.csrf("/company/tokens")}, "name": {"财务系统"}})
-	wantStatus(t, r, http.StatusCreated)
-	token := discTokenIn(t, r.body)
+	company, token := e.issueToken(t)
 	body := `{"period":"2031Q4","estate":"e1","category":"fees","data":` + storedJSON(t, "fees", discRows["fees"]) + `}`
-	r = e.client().doRaw(http.MethodPost, "/api/v1/disclosures", strings.NewReader(body),
+	r := e.client().doRaw(http.MethodPost, "/api/v1/disclosures", strings.NewReader(body),
 		map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token})
 	wantStatus(t, r, http.StatusCreated)
 	reviewer := e.loggedIn("reviewer1")

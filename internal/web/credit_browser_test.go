@@ -20,12 +20,7 @@ import (
 // and is not offered a second form; another reviewer rejects the objection
 // with a reason, which the company reads. No console errors, nothing wider than the phone.
 func TestCreditObjectionInBrowser(t *testing.T) {
-	for _, vp := range []struct {
-		name string
-		vp   browsertest.Viewport
-		lang string
-		want map[string]string
-	}{
+	for _, vp := range []browserCase{
 		{"phone-zh", browsertest.Phone, "zh-CN,zh", map[string]string{"required": "此项必填", "saved": "已保存为草稿", "objected": "异议已提交", "rejected": "异议不成立，维持记录"}},
 		{"desktop-en", browsertest.Desktop, "en-US,en", map[string]string{"required": "This is required", "saved": "Saved as a draft", "objected": "Your objection is submitted", "rejected": "Rejected: the record stands"}},
 	} {
@@ -130,6 +125,14 @@ func TestCreditObjectionInBrowser(t *testing.T) {
 	}
 }
 
+// browserCase is a browser journey's screen and language, with the words expected in it.
+type browserCase struct {
+	name string
+	vp   browsertest.Viewport
+	lang string
+	want map[string]string
+}
+
 // browserLogin logs in as name (password "pw") through the form.
 func browserLogin(b *browsertest.Browser, base, name string) {
 	b.Do(chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
@@ -156,12 +159,7 @@ func wantFits(t *testing.T, b *browsertest.Browser, vp browsertest.Viewport, pag
 // sees the files on the publish page, opens the photo and answers; the company reads the
 // answer beside its files.
 func TestResultObjectionInBrowser(t *testing.T) {
-	for _, vp := range []struct {
-		name string
-		vp   browsertest.Viewport
-		lang string
-		want map[string]string
-	}{
+	for _, vp := range []browserCase{
 		{"phone-zh", browsertest.Phone, "zh-CN,zh", map[string]string{"content": "文件内容与扩展名不符", "objected": "异议已提交"}},
 		{"desktop-en", browsertest.Desktop, "en-US,en", map[string]string{"content": "The file's content does not match its name", "objected": "Your objection is submitted"}},
 	} {
