@@ -13,14 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
 )
 
@@ -389,21 +384,6 @@ func openPublicity(t *testing.T, rev *client) {
 	version := draftFieldPattern.FindStringSubmatch(rev.get("/publish/2026Q4").body)[1]
 	r := rev.post("/publish/2026Q4", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}, "draft": {version}, "confirm": {"yes"}, "early": {"yes"}})
 	wantStatus(t, r, http.StatusSeeOther)
-}
-
-// count says how many documents a collection of the test database holds.
-func (e *testEnv) count(t *testing.T, collection string) int64 {
-	t.Helper()
-	raw, err := mongo.Connect(options.Client().ApplyURI(mongodbtest.URI(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Disconnect(context.Background())
-	n, err := raw.Database(e.db.Name()).Collection(collection).CountDocuments(context.Background(), bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // A company objects to its result with evidence files, checked as every evidence form checks

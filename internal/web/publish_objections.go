@@ -67,11 +67,20 @@ func (r *reportSite) loadCompanyResults(c *fiber.Ctx) (companyResultsData, error
 }
 
 func (r *reportSite) companyResults(c *fiber.Ctx) error {
+	return r.showCompanyResults(c, fiber.StatusOK, nil)
+}
+
+// showCompanyResults shows the company's results with status, after keep (if any) has set the
+// form's error and values.
+func (r *reportSite) showCompanyResults(c *fiber.Ctx, status int, keep func(d *companyResultsData)) error {
 	d, err := r.loadCompanyResults(c)
 	if err != nil {
 		return err
 	}
-	return r.s.render(c, "company_results", d)
+	if keep != nil {
+		keep(&d)
+	}
+	return r.s.renderStatus(c, status, "company_results", d)
 }
 
 func (r *reportSite) companyObjectResult(c *fiber.Ctx) error {
@@ -95,12 +104,7 @@ func (r *reportSite) companyObjectResult(c *fiber.Ctx) error {
 	if other != nil {
 		return other
 	}
-	d, lerr := r.loadCompanyResults(c)
-	if lerr != nil {
-		return lerr
-	}
-	d.Error, d.Fields, d.Period, d.Text = msg, fields, period, text
-	return r.s.renderStatus(c, status, "company_results", d)
+	return r.showCompanyResults(c, status, func(d *companyResultsData) { d.Error, d.Fields, d.Period, d.Text = msg, fields, period, text })
 }
 
 // fileNames lists evidence files as the audit trail names them.
