@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -311,20 +312,30 @@ func (s *Server) logout(c *fiber.Ctx) error {
 
 type accountData struct {
 	CompanyName string
+	History     auditRowsData // the account's newest entries: log-ins, failed ones, password changes
 }
+
+// accountHistoryLimit is how many of its newest entries the account page shows.
+const accountHistoryLimit = 20
 
 func (s *Server) account(c *fiber.Ctx) error {
 	acct, _ := CurrentAccount(c)
 	var data accountData
+	ctx, cancel := s.dbContext(c)
+	defer cancel()
 	if acct.Company != "" {
-		ctx, cancel := s.dbContext(c)
-		defer cancel()
 		co, err := s.db.Company(ctx, acct.Company)
 		if err != nil && derrors.Code(err) != derrors.NotFound {
 			return err
 		}
 		data.CompanyName = co.Name
 	}
+	entries, err := s.audit.Entries(ctx, audit.Filter{Object: "account/" + acct.Name, Limit: accountHistoryLimit})
+	if err != nil {
+		return err
+	}
+	slices.Reverse(entries) // oldest first, as in every history
+	data.History = auditRowsData{Lang: Lang(c), Entries: entries}
 	return s.render(c, "account", data)
 }
 

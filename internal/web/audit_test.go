@@ -64,6 +64,10 @@ func TestAccessAudited(t *testing.T) {
 		}
 	}
 
+	// The account's own page shows its log-ins, the failed one included.
+	c.mustLogin("zhang", "new-passphrase-7")
+	wantBody(t, c.get("/account"), `id="history"`, "account.login_failed", "wrong_password", "account.password", "account.logout")
+
 	root := e.loggedIn("root")
 	page := root.get("/admin/audit?object=account/zhang")
 	wantStatus(t, page, http.StatusOK)

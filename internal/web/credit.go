@@ -27,7 +27,7 @@ var creditStaff = Roles(domain.RoleReviewer, domain.RoleAdmin)
 
 // creditPages use the partials of credit_partials.html.
 var creditPages = []string{"credit_index", "credit_new", "credit_record", "credit_notice", "company_credit", "company_credit_record", "company_governance", "credit_governance", "periods", "company_results",
-	"disclosure_form", "disclosure_review", "publish"}
+	"disclosure_form", "disclosure_review", "publish", "account"}
 
 func (s *Server) creditRoutes() {
 	if err := addPartialsFrom(s.pages, creditPartials, creditPages); err != nil {
