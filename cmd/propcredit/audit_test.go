@@ -96,8 +96,8 @@ func TestPublishFinalRefusals(t *testing.T) {
 }
 
 // checkAccessAudited logs in to the running demo server with a wrong password, then as the
-// demo reviewer, and logs out; `audit export` reads the three entries through the server's
-// engine, without a password.
+// demo reviewer, changes the password and logs out; `audit export` reads the entries (and the
+// demo account's creation) through the server's engine, without a password.
 func checkAccessAudited(t *testing.T, base, stdout, dir string) {
 	t.Helper()
 	_, rest, _ := strings.Cut(stdout, `name "reviewer", password "`)
@@ -133,20 +133,25 @@ func checkAccessAudited(t *testing.T, base, stdout, dir string) {
 	if code := post("/login", "/login", url.Values{"name": {"reviewer"}, "password": {pw}}); code != http.StatusSeeOther {
 		t.Errorf("log-in: %d", code)
 	}
-	if code := post("/logout", "/account/password", url.Values{}); code != http.StatusSeeOther {
+	if code := post("/account/password", "/account/password", url.Values{"current": {pw}, "new": {"demo-passphrase-9"}, "confirm": {"demo-passphrase-9"}}); code != http.StatusSeeOther {
+		t.Errorf("password change: %d", code)
+	}
+	if code := post("/logout", "/account", url.Values{}); code != http.StatusSeeOther {
 		t.Errorf("log-out: %d", code)
 	}
 	out, stderr, code := run(t, nil, "", "audit", "export", "--data", dir)
 	if code != 0 {
 		t.Fatalf("audit export: exit %d %s", code, stderr)
 	}
-	for _, want := range []string{`"action":"account.login_failed","object":"account/reviewer"`, `"actor":"reviewer","role":"reviewer"`,
-		`"action":"account.login","object":"account/reviewer"`, `"action":"account.logout","object":"account/reviewer"`} {
+	for _, want := range []string{`"action":"account.create","object":"account/reviewer"`,
+		`"action":"account.login_failed","object":"account/reviewer"`, `"actor":"reviewer","role":"reviewer"`,
+		`"action":"account.login","object":"account/reviewer"`, `"action":"account.password","object":"account/reviewer"`,
+		`"action":"account.logout","object":"account/reviewer"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit export lacks %s:\n%s", want, out)
 		}
 	}
-	if pw == "" || strings.Contains(out, pw) || strings.Contains(out, "not-the-password") {
+	if pw == "" || strings.Contains(out, pw) || strings.Contains(out, "not-the-password") || strings.Contains(out, "demo-passphrase-9") {
 		t.Errorf("audit export holds a password (or none was printed: %q)", pw)
 	}
 }

@@ -102,4 +102,8 @@ func TestDisclosureFilingHistory(t *testing.T) {
 		wantStatus(t, page, http.StatusOK)
 		wantBody(t, page, `id="history"`, "操作记录", "disclosure.file", ref, "disclosure.review", "reviewer1")
 	}
+	e.addAccount("root", domain.RoleAdmin, "", "pw")
+	root := e.loggedIn("root")
+	wantBody(t, root.get("/admin/audit?actor=wanrun"), "disclosure.file", ref, "token.issue")
+	wantBody(t, root.get("/admin/audit/export?format=csv&actor=wanrun"), "disclosure.file", ref)
 }
