@@ -85,18 +85,18 @@ func checkObjection(text string, evidence Evidence) (string, error) {
 		return body, err
 	}
 	eerr := evidence.Check()
-	var de *derrors.Error
-	if eerr == nil || !errors.As(eerr, &de) || de.Code != derrors.Invalid {
-		if eerr == nil {
-			return body, err
-		}
+	var te, ee *derrors.Error
+	switch {
+	case eerr == nil:
+		return body, err
+	case !errors.As(eerr, &ee) || ee.Code != derrors.Invalid, err == nil:
 		return "", eerr
+	case !errors.As(err, &te):
+		return "", err
 	}
-	fields := maps.Clone(de.Fields)
-	if err != nil {
-		maps.Copy(fields, err.(*derrors.Error).Fields)
-	}
-	return "", &derrors.Error{Code: derrors.Invalid, Message: de.Message, Fields: fields}
+	fields := maps.Clone(ee.Fields)
+	maps.Copy(fields, te.Fields)
+	return "", &derrors.Error{Code: derrors.Invalid, Message: ee.Message, Fields: fields}
 }
 
 // ObjectToResult files company's objection to its result in the period's current publication,

@@ -102,11 +102,11 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	if !ok {
-		if err := s.auditLogin(c, name, acct, "wrong_password"); err != nil {
-			return err
-		}
 		until, err := s.db.LoginFailed(ctx, attempt, now)
 		if err != nil {
+			return err
+		}
+		if err := s.auditLogin(c, name, acct, "wrong_password"); err != nil {
 			return err
 		}
 		// 200, not 401: the form is shown again, and 401 is kept for "log in first".
