@@ -236,6 +236,8 @@ func TestCreditCycleOverHTTP(t *testing.T) {
 	}
 
 	wantBody(t, acme.get("/company/credit"), `id="repair-history"`, "已同意修复 · 2027-02-08", "整改到位")
+	// The company's view of the record shows the record's own trail too.
+	wantBody(t, acme.get("/company/credit/"+id), `id="history"`, "credit.record.notify", "credit.objection.file", "credit.repair.decide")
 
 	// English.
 	wantBody(t, acme.get("/company/credit/"+id+"?lang=en"), "Partly upheld: the record is changed", "Approved")
