@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,30 +8,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine to write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -57,6 +37,17 @@ func get(t *testing.T, url string) (int, string) {
 
 // waitReady waits until the server at base is ready, or says why it is not: it stopped (done
 // has its error) or did not answer within a minute.
+// awaitStop waits for serve, whose context is cancelled, to return: its error, or an error
+// when it did not stop within 40 s.
+func awaitStop(done <-chan error) error {
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(40 * time.Second):
+		return errors.New("serve did not stop within 40s")
+	}
+}
+
 func waitReady(t *testing.T, base string, done <-chan error) error {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -78,9 +69,9 @@ func waitReady(t *testing.T, base string, done <-chan error) error {
 
 // serveDemo runs `serve --demo` on dir in this process, listening on addr, until ctx ends,
 // and waits until it is ready. done receives what serve (and closing the store) returned.
-func serveDemo(t *testing.T, ctx context.Context, dir, addr string) (base string, stdout *syncBuffer, done <-chan error) {
+func serveDemo(t *testing.T, ctx context.Context, dir, addr string) (base string, stdout *mongodbtest.Buffer, done <-chan error) {
 	t.Helper()
-	stdout = &syncBuffer{}
+	stdout = &mongodbtest.Buffer{}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: io.Discard, Log: mongodbtest.Quiet(),
 		Getenv: func(k string) string { return map[string]string{"PROPCREDIT_ADDR": addr}[k] }}
 	finished := make(chan error, 1)
@@ -136,13 +127,8 @@ func TestServeDemo(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve returned %v after shutdown", err)
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("serve did not shut down within 40s")
+	if err := awaitStop(done); err != nil {
+		t.Fatalf("serve after shutdown: %v", err)
 	}
 	if code, _ := get(t, base+"/healthz"); code != 0 {
 		t.Errorf("server still answers after shutdown: %d", code)

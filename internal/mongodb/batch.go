@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // The rating writer commits owners' submissions in groups.
@@ -56,7 +57,7 @@ type head struct {
 }
 
 type submitRequest struct {
-	sub      Submission
+	sub      rating.Submission
 	doc      ratingDoc
 	number   string
 	previous *ratingDoc // the version doc replaces as the counted one, if any
@@ -69,7 +70,7 @@ type submitRequest struct {
 }
 
 type submitResult struct {
-	receipt Receipt
+	receipt rating.Receipt
 	err     error
 }
 
@@ -91,23 +92,14 @@ func (db *DB) writer() *ratingWriter {
 func (w *ratingWriter) run() {
 	defer close(w.done)
 	compacted := make(chan struct{})
-	go func() { // compaction keeps the journal short; it is off the commit path
-		defer close(compacted)
-		tick := time.NewTicker(tallyCompactEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				if err := w.db.CompactTallies(ctx); err != nil {
-					w.db.log.Error("compact rating tallies", "err", err)
-				}
-				cancel()
-			case <-w.stop:
-				return
-			}
+	// Compaction keeps the journal short; it is off the commit path.
+	go every(tallyCompactEvery, w.stop, compacted, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := w.db.CompactTallies(ctx); err != nil {
+			w.db.log.Error("compact rating tallies", "err", err)
 		}
-	}()
+		cancel()
+	})
 	defer func() { <-compacted }()
 	for {
 		select {
@@ -134,7 +126,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	answers := map[*submitRequest]submitResult{}
-	answer := func(r *submitRequest, rc Receipt, err error) {
+	answer := func(r *submitRequest, rc rating.Receipt, err error) {
 		answers[r] = submitResult{rc, err}
 		r.result <- submitResult{rc, err}
 	}
@@ -147,7 +139,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 	for _, r := range batch {
 		if f, dup := first[r.number]; dup && r.sub.IdempotencyKey != "" && f.doc.Key == r.doc.Key {
 			if f.sub.Fingerprint() != r.sub.Fingerprint() {
-				answer(r, Receipt{}, ErrKeyReused)
+				answer(r, rating.Receipt{}, rating.ErrKeyReused)
 			} else {
 				repeats = append(repeats, r)
 			}
@@ -185,7 +177,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 //
 // A claim whose version is missing (a crash between 1 and 3) is not a receipt: ReceiptByNumber
 // says so, and the same request submitted again after journalGrace takes the claim over.
-func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*submitRequest, answer func(*submitRequest, Receipt, error)) {
+func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*submitRequest, answer func(*submitRequest, rating.Receipt, error)) {
 	fail := func(reqs []*submitRequest, err error) {
 		if derrors.Code(err) == derrors.Internal {
 			// A store that takes no writes (a full disk, a lost primary): the owner is told to
@@ -198,7 +190,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 			if r.claimed > 0 && !r.takeover {
 				claims = append(claims, r.number)
 			}
-			answer(r, Receipt{}, err)
+			answer(r, rating.Receipt{}, err)
 		}
 		// Unanswered, the owner may submit again at once: free the claims. Should a version
 		// be stored after all, the household still counts once.
@@ -227,7 +219,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		for _, r := range reqs {
 			h := w.heads[r.doc.Key]
 			if h.revision >= maxRevisions {
-				answer(r, Receipt{}, errTooManyRevisions(r.doc.Key))
+				answer(r, rating.Receipt{}, errTooManyRevisions(r.doc.Key))
 				continue
 			}
 			r.previous = nil
@@ -282,7 +274,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		r := stored[i]
 		w.dropHead(r.doc.Key)
 		if err := w.insertAlone(ctx, r); err != nil {
-			answer(r, Receipt{}, err)
+			answer(r, rating.Receipt{}, err)
 			stored[i] = nil
 		}
 	}
@@ -308,7 +300,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		rc := receiptOf(r)
 		if r.claimed != r.doc.Revision || r.takeover {
 			if err := w.db.rewriteReceipt(ctx, rc); err != nil {
-				answer(r, Receipt{}, err)
+				answer(r, rating.Receipt{}, err)
 				continue
 			}
 		}
@@ -324,8 +316,8 @@ func (r *submitRequest) countIn(delta tallyDelta, sign int64) {
 	delta.add(r.doc.Period, r.doc.Estate, r.doc.Scores, sign)
 }
 
-func receiptOf(r *submitRequest) Receipt {
-	return Receipt{Number: r.number, Key: r.doc.Key, Period: r.doc.Period, Estate: r.doc.Estate, Revision: r.doc.Revision, At: r.doc.SubmittedAt}
+func receiptOf(r *submitRequest) rating.Receipt {
+	return rating.Receipt{Number: r.number, Key: r.doc.Key, Period: r.doc.Period, Estate: r.doc.Estate, Revision: r.doc.Revision, At: r.doc.SubmittedAt}
 }
 
 // claimReceipts inserts the receipts of reqs before anything else is written and returns the
@@ -333,7 +325,7 @@ func receiptOf(r *submitRequest) Receipt {
 // before (the number derives from the household and the idempotency key): it is answered with
 // that receipt and writes nothing. A number that exists for another household, which only
 // random numbers can do, is drawn again.
-func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest, answer func(*submitRequest, Receipt, error)) ([]*submitRequest, error) {
+func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest, answer func(*submitRequest, rating.Receipt, error)) ([]*submitRequest, error) {
 	pending := slices.Clone(reqs)
 	repeat := map[*submitRequest]bool{}
 	for tries := 0; len(pending) > 0; tries++ {
@@ -373,7 +365,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 			}
 			repeat[r] = true
 			if stored.Payload != "" && stored.Payload != r.sub.Fingerprint() {
-				answer(r, Receipt{}, ErrKeyReused) // the same key with other marks
+				answer(r, rating.Receipt{}, rating.ErrKeyReused) // the same key with other marks
 				continue
 			}
 			holds, err := w.db.receiptHolds(ctx, earlier)
@@ -390,7 +382,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 				delete(repeat, r)
 				r.takeover = true
 			default: // another writer is storing it now
-				answer(r, Receipt{}, ErrKeyInFlight)
+				answer(r, rating.Receipt{}, rating.ErrKeyInFlight)
 			}
 		}
 		pending = again
@@ -401,8 +393,8 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 // receiptDoc is a receipt as stored: with the server that claimed it (see commitPeriod), so
 // that a repeat of the request may take the claim over once that server is gone.
 type receiptDoc struct {
-	Receipt `bson:",inline"`
-	Server  string `bson:"server,omitempty"`
+	rating.Receipt `bson:",inline"`
+	Server         string `bson:"server,omitempty"`
 	// Payload is the submission's rating.Submission.Fingerprint: a repeat of the idempotency
 	// key with other marks is refused, not answered with this receipt.
 	Payload string `bson:"payload,omitempty"`
@@ -429,7 +421,7 @@ func (w *ratingWriter) answerRepeat(r *submitRequest, number string) {
 		}
 		select {
 		case <-ctx.Done():
-			r.result <- submitResult{Receipt{}, errBusy}
+			r.result <- submitResult{rating.Receipt{}, errBusy}
 			return
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -237,7 +237,7 @@ func TestRateHappyPathAndRevision(t *testing.T) {
 	if ip, _ := raw[0]["ip_hash"].(string); len(ip) != 32 || raw[0]["ua_hash"] == "" || raw[0]["source"] != rating.SourceWeb {
 		t.Errorf("stored ip_hash %v, ua_hash %v, source %v; want salted hashes and source web", raw[0]["ip_hash"], raw[0]["ua_hash"], raw[0]["source"])
 	}
-	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 4 {
+	if tl := e.tally("e1"); tl.Ratings != 1 || tl.Sums.Service != 4 {
 		t.Errorf("tally %+v, want one rating with service 4", tl)
 	}
 
@@ -263,14 +263,13 @@ func TestRateHappyPathAndRevision(t *testing.T) {
 	if rev := e.revision("e1", "1-1-101"); rev != 2 {
 		t.Errorf("current revision %d, want 2", rev)
 	}
-	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 5 || tl.Sums.Transparency != 5 {
+	if tl := e.tally("e1"); tl.Ratings != 1 || tl.Sums.Service != 5 || tl.Sums.Transparency != 5 {
 		t.Errorf("tally after the revision %+v, want one rating of all fives", tl)
 	}
 	wantBody(t, c.get("/receipt/"+first), "已被同一住户之后的提交取代")
 	wantBody(t, c.get("/receipt/"+strings.ToLower(second)), "该评价已计入本期结果")
 
-	en := e.owner("203.0.113.11")
-	en.header.Set("Accept-Language", "en")
+	en := e.owner("203.0.113.11").english()
 	wantBody(t, en.get("/receipt/"+second), "This rating is counted.", "翠竹花园")
 }
 
@@ -499,7 +498,7 @@ func TestRateSameFormTwiceAtOnceCountsOnce(t *testing.T) {
 	if raw := e.rawRatings(); len(raw) != 1 {
 		t.Errorf("%d rating documents stored, want 1", len(raw))
 	}
-	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 3 {
+	if tl := e.tally("e1"); tl.Ratings != 1 || tl.Sums.Service != 3 {
 		t.Errorf("tally %+v, want one rating", tl)
 	}
 	drift, err := e.db.VerifyTallies(context.Background(), false)
@@ -690,8 +689,7 @@ const fivesJSON = `{"service":5,"security":5,"cleaning":5,"greening":5,"maintena
 
 func TestRatingsAPILockedCode(t *testing.T) {
 	e := newRateEnv(t)
-	c := e.owner("203.0.113.80")
-	c.header.Set("Accept-Language", "en")
+	c := e.owner("203.0.113.80").english()
 	var r *response
 	for i := 0; i < 6; i++ {
 		r = c.apiRate(apiBody("e1", "1-1-101", "WRONG-"+strconv.Itoa(i), allFours, ""), nil)
@@ -842,9 +840,7 @@ func TestReadFlats(t *testing.T) {
 // one, the codes page says so and issues nothing.
 func TestCodeSlipsUsePublicURL(t *testing.T) {
 	e := newRateEnv(t)
-	e.addAccount("reviewer1", domain.RoleReviewer, "", "pw")
-	rev := e.client()
-	rev.mustLogin("reviewer1", "pw")
+	rev := e.user("reviewer1", domain.RoleReviewer, "")
 
 	req := httptest.NewRequest(http.MethodPost, "/codes", strings.NewReader(url.Values{
 		"_csrf": {rev.csrf("/codes")}, "period": {"2026Q4"}, "estate": {"e2"}, "flats": {"2-1-101"}}.Encode()))

@@ -66,11 +66,15 @@ func (s *Server) reportRoutes() {
 	r.ledgerRoutes()
 }
 
-// addPartials adds the shared report partials to each of the named page templates.
-func addPartials(p pages, names []string) error { return addPartialsFrom(p, partialsFile, names) }
+// addPartials adds the shared report partials to each of the named page templates, whose
+// head is the partial report-head.
+func addPartials(p pages, names []string) error {
+	return addPartialsFrom(p, partialsFile, "report-head", names)
+}
 
-// addPartialsFrom adds the partials of file to each of the named page templates.
-func addPartialsFrom(p pages, file string, names []string) error {
+// addPartialsFrom adds the partials of file to each of the named page templates. head, unless
+// empty, names the partial that is each of these pages' head (their stylesheets).
+func addPartialsFrom(p pages, file, head string, names []string) error {
 	for _, name := range names {
 		t, ok := p[name]
 		if !ok {
@@ -79,6 +83,9 @@ func addPartialsFrom(p pages, file string, names []string) error {
 		t, err := t.Clone()
 		if err == nil {
 			_, err = t.ParseFS(assets, file)
+		}
+		if err == nil && head != "" {
+			_, err = t.Parse(`{{define "head"}}{{template "` + head + `" .}}{{end}}`)
 		}
 		if err != nil {
 			return fmt.Errorf("web: page %s: %w", name, err)
@@ -244,7 +251,7 @@ func (v *pubView) withPeriods(l links, city *reports.City) {
 	}
 }
 
-func pubViewOf(p *reports.Period) pubView {
+func pubViewOf(p *reports.PublishedPeriod) pubView {
 	return pubView{Pub: p.Pub, History: p.History, Latest: !p.Pub.Superseded()}
 }
 
@@ -262,7 +269,7 @@ func (r *reportSite) renderReport(c *fiber.Ctx, st *published, name, key, path s
 		}
 		return r.s.renderPage(c, fiber.StatusOK, name, data, false)
 	}
-	resp, err := st.response("page|"+lang+"|"+key, func() (*cachedResponse, error) {
+	return sendResponse(c, st, "page|"+lang+"|"+key, func() (*cachedResponse, error) {
 		data, err := build(lang)
 		if err != nil {
 			return nil, err
@@ -273,10 +280,6 @@ func (r *reportSite) renderReport(c *fiber.Ctx, st *published, name, key, path s
 		}
 		return newCachedResponse(fiber.MIMETextHTMLCharsetUTF8, body, true), nil
 	})
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
 }
 
 // renderAnonymous renders page name as an anonymous visitor sees it: no user, no CSRF token,
@@ -298,6 +301,26 @@ func (s *Server) renderAnonymous(name, lang, path string, data any) ([]byte, err
 		return nil, fmt.Errorf("web: render %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// sendResponse sends the response cached under key (see published.response), building it on a
+// miss.
+func sendResponse(c *fiber.Ctx, st *published, key string, build func() (*cachedResponse, error)) error {
+	resp, err := st.response(key, build)
+	if err != nil {
+		return err
+	}
+	return sendCached(c, resp)
+}
+
+// sendJSON sends v as the API's JSON, uncompressed and not kept: the compress middleware
+// compresses it per request.
+func sendJSON(c *fiber.Ctx, v any) error {
+	resp, err := jsonResponse(v, false)
+	if err != nil {
+		return err
+	}
+	return sendCached(c, resp)
 }
 
 // sendCached sends a cached response, or 304 Not Modified when the client has it. Anonymous
@@ -349,11 +372,22 @@ func (r *reportSite) published(c *fiber.Ctx) (*published, error) {
 
 // period returns the latest publication of the period named in the path, or a NotFound error
 // that says the period has no published results.
-func (r *reportSite) period(c *fiber.Ctx, st *published, id string) (*reports.Period, error) {
+func (r *reportSite) period(c *fiber.Ctx, st *published, id string) (*reports.PublishedPeriod, error) {
 	if p := st.city.Period(id); p != nil {
 		return p, nil
 	}
 	return nil, derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_period", id))
+}
+
+// publishedPeriod returns the current publications and the latest publication of the period
+// named in the path (see period).
+func (r *reportSite) publishedPeriod(c *fiber.Ctx) (*published, *reports.PublishedPeriod, error) {
+	st, err := r.published(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := r.period(c, st, c.Params("period"))
+	return st, p, err
 }
 
 // asset serves ECharts and the report pages' script and stylesheet. They change only with the
@@ -398,17 +432,13 @@ type listEntry struct {
 type listsData struct {
 	pageBase
 	pubView
-	Period *reports.Period
+	Period *reports.PublishedPeriod
 	Red    []listEntry
 	Black  []listEntry
 }
 
 func (r *reportSite) lists(c *fiber.Ctx) error {
-	st, err := r.published(c)
-	if err != nil {
-		return err
-	}
-	latest, err := r.period(c, st, c.Params("period"))
+	st, latest, err := r.publishedPeriod(c)
 	if err != nil {
 		return err
 	}
@@ -431,7 +461,7 @@ func (r *reportSite) lists(c *fiber.Ctx) error {
 	})
 }
 
-func listsPage(l links, city *reports.City, p *reports.Period) listsData {
+func listsPage(l links, city *reports.City, p *reports.PublishedPeriod) listsData {
 	d := listsData{pageBase: pageBase{Link: l, Self: "lists"}, pubView: pubViewOf(p), Period: p}
 	d.withPeriods(l, city)
 	for _, g := range p.Result.RedList() {
@@ -491,7 +521,7 @@ func (r *reportSite) filter(c *fiber.Ctx) (rankingFilter, error) {
 }
 
 // rankedCompanies returns the period's grades that pass the filter, in rank order.
-func rankedCompanies(p *reports.Period, f rankingFilter) []*scoring.Grade {
+func rankedCompanies(p *reports.PublishedPeriod, f rankingFilter) []*scoring.Grade {
 	q := strings.ToUpper(f.Q)
 	var out []*scoring.Grade
 	for i := range p.Result.Grades {
@@ -531,7 +561,7 @@ type rankingRow struct {
 type rankingsData struct {
 	pageBase
 	pubView
-	Period           *reports.Period
+	Period           *reports.PublishedPeriod
 	Filter           rankingFilter
 	Districts        []option
 	Grades           []string
@@ -542,15 +572,7 @@ type rankingsData struct {
 }
 
 func (r *reportSite) rankings(c *fiber.Ctx) error {
-	st, err := r.published(c)
-	if err != nil {
-		return err
-	}
-	p, err := r.period(c, st, c.Params("period"))
-	if err != nil {
-		return err
-	}
-	f, err := r.filter(c)
+	st, p, f, err := r.rankingsQuery(c)
 	if err != nil {
 		return err
 	}
@@ -569,7 +591,18 @@ func (r *reportSite) rankings(c *fiber.Ctx) error {
 	})
 }
 
-func rankingsPage(l links, city *reports.City, p *reports.Period, f rankingFilter) rankingsData {
+// rankingsQuery reads what the rankings page and its files show: the period's latest
+// publication and the filter.
+func (r *reportSite) rankingsQuery(c *fiber.Ctx) (*published, *reports.PublishedPeriod, rankingFilter, error) {
+	st, p, err := r.publishedPeriod(c)
+	if err != nil {
+		return nil, nil, rankingFilter{}, err
+	}
+	f, err := r.filter(c)
+	return st, p, f, err
+}
+
+func rankingsPage(l links, city *reports.City, p *reports.PublishedPeriod, f rankingFilter) rankingsData {
 	all := rankedCompanies(p, f)
 	d := rankingsData{pageBase: pageBase{Link: l, Self: "rankings"}, pubView: pubViewOf(p), Period: p, Filter: f, Total: len(all)}
 	d.withPeriods(l, city)
@@ -613,31 +646,19 @@ func rankingsPage(l links, city *reports.City, p *reports.Period, f rankingFilte
 // rankingsFile serves the filtered rankings (all pages) as CSV or XLSX.
 func (r *reportSite) rankingsFile(ext string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		st, err := r.published(c)
-		if err != nil {
-			return err
-		}
-		p, err := r.period(c, st, c.Params("period"))
-		if err != nil {
-			return err
-		}
-		f, err := r.filter(c)
+		st, p, f, err := r.rankingsQuery(c)
 		if err != nil {
 			return err
 		}
 		lang := Lang(c)
-		resp, err := st.response("file|"+lang+"|"+p.Pub.ID+"|"+ext+"|"+f.query(), func() (*cachedResponse, error) {
+		return sendResponse(c, st, "file|"+lang+"|"+p.Pub.ID+"|"+ext+"|"+f.query(), func() (*cachedResponse, error) {
 			return rankingsDownload(lang, st.city, p, f, ext)
 		})
-		if err != nil {
-			return err
-		}
-		return sendCached(c, resp)
 	}
 }
 
 // rankingsDownload renders the rankings file.
-func rankingsDownload(lang string, city *reports.City, p *reports.Period, f rankingFilter, ext string) (*cachedResponse, error) {
+func rankingsDownload(lang string, city *reports.City, p *reports.PublishedPeriod, f rankingFilter, ext string) (*cachedResponse, error) {
 	sheet := rankingsSheet(lang, city, p, rankedCompanies(p, f))
 	var buf bytes.Buffer
 	var ctype string
@@ -660,7 +681,7 @@ func rankingsDownload(lang string, city *reports.City, p *reports.Period, f rank
 	return resp, nil
 }
 
-func rankingsSheet(lang string, city *reports.City, p *reports.Period, grades []*scoring.Grade) reports.Sheet {
+func rankingsSheet(lang string, city *reports.City, p *reports.PublishedPeriod, grades []*scoring.Grade) reports.Sheet {
 	s := reports.Sheet{Name: p.ID()}
 	for _, k := range []string{"report.col.rank", "report.col.code", "report.col.company", "report.col.grade", "report.col.score",
 		"report.col.list", "report.col.satisfaction", "report.col.disclosure", "report.col.governance", "report.col.bonus",
@@ -691,9 +712,9 @@ type companyData struct {
 	pageBase
 	pubView
 	ID, Name string
-	Focus    *reports.Period        // the period shown
-	Grade    *scoring.Grade         // its grade then
-	Timeline []reports.HistoryEntry // its grade in every published period
+	Focus    *reports.PublishedPeriod // the period shown
+	Grade    *scoring.Grade           // its grade then
+	Timeline []reports.HistoryEntry   // its grade in every published period
 	Estates  []estateRow
 	// Explanation is scoring.Explain's text (zh-CN); empty when the ruleset is not this
 	// binary's, in which case the structured breakdown still shows.
@@ -710,28 +731,40 @@ func (r *reportSite) company(c *fiber.Ctx) error {
 	}
 	id := c.Params("id")
 	history := st.city.CompanyHistory(id)
-	if len(history) == 0 {
-		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_company", id))
+	i, err := focusIndex(c, history, func(h reports.HistoryEntry) string { return h.Period.ID() }, "report.no_such_company", "report.company_not_in_period", id)
+	if err != nil {
+		return err
 	}
-	focus := history[len(history)-1]
-	if q := c.Query("period"); q != "" {
-		i := -1
-		for j, h := range history {
-			if h.Period.ID() == q {
-				i = j
-			}
-		}
-		if i < 0 {
-			return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.company_not_in_period", id, q))
-		}
-		focus = history[i]
-	}
+	focus := history[i]
 	return r.renderReport(c, st, "company", "company|"+id+"|"+focus.Period.Pub.ID, "/companies/"+url.PathEscape(id), func(lang string) (any, error) {
 		return companyPage(siteLinks, lang, st.city, id, focus.Period)
 	})
 }
 
-func companyPage(l links, lang string, city *reports.City, id string, p *reports.Period) (companyData, error) {
+// focusIndex picks which of a company's or an estate's periods (oldest first, each named by
+// periodOf) its page shows: the one ?period= names, else the latest. None at all is a NotFound
+// that says noSuch about id; a ?period= it was not scored in is one that says notIn.
+func focusIndex[T any](c *fiber.Ctx, periods []T, periodOf func(T) string, noSuch, notIn, id string) (int, error) {
+	if len(periods) == 0 {
+		return 0, derrors.Errorf(derrors.NotFound, "%s", Msg(c, noSuch, id))
+	}
+	q := c.Query("period")
+	if q == "" {
+		return len(periods) - 1, nil
+	}
+	i := -1
+	for j, p := range periods {
+		if periodOf(p) == q {
+			i = j
+		}
+	}
+	if i < 0 {
+		return 0, derrors.Errorf(derrors.NotFound, "%s", Msg(c, notIn, id, q))
+	}
+	return i, nil
+}
+
+func companyPage(l links, lang string, city *reports.City, id string, p *reports.PublishedPeriod) (companyData, error) {
 	g := p.Grade(id)
 	d := companyData{pageBase: pageBase{Link: l, Self: "company-" + id}, pubView: pubViewOf(p), ID: id, Name: g.Name, Focus: p, Grade: g,
 		Timeline: city.CompanyHistory(id)}
@@ -766,8 +799,8 @@ type estateData struct {
 	pubView
 	Estate       reports.Estate
 	DistrictName string
-	Focus        *reports.Period
-	Periods      []*reports.Period // every published period that scored it
+	Focus        *reports.PublishedPeriod
+	Periods      []*reports.PublishedPeriod // every published period that scored it
 	Chart        reports.Chart
 }
 
@@ -778,32 +811,22 @@ func (r *reportSite) estate(c *fiber.Ctx) error {
 	}
 	id := c.Params("id")
 	periods := st.city.EstatePeriods(id)
-	if len(periods) == 0 {
-		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_estate", id))
+	i, err := focusIndex(c, periods, (*reports.PublishedPeriod).ID, "report.no_such_estate", "report.estate_not_in_period", id)
+	if err != nil {
+		return err
 	}
-	focus := periods[len(periods)-1]
-	if q := c.Query("period"); q != "" {
-		focus = nil
-		for _, p := range periods {
-			if p.ID() == q {
-				focus = p
-			}
-		}
-		if focus == nil {
-			return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.estate_not_in_period", id, q))
-		}
-	}
+	focus := periods[i]
 	return r.renderReport(c, st, "estate", "estate|"+id+"|"+focus.Pub.ID, "/estates/"+url.PathEscape(id), func(lang string) (any, error) {
 		return estatePage(siteLinks, lang, st.city, id, focus, periods)
 	})
 }
 
-func estatePage(l links, lang string, city *reports.City, id string, p *reports.Period, periods []*reports.Period) (estateData, error) {
+func estatePage(l links, lang string, city *reports.City, id string, p *reports.PublishedPeriod, periods []*reports.PublishedPeriod) (estateData, error) {
 	e, _ := p.Estate(id)
 	d := estateData{pageBase: pageBase{Link: l, Self: "estate-" + id}, pubView: pubViewOf(p), Estate: e,
 		DistrictName: city.DistrictName(e.District), Focus: p, Periods: periods}
 	if l.static {
-		d.Periods = []*reports.Period{p}
+		d.Periods = []*reports.PublishedPeriod{p}
 	}
 	var err error
 	if d.Chart, err = estateChart(l, lang, p, e); err != nil {
@@ -818,17 +841,13 @@ func estatePage(l links, lang string, city *reports.City, id string, p *reports.
 type reportData struct {
 	pageBase
 	pubView
-	Period  *reports.Period
+	Period  *reports.PublishedPeriod
 	Summary reports.Summary
 	Charts  []reports.Chart
 }
 
 func (r *reportSite) report(c *fiber.Ctx) error {
-	st, err := r.published(c)
-	if err != nil {
-		return err
-	}
-	p, err := r.period(c, st, c.Params("period"))
+	st, p, err := r.publishedPeriod(c)
 	if err != nil {
 		return err
 	}
@@ -837,7 +856,7 @@ func (r *reportSite) report(c *fiber.Ctx) error {
 	})
 }
 
-func reportPage(l links, lang string, city *reports.City, p *reports.Period) (reportData, error) {
+func reportPage(l links, lang string, city *reports.City, p *reports.PublishedPeriod) (reportData, error) {
 	d := reportData{pageBase: pageBase{Link: l, Self: "report"}, pubView: pubViewOf(p), Period: p, Summary: p.Summary()}
 	d.withPeriods(l, city)
 	trends := city.Trends()

@@ -31,12 +31,7 @@ import (
 
 // staticLayout replaces the site's layout in the export: no log-in, no absolute links.
 const staticLayout = `{{define "layout" -}}
-<!doctype html>
-<html lang="{{.HTMLLang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{template "title" .}} · {{t .Lang "site.name"}}</title>
+{{template "doc-start" .}}
 <link rel="stylesheet" href="{{.Data.Link.SiteCSS}}">
 {{- block "head" .}}{{end}}
 </head>
@@ -165,7 +160,7 @@ func (w *siteWriter) page(file, name, lang string, data any) error {
 	return w.write(file, buf.Bytes())
 }
 
-func (w *siteWriter) site(city *reports.City, p *reports.Period) error {
+func (w *siteWriter) site(city *reports.City, p *reports.PublishedPeriod) error {
 	for _, a := range reports.Assets() {
 		if err := w.write(reports.StaticAssetsDir+a.Name, a.Body); err != nil {
 			return err

@@ -3,6 +3,7 @@
 package mongodbtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -85,6 +86,16 @@ func NewDB(t testing.TB) *mongodb.DB {
 	return db
 }
 
+// NewDBWith is NewDB with ds imported.
+func NewDBWith(t testing.TB, ds *domain.Dataset) *mongodb.DB {
+	t.Helper()
+	db := NewDB(t)
+	if _, err := db.Import(context.Background(), ds, nil); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	return db
+}
+
 // Reconnect opens a second connection to db's database, as another server process would
 // have: with caches of its own. It is closed when the test ends.
 func Reconnect(t testing.TB, db *mongodb.DB) *mongodb.DB {
@@ -100,6 +111,25 @@ func Reconnect(t testing.TB, db *mongodb.DB) *mongodb.DB {
 
 // Quiet is a logger that drops everything, for tests.
 func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Buffer is a bytes.Buffer that a server's goroutines may write (its log, its output) while
+// the test reads it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 func randomHex(n int) string {
 	b := make([]byte, n)
