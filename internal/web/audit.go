@@ -42,10 +42,14 @@ func actor(c *fiber.Ctx) audit.Actor {
 // audited appends ch to the trail as the current account's action. The action has happened
 // by then, so a failure to record it is logged loudly and returned: the person sees an error
 // and the log says what was not recorded.
-func (s *Server) audited(c *fiber.Ctx, ch audit.Change) error {
+func (s *Server) audited(c *fiber.Ctx, ch audit.Change) error { return s.auditedAs(c, actor(c), ch) }
+
+// auditedAs appends ch as who's action, for requests without a session: a log-in, and the API,
+// whose token acts for the company account that issued it.
+func (s *Server) auditedAs(c *fiber.Ctx, who audit.Actor, ch audit.Change) error {
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
-	if err := s.audit.Record(ctx, actor(c), ch); err != nil {
+	if err := s.audit.Record(ctx, who, ch); err != nil {
 		s.log.Error("audit entry not written", "action", ch.Action, "object", ch.Object, "err", err, "request_id", RequestID(c))
 		return err
 	}
@@ -137,17 +141,20 @@ func (s *Server) auditExport(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
-// objectHistory reads the trail of one object, oldest first, for the object's own page.
-func (s *Server) objectHistory(c *fiber.Ctx, object string) ([]audit.Entry, error) {
+// objectHistory reads the trail of one object, oldest first, for the "history" partial of the
+// object's own page.
+func (s *Server) objectHistory(c *fiber.Ctx, object string) (auditRowsData, error) {
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
-	return s.audit.Entries(ctx, audit.Filter{Object: object})
+	entries, err := s.audit.Entries(ctx, audit.Filter{Object: object})
+	return auditRowsData{Lang: Lang(c), Entries: entries}, err
 }
 
 // auditRowsData is what the audit-table partial gets.
 type auditRowsData struct {
 	Lang    string
 	Entries []audit.Entry
+	ID      string // the history section's id on a page with several; "" is "history"
 }
 
 // creditPartials is the file of partials shared by the credit pages and the audit trail.
@@ -155,7 +162,9 @@ const creditPartials = "templates/pages/credit_partials.html"
 
 func init() {
 	addTemplateFuncs(map[string]any{
-		"auditRows": func(lang string, entries []audit.Entry) auditRowsData { return auditRowsData{lang, entries} },
+		"auditRows": func(lang string, entries []audit.Entry) auditRowsData {
+			return auditRowsData{Lang: lang, Entries: entries}
+		},
 	})
 }
 

@@ -440,10 +440,7 @@ func (c *client) decide(category string, version, draft int, status, reason stri
 // The role walk covers cookies; the API takes only a bearer token, tested here.
 func TestDisclosureAPI(t *testing.T) {
 	e := newDiscEnv(t)
-	company := e.loggedIn("wanrun")
-	r := company.post("/company/tokens", url.Values{"_csrf": {company.csrf("/company/tokens")}, "name": {"财务系统"}})
-	wantStatus(t, r, http.StatusCreated)
-	token := discTokenIn(t, r.body)
+	company, token := e.issueToken(t)
 	if strings.Contains(company.get("/company/tokens").body, token) {
 		t.Error("the token is shown a second time")
 	}
@@ -466,7 +463,7 @@ func TestDisclosureAPI(t *testing.T) {
 	}
 	const jsonType = "application/json"
 
-	r = call(token, jsonType, body("e1", "fees", fees))
+	r := call(token, jsonType, body("e1", "fees", fees))
 	wantStatus(t, r, http.StatusCreated)
 	wantBody(t, r, `"version":1`, `"status":"pending"`, `"late":false`, `"replaced_draft":false`, `"filed_at":"2031-10-10T10:00:00+08:00"`)
 	f, _ := e.current("2031Q4", "e1", "fees")
@@ -520,6 +517,15 @@ func TestDisclosureAPI(t *testing.T) {
 	// Another company cannot revoke a token it does not own.
 	other := e.loggedIn("anju")
 	wantStatus(t, other.post("/company/tokens/revoke", url.Values{"_csrf": {other.csrf("/company/tokens")}, "ref": {ref}}), http.StatusNotFound)
+}
+
+// issueToken logs in as wanrun and issues an API token on the tokens page.
+func (e *testEnv) issueToken(t *testing.T) (*client, string) {
+	t.Helper()
+	company := e.loggedIn("wanrun")
+	r := company.post("/company/tokens", url.Values{"_csrf": {company.csrf("/company/tokens")}, "name": {"财务系统"}})
+	wantStatus(t, r, http.StatusCreated)
+	return company, discTokenIn(t, r.body)
 }
 
 func discTokenIn(t *testing.T, page string) string {
