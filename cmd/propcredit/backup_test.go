@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
@@ -641,7 +643,7 @@ func TestRestoreContinuesTheLedger(t *testing.T) {
 	witness := func(url string) (string, string, int) {
 		return run(t, nil, "", "ledger", "witness", "--key", vkey, "--url", url, "--state", state)
 	}
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "first checkpoint: 3 leaves") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "first checkpoint: 6 leaves") {
 		t.Fatalf("witness: exit %d %q %q", code, out, stderr)
 	}
 	file := filepath.Join(t.TempDir(), "b.pcbackup")
@@ -661,17 +663,64 @@ func TestRestoreContinuesTheLedger(t *testing.T) {
 	if _, got := get(t, base+"/ledger/key"); strings.TrimSpace(got) != vkey {
 		t.Errorf("restored key %q, want %q", got, vkey)
 	}
-	if _, got := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(got, app.DefaultLedgerName+"\n3\n") || got != checkpoint {
+	if _, got := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(got, app.DefaultLedgerName+"\n6\n") || got != checkpoint {
 		t.Errorf("restored checkpoint %q, want %q", got, checkpoint)
 	}
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 3 leaves: consistent") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "6 → 6 leaves: consistent") {
 		t.Fatalf("witness of the restored system: exit %d %q %q", code, out, stderr)
 	}
 	publishPeriod(t, restored, "2026Q3")
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 6 leaves: consistent") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "6 → 11 leaves: consistent") {
 		t.Fatalf("witness after publishing on the restored system: exit %d %q %q", code, out, stderr)
 	}
 	if out, stderr, code := run(t, nil, "", "ledger", "audit", "--data", restored); code != 0 || !strings.Contains(out, "0 problems") {
 		t.Errorf("audit of the restored system: exit %d %q %q", code, out, stderr)
+	}
+}
+
+// TestRestoredOldBackupRefusesToFork: a system restored from a backup older than the newest
+// checkpoint it gave out has a shorter ledger; appending to it would fork the published log.
+// So serve refuses to start on it and names the command that accepts it; after
+// `ledger accept-rollback` it starts and gives out checkpoints of the restored ledger.
+func TestRestoredOldBackupRefusesToFork(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(t.TempDir(), "published.checkpoint")
+	publishHandCity(t, dir, handCity)
+	file := filepath.Join(t.TempDir(), "old.pcbackup")
+	mustRun(t, "backup", "--data", dir, "--out", file)
+	mustRun(t, "score", "--data", dir, "--period", "2026Q3")
+	mustRun(t, "publish", "--data", dir, "--period", "2026Q3")
+	base, stop := startServer(t, dir, "--ledger-state", state)
+	if _, cp := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(cp, app.DefaultLedgerName+"\n6\n") {
+		t.Fatalf("checkpoint after the second publication: %q", cp)
+	}
+	stop()
+
+	restored := filepath.Join(t.TempDir(), "restored")
+	mustRun(t, "restore", "--from", file, "--data", restored)
+	if _, err := os.Stat(filepath.Join(restored, app.LedgerStateFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the restored directory holds the backup's record of published checkpoints (%v)", err)
+	}
+	// A server that starts would serve until the deadline and exit 0.
+	var errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errb, Log: mongodbtest.Quiet(), Getenv: func(string) string { return "" }}
+	err := m.Run(ctx, []string{"serve", "--data", restored, "--addr", freeAddr(t), "--ledger-state", state})
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	code, stderr := exitCode(&errb, err), errb.String()
+	for _, want := range []string{"has 3 leaves", "checkpoint of 6 leaves", state, "propcredit ledger accept-rollback --data " + restored + " --ledger-state " + state} {
+		if code == 0 || !strings.Contains(stderr, want) {
+			t.Fatalf("serve on the old backup: exit %d, %q; want a refusal saying %q", code, stderr, want)
+		}
+	}
+	if out := mustRun(t, "ledger", "accept-rollback", "--data", restored, "--ledger-state", state); !strings.Contains(out, "goes on from 3 leaves") || !strings.Contains(out, "checkpoint of 6 leaves") {
+		t.Errorf("accept-rollback: %q", out)
+	}
+	base, _ = startServer(t, restored, "--ledger-state", state)
+	if _, cp := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(cp, app.DefaultLedgerName+"\n3\n") {
+		t.Errorf("checkpoint of the accepted ledger: %q", cp)
 	}
 }
