@@ -22,7 +22,8 @@ import (
 // and `tally --verify` is clean.
 func TestNothingLostToSIGKILL(t *testing.T) {
 	c := startEmptyCity(t)
-	const rounds, owners, perOwner = 4, 8, 10
+	// Enough households that none reaches the 50 revisions a period allows (then 409).
+	const rounds, owners, perOwner = 4, 8, 100
 	hs := c.codes(t, 4, "kill", owners*perOwner)
 	var acks servetest.Acks
 	var retried atomic.Int64 // requests sent again because the server did not answer
@@ -36,7 +37,7 @@ func TestNothingLostToSIGKILL(t *testing.T) {
 				defer wg.Done()
 				r := mrand.New(mrand.NewPCG(uint64(round), uint64(o)))
 				phone := c.client(fmt.Sprintf("10.7.%d.%d", round, o+1))
-				for n := 0; !stop.Load(); n++ {
+				for n := 0; n < 400 && !stop.Load(); n++ { // at most 16 revisions a household on average
 					h := hs[o*perOwner+r.IntN(perOwner)] // an owner's own flats: "last" is well defined
 					a, err := rateUntilAcknowledged(phone, h, servetest.RandomScores(r), &retried)
 					if err != nil {
