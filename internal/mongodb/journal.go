@@ -381,6 +381,9 @@ func (db *DB) recoverJournal(ctx context.Context, intent journalDoc) error {
 	}
 	delta := tallyDelta{}
 	for _, d := range docs {
+		if !d.counts() {
+			continue // held: it adds nothing
+		}
 		prev, err := db.previousVersion(ctx, d)
 		if err != nil {
 			return err
@@ -394,7 +397,8 @@ func (db *DB) recoverJournal(ctx context.Context, intent journalDoc) error {
 	return db.endJournal(ctx, intent.Journal, intent.Period, delta)
 }
 
-// previousVersion reads the version a version replaced: the highest revision below it.
+// previousVersion reads the version a version replaced: the highest revision below it that
+// counts (not held, not a placeholder).
 func (db *DB) previousVersion(ctx context.Context, d ratingDoc) (*ratingDoc, error) {
 	for rev := d.Revision - 1; rev >= 1; rev-- {
 		var p ratingDoc
@@ -404,6 +408,9 @@ func (db *DB) previousVersion(ctx context.Context, d ratingDoc) (*ratingDoc, err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read rating %s: %w", d.Key, err)
+		}
+		if !p.counts() {
+			continue
 		}
 		return &p, nil
 	}
