@@ -62,6 +62,7 @@ type config struct {
 	mongoURI, pgURL    string
 	servers            int
 	sharedLimits       bool
+	holdSuspect        string
 }
 
 func main() {
@@ -76,6 +77,7 @@ func main() {
 	flag.StringVar(&cfg.pgURL, "postgresql-url", "", "with a FerretDB-PostgreSQL --mongodb-uri: its PostgreSQL, to run `db tune` on (ferretdb.TunePostgreSQL)")
 	flag.IntVar(&cfg.servers, "servers", 1, "web servers, each with its own connection and rating writer, that owners' requests are spread over")
 	flag.BoolVar(&cfg.sharedLimits, "shared-limits", false, "keep the abuse limits in the database (serve --shared-limits)")
+	flag.StringVar(&cfg.holdSuspect, "hold-suspect", "on", "ballot-stuffing thresholds, as serve --hold-suspect takes them (on, off, name=value,...)")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ratings benchmark:", err)
@@ -93,10 +95,15 @@ type ack struct {
 	key      string // period|estate|flat
 	receipt  string
 	revision int
+	held     bool // answered "under_review" (ballot-stuffing detection)
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stuffing, err := rating.ParseStuffingRules(cfg.holdSuspect)
+	if err != nil {
+		return fmt.Errorf("-hold-suspect: %w", err)
+	}
 	uri, engineName := cfg.mongoURI, "external "+cfg.mongoURI
 	if uri == "" {
 		dir, err := os.MkdirTemp("", "propcredit-ratings-bench-")
@@ -189,7 +196,10 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			}
 			defer sdb.Close(ctx)
 		}
-		wc := web.Config{DB: sdb, Log: quiet}
+		// As serve does: ballot-stuffing detection on, and owners' addresses from the
+		// loopback proxy's X-Forwarded-For.
+		sdb.SetStuffingRules(stuffing)
+		wc := web.Config{DB: sdb, Log: quiet, TrustedProxies: []string{"127.0.0.1"}}
 		if cfg.sharedLimits {
 			wc.Limits = sdb.SharedLimiter
 		}
@@ -228,6 +238,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		fmt.Fprintf(out, "  failure: %s\n", f)
 	}
+	held := 0
+	for _, a := range acks {
+		if a.held {
+			held++
+		}
+	}
+	fmt.Fprintf(out, "held for review (ballot-stuffing signals, -hold-suspect %s): %d of %d acknowledged\n", cfg.holdSuspect, held, len(acks))
 	ratio := load.rate() / base.rate()
 	fmt.Fprintf(out, "ratio to InsertOne: %.2f\n", ratio)
 
@@ -411,12 +428,19 @@ func submit(urls []string, period string, households []household, cfg config) (s
 		for i := range marks {
 			marks[i] = 1 + r.IntN(5)
 		}
+		comment := ""
+		if r.IntN(14) == 0 { // about one owner in fourteen writes a comment, as in the demo city
+			comment = fmt.Sprintf("保洁很及时，电梯维修慢（%d）", r.IntN(1_000_000))
+		}
 		body, _ := json.Marshal(map[string]any{"estate": h.estate, "household": h.flat, "code": h.code,
-			"scores": domain.ScoresOf(marks), "comment": "保洁很及时，电梯维修慢"})
+			"scores": domain.ScoresOf(marks), "comment": comment})
 		req, _ := http.NewRequest(http.MethodPost, urls[r.IntN(len(urls))], bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", randomKey())
 		req.Header.Set("User-Agent", "propcredit-bench")
+		// Each owner on a phone of their own: 65,536 addresses, so that the per-address
+		// limits and the stuffing signals see owners, not one client.
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), 1+r.IntN(254)))
 		resp, err := client.Do(req)
 		if err != nil {
 			return true, err
@@ -429,12 +453,13 @@ func submit(urls []string, period string, households []household, cfg config) (s
 		var answer struct {
 			Receipt  string `json:"receipt"`
 			Revision int    `json:"revision"`
+			Status   string `json:"status"`
 		}
 		if err := json.Unmarshal(b, &answer); err != nil || answer.Receipt == "" {
 			return true, fmt.Errorf("%s/%s: bad answer %s", h.estate, h.flat, b)
 		}
 		mu.Lock()
-		acks = append(acks, ack{key: period + "|" + h.estate + "|" + h.flat, receipt: answer.Receipt, revision: answer.Revision})
+		acks = append(acks, ack{key: period + "|" + h.estate + "|" + h.flat, receipt: answer.Receipt, revision: answer.Revision, held: answer.Status == "under_review"})
 		if answer.Revision == 1 {
 			rated = append(rated, h)
 		}

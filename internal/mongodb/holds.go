@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/rating"
 )
 
@@ -82,7 +83,7 @@ func shortHash(s string) string {
 
 // signalsOf lists the signals of a submission under rules; tallies are its period's counted
 // tallies by estate (possibly a little old), for the estate's history and mean.
-func signalsOf(r *submitRequest, rules rating.StuffingRules, tallies map[string]Tally) []signal {
+func signalsOf(r *submitRequest, rules rating.StuffingRules, tallies tallyHint) []signal {
 	if rules.Off() {
 		return nil
 	}
@@ -114,8 +115,13 @@ func signalsOf(r *submitRequest, rules rating.StuffingRules, tallies map[string]
 		sum += m
 	}
 	add(rating.SignalVector, d.Estate+":"+strings.Join(vector, ","), rules.Vector)
-	t := tallies[d.Estate]
-	add(rating.SignalEstate, d.Estate, max(rules.EstateMin, int(rules.EstateShare*float64(t.Count))))
+	t := tallies.by[d.Estate]
+	estate := rules.EstateMin
+	if !tallies.start.IsZero() && d.SubmittedAt.After(tallies.start) {
+		windows := float64(d.SubmittedAt.Sub(tallies.start)) / float64(rules.Window)
+		estate = max(estate, int(math.Ceil(rules.EstateFactor*float64(t.Count)/max(windows, 1))))
+	}
+	add(rating.SignalEstate, d.Estate, estate)
 	if t.Count >= rules.OutlierFrom && t.Count > 0 && rules.OutlierGap > 0 {
 		s := t.Sums
 		estateMean := float64(s.Service+s.Security+s.Cleaning+s.Greening+s.Maintenance+s.Transparency) / float64(6*t.Count)
@@ -126,28 +132,37 @@ func signalsOf(r *submitRequest, rules rating.StuffingRules, tallies map[string]
 	return out
 }
 
-// periodTallies returns a period's tallies by estate, read at most every 30 s (a hint for
-// the signals, read from the database that every server shares).
-func (w *ratingWriter) periodTallies(ctx context.Context, period string) map[string]Tally {
-	if c, ok := w.tallies[period]; ok && time.Since(c.at) < 30*time.Second {
-		return c.by
+// periodTallies returns a period's tallies by estate and its start, read at most every 30 s
+// (a hint for the signals, read from the database that every server shares).
+func (w *ratingWriter) periodTallies(ctx context.Context, period string) tallyHint {
+	c, ok := w.tallies[period]
+	if ok && time.Since(c.at) < 30*time.Second {
+		return c
+	}
+	if c.start.IsZero() {
+		if p, err := w.db.Period(ctx, period); err == nil {
+			c.start, _ = time.ParseInLocation(domain.DateLayout, p.Start, domain.Zone)
+		}
 	}
 	ts, err := w.db.Tallies(ctx, period)
 	if err != nil {
 		w.db.log.Warn("read tallies for stuffing signals", "period", period, "err", err)
-		return w.tallies[period].by
+		return c
 	}
-	by := make(map[string]Tally, len(ts))
+	c.by = make(map[string]Tally, len(ts))
 	for _, t := range ts {
-		by[t.Estate] = t
+		c.by[t.Estate] = t
 	}
-	w.tallies[period] = tallyHint{at: time.Now(), by: by}
-	return by
+	c.at = time.Now()
+	w.tallies[period] = c
+	return c
 }
 
+// tallyHint is a period's tallies as read at, and the period's first day.
 type tallyHint struct {
-	at time.Time
-	by map[string]Tally
+	at    time.Time
+	start time.Time
+	by    map[string]Tally
 }
 
 // detect counts the signals of a group's submissions and marks those to hold (doc.Held, with

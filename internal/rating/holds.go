@@ -48,10 +48,11 @@ type StuffingRules struct {
 	CommentMinRunes int
 	// Vector: households of one estate that gave the same six marks.
 	Vector int
-	// Estate: households of one estate, at least EstateMin, or EstateShare of the estate's
-	// counted ratings so far in the period (its own history), whichever is more.
-	EstateMin   int
-	EstateShare float64
+	// Estate: households of one estate in a window, at least EstateMin, or EstateFactor
+	// times the estate's own history: its counted ratings so far in the period per window
+	// since the period opened, whichever is more.
+	EstateMin    int
+	EstateFactor float64
 	// Outlier: households whose mean mark is OutlierGap or more from the estate's mean,
 	// counted once the estate has OutlierFrom counted ratings.
 	Outlier     int
@@ -67,10 +68,10 @@ var DefaultStuffingRules = StuffingRules{
 	Comment:         6,
 	CommentMinRunes: 6,
 	Vector:          15,
-	EstateMin:       60,
-	EstateShare:     0.5,
-	Outlier:         12,
-	OutlierGap:      2,
+	EstateMin:       40,
+	EstateFactor:    20,
+	Outlier:         5,
+	OutlierGap:      1.5,
 	OutlierFrom:     20,
 }
 
@@ -163,7 +164,7 @@ func (s *Service) DecideHold(ctx context.Context, d HoldDecision) (Hold, error) 
 
 // ParseStuffingRules reads the thresholds from a flag: "on" (or "") for the defaults, "off"
 // to hold nothing, or comma-separated name=value pairs that change the defaults: window (a
-// duration), address, device, comment, comment-min-runes, vector, estate-min, estate-share,
+// duration), address, device, comment, comment-min-runes, vector, estate-min, estate-factor,
 // outlier, outlier-gap, outlier-from. A count of 0 turns its signal off.
 func ParseStuffingRules(s string) (StuffingRules, error) {
 	switch s = strings.TrimSpace(s); s {
@@ -187,13 +188,13 @@ func ParseStuffingRules(s string) (StuffingRules, error) {
 			if err == nil && r.Window < time.Minute {
 				err = errors.New("at least 1m")
 			}
-		case "estate-share", "outlier-gap":
+		case "estate-factor", "outlier-gap":
 			var f float64
 			if f, err = strconv.ParseFloat(value, 64); err == nil && (f < 0 || math.IsNaN(f) || math.IsInf(f, 0)) {
 				err = errors.New("not a number of 0 or more")
 			}
-			if name == "estate-share" {
-				r.EstateShare = f
+			if name == "estate-factor" {
+				r.EstateFactor = f
 			} else {
 				r.OutlierGap = f
 			}
