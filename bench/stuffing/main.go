@@ -124,6 +124,10 @@ func run(ctx context.Context, out io.Writer, rules rating.StuffingRules, seed in
 	fmt.Fprintf(out, "replayed %d honest ratings in %.1f s\n", len(honest), time.Since(start).Seconds())
 	fmt.Fprintf(out, "honest peaks, distinct households in one %s window: %s\n", rules.Window, peaks(replay.subs, rules.Window))
 
+	// The rating writer reads the tallies (the estates' history and means) at most every 30 s;
+	// the replay compresses the period into seconds, so wait for a read that has it all.
+	time.Sleep(31 * time.Second)
+
 	// The attacks and the rush come after the last honest rating, in windows of their own.
 	at := honest[len(honest)-1].SubmittedAt.Add(time.Hour)
 	next := func() time.Time { t := at; at = at.Add(time.Hour); return t }

@@ -22,19 +22,16 @@ import (
 
 // Ballot-stuffing detection and the held ratings' queue (rating/holds.go says what and why).
 //
-// Signals are counted in the database, so that every server sees one count: for each signal
-// key (kind|value|window) a household is counted once, by inserting
-//
-//	m|key|household   (a member: refused if the household was counted already), then
-//	n|key|ordinal     (the first free ordinal, from 1: the member's place),
-//
-// both insert-only under unique _ids, as the log-in throttle's slots. A household whose
-// ordinal passes the signal's threshold is held, and so is a household counted before in a
-// key that has since passed it. Ordinals are claimed from a hint (the highest this process
-// saw); a refused ordinal was taken by another server, and the claim tries the next ones, so
-// ordinals have no gaps and the highest one is the count. The writer does this for its whole
-// group at once: two inserts per group, not per rating (and a look-up per key only when
-// another server took ordinals meanwhile).
+// Signals are counted in the database, so that every server sees one count: each submission
+// takes, in each of its signal keys (kind|value|window), the first free ordinal from 1 by
+// inserting n|key|ordinal under a unique _id, as the log-in throttle's slots do. A submission
+// whose ordinal passes the signal's threshold is held. Submissions are counted, not distinct
+// households: a household that rates again in the same window counts again (so an attacker
+// cannot get held codes counted by sending them again, and no look-up is needed to know it).
+// Ordinals are claimed from a hint (the highest this process saw); a refused one was taken by
+// another server, and the claim looks up how far they went and tries after that, so ordinals
+// have no gaps and the highest is the count. The writer claims for its whole group with one
+// insert, not one per rating.
 //
 // A held version is stored like any other, with held set, and a hold (colHolds) with the
 // evidence is inserted before it; it adds nothing to the tally journal, and it is never a
@@ -72,8 +69,7 @@ func (db *DB) SetStuffingRules(r rating.StuffingRules) { db.stuffing = r }
 type signal struct {
 	rating.Signal
 	key   string // kind|value|window
-	count int    // the household's ordinal, or the key's count for a household counted before
-	old   bool   // the household was counted in this key before
+	count int    // the submission's ordinal in key
 }
 
 func shortHash(s string) string {
@@ -166,7 +162,7 @@ type tallyHint struct {
 }
 
 // detect counts the signals of a group's submissions and marks those to hold (doc.Held, with
-// their evidence in signals). It inserts the members and ordinals of the whole group at once.
+// their evidence in signals). It claims the ordinals of the whole group with one insert.
 func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submitRequest) error {
 	rules := w.db.stuffing
 	if rules.Off() || len(reqs) == 0 {
@@ -176,46 +172,16 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 	now := time.Now()
 	sigs := make([][]signal, len(reqs))
 	type member struct{ req, sig int }
-	var members []member
-	var docs []any
-	firstOf := map[string]member{} // key|household → its first member in this group
-	var repeats []member           // the same household again in this group
+	pending := map[string][]member{}
+	var keys []string
 	for i, r := range reqs {
 		sigs[i] = signalsOf(r, rules, tallies)
 		for j, s := range sigs[i] {
-			id := "m|" + s.key + "|" + r.doc.Household + "|" + r.doc.Estate
-			if _, dup := firstOf[id]; dup {
-				repeats = append(repeats, member{i, j})
-				continue
+			if pending[s.key] == nil {
+				keys = append(keys, s.key)
 			}
-			firstOf[id] = member{i, j}
-			members = append(members, member{i, j})
-			docs = append(docs, signalDoc{ID: id, At: now})
+			pending[s.key] = append(pending[s.key], member{i, j})
 		}
-	}
-	refused, err := w.db.insertMany(ctx, colSignals, docs)
-	if err != nil {
-		return fmt.Errorf("count rating signals: %w", err)
-	}
-	old := map[int]bool{}
-	for _, i := range refused {
-		old[i] = true
-	}
-	// Ordinals for the new members, key by key in arrival order.
-	pending := map[string][]member{}
-	var keys []string
-	oldKeys := map[string]bool{}
-	for i, m := range members {
-		s := &sigs[m.req][m.sig]
-		if old[i] {
-			s.old = true
-			oldKeys[s.key] = true
-			continue
-		}
-		if pending[s.key] == nil {
-			keys = append(keys, s.key)
-		}
-		pending[s.key] = append(pending[s.key], m)
 	}
 	for round := 0; len(pending) > 0; round++ {
 		if round == 8 {
@@ -256,7 +222,8 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 			}
 			next[s.key] = append(next[s.key], sl.m)
 		}
-		// Another server counted in these keys: find how far, with look-ups by _id.
+		// Another server (or this one before a restart) counted in these keys: find how
+		// far, with look-ups by _id, and claim after that.
 		for _, k := range nextKeys {
 			top, err := w.db.highestOrdinal(ctx, k, w.signalHint[k])
 			if err != nil {
@@ -265,27 +232,6 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 			w.signalHint[k] = top
 		}
 		pending, keys = next, nextKeys
-	}
-	// A household counted before in a key: what matters is whether the key passed its
-	// threshold since.
-	for k := range oldKeys {
-		top, err := w.db.highestOrdinal(ctx, k, w.signalHint[k])
-		if err != nil {
-			return err
-		}
-		w.signalHint[k] = top
-	}
-	for i := range sigs {
-		for j := range sigs[i] {
-			if s := &sigs[i][j]; s.old {
-				s.count = w.signalHint[s.key]
-			}
-		}
-	}
-	for _, m := range repeats {
-		s := &sigs[m.req][m.sig]
-		first := firstOf["m|"+s.key+"|"+reqs[m.req].doc.Household+"|"+reqs[m.req].doc.Estate]
-		s.count = sigs[first.req][first.sig].count
 	}
 	for i, r := range reqs {
 		r.signals = nil

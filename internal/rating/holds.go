@@ -13,10 +13,11 @@ import (
 )
 
 // Ballot-stuffing (OWASP OAT-016): a rating that looks stuffed is held, not dropped. Signals
-// count distinct households per window of Window (see StuffingRules): many households from
-// one client address or one device (address and User-Agent), the same comment, the same six
-// marks at one estate, an estate rated far more than its history, and marks far from the
-// estate's mean. A rating whose household passes a signal's threshold is held: it is stored,
+// count ratings per window of Window (see StuffingRules): many from one client address or one
+// device (address and User-Agent), the same comment, the same six marks at one estate, an
+// estate rated far more than its history, and marks far from the estate's mean. A rating
+// revised in the same window counts again. A rating that passes a signal's threshold is held:
+// it is stored,
 // the owner gets a receipt that says it is under review, and it counts in neither the score
 // nor the public count until a reviewer releases it. A rejected rating never counts. A later
 // revision of the household supersedes a held one, as every later revision does.
@@ -31,8 +32,8 @@ const (
 	SignalOutlier = "outlier" // households far from the estate's mean marks
 )
 
-// StuffingRules are the thresholds of the signals: how many distinct households a signal may
-// count within one Window before the next one is held. They are data: the defaults below are
+// StuffingRules are the thresholds of the signals: how many ratings a signal may count within
+// one Window before the next one is held. They are data: the defaults below are
 // chosen so that the demo city's honest ratings are never held (bench/stuffing measures
 // it); a deployment may set its own (serve flags).
 type StuffingRules struct {

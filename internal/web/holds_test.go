@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/propcredit/propcredit/internal/audit"
@@ -77,6 +78,16 @@ func TestStuffingBurstIsHeldAndReviewed(t *testing.T) {
 			t.Errorf("the score's input counts %d ratings of e1; want %d", tl.Count, rules.Device)
 		}
 	}
+	// The same phone through the form: the page after sending says it is under review.
+	phone := e.owner("198.51.100.9")
+	done := phone.post("/rate/e1", phone.ratingForm("e1", "1-1-101", e.codes["1-1-101"], fives, ""))
+	wantStatus(t, done, http.StatusOK)
+	wantBody(t, done, "审核中：该评价正在人工审核", "感谢您的评价！")
+	if strings.Contains(done.body, "已计入本期结果") {
+		t.Errorf("the page after a held rating says it counts:\n%s", done.body)
+	}
+	held++
+	receipts = append(receipts, receiptOf(t, done))
 	last := receipts[n-1]
 	wantBody(t, e.owner("203.0.113.1").get("/receipt/"+last), "审核中")
 	en := e.owner("203.0.113.1")
@@ -104,7 +115,7 @@ func TestStuffingBurstIsHeldAndReviewed(t *testing.T) {
 		return rev.post("/review/ratings", url.Values{"_csrf": {csrf}, "version": {version}, "outcome": {outcome}, "reason": {reason}})
 	}
 	wantStatus(t, rev.post("/review/ratings", url.Values{"version": {versions[0][1]}, "outcome": {"released"}}), http.StatusForbidden) // no CSRF
-	wantStatus(t, decide(versions[0][1], "rejected", ""), http.StatusUnprocessableEntity)                                             // no reason
+	wantStatus(t, decide(versions[0][1], "rejected", ""), http.StatusUnprocessableEntity)                                              // no reason
 
 	// Released: it counts, once, and the receipt says so.
 	wantStatus(t, decide(versions[0][1], "released", ""), http.StatusSeeOther)
