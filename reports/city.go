@@ -11,19 +11,19 @@ import (
 // City is every published period, each as its latest publication, and the district names.
 // It answers the questions that span periods: a company's history, the city's trends, search.
 type City struct {
-	periods   []*Period // oldest first
-	byID      map[string]*Period
+	periods   []*PublishedPeriod // oldest first
+	byID      map[string]*PublishedPeriod
 	districts map[string]string // id → name
 }
 
 // NewCity gathers periods (in any order) and the districts' names.
-func NewCity(periods []*Period, districtNames map[string]string) *City {
-	c := &City{byID: map[string]*Period{}, districts: districtNames}
+func NewCity(periods []*PublishedPeriod, districtNames map[string]string) *City {
+	c := &City{byID: map[string]*PublishedPeriod{}, districts: districtNames}
 	for _, p := range periods {
 		c.periods = append(c.periods, p)
 		c.byID[p.ID()] = p
 	}
-	slices.SortFunc(c.periods, func(a, b *Period) int { return comparePeriods(a.ID(), b.ID()) })
+	slices.SortFunc(c.periods, func(a, b *PublishedPeriod) int { return comparePeriods(a.ID(), b.ID()) })
 	return c
 }
 
@@ -31,13 +31,13 @@ func NewCity(periods []*Period, districtNames map[string]string) *City {
 func comparePeriods(a, b string) int { return cmp.Compare(a, b) }
 
 // Periods returns the published periods, oldest first.
-func (c *City) Periods() []*Period { return slices.Clone(c.periods) }
+func (c *City) Periods() []*PublishedPeriod { return slices.Clone(c.periods) }
 
 // Period returns the period's latest publication, or nil if it has none.
-func (c *City) Period(id string) *Period { return c.byID[id] }
+func (c *City) Period(id string) *PublishedPeriod { return c.byID[id] }
 
 // Latest returns the most recent published period, or nil if nothing is published.
-func (c *City) Latest() *Period {
+func (c *City) Latest() *PublishedPeriod {
 	if len(c.periods) == 0 {
 		return nil
 	}
@@ -64,7 +64,7 @@ func (c *City) DistrictIDs() []string {
 
 // HistoryEntry is a company's grade in one published period.
 type HistoryEntry struct {
-	Period *Period
+	Period *PublishedPeriod
 	Grade  *scoring.Grade
 }
 
@@ -91,8 +91,8 @@ func (c *City) CompanyName(company string) (string, bool) {
 }
 
 // EstatePeriods returns the published periods that scored the estate, oldest first.
-func (c *City) EstatePeriods(estate string) []*Period {
-	var out []*Period
+func (c *City) EstatePeriods(estate string) []*PublishedPeriod {
+	var out []*PublishedPeriod
 	for _, p := range c.periods {
 		if _, ok := p.estates[estate]; ok {
 			out = append(out, p)
@@ -124,17 +124,11 @@ func (c *City) Search(q string, limit int) []CompanyMatch {
 		return nil
 	}
 	upper := strings.ToUpper(q)
-	seen := map[string]bool{}
 	var ids []string
-	for i := len(c.periods) - 1; i >= 0; i-- {
-		for _, co := range c.periods[i].Input.Companies {
-			if seen[co.ID] {
-				continue
-			}
-			seen[co.ID] = true
-			if strings.HasPrefix(co.ID, upper) || strings.Contains(strings.ToUpper(co.Name), upper) {
-				ids = append(ids, co.ID)
-			}
+	for _, co := range newest(c.periods, func(p *PublishedPeriod) []scoring.Company { return p.Input.Companies },
+		func(co scoring.Company) string { return co.ID }) {
+		if strings.HasPrefix(co.ID, upper) || strings.Contains(strings.ToUpper(co.Name), upper) {
+			ids = append(ids, co.ID)
 		}
 	}
 	slices.Sort(ids)
@@ -166,20 +160,30 @@ func (c *City) SearchEstates(q string, limit int) []EstateMatch {
 	if q == "" || limit <= 0 {
 		return nil
 	}
-	seen := map[string]bool{}
 	var out []EstateMatch
-	for i := len(c.periods) - 1; i >= 0; i-- {
-		for _, e := range c.periods[i].Input.Estates {
-			if seen[e.ID] {
-				continue
-			}
-			seen[e.ID] = true
-			if strings.Contains(strings.ToUpper(e.Name), q) {
-				name, _ := c.CompanyName(e.Company)
-				out = append(out, EstateMatch{ID: e.ID, Name: e.Name, District: c.DistrictName(e.District), Company: e.Company, CompanyName: name})
-			}
+	for _, e := range newest(c.periods, func(p *PublishedPeriod) []scoring.Estate { return p.Input.Estates },
+		func(e scoring.Estate) string { return e.ID }) {
+		if strings.Contains(strings.ToUpper(e.Name), q) {
+			name, _ := c.CompanyName(e.Company)
+			out = append(out, EstateMatch{ID: e.ID, Name: e.Name, District: c.DistrictName(e.District), Company: e.Company, CompanyName: name})
 		}
 	}
 	slices.SortFunc(out, func(a, b EstateMatch) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
 	return out[:min(len(out), limit)]
+}
+
+// newest lists each thing the publications list (by id) once, as the newest publication that
+// lists it has it.
+func newest[T any](periods []*PublishedPeriod, list func(*PublishedPeriod) []T, id func(T) string) []T {
+	seen := map[string]bool{}
+	var out []T
+	for i := len(periods) - 1; i >= 0; i-- {
+		for _, x := range list(periods[i]) {
+			if !seen[id(x)] {
+				seen[id(x)] = true
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }

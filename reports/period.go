@@ -4,7 +4,7 @@
 // and the rankings as CSV and XLSX.
 //
 // Everything here works on publications that have been decoded once: a publication never
-// changes, so a Period is built from it once and then only read, by any number of goroutines.
+// changes, so a PublishedPeriod is built from it once and then only read, by any number of goroutines.
 // The package does no I/O except writing exports, and knows nothing of HTTP or the database.
 package reports
 
@@ -19,7 +19,7 @@ import (
 )
 
 // Publication describes one publication of a period's results: which data and rules produced
-// it and when it was published. It carries no results; a Period does.
+// it and when it was published. It carries no results; a PublishedPeriod does.
 type Publication struct {
 	ID           string
 	Period       string
@@ -39,9 +39,11 @@ type Publication struct {
 // Superseded reports whether a later publication replaced p.
 func (p Publication) Superseded() bool { return !p.SupersededAt.IsZero() }
 
-// Period is one publication of a period, decoded: the engine's result, the inputs it was
-// computed from, and indexes for the pages. Build it with NewPeriod and treat it as read-only.
-type Period struct {
+// PublishedPeriod is one publication of a period, decoded: the engine's result, the inputs it
+// was computed from, and indexes for the pages. (It is not a period: the period itself is
+// domain.Period, stored, and scoring.Period, the engine's input.) Build it with
+// NewPublishedPeriod and treat it as read-only.
+type PublishedPeriod struct {
 	Pub Publication
 	// History lists every publication of the period, oldest first, Pub among them.
 	History []Publication
@@ -61,10 +63,10 @@ type Period struct {
 
 type estateRef struct{ grade, detail int }
 
-// NewPeriod decodes a publication: detail is the engine's detailed JSON (scoring.MarshalDetail)
+// NewPublishedPeriod decodes a publication: detail is the engine's detailed JSON (scoring.MarshalDetail)
 // and inputs the canonical input JSON it was scored from (a scoring.Input).
-func NewPeriod(pub Publication, history []Publication, detail, inputs []byte) (*Period, error) {
-	p := &Period{Pub: pub, History: slices.Clone(history), Result: new(scoring.Result)}
+func NewPublishedPeriod(pub Publication, history []Publication, detail, inputs []byte) (*PublishedPeriod, error) {
+	p := &PublishedPeriod{Pub: pub, History: slices.Clone(history), Result: new(scoring.Result)}
 	if err := json.Unmarshal(detail, p.Result); err != nil {
 		return nil, fmt.Errorf("reports: publication %s: decode results: %w", pub.ID, err)
 	}
@@ -78,7 +80,7 @@ func NewPeriod(pub Publication, history []Publication, detail, inputs []byte) (*
 	return p, nil
 }
 
-func (p *Period) index() {
+func (p *PublishedPeriod) index() {
 	res, in := p.Result, &p.Input
 	p.grades = make(map[string]int, len(res.Grades))
 	p.estates = map[string]estateRef{}
@@ -124,8 +126,8 @@ func (p *Period) index() {
 			a = &acc{}
 			perCompany[e.Company] = a
 		}
-		a.count += t.Count
-		city.count += t.Count
+		a.count += t.Ratings
+		city.count += t.Ratings
 		for d := range t.Sums {
 			a.sums[d] += t.Sums[d]
 			city.sums[d] += t.Sums[d]
@@ -139,15 +141,15 @@ func (p *Period) index() {
 }
 
 // DimensionMeans is the mean owners' score (1-5) of each rated dimension, in
-// scoring.Dimensions order, over Count counted ratings. With no ratings every mean is NaN:
+// scoring.Dimensions order, over Ratings counted ratings. With no ratings every mean is NaN:
 // charts show it as missing.
 type DimensionMeans struct {
-	Count int64
-	Mean  [6]float64
+	Ratings int64
+	Mean    [6]float64
 }
 
 func meansOf(count int64, sums [6]int64) DimensionMeans {
-	m := DimensionMeans{Count: count}
+	m := DimensionMeans{Ratings: count}
 	for d, s := range sums {
 		m.Mean[d] = ratio(s, count)
 	}
@@ -163,10 +165,10 @@ func ratio[T int | int64](a, b T) float64 {
 }
 
 // ID returns the period's id.
-func (p *Period) ID() string { return p.Pub.Period }
+func (p *PublishedPeriod) ID() string { return p.Pub.Period }
 
 // Grade returns the company's grade in the period, or nil if it was not graded.
-func (p *Period) Grade(company string) *scoring.Grade {
+func (p *PublishedPeriod) Grade(company string) *scoring.Grade {
 	i, ok := p.grades[company]
 	if !ok {
 		return nil
@@ -175,16 +177,16 @@ func (p *Period) Grade(company string) *scoring.Grade {
 }
 
 // CompanyDistricts returns the districts in which the company manages estates in the period.
-func (p *Period) CompanyDistricts(company string) []string { return p.where[company] }
+func (p *PublishedPeriod) CompanyDistricts(company string) []string { return p.where[company] }
 
 // CompanyName returns the company's name as the publication's inputs had it.
-func (p *Period) CompanyName(company string) (string, bool) {
+func (p *PublishedPeriod) CompanyName(company string) (string, bool) {
 	name, ok := p.company[company]
 	return name, ok
 }
 
 // CompanyDimensions returns the mean score per dimension of the company's estates' counted ratings.
-func (p *Period) CompanyDimensions(company string) DimensionMeans {
+func (p *PublishedPeriod) CompanyDimensions(company string) DimensionMeans {
 	if m, ok := p.dims[company]; ok {
 		return m
 	}
@@ -192,7 +194,7 @@ func (p *Period) CompanyDimensions(company string) DimensionMeans {
 }
 
 // CityDimensions returns the mean score per dimension over every counted rating of the city.
-func (p *Period) CityDimensions() DimensionMeans { return p.cityDims }
+func (p *PublishedPeriod) CityDimensions() DimensionMeans { return p.cityDims }
 
 // Estate is what the period's publication says about one estate.
 type Estate struct {
@@ -206,7 +208,7 @@ type Estate struct {
 }
 
 // Estate returns the estate's part of the publication, or false if it was not scored in it.
-func (p *Period) Estate(id string) (Estate, bool) {
+func (p *PublishedPeriod) Estate(id string) (Estate, bool) {
 	ref, ok := p.estates[id]
 	if !ok {
 		return Estate{}, false
@@ -219,13 +221,13 @@ func (p *Period) Estate(id string) (Estate, bool) {
 		Company:       g.Company,
 		CompanyName:   g.Name,
 		Grade:         g,
-		Dimensions:    meansOf(t.Count, t.Sums),
+		Dimensions:    meansOf(t.Ratings, t.Sums),
 		Participation: ratio(d.Ratings, int64(d.Households)),
 	}, true
 }
 
 // Estates returns every scored estate of the period, by id.
-func (p *Period) Estates() []Estate {
+func (p *PublishedPeriod) Estates() []Estate {
 	out := make([]Estate, 0, len(p.estates))
 	for id := range p.estates {
 		e, _ := p.Estate(id)
@@ -265,7 +267,7 @@ var gradeOrder = scoring.Default().Grades()
 
 // GradeCounts counts the period's companies per grade, best grade first; every grade of the
 // default ruleset appears, with 0 if nobody has it.
-func (p *Period) GradeCounts() []Count {
+func (p *PublishedPeriod) GradeCounts() []Count {
 	n := map[string]int{}
 	for _, g := range p.Result.Grades {
 		n[g.Grade]++
@@ -305,7 +307,7 @@ type DistrictStats struct {
 }
 
 // Districts summarises the period by district, in district id order.
-func (p *Period) Districts() []DistrictStats {
+func (p *PublishedPeriod) Districts() []DistrictStats {
 	type acc struct {
 		DistrictStats
 		sumS, sumD float64
@@ -359,7 +361,7 @@ type CategoryCompliance struct {
 func (c CategoryCompliance) Share(i int) float64 { return ratio(c.ByReason[i], c.Estates) }
 
 // Compliance counts the period's disclosures per category and reason, in scoring.Categories order.
-func (p *Period) Compliance() []CategoryCompliance {
+func (p *PublishedPeriod) Compliance() []CategoryCompliance {
 	out := make([]CategoryCompliance, len(scoring.Categories))
 	for i, c := range scoring.Categories {
 		out[i].Category = c.ID
@@ -390,7 +392,7 @@ type Summary struct {
 }
 
 // Summary returns the period's headline numbers.
-func (p *Period) Summary() Summary {
+func (p *PublishedPeriod) Summary() Summary {
 	res := p.Result
 	s := Summary{Period: res.Period, Companies: len(res.Grades), Ratings: res.CityRatings, CityMean: fixed(res.CityMean)}
 	var total float64

@@ -35,7 +35,7 @@ func testInput(period string) scoring.Input {
 			sums[i] = n * score
 		}
 		sums[5] = n * max(score-1, 1) // transparency a little lower
-		return scoring.Tally{Estate: estate, Count: n, Sums: sums}
+		return scoring.Tally{Estate: estate, Ratings: n, Sums: sums}
 	}
 	in := scoring.Input{
 		Period: scoring.Period{ID: period, Start: day("2026-10-01"), End: day("2026-12-31"), DisclosureDeadline: day("2026-10-15")},
@@ -66,7 +66,7 @@ func testInput(period string) scoring.Input {
 	return in
 }
 
-func testPeriod(t *testing.T, period string, seq int) *Period {
+func testPeriod(t *testing.T, period string, seq int) *PublishedPeriod {
 	t.Helper()
 	in := testInput(period)
 	res, err := scoring.Score(scoring.Default(), in)
@@ -83,7 +83,7 @@ func testPeriod(t *testing.T, period string, seq int) *Period {
 	}
 	pub := Publication{ID: "pub|" + period, Period: period, Seq: seq, Ruleset: res.Ruleset, RulesetHash: res.RulesetHash,
 		InputsHash: "abc", PublishedAt: time.Date(2027, 1, 5, 10, 0, 0, 0, time.UTC)}
-	p, err := NewPeriod(pub, []Publication{pub}, detail, inputs)
+	p, err := NewPublishedPeriod(pub, []Publication{pub}, detail, inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,10 +131,10 @@ func TestPeriodAggregates(t *testing.T) {
 		t.Errorf("company dimensions = %v, want %v", got, want)
 	}
 	city := p.CityDimensions()
-	if city.Count != 450 || math.Abs(city.Mean[0]-(200*5+150*3+100*2)/450.0) > 1e-12 {
+	if city.Ratings != 450 || math.Abs(city.Mean[0]-(200*5+150*3+100*2)/450.0) > 1e-12 {
 		t.Errorf("city dimensions = %+v", city)
 	}
-	if m := p.CompanyDimensions("nobody"); m.Count != 0 || !math.IsNaN(m.Mean[0]) {
+	if m := p.CompanyDimensions("nobody"); m.Ratings != 0 || !math.IsNaN(m.Mean[0]) {
 		t.Errorf("unknown company's dimensions = %+v, want NaN", m)
 	}
 
@@ -177,7 +177,7 @@ func TestPeriodAggregates(t *testing.T) {
 
 func TestCity(t *testing.T) {
 	q3, q4 := testPeriod(t, "2026Q3", 1), testPeriod(t, "2026Q4", 2)
-	c := NewCity([]*Period{q4, q3}, map[string]string{"d1": "东湖区"})
+	c := NewCity([]*PublishedPeriod{q4, q3}, map[string]string{"d1": "东湖区"})
 	if c.Latest() != q4 || c.Period("2026Q3") != q3 || c.Period("2025Q1") != nil {
 		t.Error("periods are not found by id, or not in order")
 	}
@@ -205,6 +205,25 @@ func TestCity(t *testing.T) {
 	}
 	if got := c.Search("9137", 2); len(got) != 2 || got[0].Latest == nil || got[0].Latest.Period != q4 {
 		t.Errorf("Search limited to 2 = %+v", got)
+	}
+	// Both periods list every estate: each is found once, sorted by name, and limited.
+	for _, tc := range []struct {
+		q     string
+		limit int
+		want  []string
+	}{
+		{"小区", 10, []string{"E3", "E2"}},
+		{"小区", 1, []string{"E3"}},
+		{"阳光", 10, []string{"E1"}},
+		{"无此小区", 10, nil},
+	} {
+		var got []string
+		for _, m := range c.SearchEstates(tc.q, tc.limit) {
+			got = append(got, m.ID)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("SearchEstates(%q, %d) (-want +got):\n%s", tc.q, tc.limit, diff)
+		}
 	}
 	if tr := c.Trends(); len(tr) != 2 || tr[0].Period != "2026Q3" {
 		t.Errorf("trends = %+v", tr)

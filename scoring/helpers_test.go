@@ -41,7 +41,7 @@ func onTime(estate string) []Disclosure {
 
 // uniform is the tally of n ratings that gave every dimension the same score.
 func uniform(estate string, n, score int64) Tally {
-	t := Tally{Estate: estate, Count: n}
+	t := Tally{Estate: estate, Ratings: n}
 	for d := range t.Sums {
 		t.Sums[d] = n * score
 	}

@@ -8,7 +8,9 @@ import (
 )
 
 // Period is the scoring period: ratings and disclosures belong to it, and credit records count
-// when they are in force on its End day.
+// when they are in force on its End day. It is the engine's view of a stored period
+// (internal/domain.Period, whose dates are validated strings), with its dates parsed; the
+// one conversion is publication.ScoringPeriod.
 type Period struct {
 	ID                 string `json:"id"`
 	Start              Date   `json:"start"`
@@ -50,14 +52,15 @@ var Dimensions = [6]Dimension{
 	{"transparency", "收费与公开", "Fees and transparency"},
 }
 
-// Tally is what the engine needs of an estate's ratings in the period: Count counted ratings
-// (the latest of each household) and, per dimension in Dimensions order, the sum of their scores.
-// A rating's r is the mean of its six scores, so the estate's mean m_e = sum(Sums)/(6·Count)
+// Tally is what the engine needs of an estate's ratings in the period: how many Ratings count
+// (the latest of each household; n_e, the Estate result's Ratings) and, per dimension in
+// Dimensions order, the sum of their scores (the key stays "count" in JSON).
+// A rating's r is the mean of its six scores, so the estate's mean m_e = sum(Sums)/(6·Ratings)
 // exactly. Callers with raw ratings use TallyRatings; a database can sum in its query.
 type Tally struct {
-	Estate string   `json:"estate"`
-	Count  int64    `json:"count"`
-	Sums   [6]int64 `json:"sums"`
+	Estate  string   `json:"estate"`
+	Ratings int64    `json:"count"`
+	Sums    [6]int64 `json:"sums"`
 }
 
 // Rating is one owner's rating of an estate, each score 1-5 in Dimensions order.
@@ -93,7 +96,7 @@ func TallyRatings(ratings []Rating) []Tally {
 			t = &Tally{Estate: r.Estate}
 			byEstate[r.Estate] = t
 		}
-		t.Count++
+		t.Ratings++
 		for d, score := range r.Scores {
 			t.Sums[d] += int64(score)
 		}

@@ -140,14 +140,14 @@ func newCity(in Input) (*city, error) {
 			bad.add("tally: unknown estate %q", t.Estate)
 		case records.tally != nil:
 			bad.add("tally for estate %s: given twice", t.Estate)
-		case t.Count < 0 || t.Count > maxRatingsPerEstate:
-			bad.add("tally for estate %s: count %d is out of range", t.Estate, t.Count)
+		case t.Ratings < 0 || t.Ratings > maxRatingsPerEstate:
+			bad.add("tally for estate %s: count %d is out of range", t.Estate, t.Ratings)
 		default:
-			// Each score is 1-5, so each dimension's sum lies between Count and 5·Count.
+			// Each score is 1-5, so each dimension's sum lies between Ratings and 5·Ratings.
 			for d, sum := range t.Sums {
-				if sum < t.Count || sum > 5*t.Count {
+				if sum < t.Ratings || sum > 5*t.Ratings {
 					bad.add("tally for estate %s: %s sum %d is not between %d and %d (scores are 1-5)",
-						t.Estate, Dimensions[d].ID, sum, t.Count, 5*t.Count)
+						t.Estate, Dimensions[d].ID, sum, t.Ratings, 5*t.Ratings)
 				}
 			}
 			records.tally = t

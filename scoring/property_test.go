@@ -165,7 +165,7 @@ func TestFiveStarRatingCanLowerRank(t *testing.T) {
 			// A: 200 ratings of 4 plus fiveStars ratings of 5. B: EB unrated, EX rated 2 by 200.
 			Tallies: []Tally{uniform("EA", 200, 4), uniform("EX", 200, 2)},
 		}
-		in.Tallies[0].Count += fiveStars
+		in.Tallies[0].Ratings += fiveStars
 		for d := range in.Tallies[0].Sums {
 			in.Tallies[0].Sums[d] += 5 * fiveStars
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"reflect"
 	"regexp"
@@ -338,7 +339,7 @@ func (v *validator) checkShape(doc any, t reflect.Type, key string) {
 			}
 			v.checkShape(value, f.Type, join(key, name))
 		}
-		for _, name := range sortedKeys(obj) {
+		for _, name := range slices.Sorted(maps.Keys(obj)) {
 			if !known[name] {
 				v.fail(join(key, name), "unknown key")
 			}
@@ -399,15 +400,6 @@ func jsonKind(doc any) string {
 	default:
 		return "an object"
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // decimal reads a decimal that checkShape has already checked.
@@ -531,21 +523,30 @@ func listRule(f listFile) ListRule {
 	return ListRule{Grades: f.Grades, NoActiveBad: f.NoActiveBad, MinDisclosure: decimal(f.MinDisclosure)}
 }
 
-func (v *validator) checkWeights(w Weights) {
+// keyedRat is a number of the ruleset and the key it is under.
+type keyedRat struct {
+	key   string
+	value *big.Rat
+}
+
+// nonNegativeSum adds up parts, failing each that is negative.
+func (v *validator) nonNegativeSum(parts []keyedRat) *big.Rat {
 	sum := new(big.Rat)
-	for _, weight := range []struct {
-		key   string
-		value *big.Rat
-	}{
+	for _, p := range parts {
+		if p.value.Sign() < 0 {
+			v.fail(p.key, "must not be negative, it is %s", decimalString(p.value))
+		}
+		sum.Add(sum, p.value)
+	}
+	return sum
+}
+
+func (v *validator) checkWeights(w Weights) {
+	sum := v.nonNegativeSum([]keyedRat{
 		{"weights.satisfaction", w.Satisfaction},
 		{"weights.disclosure", w.Disclosure},
 		{"weights.governance", w.Governance},
-	} {
-		if weight.value.Sign() < 0 {
-			v.fail(weight.key, "must not be negative, it is %s", decimalString(weight.value))
-		}
-		sum.Add(sum, weight.value)
-	}
+	})
 	if sum.Cmp(ratOne) != 0 {
 		v.fail("weights.governance", "weights must add up to 1, they add up to %s", decimalString(sum))
 	}
@@ -569,10 +570,7 @@ func (v *validator) checkDisclosure(d *DisclosureRules) {
 	if d.GraceDays < 1 {
 		v.fail("disclosure.grace_days", "must be at least 1 day, it is %d", d.GraceDays)
 	}
-	worths := []struct {
-		key   string
-		value *big.Rat
-	}{
+	worths := []keyedRat{
 		{"on_time", d.Worths.OnTime},
 		{"within_grace", d.Worths.WithinGrace},
 		{"late", d.Worths.Late},
@@ -591,20 +589,11 @@ func (v *validator) checkDisclosure(d *DisclosureRules) {
 }
 
 func (v *validator) checkGovernance(g GovernancePoints) {
-	sum := new(big.Rat)
-	for _, item := range []struct {
-		key   string
-		value *big.Rat
-	}{
+	sum := v.nonNegativeSum([]keyedRat{
 		{"governance.party_org", g.PartyOrg},
 		{"governance.party_instructor", g.PartyInstructor},
 		{"governance.joint_mechanism", g.JointMechanism},
-	} {
-		if item.value.Sign() < 0 {
-			v.fail(item.key, "must not be negative, it is %s", decimalString(item.value))
-		}
-		sum.Add(sum, item.value)
-	}
+	})
 	if sum.Cmp(ratHundred) > 0 { // G is a score out of 100
 		v.fail("governance.joint_mechanism", "governance points must add up to at most 100, they add up to %s", decimalString(sum))
 	}

@@ -70,7 +70,7 @@ func newEngine(rs *Ruleset, c *city, tallies []Tally) *engine {
 	e := &engine{rs: rs, city: c, disclosureScores: make(map[[4]int]*big.Rat)}
 	var sum int64
 	for _, t := range tallies { // integer sums: the order does not matter
-		e.cityRatings += t.Count
+		e.cityRatings += t.Ratings
 		for _, s := range t.Sums {
 			sum += s
 		}
@@ -102,7 +102,7 @@ func (e *engine) estate(est *estateRecords) EstateDetail {
 
 	var scoreSum int64 // Σ_e = 6·n_e·m_e
 	if t := est.tally; t != nil {
-		d.Ratings = t.Count
+		d.Ratings = t.Ratings
 		for _, s := range t.Sums {
 			scoreSum += s
 		}

@@ -26,8 +26,8 @@ func TestTallyRatings(t *testing.T) {
 		{Estate: "E1", Household: "1-101", SubmittedAt: at("2026-10-06T09:00:00+08:00"), Seq: 2, Scores: ones},
 	}
 	want := []Tally{
-		{Estate: "E1", Count: 1, Sums: [6]int64{1, 1, 1, 1, 1, 1}},
-		{Estate: "E2", Count: 3, Sums: [6]int64{15, 14, 13, 12, 11, 15}},
+		{Estate: "E1", Ratings: 1, Sums: [6]int64{1, 1, 1, 1, 1, 1}},
+		{Estate: "E2", Ratings: 3, Sums: [6]int64{15, 14, 13, 12, 11, 15}},
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 50 {

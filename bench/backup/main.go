@@ -12,15 +12,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -28,11 +25,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/propcredit/propcredit/bench/internal/load"
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -82,6 +79,9 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if data == "" {
 		data = filepath.Join(work, "data")
+	} else if _, err := os.Stat(filepath.Join(data, "sqlite")); err != nil {
+		// A mistyped -data would otherwise become a new demo city and measure the wrong thing.
+		return fmt.Errorf("-data %s: not a data directory (%v)", data, err)
 	}
 	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: data, Log: quiet}, app.Exclusive, "serve")
 	if err != nil {
@@ -165,7 +165,7 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 				body, _ := json.Marshal(map[string]any{"estate": h.estate, "household": h.flat, "code": h.code, "scores": domain.ScoresOf(marks)})
 				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Idempotency-Key", randomKey())
+				req.Header.Set("Idempotency-Key", load.RandomKey())
 				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", w, r.IntN(256), r.IntN(256)))
 				t0 := time.Now()
 				resp, err := client.Do(req)
@@ -214,10 +214,10 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 	during := window(samples, began, ended)
 	for _, w := range []struct {
 		name string
-		s    stats
+		s    load.Stats
 	}{{"ratings before the backup", pre}, {"ratings during the backup", during}} {
-		fmt.Fprintf(out, "%s: %d in %.1f s = %.0f/s, p50 %s, p90 %s, p99 %s, max %s\n", w.name, len(w.s.lat), w.s.secs, float64(len(w.s.lat))/w.s.secs,
-			ms(w.s.p(0.5)), ms(w.s.p(0.9)), ms(w.s.p(0.99)), ms(w.s.p(1)))
+		fmt.Fprintf(out, "%s: %d in %.1f s = %.0f/s, p50 %s, p90 %s, p99 %s, max %s\n", w.name, w.s.N(), w.s.Elapsed.Seconds(), w.s.Rate(),
+			load.MS(w.s.P(0.5)), load.MS(w.s.P(0.9)), load.MS(w.s.P(0.99)), load.MS(w.s.P(1)))
 	}
 	if len(failures) > 0 {
 		return fmt.Errorf("%d submissions failed, first: %s", len(failures), failures[0])
@@ -228,43 +228,21 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 		}
 		return "MISSED"
 	}
-	okBackup, okP99 := took < targetBackup, during.p(0.99) < targetP99 && len(during.lat) > 0
-	fmt.Fprintf(out, "targets: backup < %s %s; rating p99 during the backup < %s %s\n", targetBackup, verdict(okBackup), ms(targetP99), verdict(okP99))
+	okBackup, okP99 := took < targetBackup, during.P(0.99) < targetP99 && during.N() > 0
+	fmt.Fprintf(out, "targets: backup < %s %s; rating p99 during the backup < %s %s\n", targetBackup, verdict(okBackup), load.MS(targetP99), verdict(okP99))
 	if !okBackup || !okP99 {
 		return errors.New("a target was missed")
 	}
 	return nil
 }
 
-type stats struct {
-	lat  []time.Duration
-	secs float64
-}
-
 // window is the latencies of the ratings sent between from and to.
-func window(samples []sample, from, to time.Time) stats {
+func window(samples []sample, from, to time.Time) load.Stats {
 	var lat []time.Duration
 	for _, s := range samples {
 		if !s.at.Before(from) && s.at.Before(to) {
 			lat = append(lat, s.lat)
 		}
 	}
-	slices.Sort(lat)
-	return stats{lat: lat, secs: to.Sub(from).Seconds()}
-}
-
-func (s stats) p(q float64) time.Duration {
-	if len(s.lat) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(q*float64(len(s.lat)))) - 1
-	return s.lat[max(0, min(i, len(s.lat)-1))]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
-func randomKey() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return load.NewStats(to.Sub(from), lat)
 }

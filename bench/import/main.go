@@ -48,6 +48,8 @@ func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, ve
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	file := filepath.Join(dir, "city.jsonl")
 	size := city.OfLines(lines)

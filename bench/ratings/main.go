@@ -12,22 +12,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -37,6 +33,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/propcredit/propcredit/bench/internal/load"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ferretdb"
@@ -184,7 +181,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	fmt.Fprintf(out, "baseline: driver InsertOne of similar documents, %d writers: %d in %.1f s = %.0f docs/s, p50 %s, p99 %s\n",
-		cfg.owners, base.n, base.elapsed.Seconds(), base.rate(), ms(base.p(0.50)), ms(base.p(0.99)))
+		cfg.owners, base.N(), base.Elapsed.Seconds(), base.Rate(), load.MS(base.P(0.50)), load.MS(base.P(0.99)))
 
 	// Each server has its own connection and rating writer, as separate processes would.
 	var urls []string
@@ -225,12 +222,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		defer f.Close()
 	}
-	load, acks, failures := submit(urls, period.ID, households, cfg)
+	sent, acks, failures := submit(urls, period.ID, households, cfg)
 	if cfg.cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
 	fmt.Fprintf(out, "ratings: %d owners over HTTP: %d acknowledged in %.1f s = %.0f ratings/s, p50 %s, p90 %s, p99 %s, max %s; %d failed\n",
-		cfg.owners, load.n, load.elapsed.Seconds(), load.rate(), ms(load.p(0.50)), ms(load.p(0.90)), ms(load.p(0.99)), ms(load.p(1)), len(failures))
+		cfg.owners, sent.N(), sent.Elapsed.Seconds(), sent.Rate(), load.MS(sent.P(0.50)), load.MS(sent.P(0.90)), load.MS(sent.P(0.99)), load.MS(sent.P(1)), len(failures))
 	for i, f := range failures {
 		if i == 5 {
 			fmt.Fprintf(out, "  ... and %d more\n", len(failures)-5)
@@ -245,7 +242,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 	}
 	fmt.Fprintf(out, "held for review (ballot-stuffing signals, -hold-suspect %s): %d of %d acknowledged\n", cfg.holdSuspect, held, len(acks))
-	ratio := load.rate() / base.rate()
+	ratio := sent.Rate() / base.Rate()
 	fmt.Fprintf(out, "ratio to InsertOne: %.2f\n", ratio)
 
 	if err := verify(ctx, db, raw.Database(database).Collection("ratings"), acks); err != nil {
@@ -260,7 +257,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return "MISSED"
 	}
 	fmt.Fprintf(out, "targets: >= %d ratings/s %s; p99 < %s %s; ratio >= %.1f %s\n",
-		targetRate, verdict(load.rate() >= targetRate), ms(targetP99), verdict(load.p(0.99) < targetP99), targetRatio, verdict(ratio >= targetRatio))
+		targetRate, verdict(sent.Rate() >= targetRate), load.MS(targetP99), verdict(sent.P(0.99) < targetP99), targetRatio, verdict(ratio >= targetRatio))
 	if len(failures) > 0 {
 		return fmt.Errorf("%d submissions failed", len(failures))
 	}
@@ -308,73 +305,11 @@ func issueCodes(ctx context.Context, db *mongodb.DB, period string, estates []do
 	return out, nil
 }
 
-// stats are the latencies of a phase.
-type stats struct {
-	n         int
-	elapsed   time.Duration
-	latencies []time.Duration // sorted
-}
-
-func (s stats) rate() float64 { return float64(s.n) / s.elapsed.Seconds() }
-
-// p returns the q-quantile of the latencies (nearest rank).
-func (s stats) p(q float64) time.Duration {
-	if len(s.latencies) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(q*float64(len(s.latencies)))) - 1
-	return s.latencies[max(0, min(i, len(s.latencies)-1))]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
-// phase runs work on n goroutines until the deadline and collects the latencies of the calls
-// that succeeded.
-func phase(n int, d time.Duration, work func(worker int) (bool, error)) (stats, []string) {
-	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		failures  []string
-		wg        sync.WaitGroup
-	)
-	start := time.Now()
-	deadline := start.Add(d)
-	for w := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				more, err := work(w)
-				lat := time.Since(t0)
-				if err != nil {
-					mu.Lock()
-					failures = append(failures, err.Error())
-					mu.Unlock()
-				} else {
-					mine = append(mine, lat)
-				}
-				if !more {
-					break
-				}
-			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(latencies)
-	return stats{n: len(latencies), elapsed: elapsed, latencies: latencies}, failures
-}
-
 // baseline inserts rating-like documents with the plain driver: the engine's own speed for
 // one small insert, the floor under anything the server does per rating.
-func baseline(ctx context.Context, col *mongo.Collection, writers int, d time.Duration, period string) (stats, error) {
+func baseline(ctx context.Context, col *mongo.Collection, writers int, d time.Duration, period string) (load.Stats, error) {
 	var seq atomic.Int64
-	st, failures := phase(writers, d, func(int) (bool, error) {
+	st, failures := load.Phase(writers, d, func(int) (bool, error) {
 		i := seq.Add(1)
 		key := fmt.Sprintf("%s|e%03d|q-%06d", period, i%150, i)
 		_, err := col.InsertOne(ctx, bson.D{
@@ -397,7 +332,7 @@ func baseline(ctx context.Context, col *mongo.Collection, writers int, d time.Du
 
 // submit lets cfg.owners owners rate until cfg.duration is over. Most rate once; a share
 // revise an earlier rating of their flat, as owners who change their mind do.
-func submit(urls []string, period string, households []household, cfg config) (stats, []ack, []string) {
+func submit(urls []string, period string, households []household, cfg config) (load.Stats, []ack, []string) {
 	client := &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConns: cfg.owners, MaxIdleConnsPerHost: cfg.owners,
@@ -409,7 +344,7 @@ func submit(urls []string, period string, households []household, cfg config) (s
 		acks  []ack
 		rated []household // households that have rated, to revise
 	)
-	st, failures := phase(cfg.owners, cfg.duration, func(w int) (bool, error) {
+	st, failures := load.Phase(cfg.owners, cfg.duration, func(w int) (bool, error) {
 		r := mrand.New(mrand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 		var h household
 		mu.Lock()
@@ -436,7 +371,7 @@ func submit(urls []string, period string, households []household, cfg config) (s
 			"scores": domain.ScoresOf(marks), "comment": comment})
 		req, _ := http.NewRequest(http.MethodPost, urls[r.IntN(len(urls))], bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", randomKey())
+		req.Header.Set("Idempotency-Key", load.RandomKey())
 		req.Header.Set("User-Agent", "propcredit-bench")
 		// Each owner on a phone of their own: 65,536 addresses, so that the per-address
 		// limits and the stuffing signals see owners, not one client.
@@ -467,12 +402,6 @@ func submit(urls []string, period string, households []household, cfg config) (s
 		return true, nil
 	})
 	return st, acks, failures
-}
-
-func randomKey() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // verify checks the database against the acknowledgements: each acknowledged receipt is on

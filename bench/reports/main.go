@@ -23,14 +23,13 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/propcredit/propcredit/bench/internal/load"
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -140,17 +139,17 @@ func run(duration, warmup time.Duration, connections int) error {
 		if err := t.verify(); err != nil {
 			return err
 		}
-		load(t, connections, warmup)
+		closedLoop(t, connections, warmup)
 		if profile != "" && i > 0 {
 			stop, err := startProfile(fmt.Sprintf("%s.%d", profile, i))
 			if err != nil {
 				return err
 			}
-			results = append(results, load(t, connections, duration))
+			results = append(results, closedLoop(t, connections, duration))
 			stop()
 			continue
 		}
-		results = append(results, load(t, connections, duration))
+		results = append(results, closedLoop(t, connections, duration))
 	}
 
 	base := results[0].rps()
@@ -243,54 +242,34 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + "ms"
 }
 
-// load keeps `connections` requests in flight against t for d: each worker sends its next
+// closedLoop keeps `connections` requests in flight against t for d: each worker sends its next
 // request as soon as the previous one is answered (a closed loop), as a browser or an API
 // client on a keep-alive connection does.
-func load(t target, connections int, d time.Duration) result {
+func closedLoop(t target, connections int, d time.Duration) result {
 	client := &fasthttp.HostClient{Addr: t.addr, MaxConns: connections, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
-	var (
-		mu  sync.Mutex
-		all []time.Duration
-		bad int
-		wg  sync.WaitGroup
-	)
-	start := time.Now()
-	deadline := start.Add(d)
+	reqs, resps, sent := make([]*fasthttp.Request, connections), make([]*fasthttp.Response, connections), make([]int, connections)
 	for w := range connections {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
-			req.SetRequestURI("http://" + t.addr + t.path)
-			req.Header.Set("Accept-Encoding", "gzip, deflate, br")
-			req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
-			var lat []time.Duration
-			errs := 0
-			for n := 0; ; n++ {
-				now := time.Now()
-				if now.After(deadline) {
-					break
-				}
-				// Each worker cycles through its own share of the client addresses.
-				req.Header.Set("X-Forwarded-For", clientIP(w+n*connections))
-				err := client.Do(req, resp)
-				if err != nil || resp.StatusCode() != fasthttp.StatusOK {
-					errs++
-					continue
-				}
-				lat = append(lat, time.Since(now))
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			bad += errs
-			mu.Unlock()
-		}()
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI("http://" + t.addr + t.path)
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+		req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+		reqs[w], resps[w] = req, resp
 	}
-	wg.Wait()
-	slices.Sort(all)
-	return result{name: t.name, elapsed: time.Since(start), latencies: all, errors: bad}
+	st, failures := load.Phase(connections, d, func(w int) (bool, error) {
+		// Each worker cycles through its own share of the client addresses.
+		reqs[w].Header.Set("X-Forwarded-For", clientIP(w+sent[w]*connections))
+		sent[w]++
+		if err := client.Do(reqs[w], resps[w]); err != nil {
+			return true, err
+		}
+		if code := resps[w].StatusCode(); code != fasthttp.StatusOK {
+			return true, fmt.Errorf("status %d", code)
+		}
+		return true, nil
+	})
+	return result{name: t.name, elapsed: st.Elapsed, latencies: st.Latencies, errors: len(failures)}
 }
 
 func clientIP(i int) string {

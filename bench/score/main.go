@@ -189,7 +189,7 @@ func insertTallies(ctx context.Context, dataDir string, tallies []scoring.Tally)
 		for d, dim := range scoring.Dimensions {
 			sums = append(sums, bson.E{Key: dim.ID, Value: t.Sums[d]})
 		}
-		estates = append(estates, bson.D{{Key: "estate", Value: t.Estate}, {Key: "count", Value: t.Count}, {Key: "sums", Value: sums}})
+		estates = append(estates, bson.D{{Key: "estate", Value: t.Estate}, {Key: "count", Value: t.Ratings}, {Key: "sums", Value: sums}})
 	}
 	base := bson.D{{Key: "_id", Value: city.Period.ID + "|1"}, {Key: "period", Value: city.Period.ID}, {Key: "gen", Value: 1},
 		{Key: "at", Value: time.Now()}, {Key: "tallies", Value: estates}, {Key: "folded", Value: bson.A{}}}
@@ -207,7 +207,7 @@ func checkTallies(ctx context.Context, db *mongodb.DB, want scoring.Input) error
 	}
 	got := make([]scoring.Tally, len(stored))
 	for i, t := range stored {
-		got[i] = scoring.Tally{Estate: t.Estate, Count: t.Count, Sums: t.Sums.Array()}
+		got[i] = scoring.Tally{Estate: t.Estate, Ratings: t.Ratings, Sums: t.Sums.Array()}
 	}
 	if !slices.Equal(got, want.Tallies) {
 		return errors.New("the stored tallies differ from the city's")

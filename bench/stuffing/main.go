@@ -202,9 +202,9 @@ func run(ctx context.Context, out io.Writer, rules rating.StuffingRules, seed in
 	rushEstate := estates[40]
 	mean := 3.0
 	for _, t := range tallies {
-		if t.Estate == rushEstate.ID && t.Count > 0 {
+		if t.Estate == rushEstate.ID && t.Ratings > 0 {
 			a := t.Sums.Array()
-			mean = float64(a[0]+a[1]+a[2]+a[3]+a[4]+a[5]) / float64(6*t.Count)
+			mean = float64(a[0]+a[1]+a[2]+a[3]+a[4]+a[5]) / float64(6*t.Ratings)
 		}
 	}
 	for i := range 35 {
@@ -256,7 +256,7 @@ func run(ctx context.Context, out io.Writer, rules rating.StuffingRules, seed in
 	}
 	var counted int64
 	for _, t := range after {
-		counted += t.Count
+		counted += t.Ratings
 	}
 	if want := int64(totalAttack + totalHonest - heldAttack - heldHonest); counted != want {
 		return fmt.Errorf("the tallies count %d ratings of %s, want %d (every rating not held)", counted, period.ID, want)

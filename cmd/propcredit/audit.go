@@ -14,19 +14,10 @@ const auditSynopsis = "audit export [--since T] [--until T] [--object O] [--acto
 // audit reads the audit trail. export writes the entries selected (all by default) to
 // standard output, as JSON Lines unless --format says otherwise, oldest first.
 func (m *Main) audit(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stdout, "Usage: propcredit "+auditSynopsis)
-		if len(args) == 0 {
-			return usagef("audit: give a subcommand: export")
-		}
-		return nil
+	if _, done, err := m.subcommand("audit", auditSynopsis, args, "export"); done {
+		return err
 	}
-	if args[0] != "export" {
-		return usagef("audit: unknown subcommand %q; use export", args[0])
-	}
-	fs := m.flagSet("audit export", auditSynopsis)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("audit export", auditSynopsis)
 	since := fs.String("since", "", "only entries at or after this time (RFC 3339, or a date in +08:00)")
 	until := fs.String("until", "", "only entries before this time (RFC 3339, or a date in +08:00)")
 	var f audit.Filter

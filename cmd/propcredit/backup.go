@@ -18,9 +18,7 @@ const mongoBackupHelp = "backup copies the embedded engine's data directory; for
 	"(mongodump --oplog / mongorestore --oplogReplay, or the cluster's snapshots), then `propcredit verify-data`: see docs/BACKUP.md"
 
 func (m *Main) backup(ctx context.Context, args []string) error {
-	fs := m.flagSet("backup", "backup --out FILE [--data DIR]")
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("backup", "backup --out FILE [--data DIR]")
 	out := fs.String("out", "", "the backup file to write (it must not exist); for example propcredit-20261204.pcbackup")
 	if err := m.parse(fs, args); err != nil {
 		return err
@@ -106,13 +104,8 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 }
 
 func (m *Main) verifyData(ctx context.Context, args []string) error {
-	fs := m.flagSet("verify-data", "verify-data [--data DIR | --mongodb-uri URI]")
-	var sf storeFlags
-	sf.register(fs)
-	if err := m.parse(fs, args); err != nil {
-		return err
-	}
-	store, err := m.openStore(ctx, sf, "verify-data")
+	fs, sf := m.storeFlagSet("verify-data", "verify-data [--data DIR | --mongodb-uri URI]")
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "verify-data")
 	if err != nil {
 		return err
 	}

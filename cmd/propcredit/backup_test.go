@@ -667,8 +667,7 @@ func TestRestoreContinuesTheLedger(t *testing.T) {
 	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 3 leaves: consistent") {
 		t.Fatalf("witness of the restored system: exit %d %q %q", code, out, stderr)
 	}
-	mustRun(t, "score", "--data", restored, "--period", "2026Q3")
-	mustRun(t, "publish", "--data", restored, "--period", "2026Q3")
+	publishPeriod(t, restored, "2026Q3")
 	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 6 leaves: consistent") {
 		t.Fatalf("witness after publishing on the restored system: exit %d %q %q", code, out, stderr)
 	}

@@ -24,9 +24,7 @@ func (m *Main) codes(ctx context.Context, args []string) error {
 		}
 		return usagef("codes: the only subcommand is 'issue' (propcredit %s)", codesSynopsis)
 	}
-	fs := m.flagSet("codes issue", codesSynopsis)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("codes issue", codesSynopsis)
 	period := fs.String("period", "", "the period the codes are for, such as 2026Q4")
 	estate := fs.String("estate", "", "the estate whose households get codes")
 	flatsFile := fs.String("flats", "", "file of flats to register first: one per line, optional header 'flat' (- reads standard input)")

@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/propcredit/propcredit/internal/app"
-	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
 const codesCity = goodLines + `{"type":"period","id":"2026Q4","start":"2026-10-01","end":"2026-12-31","disclosure_deadline":"2026-10-15"}
@@ -78,11 +75,7 @@ func TestCodesIssue(t *testing.T) {
 
 	// The printed codes are the ones the database checks.
 	ctx := context.Background()
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: dir, Log: mongodbtest.Quiet()}, app.Private, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close(ctx)
+	store := openData(t, dir)
 	now := time.Now()
 	if err := store.DB.CheckCode(ctx, "2026Q4", "e1", "1-1-101", reissued["1-1-101"], now); err != nil {
 		t.Errorf("the re-issued code does not check: %v", err)

@@ -33,9 +33,7 @@ func (m *Main) cliLang() string {
 }
 
 func (m *Main) importFiles(ctx context.Context, args []string) error {
-	fs := m.flagSet("import", "import [--atomic] [--data DIR] FILE...")
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("import", "import [--atomic] [--data DIR] FILE...")
 	atomic := fs.Bool("atomic", false, "write nothing if any line is bad")
 	if err := m.parse(fs, args); err != nil {
 		return err
@@ -132,9 +130,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	if siteRequested(args) {
 		return m.exportSite(ctx, args)
 	}
-	fs := m.flagSet("export", "export --format jsonl [--out FILE] [--data DIR]")
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("export", "export --format jsonl [--out FILE] [--data DIR]")
 	format := fs.String("format", "jsonl", "output format: jsonl (INTERCHANGE.md)")
 	out := fs.String("out", "", "write to FILE instead of standard output")
 	if err := m.parse(fs, args); err != nil {

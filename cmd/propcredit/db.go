@@ -15,9 +15,7 @@ func (m *Main) db(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "tune" {
 		return usagef("db: the only subcommand is tune; usage: propcredit %s", dbSynopsis)
 	}
-	fs := m.flagSet("db tune", dbSynopsis)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("db tune", dbSynopsis)
 	pgURL := fs.String("postgresql-url", "", "FerretDB's PostgreSQL database (as FerretDB's --postgresql-url), when FerretDB with PostgreSQL is the database")
 	if err := m.parse(fs, args[1:]); err != nil {
 		return err

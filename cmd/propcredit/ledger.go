@@ -32,7 +32,7 @@ func (lf *ledgerFlags) register(fs *flag.FlagSet) {
 }
 
 // signer loads (or creates) the signing key of the store's ledger.
-func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf storeFlags) (*ledger.Signer, error) {
+func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf *storeFlags) (*ledger.Signer, error) {
 	return app.LedgerSigner(ctx, store.DB, app.LedgerKeyConfig{File: lf.key, DataDir: sf.data, External: sf.mongoURI != "", Name: lf.name})
 }
 
@@ -53,15 +53,10 @@ func (m *Main) ledger(ctx context.Context, args []string) error {
 
 // ledgerKey prints the public verifier key.
 func (m *Main) ledgerKey(ctx context.Context, args []string) error {
-	fs := m.flagSet("ledger key", "ledger key [--data ./data | --mongodb-uri URI --ledger-key FILE]   print the ledger's public verifier key")
-	var sf storeFlags
+	fs, sf := m.storeFlagSet("ledger key", "ledger key [--data ./data | --mongodb-uri URI --ledger-key FILE]   print the ledger's public verifier key")
 	var lf ledgerFlags
-	sf.register(fs)
 	lf.register(fs)
-	if err := m.parse(fs, args); err != nil {
-		return err
-	}
-	store, err := m.openStore(ctx, sf, "ledger key")
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger key")
 	if err != nil {
 		return err
 	}
@@ -76,13 +71,8 @@ func (m *Main) ledgerKey(ctx context.Context, args []string) error {
 // ledgerAudit recomputes the ledger from its leaves and every publication's leaves from the
 // stored results.
 func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
-	fs := m.flagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and the stored publications")
-	var sf storeFlags
-	sf.register(fs)
-	if err := m.parse(fs, args); err != nil {
-		return err
-	}
-	store, err := m.openStore(ctx, sf, "ledger audit")
+	fs, sf := m.storeFlagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and the stored publications")
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger audit")
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -49,17 +48,19 @@ func startServer(t *testing.T, dir string, extra ...string) (string, func()) {
 		}
 		stopped = true
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(40 * time.Second):
-			t.Error("serve did not stop within 40s")
+		if err := awaitStop(done); err != nil {
+			t.Errorf("serve: %v", err)
 		}
 	}
 	t.Cleanup(stop)
 	return base, stop
+}
+
+// publishPeriod scores period on the data in dir and publishes it, as a reviewer does.
+func publishPeriod(t *testing.T, dir, period string) {
+	t.Helper()
+	mustRun(t, "score", "--data", dir, "--period", period)
+	mustRun(t, "publish", "--data", dir, "--period", period)
 }
 
 func mustRun(t *testing.T, args ...string) string {
@@ -75,8 +76,7 @@ func mustRun(t *testing.T, args ...string) string {
 func publishHandCity(t *testing.T, dir, city string) {
 	t.Helper()
 	mustRun(t, "import", "--data", dir, writeFile(t, "city.jsonl", city))
-	mustRun(t, "score", "--data", dir, "--period", "2026Q3")
-	mustRun(t, "publish", "--data", dir, "--period", "2026Q3")
+	publishPeriod(t, dir, "2026Q3")
 }
 
 // TestLedgerEndToEnd: publish, fetch a certificate over HTTP, verify it offline; a certificate
@@ -171,8 +171,7 @@ func TestLedgerEndToEnd(t *testing.T) {
 	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "first checkpoint: 3 leaves") {
 		t.Fatalf("witness: exit %d %q %q", code, out, stderr)
 	}
-	mustRun(t, "score", "--data", dir, "--period", "2026Q3")
-	mustRun(t, "publish", "--data", dir, "--period", "2026Q3")
+	publishPeriod(t, dir, "2026Q3")
 	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 6 leaves: consistent") {
 		t.Fatalf("witness after a second publication: exit %d %q %q", code, out, stderr)
 	}
@@ -220,10 +219,8 @@ func TestLedgerEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	publishHandCity(t, forkDir, strings.Replace(handCity, `"households":100`, `"households":101`, 1))
-	mustRun(t, "score", "--data", forkDir, "--period", "2026Q3")
-	mustRun(t, "publish", "--data", forkDir, "--period", "2026Q3")
-	mustRun(t, "score", "--data", forkDir, "--period", "2026Q3")
-	mustRun(t, "publish", "--data", forkDir, "--period", "2026Q3")
+	publishPeriod(t, forkDir, "2026Q3")
+	publishPeriod(t, forkDir, "2026Q3")
 	forkBase, _ := startServer(t, forkDir)
 	before, _ := os.ReadFile(state)
 	out, stderr, code = witness(forkBase)
@@ -242,8 +239,7 @@ func TestLedgerEndToEnd(t *testing.T) {
 func TestWitnessRefusesShrink(t *testing.T) {
 	dir := t.TempDir()
 	publishHandCity(t, dir, handCity)
-	mustRun(t, "score", "--data", dir, "--period", "2026Q3")
-	mustRun(t, "publish", "--data", dir, "--period", "2026Q3")
+	publishPeriod(t, dir, "2026Q3")
 	key, err := os.ReadFile(filepath.Join(dir, app.LedgerKeyFile))
 	if os.IsNotExist(err) {
 		mustRun(t, "ledger", "key", "--data", dir)

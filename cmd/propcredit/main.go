@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -197,24 +198,56 @@ func (m *Main) parse(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// subcommand returns the subcommand of cmd that args[0] names, one of subs. Without one, or
+// with -h, it prints the synopsis and the command is done: without one it is a usage error.
+func (m *Main) subcommand(cmd, synopsis string, args []string, subs ...string) (sub string, done bool, err error) {
+	choices := strings.Join(subs, ", ")
+	if n := len(subs); n > 1 {
+		choices = strings.Join(subs[:n-1], ", ") + " or " + subs[n-1]
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(m.Stdout, "Usage: propcredit "+synopsis)
+		if len(args) == 0 {
+			return "", true, usagef("%s: give a subcommand: %s", cmd, choices)
+		}
+		return "", true, nil
+	}
+	if !slices.Contains(subs, args[0]) {
+		return "", true, usagef("%s: unknown subcommand %q; use %s", cmd, args[0], choices)
+	}
+	return args[0], false, nil
+}
+
 // storeFlags are the flags of every command that touches data.
 type storeFlags struct {
 	data     string
 	mongoURI string
 }
 
-func (sf *storeFlags) register(fs *flag.FlagSet) {
+// storeFlagSet is flagSet for a command that touches data, with --data and --mongodb-uri.
+func (m *Main) storeFlagSet(name, synopsis string) (*flag.FlagSet, *storeFlags) {
+	fs := m.flagSet(name, synopsis)
+	sf := &storeFlags{}
 	fs.StringVar(&sf.data, "data", "./data", "data directory of the embedded database")
 	fs.StringVar(&sf.mongoURI, "mongodb-uri", "", "connect to this MongoDB instead of the embedded database")
+	return fs, sf
+}
+
+// parseAndOpen parses args and opens the database, for a command that takes only flags.
+func (m *Main) parseAndOpen(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, args []string, purpose string) (*app.Store, error) {
+	if err := m.parse(fs, args); err != nil {
+		return nil, err
+	}
+	return m.openStore(ctx, sf, purpose)
 }
 
 // openStore opens the database for a command. serve needs the directory to itself; the other
 // commands share a running server's engine.
-func (m *Main) openStore(ctx context.Context, sf storeFlags, purpose string) (*app.Store, error) {
+func (m *Main) openStore(ctx context.Context, sf *storeFlags, purpose string) (*app.Store, error) {
 	return m.openStoreAs(ctx, sf, purpose, app.Shared)
 }
 
-func (m *Main) openStoreAs(ctx context.Context, sf storeFlags, purpose string, access app.Access) (*app.Store, error) {
+func (m *Main) openStoreAs(ctx context.Context, sf *storeFlags, purpose string, access app.Access) (*app.Store, error) {
 	if purpose == "serve" {
 		access = app.Exclusive
 	}

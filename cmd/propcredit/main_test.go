@@ -15,6 +15,18 @@ import (
 )
 
 // run runs the program in-process as the binary would, with env as its environment.
+// openData opens, privately, the data directory that commands left, for a test to look into;
+// it is closed when the test ends.
+func openData(t *testing.T, dir string) *app.Store {
+	t.Helper()
+	store, err := app.OpenStore(context.Background(), app.StoreConfig{DataDir: dir, Log: mongodbtest.Quiet()}, app.Private, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close(context.Background()) })
+	return store
+}
+
 func run(t *testing.T, env map[string]string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -152,13 +164,21 @@ func TestHelpIsPrintedOnceAndOnlyWhenAsked(t *testing.T) {
 	}
 }
 
-func TestSecondServerOnSameDataIsRefused(t *testing.T) {
+// dataInUse is a data directory that a server holds, as a running serve does, until the test
+// ends.
+func dataInUse(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	lock, err := datadir.Acquire(dir, "serve")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lock.Release()
+	t.Cleanup(func() { lock.Release() })
+	return dir
+}
+
+func TestSecondServerOnSameDataIsRefused(t *testing.T) {
+	dir := dataInUse(t)
 	_, stderr, code := run(t, nil, "", "serve", "--data", dir, "--addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(stderr, "in use by another propcredit process") {
 		t.Errorf("exit %d, stderr %q; want a clear refusal", code, stderr)
@@ -166,12 +186,7 @@ func TestSecondServerOnSameDataIsRefused(t *testing.T) {
 }
 
 func TestCommandsBesideARunningServer(t *testing.T) {
-	dir := t.TempDir()
-	lock, err := datadir.Acquire(dir, "serve")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Release()
+	dir := dataInUse(t)
 	file := writeFile(t, "city.jsonl", goodLines)
 	_, stderr, code := run(t, nil, "", "import", "--data", dir, file)
 	if code != 1 || !strings.Contains(stderr, "stop the server first") {
@@ -216,11 +231,7 @@ func TestUserAdd(t *testing.T) {
 	// The printed password is one-time: it must be changed at the first log-in. A password
 	// the administrator typed in is not.
 	ctx := context.Background()
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: dir, Log: mongodbtest.Quiet()}, app.Private, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close(ctx)
+	store := openData(t, dir)
 	for name, want := range map[string]bool{"wang": true, "root": false} {
 		a, err := store.DB.AccountByName(ctx, name)
 		if err != nil || a.MustChangePassword != want {

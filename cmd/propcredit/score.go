@@ -16,9 +16,7 @@ import (
 )
 
 func (m *Main) score(ctx context.Context, args []string) error {
-	fs := m.flagSet("score", "score --period P [--ruleset FILE] [--format json|table] [--data DIR]")
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("score", "score --period P [--ruleset FILE] [--format json|table] [--data DIR]")
 	period := fs.String("period", "", "the period to score, e.g. 2026Q4")
 	rulesetFile := fs.String("ruleset", "", "a ruleset JSON file (default: the built-in "+scoring.Default().Ref()+")")
 	format := fs.String("format", "table", "output: json (INTERCHANGE.md's exported results) or table")
@@ -91,9 +89,7 @@ func (m *Main) scorePeriod(ctx context.Context, store *app.Store, period string,
 }
 
 func (m *Main) publish(ctx context.Context, args []string) error {
-	fs := m.flagSet("publish", "publish --period P [--final] [--publicity-days N] [--data DIR]")
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("publish", "publish --period P [--final] [--publicity-days N] [--data DIR]")
 	period := fs.String("period", "", "the period whose draft results to publish")
 	final := fs.Bool("final", false, "approve the current publication as final (正式发布): only after its publicity, and not by whoever published it")
 	days := fs.Int("publicity-days", publication.DefaultPublicityDays, "days of publicity (公示) a publication opens")

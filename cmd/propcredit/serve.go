@@ -24,10 +24,8 @@ import (
 const demoReviewer = "reviewer"
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	fs := m.flagSet("serve", "serve [--addr :8080] [--data ./data] [--demo] [--mongodb-uri URI]")
-	var sf storeFlags
+	fs, sf := m.storeFlagSet("serve", "serve [--addr :8080] [--data ./data] [--demo] [--mongodb-uri URI]")
 	var lf ledgerFlags
-	sf.register(fs)
 	lf.register(fs)
 	addr := fs.String("addr", ":8080", "address to listen on")
 	withDemo := fs.Bool("demo", false, "load the generated demo city first if the database is empty")

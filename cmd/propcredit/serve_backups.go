@@ -24,7 +24,7 @@ func (b *backupFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&b.keep, "backup-keep", 28, "with --backup-dir: how many of the newest backups to keep")
 }
 
-func (b *backupFlags) check(sf storeFlags) error {
+func (b *backupFlags) check(sf *storeFlags) error {
 	switch {
 	case b.dir == "":
 		return nil
@@ -41,7 +41,7 @@ func (b *backupFlags) check(sf storeFlags) error {
 // startBackups starts the scheduled backups, if asked for, in the background. It returns what
 // the web server reports about them (nil when there are none) and a function that stops them,
 // waiting for a backup in progress to end.
-func (m *Main) startBackups(ctx context.Context, b backupFlags, sf storeFlags) (func() backup.Status, func()) {
+func (m *Main) startBackups(ctx context.Context, b backupFlags, sf *storeFlags) (func() backup.Status, func()) {
 	if b.dir == "" {
 		return nil, func() {}
 	}

@@ -57,6 +57,17 @@ func get(t *testing.T, url string) (int, string) {
 
 // waitReady waits until the server at base is ready, or says why it is not: it stopped (done
 // has its error) or did not answer within a minute.
+// awaitStop waits for serve, whose context is cancelled, to return: its error, or an error
+// when it did not stop within 40 s.
+func awaitStop(done <-chan error) error {
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(40 * time.Second):
+		return errors.New("serve did not stop within 40s")
+	}
+}
+
 func waitReady(t *testing.T, base string, done <-chan error) error {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -134,13 +145,8 @@ func TestServeDemo(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve returned %v after shutdown", err)
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("serve did not shut down within 40s")
+	if err := awaitStop(done); err != nil {
+		t.Fatalf("serve after shutdown: %v", err)
 	}
 	if code, _ := get(t, base+"/healthz"); code != 0 {
 		t.Errorf("server still answers after shutdown: %d", code)

@@ -30,9 +30,7 @@ func siteRequested(args []string) bool {
 // --site DIR): every public page of the period, its charts and their assets, as files that
 // work opened from disk or from any static host. DIR must not exist or be empty.
 func (m *Main) exportSite(ctx context.Context, args []string) error {
-	fs := m.flagSet("export", siteSynopsis)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("export", siteSynopsis)
 	dir := fs.String("site", "", "write the static site into this directory (new or empty)")
 	period := fs.String("period", "", "the period to export (default: the latest published one)")
 	if err := m.parse(fs, args); err != nil {

@@ -9,9 +9,7 @@ import (
 )
 
 func (m *Main) tally(ctx context.Context, args []string) error {
-	fs := m.flagSet("tally", "tally --verify [--fix] [--data DIR]")
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("tally", "tally --verify [--fix] [--data DIR]")
 	verify := fs.Bool("verify", false, "rebuild the tallies from the ratings and report any drift")
 	fix := fs.Bool("fix", false, "with --verify: rewrite the tallies that drifted")
 	if err := m.parse(fs, args); err != nil {
@@ -49,7 +47,7 @@ func (m *Main) tally(ctx context.Context, args []string) error {
 	}
 	for _, d := range drift {
 		fmt.Fprintf(m.Stdout, "%s: stored %d ratings %v, ratings say %d %v\n", d.Key,
-			d.Stored.Count, d.Stored.Sums.Array(), d.Want.Count, d.Want.Sums.Array())
+			d.Stored.Ratings, d.Stored.Sums.Array(), d.Want.Ratings, d.Want.Sums.Array())
 	}
 	switch {
 	case len(drift) == 0:

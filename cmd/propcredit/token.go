@@ -15,20 +15,11 @@ const tokenSynopsis = "token issue --company ID [--name NAME] | token list --com
 // (POST /api/v1/disclosures). issue prints the new token, once: the database keeps only its
 // hash. Companies can also issue and revoke their tokens on the web, at /company/tokens.
 func (m *Main) token(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stdout, "Usage: propcredit "+tokenSynopsis)
-		if len(args) == 0 {
-			return usagef("token: give a subcommand: issue, list or revoke")
-		}
-		return nil
+	sub, done, err := m.subcommand("token", tokenSynopsis, args, "issue", "list", "revoke")
+	if done {
+		return err
 	}
-	sub := args[0]
-	if sub != "issue" && sub != "list" && sub != "revoke" {
-		return usagef("token: unknown subcommand %q; use issue, list or revoke", sub)
-	}
-	fs := m.flagSet("token "+sub, tokenSynopsis)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("token "+sub, tokenSynopsis)
 	company := fs.String("company", "", "the company's unified social credit code")
 	name := fs.String("name", "", "issue: what the token is for, such as the system that uses it")
 	ref := fs.String("ref", "", "revoke: the token's ref (tok_…), from token list")

@@ -20,9 +20,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 		}
 		return usagef("user: the only subcommand is 'add' (propcredit user add --role ROLE --name NAME [--company ID])")
 	}
-	fs := m.flagSet("user add", "user add --role ROLE --name NAME [--company ID] [--password-stdin] [--data DIR]")
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := m.storeFlagSet("user add", "user add --role ROLE --name NAME [--company ID] [--password-stdin] [--data DIR]")
 	role := fs.String("role", "", "one of "+strings.Join(domain.Roles, ", "))
 	name := fs.String("name", "", "log-in name (letters, digits, '.', '_', '-')")
 	company := fs.String("company", "", "the company's credit code (role company only)")

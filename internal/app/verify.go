@@ -26,7 +26,7 @@ func (v Verification) Problems() []string {
 	var out []string
 	for _, d := range v.Drift {
 		out = append(out, fmt.Sprintf("tally %s: stored %d ratings %v, the ratings say %d %v",
-			d.Key, d.Stored.Count, d.Stored.Sums.Array(), d.Want.Count, d.Want.Sums.Array()))
+			d.Key, d.Stored.Ratings, d.Stored.Sums.Array(), d.Want.Ratings, d.Want.Sums.Array()))
 	}
 	return append(out, v.Receipts.Broken...)
 }

@@ -82,23 +82,39 @@ func writeFile(tw *tar.Writer, root string, f File, m Manifest, done *int64, pro
 	if err := tw.WriteHeader(&tar.Header{Name: f.Path, Mode: 0o600, Size: f.Size, ModTime: m.CreatedAt, Format: tar.FormatPAX}); err != nil {
 		return err
 	}
+	werr, rerr := copyCounted(tw, src, func(n int) {
+		*done += int64(n)
+		if progress != nil {
+			progress(*done)
+		}
+	})
+	if werr != nil {
+		return fmt.Errorf("write %s: %w", f.Path, werr)
+	}
+	if rerr != nil {
+		return fmt.Errorf("read %s: %w", f.Path, rerr)
+	}
+	return nil
+}
+
+// copyCounted copies src to dst in pieces of 1 MiB, telling counted the size of each piece
+// written, so that a long copy shows its progress. It returns the first error writing or
+// reading, apart.
+func copyCounted(dst io.Writer, src io.Reader, counted func(n int)) (werr, rerr error) {
 	buf := make([]byte, 1<<20)
 	for {
 		n, rerr := src.Read(buf)
 		if n > 0 {
-			if _, err := tw.Write(buf[:n]); err != nil {
-				return fmt.Errorf("write %s: %w", f.Path, err)
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return err, nil
 			}
-			*done += int64(n)
-			if progress != nil {
-				progress(*done)
-			}
+			counted(n)
 		}
 		if rerr == io.EOF {
-			return nil
+			return nil, nil
 		}
 		if rerr != nil {
-			return fmt.Errorf("read %s: %w", f.Path, rerr)
+			return nil, rerr
 		}
 	}
 }

@@ -33,26 +33,19 @@ func (r *Reader) Extract(dir string, progress func(done, total int64)) error {
 		if err != nil {
 			return err
 		}
-		buf := make([]byte, 1<<20)
-		for {
-			n, rerr := contents.Read(buf)
-			if n > 0 {
-				if _, err := out.Write(buf[:n]); err != nil {
-					out.Close()
-					return err // names the file
-				}
-				done += int64(n)
-				if progress != nil {
-					progress(done, total)
-				}
+		werr, rerr := copyCounted(out, contents, func(n int) {
+			done += int64(n)
+			if progress != nil {
+				progress(done, total)
 			}
-			if rerr == io.EOF {
-				break
-			}
-			if rerr != nil {
-				out.Close()
-				return r.errorf(rerr, "cannot read %s from it", f.Path)
-			}
+		})
+		if werr != nil {
+			out.Close()
+			return werr // names the file
+		}
+		if rerr != nil {
+			out.Close()
+			return r.errorf(rerr, "cannot read %s from it", f.Path)
 		}
 		if err := out.Sync(); err != nil {
 			out.Close()

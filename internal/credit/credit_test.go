@@ -62,7 +62,6 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db := mongodbtest.NewDB(t)
 	ds := &domain.Dataset{
 		Districts: []domain.District{{ID: "D1", Name: "福田区"}},
 		Companies: []domain.Company{{ID: acme, Name: "阳光物业"}, {ID: other, Name: "安居物业"}},
@@ -70,9 +69,7 @@ func newEnv(t *testing.T) *env {
 			{ID: "E2", Name: "锦园", District: "D1", Company: other, Households: 100, Category: "commodity"}},
 		Periods: []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
 	}
-	if _, err := db.Import(context.Background(), ds, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, ds)
 	e := &env{db: db, clock: &clock{t: at("2026-09-30 10:00:00")}}
 	e.log = audit.New(db, e.clock.Now)
 	e.svc = credit.New(credit.Config{Store: db, Audit: e.log, Now: e.clock.Now})

@@ -282,41 +282,57 @@ func estateName(r *rand.Rand, category string) string {
 	}
 }
 
-// newEstate draws an estate's size and buildings, fees, maintenance fund and parking, which
-// differ a lot between a new commodity estate and a factory's old staff quarters.
+// estateShape is how the estates of a category are drawn: each a range [lo, hi], drawn
+// uniformly (households log-skewed by skew when it is not 0); a range with lo == hi is that
+// value, and draws nothing.
+type estateShape struct {
+	households                   [2]int
+	skew                         float64
+	units, floors, flatsPerFloor [2]int
+	flatArea, feeStandard        [2]int
+	fundPerM2, parkingPercent    [2]int // the fund per m² of floor area; parking spaces per 100 households
+}
+
+// estateShapes differ a lot between a new commodity estate and a factory's old staff quarters.
+var estateShapes = map[string]estateShape{
+	"commodity": {households: [2]int{120, 3000}, skew: 1.5, units: [2]int{1, 2}, floors: [2]int{11, 33}, flatsPerFloor: [2]int{2, 4},
+		flatArea: [2]int{75, 130}, feeStandard: [2]int{150, 450}, fundPerM2: [2]int{3000, 8000}, parkingPercent: [2]int{40, 120}},
+	"unit": {households: [2]int{80, 400}, units: [2]int{2, 3}, floors: [2]int{5, 7}, flatsPerFloor: [2]int{2, 2},
+		flatArea: [2]int{55, 80}, feeStandard: [2]int{60, 150}, fundPerM2: [2]int{500, 2000}, parkingPercent: [2]int{10, 30}},
+	"old": {households: [2]int{80, 600}, units: [2]int{1, 3}, floors: [2]int{6, 7}, flatsPerFloor: [2]int{2, 2},
+		flatArea: [2]int{45, 70}, feeStandard: [2]int{30, 80}, fundPerM2: [2]int{0, 500}, parkingPercent: [2]int{0, 15}},
+	// Urban villages: dense hand-shake buildings, mostly rented out.
+	"urban_village": {households: [2]int{150, 1200}, units: [2]int{1, 1}, floors: [2]int{6, 9}, flatsPerFloor: [2]int{4, 6},
+		flatArea: [2]int{30, 60}, feeStandard: [2]int{50, 120}, fundPerM2: [2]int{0, 300}, parkingPercent: [2]int{5, 20}},
+}
+
+// draw draws from the range [lo, hi] of an estateShape.
+func draw(r *rand.Rand, span [2]int) int {
+	if span[0] == span[1] {
+		return span[0]
+	}
+	return between(r, span[0], span[1])
+}
+
+// newEstate draws an estate's size and buildings, fees, maintenance fund and parking by the
+// shape of its category (an unknown one is an urban village).
 func newEstate(r *rand.Rand, category string) (estate, int) {
+	shape, ok := estateShapes[category]
+	if !ok {
+		shape = estateShapes["urban_village"]
+	}
 	var e estate
 	var households int
-	switch category {
-	case "commodity":
-		households = skewedLog(r, 120, 3000, 1.5)
-		e.layout = layout{units: between(r, 1, 2), floors: between(r, 11, 33), flatsPerFloor: between(r, 2, 4)}
-		e.flatArea = between(r, 75, 130)
-		e.feeStandard = between(r, 150, 450)
-		e.fund = int64(households*e.flatArea) * int64(between(r, 3000, 8000))
-		e.parkingSpaces = households * between(r, 40, 120) / 100
-	case "unit":
-		households = between(r, 80, 400)
-		e.layout = layout{units: between(r, 2, 3), floors: between(r, 5, 7), flatsPerFloor: 2}
-		e.flatArea = between(r, 55, 80)
-		e.feeStandard = between(r, 60, 150)
-		e.fund = int64(households*e.flatArea) * int64(between(r, 500, 2000))
-		e.parkingSpaces = households * between(r, 10, 30) / 100
-	case "old":
-		households = between(r, 80, 600)
-		e.layout = layout{units: between(r, 1, 3), floors: between(r, 6, 7), flatsPerFloor: 2}
-		e.flatArea = between(r, 45, 70)
-		e.feeStandard = between(r, 30, 80)
-		e.fund = int64(households*e.flatArea) * int64(between(r, 0, 500))
-		e.parkingSpaces = households * between(r, 0, 15) / 100
-	default: // urban_village: dense hand-shake buildings, mostly rented out
-		households = between(r, 150, 1200)
-		e.layout = layout{units: 1, floors: between(r, 6, 9), flatsPerFloor: between(r, 4, 6)}
-		e.flatArea = between(r, 30, 60)
-		e.feeStandard = between(r, 50, 120)
-		e.fund = int64(households*e.flatArea) * int64(between(r, 0, 300))
-		e.parkingSpaces = households * between(r, 5, 20) / 100
+	if shape.skew != 0 {
+		households = skewedLog(r, shape.households[0], shape.households[1], shape.skew)
+	} else {
+		households = draw(r, shape.households)
 	}
+	e.layout = layout{units: draw(r, shape.units), floors: draw(r, shape.floors), flatsPerFloor: draw(r, shape.flatsPerFloor)}
+	e.flatArea = draw(r, shape.flatArea)
+	e.feeStandard = draw(r, shape.feeStandard)
+	e.fund = int64(households*e.flatArea) * int64(draw(r, shape.fundPerM2))
+	e.parkingSpaces = households * draw(r, shape.parkingPercent) / 100
 	for p := range e.participation {
 		u := r.Float64()
 		e.participation[p] = 0.05 + 0.35*u*u*u // 5-40%, most estates at the low end

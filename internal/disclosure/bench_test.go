@@ -22,22 +22,19 @@ func BenchmarkReadXLSX(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(book)))
-	b.ReportAllocs()
-	for b.Loop() {
-		f, ps := ReadXLSX(book)
-		if len(ps) > 0 || len(f.Rows) != MaxRows {
-			b.Fatalf("%d rows, %v", len(f.Rows), ps.Messages("en"))
-		}
-	}
+	benchRead(b, ReadXLSX, book)
 }
 
 func BenchmarkReadCSV(b *testing.B) {
-	data := CSV(Fees, bigFees(MaxRows))
+	benchRead(b, ReadCSV, CSV(Fees, bigFees(MaxRows)))
+}
+
+// benchRead times read on a file of MaxRows rows.
+func benchRead(b *testing.B, read func([]byte) (File, Problems), data []byte) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		f, ps := ReadCSV(data)
+		f, ps := read(data)
 		if len(ps) > 0 || len(f.Rows) != MaxRows {
 			b.Fatalf("%d rows, %v", len(f.Rows), ps.Messages("en"))
 		}

@@ -115,28 +115,27 @@ func mismatch(ps *Problems, field string, lines, total Text, got, want Fen) {
 		lines, got.Display(), lower(total), want.Display(), diff.Display()))
 }
 
+// checkUtilityLine checks a bill or an allocation (what): its kind, then its name and amount
+// as the schema's item kind+suffix; the amount adds to sums[kind]. A line of another kind is
+// a problem and adds to nothing.
+func checkUtilityLine(ps *Problems, n namer, r ref, what Text, suffix, kind, name string, amount Fen, sums map[string]Fen) {
+	if kind != Water && kind != Electricity {
+		ps.add(r.field, textf("%s（%s）：类别必须是 water（水费）或 electricity（电费）", "%s (%s): kind must be water or electricity", what, r.where))
+		return
+	}
+	it, _ := n.schema.Item(kind + suffix)
+	checkLine(ps, it, r, name, amount)
+	sums[kind] += amount
+}
+
 func (d *UtilitiesData) check(ps *Problems, n namer) {
 	bills := map[string]Fen{}
 	allocated := map[string]Fen{}
 	for i, b := range d.Bills {
-		r := lineRef(b.ref, "bills", i)
-		if b.Kind != Water && b.Kind != Electricity {
-			ps.add(r.field, textf("账单（%s）：类别必须是 water（水费）或 electricity（电费）", "bill (%s): kind must be water or electricity", r.where))
-			continue
-		}
-		it, _ := n.schema.Item(b.Kind + "_bill")
-		checkLine(ps, it, r, b.Name, b.AmountFen)
-		bills[b.Kind] += b.AmountFen
+		checkUtilityLine(ps, n, lineRef(b.ref, "bills", i), Text{"账单", "bill"}, "_bill", b.Kind, b.Name, b.AmountFen, bills)
 	}
 	for i, a := range d.Allocations {
-		r := lineRef(a.ref, "allocations", i)
-		if a.Kind != Water && a.Kind != Electricity {
-			ps.add(r.field, textf("分摊（%s）：类别必须是 water（水费）或 electricity（电费）", "allocation (%s): kind must be water or electricity", r.where))
-			continue
-		}
-		it, _ := n.schema.Item(a.Kind + "_allocation")
-		checkLine(ps, it, r, a.Group, a.AmountFen)
-		allocated[a.Kind] += a.AmountFen
+		checkUtilityLine(ps, n, lineRef(a.ref, "allocations", i), Text{"分摊", "allocation"}, "_allocation", a.Kind, a.Group, a.AmountFen, allocated)
 	}
 	checkLineCount(ps, n.field("water_bill"), Text{"账单", "Bills"}, len(d.Bills))
 	checkLineCount(ps, n.field("water_allocation"), Text{"分摊", "Allocations"}, len(d.Allocations))
@@ -154,33 +153,31 @@ func (d *UtilitiesData) check(ps *Problems, n namer) {
 	}
 }
 
-func (d *FeesData) check(ps *Problems, n namer) {
-	for _, code := range []string{"standard", "collected", "spent"} {
-		checkAmount(ps, n.field(code), n.label(code), *d.amount(code))
+// checkAmountsAndLines checks the amounts of codes (amount finds each), then the lines of the
+// schema's item code and how many there are, and returns the lines' sum and the item.
+func checkAmountsAndLines(ps *Problems, n namer, codes []string, amount func(string) *Fen, item string, lines []Line) (Fen, Item) {
+	for _, code := range codes {
+		checkAmount(ps, n.field(code), n.label(code), *amount(code))
 	}
-	it, _ := n.schema.Item("spending")
+	it, _ := n.schema.Item(item)
 	var sum Fen
-	for i, l := range d.Spending {
+	for i, l := range lines {
 		checkLine(ps, it, lineRef(l.ref, it.JSON, i), l.Purpose, l.AmountFen)
 		sum += l.AmountFen
 	}
-	checkLineCount(ps, n.field("spending"), it.Label, len(d.Spending))
+	checkLineCount(ps, n.field(item), it.Label, len(lines))
+	return sum, it
+}
+
+func (d *FeesData) check(ps *Problems, n namer) {
+	sum, it := checkAmountsAndLines(ps, n, []string{"standard", "collected", "spent"}, d.amount, "spending", d.Spending)
 	if len(*ps) == 0 && sum != d.SpentFen {
 		mismatch(ps, n.field("spending"), it.Label, n.label("spent"), sum, d.SpentFen)
 	}
 }
 
 func (d *FundData) check(ps *Problems, n namer) {
-	for _, code := range []string{"opening", "deposits", "withdrawals", "interest", "closing"} {
-		checkAmount(ps, n.field(code), n.label(code), *d.amount(code))
-	}
-	it, _ := n.schema.Item("withdrawal")
-	var sum Fen
-	for i, l := range d.Withdrawals {
-		checkLine(ps, it, lineRef(l.ref, it.JSON, i), l.Purpose, l.AmountFen)
-		sum += l.AmountFen
-	}
-	checkLineCount(ps, n.field("withdrawal"), it.Label, len(d.Withdrawals))
+	sum, it := checkAmountsAndLines(ps, n, []string{"opening", "deposits", "withdrawals", "interest", "closing"}, d.amount, "withdrawal", d.Withdrawals)
 	if len(*ps) > 0 {
 		return
 	}

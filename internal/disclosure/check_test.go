@@ -217,6 +217,8 @@ func TestDecodeProblems(t *testing.T) {
 			[]string{"data.bills[0].amount_fen: data.bills[0].amount_fen must be an integer"}},
 		{"bad kind", Utilities, `{"bills":[{"kind":"gas","amount_fen":100}],"allocations":[]}`,
 			[]string{"data.bills[0]: bill (data.bills[0]): kind must be water or electricity"}},
+		{"bad allocation kind", Utilities, `{"bills":[{"kind":"water","amount_fen":100}],"allocations":[{"kind":"gas","group":"1栋","amount_fen":100}]}`,
+			[]string{"data.allocations[0]: allocation (data.allocations[0]): kind must be water or electricity"}},
 		{"sum over JSON lines", Utilities, `{"bills":[{"kind":"water","amount_fen":100}],"allocations":[{"kind":"water","group":"1栋","amount_fen":99}]}`,
 			[]string{"data.allocations: Water allocation lines add up to 0.99 yuan, but the water bill is 1.00 yuan (a difference of 0.01)"}},
 		{"not an object", Parking, `[1,2]`, []string{"data: data must be a JSON object"}},

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -85,12 +87,12 @@ func walk(ps *Problems, v any, sh shape, path string) {
 		ps.add(path, textf("%s必须是JSON对象", "%s must be a JSON object", path))
 		return
 	}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if _, known := sh[k]; !known {
 			ps.add(join(path, k), textf("未知字段%s", "unknown field %s", join(path, k)))
 		}
 	}
-	for _, k := range sortedKeys(sh) {
+	for _, k := range slices.Sorted(maps.Keys(sh)) {
 		p := join(path, k)
 		val, present := obj[k]
 		switch want := sh[k].(type) {

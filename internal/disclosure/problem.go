@@ -2,7 +2,6 @@ package disclosure
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/propcredit/propcredit/internal/derrors"
@@ -99,14 +98,4 @@ func (ps Problems) Messages(lang string) []string {
 		out[i] = p.In(lang)
 	}
 	return out
-}
-
-// sortedKeys is for stable output in tests and messages.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,8 @@ package disclosure
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -136,7 +138,7 @@ func ViewRaw(raw []byte, lang string) []Table {
 		return nil
 	}
 	t := Table{Title: Text{"公开数据", "Figures"}.In(lang), Head: []string{colItem.In(lang), Text{"数值", "Value"}.In(lang)}, Num: []bool{false, true}}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		name, value := k, ""
 		switch v := obj[k].(type) {
 		case json.Number:

@@ -64,7 +64,9 @@ type Estate struct {
 	Category   string `json:"category" bson:"category" validate:"required,oneof=commodity unit old urban_village"`
 }
 
-// Period is a rating and disclosure period. Dates are civil dates, YYYY-MM-DD, inclusive.
+// Period is a rating and disclosure period, as stored and validated. Dates are civil dates,
+// YYYY-MM-DD, inclusive. The scoring engine takes the same period as a scoring.Period (dates
+// parsed), made from this one by publication.ScoringPeriod only.
 type Period struct {
 	ID                 string `json:"id" bson:"_id" validate:"required,ident"`
 	Start              string `json:"start" bson:"start" validate:"required,date"`
@@ -118,10 +120,10 @@ var Dimensions = scoring.Dimensions[:]
 // scoring reads a few documents per period instead of every rating. The store keeps it in an
 // insert-only journal beside the ratings, right with any number of servers and after a crash.
 type Tally struct {
-	Period string    `bson:"period"`
-	Estate string    `bson:"estate"`
-	Count  int64     `bson:"count"`
-	Sums   TallySums `bson:"sums"`
+	Period  string    `bson:"period"`
+	Estate  string    `bson:"estate"`
+	Ratings int64     `bson:"count"`
+	Sums    TallySums `bson:"sums"`
 }
 
 // TallySums are per-dimension sums of Scores; the bson names are the Dimensions' IDs.
@@ -150,7 +152,7 @@ func (s TallySums) Array() [6]int64 {
 
 // Add adds o's count and sums to t.
 func (t *Tally) Add(o *Tally) {
-	t.Count += o.Count
+	t.Ratings += o.Ratings
 	for i, v := range o.Sums.Array() {
 		*t.Sums.fields()[i] += v
 	}
@@ -158,7 +160,7 @@ func (t *Tally) Add(o *Tally) {
 
 // AddRating counts one rating's scores in t, or takes one out (sign -1).
 func (t *Tally) AddRating(s Scores, sign int64) {
-	t.Count += sign
+	t.Ratings += sign
 	for i, v := range s.Array() {
 		*t.Sums.fields()[i] += sign * int64(v)
 	}

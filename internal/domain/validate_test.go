@@ -110,10 +110,10 @@ func TestTallyAddRating(t *testing.T) {
 	tl.AddRating(Scores{1, 2, 3, 4, 5, 1}, 1)
 	tl.AddRating(Scores{5, 5, 5, 5, 5, 5}, 1)
 	tl.AddRating(Scores{1, 2, 3, 4, 5, 1}, -1)
-	other := Tally{Count: 2, Sums: TallySums{Service: 1, Security: 2, Cleaning: 3, Greening: 4, Maintenance: 5, Transparency: 6}}
+	other := Tally{Ratings: 2, Sums: TallySums{Service: 1, Security: 2, Cleaning: 3, Greening: 4, Maintenance: 5, Transparency: 6}}
 	tl.Add(&other)
-	if tl.Count != 3 || tl.Sums.Array() != [6]int64{6, 7, 8, 9, 10, 11} {
-		t.Errorf("tally = %d %v, want 3 [6 7 8 9 10 11]", tl.Count, tl.Sums.Array())
+	if tl.Ratings != 3 || tl.Sums.Array() != [6]int64{6, 7, 8, 9, 10, 11} {
+		t.Errorf("tally = %d %v, want 3 [6 7 8 9 10 11]", tl.Ratings, tl.Sums.Array())
 	}
 }
 

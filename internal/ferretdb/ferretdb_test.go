@@ -26,12 +26,7 @@ func TestStartInsertFind(t *testing.T) {
 	if uri != e.URI() {
 		t.Errorf("SocketURI = %q, engine says %q", uri, e.URI())
 	}
-	c, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Disconnect(ctx)
-	coll := c.Database("t").Collection("c")
+	coll := connect(t, e).Database("t").Collection("c")
 	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}, {Key: "n", Value: 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,15 +116,7 @@ func TestSyncCheckpointsIntoTheDatabaseFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(copyDir, "pc.sqlite"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(copyDir, "pc.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var table string
-	if err := db.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = 'c'`).Scan(&table); err != nil {
-		t.Fatal(err)
-	}
+	db, table := openTable(t, filepath.Join(copyDir, "pc.sqlite"), "c")
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM "` + table + `"`).Scan(&n); err != nil {
 		t.Fatal(err)
@@ -141,13 +128,39 @@ func TestSyncCheckpointsIntoTheDatabaseFile(t *testing.T) {
 
 func insert(t *testing.T, e *Engine, database, id string) {
 	t.Helper()
-	ctx := context.Background()
 	c, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Disconnect(ctx)
-	if _, err := c.Database(database).Collection("c").InsertOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+	defer c.Disconnect(context.Background())
+	if _, err := c.Database(database).Collection("c").InsertOne(context.Background(), bson.D{{Key: "_id", Value: id}}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// connect is a client of e, disconnected when the test ends.
+func connect(t *testing.T, e *Engine) *mongo.Client {
+	t.Helper()
+	c, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Disconnect(context.Background()) })
+	return c
+}
+
+// openTable opens the SQLite file of a FerretDB database directly, closed when the test ends,
+// and finds the table that holds collection.
+func openTable(t *testing.T, file, collection string) (*sql.DB, string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var table string
+	if err := db.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = ?`, collection).Scan(&table); err != nil {
+		t.Fatal(err)
+	}
+	return db, table
 }

@@ -2,7 +2,6 @@ package ferretdb
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -26,24 +25,11 @@ func TestIndexIDsMakesLookupsIndexSearches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	c, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Disconnect(ctx)
-	if _, err := c.Database("pc").Collection("ratings").InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}}); err != nil {
+	if _, err := connect(t, e).Database("pc").Collection("ratings").InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	plan := func() string {
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "sqlite", "pc.sqlite"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		var table string
-		if err := db.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = 'ratings'`).Scan(&table); err != nil {
-			t.Fatal(err)
-		}
+		db, table := openTable(t, filepath.Join(dir, "sqlite", "pc.sqlite"), "ratings")
 		rows, err := db.Query(`EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM "`+table+`" WHERE _ferretdb_sjson->'$._id' = ?`, `"a"`)
 		if err != nil {
 			t.Fatal(err)
@@ -87,15 +73,7 @@ func TestIndexIDsLeavesOneUniqueIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	insert(t, e, "pc", "a")
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "sqlite", "pc.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var table string
-	if err := db.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = 'c'`).Scan(&table); err != nil {
-		t.Fatal(err)
-	}
+	db, table := openTable(t, filepath.Join(dir, "sqlite", "pc.sqlite"), "c")
 	indexes := func() map[string]string {
 		rows, err := db.Query(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`, table)
 		if err != nil {

@@ -19,10 +19,7 @@ func TestMain(m *testing.M) { mongodbtest.Main(m) }
 // each step's rule is checked before storage is asked.
 func TestWorkflow(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, mongodbtest.OneEstate(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, mongodbtest.OneEstate())
 	svc := filing.New(db)
 	at := time.Date(2026, 10, 10, 9, 0, 0, 0, domain.Zone)
 

@@ -373,14 +373,10 @@ func checkData(b []byte, i, depth int) (int, *dataProblem) {
 			seen[name] = struct{}{}
 			i = skipSpace(b, skipSpace(b, nameEnd)+1)
 			var p *dataProblem
-			if i, p = checkData(b, i, depth+1); p != nil {
-				return 0, p
+			var end bool
+			if i, end, p = checkItem(b, i, depth, '}'); p != nil || end {
+				return i, p
 			}
-			i = skipSpace(b, i)
-			if b[i] == '}' {
-				return i + 1, nil
-			}
-			i = skipSpace(b, i+1)
 		}
 	case '[':
 		i = skipSpace(b, i+1)
@@ -392,14 +388,10 @@ func checkData(b []byte, i, depth int) (int, *dataProblem) {
 				return 0, &dataProblem{msgNestedArray, nil}
 			}
 			var p *dataProblem
-			if i, p = checkData(b, i, depth+1); p != nil {
-				return 0, p
+			var end bool
+			if i, end, p = checkItem(b, i, depth, ']'); p != nil || end {
+				return i, p
 			}
-			i = skipSpace(b, i)
-			if b[i] == ']' {
-				return i + 1, nil
-			}
-			i = skipSpace(b, i+1)
 		}
 	default:
 		end := skipValue(b, i)
@@ -410,4 +402,18 @@ func checkData(b []byte, i, depth int) (int, *dataProblem) {
 		}
 		return end, nil
 	}
+}
+
+// checkItem checks the value of an object's member or an array's element at b[i], in a
+// container at depth closed by closing, and moves past it: past the container's end (end),
+// or past the comma to the next item.
+func checkItem(b []byte, i, depth int, closing byte) (next int, end bool, p *dataProblem) {
+	if i, p = checkData(b, i, depth+1); p != nil {
+		return 0, false, p
+	}
+	i = skipSpace(b, i)
+	if b[i] == closing {
+		return i + 1, true, nil
+	}
+	return skipSpace(b, i+1), false, nil
 }

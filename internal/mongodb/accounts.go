@@ -58,11 +58,16 @@ func (db *DB) Accounts(ctx context.Context) ([]domain.Account, error) {
 // ChangePassword sets the password its holder chose: the hash, and the end of any one-time
 // password's duty to change it.
 func (db *DB) ChangePassword(ctx context.Context, id, passwordHash string) error {
-	res, err := db.c(colAccounts).UpdateOne(ctx, byID(id), bson.D{
+	return db.updateAccount(ctx, id, "change password of", bson.D{
 		{Key: "$set", Value: bson.D{{Key: "password_hash", Value: passwordHash}}},
 		{Key: "$unset", Value: bson.D{{Key: "must_change_password", Value: ""}}}})
+}
+
+// updateAccount applies update to account id; NotFound if there is none.
+func (db *DB) updateAccount(ctx context.Context, id, what string, update bson.D) error {
+	res, err := db.c(colAccounts).UpdateOne(ctx, byID(id), update)
 	if err != nil {
-		return fmt.Errorf("change password of %q: %w", id, err)
+		return fmt.Errorf("%s %q: %w", what, id, err)
 	}
 	if res.MatchedCount == 0 {
 		return derrors.Errorf(derrors.NotFound, "account %q not found", id)
@@ -71,15 +76,8 @@ func (db *DB) ChangePassword(ctx context.Context, id, passwordHash string) error
 }
 
 func (db *DB) SetPassword(ctx context.Context, id, passwordHash string) error {
-	res, err := db.c(colAccounts).UpdateOne(ctx, byID(id),
+	return db.updateAccount(ctx, id, "set password of",
 		bson.D{{Key: "$set", Value: bson.D{{Key: "password_hash", Value: passwordHash}}}})
-	if err != nil {
-		return fmt.Errorf("set password of %q: %w", id, err)
-	}
-	if res.MatchedCount == 0 {
-		return derrors.Errorf(derrors.NotFound, "account %q not found", id)
-	}
-	return nil
 }
 
 // SetDisabled disables or enables account id. The engine applies an update by rewriting the
@@ -87,13 +85,9 @@ func (db *DB) SetPassword(ctx context.Context, id, passwordHash string) error {
 // the write is read back, and repeated until it holds.
 func (db *DB) SetDisabled(ctx context.Context, id string, disabled bool) error {
 	for range 5 {
-		res, err := db.c(colAccounts).UpdateOne(ctx, byID(id),
-			bson.D{{Key: "$set", Value: bson.D{{Key: "disabled", Value: disabled}}}})
-		if err != nil {
-			return fmt.Errorf("disable account %q: %w", id, err)
-		}
-		if res.MatchedCount == 0 {
-			return derrors.Errorf(derrors.NotFound, "account %q not found", id)
+		if err := db.updateAccount(ctx, id, "disable account",
+			bson.D{{Key: "$set", Value: bson.D{{Key: "disabled", Value: disabled}}}}); err != nil {
+			return err
 		}
 		a, err := db.AccountByID(ctx, id)
 		if err != nil {

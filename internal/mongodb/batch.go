@@ -64,7 +64,7 @@ type head struct {
 }
 
 type submitRequest struct {
-	sub      Submission
+	sub      rating.Submission
 	doc      ratingDoc
 	number   string
 	previous *ratingDoc // the version doc replaces as the counted one, if any
@@ -78,7 +78,7 @@ type submitRequest struct {
 }
 
 type submitResult struct {
-	receipt Receipt
+	receipt rating.Receipt
 	err     error
 }
 
@@ -101,23 +101,14 @@ func (db *DB) writer() *ratingWriter {
 func (w *ratingWriter) run() {
 	defer close(w.done)
 	compacted := make(chan struct{})
-	go func() { // compaction keeps the journal short; it is off the commit path
-		defer close(compacted)
-		tick := time.NewTicker(tallyCompactEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				if err := w.db.CompactTallies(ctx); err != nil {
-					w.db.log.Error("compact rating tallies", "err", err)
-				}
-				cancel()
-			case <-w.stop:
-				return
-			}
+	// Compaction keeps the journal short; it is off the commit path.
+	go every(tallyCompactEvery, w.stop, compacted, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := w.db.CompactTallies(ctx); err != nil {
+			w.db.log.Error("compact rating tallies", "err", err)
 		}
-	}()
+		cancel()
+	})
 	defer func() { <-compacted }()
 	for {
 		select {
@@ -144,7 +135,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	answers := map[*submitRequest]submitResult{}
-	answer := func(r *submitRequest, rc Receipt, err error) {
+	answer := func(r *submitRequest, rc rating.Receipt, err error) {
 		answers[r] = submitResult{rc, err}
 		r.result <- submitResult{rc, err}
 	}
@@ -157,7 +148,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 	for _, r := range batch {
 		if f, dup := first[r.number]; dup && r.sub.IdempotencyKey != "" && f.doc.Key == r.doc.Key {
 			if f.sub.Fingerprint() != r.sub.Fingerprint() {
-				answer(r, Receipt{}, ErrKeyReused)
+				answer(r, rating.Receipt{}, rating.ErrKeyReused)
 			} else {
 				repeats = append(repeats, r)
 			}
@@ -195,7 +186,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 //
 // A claim whose version is missing (a crash between 1 and 3) is not a receipt: ReceiptByNumber
 // says so, and the same request submitted again after journalGrace takes the claim over.
-func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*submitRequest, answer func(*submitRequest, Receipt, error)) {
+func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*submitRequest, answer func(*submitRequest, rating.Receipt, error)) {
 	fail := func(reqs []*submitRequest, err error) {
 		if derrors.Code(err) == derrors.Internal {
 			// A store that takes no writes (a full disk, a lost primary): the owner is told to
@@ -208,7 +199,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 			if r.claimed > 0 && !r.takeover {
 				claims = append(claims, r.number)
 			}
-			answer(r, Receipt{}, err)
+			answer(r, rating.Receipt{}, err)
 		}
 		// Unanswered, the owner may submit again at once: free the claims. Should a version
 		// be stored after all, the household still counts once.
@@ -237,7 +228,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		for _, r := range reqs {
 			h := w.heads[r.doc.Key]
 			if h.revision >= maxRevisions {
-				answer(r, Receipt{}, errTooManyRevisions(r.doc.Key))
+				answer(r, rating.Receipt{}, errTooManyRevisions(r.doc.Key))
 				continue
 			}
 			r.previous = nil
@@ -304,13 +295,13 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		w.dropHead(r.doc.Key)
 		held := r.doc.ID
 		if err := w.insertAlone(ctx, r); err != nil {
-			answer(r, Receipt{}, err)
+			answer(r, rating.Receipt{}, err)
 			stored[i] = nil
 			continue
 		}
 		if r.doc.Held && r.doc.ID != held { // its hold must name the revision it got
 			if err := w.db.insertHolds(ctx, []*submitRequest{r}); err != nil {
-				answer(r, Receipt{}, err)
+				answer(r, rating.Receipt{}, err)
 				stored[i] = nil
 			}
 		}
@@ -337,7 +328,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		rc := receiptOf(r)
 		if r.claimed != r.doc.Revision || r.takeover {
 			if err := w.db.rewriteReceipt(ctx, rc); err != nil {
-				answer(r, Receipt{}, err)
+				answer(r, rating.Receipt{}, err)
 				continue
 			}
 		}
@@ -380,12 +371,12 @@ func (r *submitRequest) countIn(delta tallyDelta, sign int64) {
 	delta.add(r.doc.Period, r.doc.Estate, r.doc.Scores, sign)
 }
 
-func receiptOf(r *submitRequest) Receipt {
-	return Receipt{Number: r.number, Key: r.doc.Key, Period: r.doc.Period, Estate: r.doc.Estate, Revision: r.doc.Revision, At: r.doc.SubmittedAt}
+func receiptOf(r *submitRequest) rating.Receipt {
+	return rating.Receipt{Number: r.number, Key: r.doc.Key, Period: r.doc.Period, Estate: r.doc.Estate, Revision: r.doc.Revision, At: r.doc.SubmittedAt}
 }
 
 // answerOf is the receipt a submission is answered with: held ones say so.
-func answerOf(r *submitRequest) Receipt {
+func answerOf(r *submitRequest) rating.Receipt {
 	rc := receiptOf(r)
 	if r.doc.Held {
 		rc.Hold = rating.HoldHeld
@@ -398,7 +389,7 @@ func answerOf(r *submitRequest) Receipt {
 // before (the number derives from the household and the idempotency key): it is answered with
 // that receipt and writes nothing. A number that exists for another household, which only
 // random numbers can do, is drawn again.
-func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest, answer func(*submitRequest, Receipt, error)) ([]*submitRequest, error) {
+func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest, answer func(*submitRequest, rating.Receipt, error)) ([]*submitRequest, error) {
 	pending := slices.Clone(reqs)
 	repeat := map[*submitRequest]bool{}
 	for tries := 0; len(pending) > 0; tries++ {
@@ -438,7 +429,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 			}
 			repeat[r] = true
 			if stored.Payload != "" && stored.Payload != r.sub.Fingerprint() {
-				answer(r, Receipt{}, ErrKeyReused) // the same key with other marks
+				answer(r, rating.Receipt{}, rating.ErrKeyReused) // the same key with other marks
 				continue
 			}
 			err := w.db.receiptState(ctx, &earlier)
@@ -457,7 +448,7 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 				delete(repeat, r)
 				r.takeover = true
 			default: // another writer is storing it now
-				answer(r, Receipt{}, ErrKeyInFlight)
+				answer(r, rating.Receipt{}, rating.ErrKeyInFlight)
 			}
 		}
 		pending = again
@@ -468,8 +459,8 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 // receiptDoc is a receipt as stored: with the server that claimed it (see commitPeriod), so
 // that a repeat of the request may take the claim over once that server is gone.
 type receiptDoc struct {
-	Receipt `bson:",inline"`
-	Server  string `bson:"server,omitempty"`
+	rating.Receipt `bson:",inline"`
+	Server         string `bson:"server,omitempty"`
 	// Payload is the submission's rating.Submission.Fingerprint: a repeat of the idempotency
 	// key with other marks is refused, not answered with this receipt.
 	Payload string `bson:"payload,omitempty"`
@@ -496,7 +487,7 @@ func (w *ratingWriter) answerRepeat(r *submitRequest, number string) {
 		}
 		select {
 		case <-ctx.Done():
-			r.result <- submitResult{Receipt{}, errBusy}
+			r.result <- submitResult{rating.Receipt{}, errBusy}
 			return
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -3,7 +3,6 @@ package mongodb
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -47,15 +46,7 @@ func (db *DB) InsertCreditRecord(ctx context.Context, r credit.Record) error {
 
 // ReplaceCreditRecord writes r if the stored record's version is r.Version-1; otherwise Conflict.
 func (db *DB) ReplaceCreditRecord(ctx context.Context, r credit.Record) error {
-	defer db.locks.lock(colEvents, r.ID)()
-	res, err := db.c(colEvents).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}, {Key: "version", Value: r.Version - 1}}, r)
-	if err != nil {
-		return fmt.Errorf("replace credit record %s: %w", r.ID, err)
-	}
-	if res.MatchedCount == 0 {
-		return &derrors.Error{Code: derrors.Conflict, Message: "credit.err.changed"}
-	}
-	return nil
+	return db.replaceNextVersion(ctx, colEvents, r.ID, r.Version, r, "credit record")
 }
 
 // CreditRecord returns the credit record id, made in the app; NotFound otherwise (imported
@@ -82,12 +73,9 @@ func (db *DB) CreditRecords(ctx context.Context, f credit.Filter) ([]credit.Reco
 
 // ClaimNoticeNumber takes notice number n of year for record.
 func (db *DB) ClaimNoticeNumber(ctx context.Context, year, n int, record string) error {
-	_, err := db.c(colNoticeNumbers).InsertOne(ctx, bson.D{
-		{Key: "_id", Value: fmt.Sprintf("%d-%06d", year, n)}, {Key: "year", Value: year}, {Key: "record", Value: record}})
-	if mongo.IsDuplicateKeyError(err) {
-		return derrors.Errorf(derrors.Conflict, "notice number %d-%d is taken", year, n)
-	}
-	return err
+	return insertUnique(ctx, db.c(colNoticeNumbers), bson.D{
+		{Key: "_id", Value: fmt.Sprintf("%d-%06d", year, n)}, {Key: "year", Value: year}, {Key: "record", Value: record}},
+		derrors.Errorf(derrors.Conflict, "notice number %d-%d is taken", year, n))
 }
 
 // CountNoticeNumbers counts the notice numbers of year taken.
@@ -151,15 +139,7 @@ func (db *DB) SaveClaim(ctx context.Context, c credit.Claim) error {
 		}
 		return err
 	}
-	defer db.locks.lock(colGovernanceClaims, c.ID)()
-	res, err := db.c(colGovernanceClaims).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version - 1}}, c)
-	if err != nil {
-		return fmt.Errorf("replace governance claim %s: %w", c.ID, err)
-	}
-	if res.MatchedCount == 0 {
-		return &derrors.Error{Code: derrors.Conflict, Message: "credit.err.changed"}
-	}
-	return nil
+	return db.replaceNextVersion(ctx, colGovernanceClaims, c.ID, c.Version, c, "governance claim")
 }
 
 // Claim returns the governance declaration id (period|company).
@@ -173,9 +153,7 @@ func (db *DB) Claims(ctx context.Context, period string) ([]credit.Claim, error)
 	if period != "" {
 		filter = bson.D{{Key: "period", Value: period}}
 	}
-	out, err := findAll[credit.Claim](ctx, db.c(colGovernanceClaims), filter)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, err
+	return allByID(ctx, db.c(colGovernanceClaims), filter, func(c credit.Claim) string { return c.ID })
 }
 
 // PutGovernance writes the governance record of g's period and company, as import keys it.
@@ -189,11 +167,7 @@ func (db *DB) PutGovernance(ctx context.Context, g domain.Governance) error {
 
 // InsertPeriod stores a new period; an existing id is a Conflict.
 func (db *DB) InsertPeriod(ctx context.Context, p domain.Period) error {
-	_, err := db.c(colPeriods).InsertOne(ctx, p)
-	if mongo.IsDuplicateKeyError(err) {
-		return derrors.Errorf(derrors.Conflict, "period %q exists already", p.ID)
-	}
-	return err
+	return insertUnique(ctx, db.c(colPeriods), p, derrors.Errorf(derrors.Conflict, "period %q exists already", p.ID))
 }
 
 // ReplacePeriod writes p if the stored period still equals old; a Conflict otherwise.

@@ -5,10 +5,14 @@ package mongodb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -334,6 +338,71 @@ func findByID[T any](ctx context.Context, c *mongo.Collection, id string, what s
 }
 
 func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
+
+// allByID decodes every document of a collection, sorted by id (reference data and
+// declarations number in the thousands at most, so they are sorted in Go).
+func allByID[T any](ctx context.Context, c *mongo.Collection, filter any, id func(T) string) ([]T, error) {
+	out, err := findAll[T](ctx, c, filter)
+	slices.SortFunc(out, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+	return out, err
+}
+
+// insertUnique inserts doc, whose _id is its unique key: taken is the error when the id is
+// already there (another server or request inserted it first).
+func insertUnique(ctx context.Context, c *mongo.Collection, doc any, taken error) error {
+	_, err := c.InsertOne(ctx, doc)
+	if mongo.IsDuplicateKeyError(err) {
+		return taken
+	}
+	return err
+}
+
+// replaceNextVersion writes doc, version n of document id, if the stored one is version n-1;
+// a Conflict ("credit.err.changed") when someone wrote it in the meantime.
+func (db *DB) replaceNextVersion(ctx context.Context, col, id string, n int, doc any, what string) error {
+	defer db.locks.lock(col, id)()
+	res, err := db.c(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: n - 1}}, doc)
+	if err != nil {
+		return fmt.Errorf("replace %s %s: %w", what, id, err)
+	}
+	if res.MatchedCount == 0 {
+		return &derrors.Error{Code: derrors.Conflict, Message: "credit.err.changed"}
+	}
+	return nil
+}
+
+// every runs f every d until stop is closed, then closes finished: a server's background
+// chore (compaction, heartbeat).
+func every(d time.Duration, stop <-chan struct{}, finished chan<- struct{}, f func()) {
+	defer close(finished)
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			f()
+		case <-stop:
+			return
+		}
+	}
+}
+
+// findByToken decodes the record kept under the hash of a secret token (sha256Hex); none is
+// the error unknown, which says no more than a wrong token would.
+func findByToken[T any](ctx context.Context, c *mongo.Collection, token, what string, unknown error) (T, error) {
+	out, err := findByID[T](ctx, c, sha256Hex(token), what)
+	if derrors.Code(err) == derrors.NotFound {
+		return out, unknown
+	}
+	return out, err
+}
+
+// sha256Hex is the hex SHA-256 of a secret token: the _id under which its record is kept, so
+// that the hot lookup is by _id and the database holds no working token.
+func sha256Hex(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
 
 // Drop deletes the whole database. Tests use it; nothing else should.
 func (db *DB) Drop(ctx context.Context) error { return db.db.Drop(ctx) }

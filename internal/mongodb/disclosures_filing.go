@@ -47,23 +47,23 @@ func versionKey(key string, version int) string { return fmt.Sprintf("%s|%d", ke
 // filingDoc is the shape of the other collections' documents: a Filing under another _id,
 // with the current record's key.
 type filingDoc struct {
-	ID     string `bson:"_id"`
-	Key    string `bson:"key"`
-	Filing `bson:"filing"`
+	ID            string `bson:"_id"`
+	Key           string `bson:"key"`
+	filing.Filing `bson:"filing"`
 }
 
 // FileDisclosure stores a company's filing as the current one of its estate, category and
 // period, with status pending. The caller has checked the data, the company's right to file
 // for the estate, and that the period has started.
-func (db *DB) FileDisclosure(ctx context.Context, nf NewFiling) (FileResult, error) {
-	key := FilingKey(nf.Period, nf.Estate, nf.Category)
+func (db *DB) FileDisclosure(ctx context.Context, nf filing.NewFiling) (filing.FileResult, error) {
+	key := filing.FilingKey(nf.Period, nf.Estate, nf.Category)
 	defer db.locks.lock(colDisclosures, key)()
 	for attempt := 0; attempt < 20; attempt++ {
 		cur, found, err := db.currentRecord(ctx, key, true)
 		if err != nil {
-			return FileResult{}, err
+			return filing.FileResult{}, err
 		}
-		next := Filing{ID: key, Disclosure: domain.Disclosure{
+		next := filing.Filing{ID: key, Disclosure: domain.Disclosure{
 			Period: nf.Period, Estate: nf.Estate, Category: nf.Category,
 			FiledAt: nf.At.UTC().Truncate(time.Millisecond), Status: domain.StatusPending, Data: nf.Data,
 		}, FiledBy: nf.FiledBy, Source: nf.Source}
@@ -71,33 +71,33 @@ func (db *DB) FileDisclosure(ctx context.Context, nf NewFiling) (FileResult, err
 		if draft { // unless an import reset a reviewed version's record, or a decision came first
 			taken, err := exists(ctx, db.c(colDisclosureVersions), versionKey(key, cur.Version))
 			if err != nil {
-				return FileResult{}, err
+				return filing.FileResult{}, err
 			}
 			draft = !taken
 		}
-		res := FileResult{}
+		res := filing.FileResult{}
 		switch {
 		case draft:
 			next.Version, next.Draft = cur.Version, cur.Draft+1
 			res.ReplacedDraft = true
 		case found:
 			if next.Version, err = db.freeVersion(ctx, key, cur.Version+1); err != nil {
-				return FileResult{}, err
+				return filing.FileResult{}, err
 			}
 			next.Draft = 1
 		default:
 			if next.Version, err = db.freeVersion(ctx, key, 1); err != nil {
-				return FileResult{}, err
+				return filing.FileResult{}, err
 			}
 			next.Draft = 1
 		}
 		// The submission first: should the next write fail, the log still has what was received.
 		if err := db.logSubmission(ctx, &next); err != nil {
-			return FileResult{}, err
+			return filing.FileResult{}, err
 		}
 		won, err := db.writeRecord(ctx, cur, found, next)
 		if err != nil {
-			return FileResult{}, err
+			return filing.FileResult{}, err
 		}
 		if won {
 			res.Filing = next
@@ -105,7 +105,7 @@ func (db *DB) FileDisclosure(ctx context.Context, nf NewFiling) (FileResult, err
 		}
 		// Another server wrote the record since it was read: file again on top of that.
 	}
-	return FileResult{}, derrors.Errorf(derrors.Conflict, "disclosure %s is being changed by other requests; try again", key)
+	return filing.FileResult{}, derrors.Errorf(derrors.Conflict, "disclosure %s is being changed by other requests; try again", key)
 }
 
 // The current record of a filing is written only through the writes log, so that two servers
@@ -120,9 +120,9 @@ func (db *DB) FileDisclosure(ctx context.Context, nf NewFiling) (FileResult, err
 const colDisclosureWrites = "disclosure_writes"
 
 type filingRecord struct {
-	Filing `bson:",inline"`
-	Epoch  string `bson:"epoch,omitempty"`
-	Seq    int    `bson:"seq,omitempty"`
+	filing.Filing `bson:",inline"`
+	Epoch         string `bson:"epoch,omitempty"`
+	Seq           int    `bson:"seq,omitempty"`
 }
 
 type filingWrite struct {
@@ -175,7 +175,7 @@ func (db *DB) readRecord(ctx context.Context, key string) (filingRecord, bool, e
 
 // writeRecord makes next the current record if cur, as read, still is; it reports whether it
 // did. See colDisclosureWrites.
-func (db *DB) writeRecord(ctx context.Context, cur filingRecord, found bool, next Filing) (bool, error) {
+func (db *DB) writeRecord(ctx context.Context, cur filingRecord, found bool, next filing.Filing) (bool, error) {
 	rec := filingRecord{Filing: next, Epoch: epochOf(cur, found), Seq: cur.Seq + 1}
 	_, err := db.c(colDisclosureWrites).InsertOne(ctx, filingWrite{ID: writeID(next.ID, rec.Epoch, rec.Seq), Record: rec})
 	if mongo.IsDuplicateKeyError(err) {
@@ -204,7 +204,7 @@ func (db *DB) freeVersion(ctx context.Context, key string, from int) (int, error
 
 // logSubmission inserts the filing into the submissions log under the first free draft number
 // from f.Draft on, and sets f.Draft to it.
-func (db *DB) logSubmission(ctx context.Context, f *Filing) error {
+func (db *DB) logSubmission(ctx context.Context, f *filing.Filing) error {
 	for range 1000 {
 		doc := filingDoc{ID: fmt.Sprintf("%s|%d|%d", f.ID, f.Version, f.Draft), Key: f.ID, Filing: *f}
 		_, err := db.c(colDisclosureSubmissions).InsertOne(ctx, doc)
@@ -220,7 +220,7 @@ func (db *DB) logSubmission(ctx context.Context, f *Filing) error {
 }
 
 // currentFiling reads the current record of key (see currentRecord).
-func (db *DB) currentFiling(ctx context.Context, key string, repair bool) (Filing, bool, error) {
+func (db *DB) currentFiling(ctx context.Context, key string, repair bool) (filing.Filing, bool, error) {
 	rec, found, err := db.currentRecord(ctx, key, repair)
 	return rec.Filing, found, err
 }
@@ -258,8 +258,8 @@ func (db *DB) currentRecord(ctx context.Context, key string, repair bool) (filin
 
 // CurrentFiling returns the current filing of a period, estate and category, or a NotFound
 // error. It repairs a half-recorded decision (see currentFiling).
-func (db *DB) CurrentFiling(ctx context.Context, period, estate, category string) (Filing, error) {
-	f, ok, err := db.currentFiling(ctx, FilingKey(period, estate, category), true)
+func (db *DB) CurrentFiling(ctx context.Context, period, estate, category string) (filing.Filing, error) {
+	f, ok, err := db.currentFiling(ctx, filing.FilingKey(period, estate, category), true)
 	if err == nil && !ok {
 		err = derrors.Errorf(derrors.NotFound, "no %s disclosure of estate %s in period %s", category, estate, period)
 	}
@@ -268,10 +268,10 @@ func (db *DB) CurrentFiling(ctx context.Context, period, estate, category string
 
 // EstateFilings returns the current filings of an estate in a period, by category: four reads
 // by _id, cheap enough for public pages.
-func (db *DB) EstateFilings(ctx context.Context, period, estate string) (map[string]Filing, error) {
-	out := map[string]Filing{}
+func (db *DB) EstateFilings(ctx context.Context, period, estate string) (map[string]filing.Filing, error) {
+	out := map[string]filing.Filing{}
 	for _, category := range domain.DisclosureCategories {
-		f, ok, err := db.currentFiling(ctx, FilingKey(period, estate, category), false)
+		f, ok, err := db.currentFiling(ctx, filing.FilingKey(period, estate, category), false)
 		if err != nil {
 			return nil, err
 		}
@@ -284,17 +284,17 @@ func (db *DB) EstateFilings(ctx context.Context, period, estate string) (map[str
 
 // Filings returns the current filings of a period, like Disclosures but with the workflow's
 // fields. It scans the collection: for reviewers' queues and dashboards, not public pages.
-func (db *DB) Filings(ctx context.Context, period string) ([]Filing, error) {
-	out, err := findAll[Filing](ctx, db.c(colDisclosures), bson.D{{Key: "period", Value: period}})
+func (db *DB) Filings(ctx context.Context, period string) ([]filing.Filing, error) {
+	out, err := findAll[filing.Filing](ctx, db.c(colDisclosures), bson.D{{Key: "period", Value: period}})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
 }
 
 // FilingHistory returns the reviewed versions of a filing, oldest first, each with its
 // decision. The current filing, if pending, is not among them.
-func (db *DB) FilingHistory(ctx context.Context, period, estate, category string) ([]Filing, error) {
-	key := FilingKey(period, estate, category)
-	var out []Filing
+func (db *DB) FilingHistory(ctx context.Context, period, estate, category string) ([]filing.Filing, error) {
+	key := filing.FilingKey(period, estate, category)
+	var out []filing.Filing
 	for v := 0; ; v++ {
 		doc, err := findByID[filingDoc](ctx, db.c(colDisclosureVersions), versionKey(key, v), "disclosure version")
 		if derrors.Code(err) == derrors.NotFound {
@@ -312,8 +312,8 @@ func (db *DB) FilingHistory(ctx context.Context, period, estate, category string
 
 // FilingSubmissions returns every submission of a filing as it was received, drafts included,
 // oldest first: the audit trail. It scans the log, so it is for audits, not for pages.
-func (db *DB) FilingSubmissions(ctx context.Context, period, estate, category string) ([]Filing, error) {
-	docs, err := findAll[filingDoc](ctx, db.c(colDisclosureSubmissions), bson.D{{Key: "key", Value: FilingKey(period, estate, category)}})
+func (db *DB) FilingSubmissions(ctx context.Context, period, estate, category string) ([]filing.Filing, error) {
+	docs, err := findAll[filingDoc](ctx, db.c(colDisclosureSubmissions), bson.D{{Key: "key", Value: filing.FilingKey(period, estate, category)}})
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +321,7 @@ func (db *DB) FilingSubmissions(ctx context.Context, period, estate, category st
 		a, b := docs[i].Filing, docs[j].Filing
 		return a.Version < b.Version || a.Version == b.Version && a.Draft < b.Draft
 	})
-	out := make([]Filing, len(docs))
+	out := make([]filing.Filing, len(docs))
 	for i, d := range docs {
 		out[i] = d.Filing
 	}
@@ -330,32 +330,32 @@ func (db *DB) FilingSubmissions(ctx context.Context, period, estate, category st
 
 // DecideDisclosure records a reviewer's decision on the current filing, which must still be
 // the pending version and draft the reviewer saw. A rejection needs a reason.
-func (db *DB) DecideDisclosure(ctx context.Context, rd ReviewDecision) (Filing, error) {
+func (db *DB) DecideDisclosure(ctx context.Context, rd filing.ReviewDecision) (filing.Filing, error) {
 	if err := filing.CheckDecision(&rd); err != nil {
-		return Filing{}, err
+		return filing.Filing{}, err
 	}
-	key := FilingKey(rd.Period, rd.Estate, rd.Category)
+	key := filing.FilingKey(rd.Period, rd.Estate, rd.Category)
 	defer db.locks.lock(colDisclosures, key)()
 	rec, ok, err := db.currentRecord(ctx, key, true)
 	f := rec.Filing
 	switch {
 	case err != nil:
-		return Filing{}, err
+		return filing.Filing{}, err
 	case !ok:
-		return Filing{}, derrors.Errorf(derrors.NotFound, "no %s disclosure of estate %s in period %s", rd.Category, rd.Estate, rd.Period)
+		return filing.Filing{}, derrors.Errorf(derrors.NotFound, "no %s disclosure of estate %s in period %s", rd.Category, rd.Estate, rd.Period)
 	case f.Version != rd.Version || f.Draft != rd.Draft:
-		return Filing{}, ErrFilingChanged
+		return filing.Filing{}, filing.ErrFilingChanged
 	case f.Status != domain.StatusPending:
-		return Filing{}, ErrReviewed
+		return filing.Filing{}, filing.ErrReviewed
 	}
-	d := Decision{Status: rd.Status, Reason: rd.Reason, By: rd.By, At: rd.At.UTC().Truncate(time.Millisecond)}
+	d := filing.Decision{Status: rd.Status, Reason: rd.Reason, By: rd.By, At: rd.At.UTC().Truncate(time.Millisecond)}
 	f.Status, f.Review = d.Status, &d
 	_, err = db.c(colDisclosureVersions).InsertOne(ctx, filingDoc{ID: versionKey(key, f.Version), Key: key, Filing: f})
 	if mongo.IsDuplicateKeyError(err) {
-		return Filing{}, ErrReviewed // by another server, between our read and our insert
+		return filing.Filing{}, filing.ErrReviewed // by another server, between our read and our insert
 	}
 	if err != nil {
-		return Filing{}, fmt.Errorf("store decision on %s: %w", key, err)
+		return filing.Filing{}, fmt.Errorf("store decision on %s: %w", key, err)
 	}
 	// The decision is committed. Put it on the record, unless a new draft overtook it: that
 	// draft then becomes the next version, pending, so that neither write is lost.
@@ -409,21 +409,21 @@ const (
 )
 
 // FileObjection stores an objection to a filed disclosure.
-func (db *DB) FileObjection(ctx context.Context, no NewObjection) (Objection, error) {
+func (db *DB) FileObjection(ctx context.Context, no filing.NewObjection) (filing.Objection, error) {
 	if err := filing.CheckText(no.Text, true); err != nil {
-		return Objection{}, err
+		return filing.Objection{}, err
 	}
-	f, ok, err := db.currentFiling(ctx, FilingKey(no.Period, no.Estate, no.Category), false)
+	f, ok, err := db.currentFiling(ctx, filing.FilingKey(no.Period, no.Estate, no.Category), false)
 	if err != nil {
-		return Objection{}, err
+		return filing.Objection{}, err
 	}
 	if !ok {
-		return Objection{}, derrors.Errorf(derrors.NotFound, "no %s disclosure of estate %s in period %s", no.Category, no.Estate, no.Period)
+		return filing.Objection{}, derrors.Errorf(derrors.NotFound, "no %s disclosure of estate %s in period %s", no.Category, no.Estate, no.Period)
 	}
 	if err := db.takeObjectionSlot(ctx, no); err != nil {
-		return Objection{}, err
+		return filing.Objection{}, err
 	}
-	o := Objection{Kind: "objection", Period: no.Period, Estate: no.Estate, Category: no.Category, Version: f.Version,
+	o := filing.Objection{Kind: "objection", Period: no.Period, Estate: no.Estate, Category: no.Category, Version: f.Version,
 		Household: no.Household, Text: strings.TrimSpace(no.Text), At: no.At.UTC().Truncate(time.Millisecond), IPHash: no.IPHash}
 	prefix := "o|" + no.Estate + "|" + no.Period + "|"
 	for n := 1; ; n++ {
@@ -433,13 +433,13 @@ func (db *DB) FileObjection(ctx context.Context, no NewObjection) (Objection, er
 			return o, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
-			return Objection{}, fmt.Errorf("store objection: %w", err)
+			return filing.Objection{}, fmt.Errorf("store objection: %w", err)
 		}
 	}
 }
 
-func (db *DB) takeObjectionSlot(ctx context.Context, no NewObjection) error {
-	for k := 1; k <= MaxObjectionsPerHousehold; k++ {
+func (db *DB) takeObjectionSlot(ctx context.Context, no filing.NewObjection) error {
+	for k := 1; k <= filing.MaxObjectionsPerHousehold; k++ {
 		id := fmt.Sprintf("%s|%s|%s|%d", no.OpenPeriod, no.Estate, no.Household, k)
 		_, err := db.c(colObjectionSlots).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: no.At}})
 		if err == nil {
@@ -449,25 +449,25 @@ func (db *DB) takeObjectionSlot(ctx context.Context, no NewObjection) error {
 			return fmt.Errorf("count objection: %w", err)
 		}
 	}
-	return ErrTooManyObjections
+	return filing.ErrTooManyObjections
 }
 
 // Objection returns an objection with its answers and closing, or a NotFound error.
-func (db *DB) Objection(ctx context.Context, id string) (Objection, error) {
+func (db *DB) Objection(ctx context.Context, id string) (filing.Objection, error) {
 	if !strings.HasPrefix(id, "o|") || strings.Count(id, "|") != 3 {
-		return Objection{}, derrors.Errorf(derrors.NotFound, "objection %q not found", id)
+		return filing.Objection{}, derrors.Errorf(derrors.NotFound, "objection %q not found", id)
 	}
-	o, err := findByID[Objection](ctx, db.c(colObjections), id, "objection")
+	o, err := findByID[filing.Objection](ctx, db.c(colObjections), id, "objection")
 	if err != nil {
-		return Objection{}, err
+		return filing.Objection{}, err
 	}
 	return o, db.loadReplies(ctx, &o)
 }
 
-func (db *DB) loadReplies(ctx context.Context, o *Objection) error {
+func (db *DB) loadReplies(ctx context.Context, o *filing.Objection) error {
 	o.Answers = nil
 	for m := 1; ; m++ {
-		r, err := findByID[Reply](ctx, db.c(colObjections), fmt.Sprintf("%s|a|%d", o.ID, m), "answer")
+		r, err := findByID[filing.Reply](ctx, db.c(colObjections), fmt.Sprintf("%s|a|%d", o.ID, m), "answer")
 		if derrors.Code(err) == derrors.NotFound {
 			break
 		}
@@ -476,7 +476,7 @@ func (db *DB) loadReplies(ctx context.Context, o *Objection) error {
 		}
 		o.Answers = append(o.Answers, r)
 	}
-	c, err := findByID[Reply](ctx, db.c(colObjections), o.ID+"|c", "closing")
+	c, err := findByID[filing.Reply](ctx, db.c(colObjections), o.ID+"|c", "closing")
 	switch derrors.Code(err) {
 	case "":
 		o.Closing = &c
@@ -490,8 +490,8 @@ func (db *DB) loadReplies(ctx context.Context, o *Objection) error {
 
 // EstateObjections returns the objections to an estate's disclosures of a period, oldest
 // first, with their replies: reads by _id only, for the public page.
-func (db *DB) EstateObjections(ctx context.Context, estate, period string) ([]Objection, error) {
-	var out []Objection
+func (db *DB) EstateObjections(ctx context.Context, estate, period string) ([]filing.Objection, error) {
+	var out []filing.Objection
 	for n := 1; ; n++ {
 		o, err := db.Objection(ctx, fmt.Sprintf("o|%s|%s|%d", estate, period, n))
 		if derrors.Code(err) == derrors.NotFound {
@@ -506,14 +506,14 @@ func (db *DB) EstateObjections(ctx context.Context, estate, period string) ([]Ob
 
 // AllObjections returns every objection with its replies, newest first. It scans the
 // collection once: for reviewers' and companies' lists.
-func (db *DB) AllObjections(ctx context.Context) ([]Objection, error) {
+func (db *DB) AllObjections(ctx context.Context) ([]filing.Objection, error) {
 	cur, err := db.c(colObjections).Find(ctx, bson.D{})
 	if err != nil {
 		return nil, fmt.Errorf("read objections: %w", err)
 	}
 	defer cur.Close(ctx)
-	byID := map[string]*Objection{}
-	var replies []Reply
+	byID := map[string]*filing.Objection{}
+	var replies []filing.Reply
 	for cur.Next(ctx) {
 		var kind struct {
 			Kind string `bson:"kind"`
@@ -522,14 +522,14 @@ func (db *DB) AllObjections(ctx context.Context) ([]Objection, error) {
 			return nil, fmt.Errorf("decode objection: %w", err)
 		}
 		if kind.Kind == "objection" {
-			var o Objection
+			var o filing.Objection
 			if err := cur.Decode(&o); err != nil {
 				return nil, fmt.Errorf("decode objection: %w", err)
 			}
 			byID[o.ID] = &o
 			continue
 		}
-		var r Reply
+		var r filing.Reply
 		if err := cur.Decode(&r); err != nil {
 			return nil, fmt.Errorf("decode objection reply: %w", err)
 		}
@@ -549,7 +549,7 @@ func (db *DB) AllObjections(ctx context.Context) ([]Objection, error) {
 			o.Answers = append(o.Answers, r)
 		}
 	}
-	out := make([]Objection, 0, len(byID))
+	out := make([]filing.Objection, 0, len(byID))
 	for _, o := range byID {
 		out = append(out, *o)
 	}
@@ -561,28 +561,28 @@ func (db *DB) AllObjections(ctx context.Context) ([]Objection, error) {
 
 // AnswerObjection adds a company's answer to an open objection. The caller has checked that
 // the company manages the estate.
-func (db *DB) AnswerObjection(ctx context.Context, id, text, by string, at time.Time) (Reply, error) {
+func (db *DB) AnswerObjection(ctx context.Context, id, text, by string, at time.Time) (filing.Reply, error) {
 	return db.reply(ctx, id, "answer", text, by, at)
 }
 
 // CloseObjection records a reviewer's closing of an objection, with an optional note.
-func (db *DB) CloseObjection(ctx context.Context, id, note, by string, at time.Time) (Reply, error) {
+func (db *DB) CloseObjection(ctx context.Context, id, note, by string, at time.Time) (filing.Reply, error) {
 	return db.reply(ctx, id, "close", note, by, at)
 }
 
-func (db *DB) reply(ctx context.Context, id, kind, text, by string, at time.Time) (Reply, error) {
+func (db *DB) reply(ctx context.Context, id, kind, text, by string, at time.Time) (filing.Reply, error) {
 	if err := filing.CheckText(text, kind == "answer"); err != nil {
-		return Reply{}, err
+		return filing.Reply{}, err
 	}
 	defer db.locks.lock(colObjections, id)()
 	o, err := db.Objection(ctx, id)
 	if err != nil {
-		return Reply{}, err
+		return filing.Reply{}, err
 	}
 	if !o.Open() {
-		return Reply{}, ErrObjectionClosed
+		return filing.Reply{}, filing.ErrObjectionClosed
 	}
-	r := Reply{Kind: kind, Objection: id, Estate: o.Estate, Text: strings.TrimSpace(text), By: by, At: at.UTC().Truncate(time.Millisecond)}
+	r := filing.Reply{Kind: kind, Objection: id, Estate: o.Estate, Text: strings.TrimSpace(text), By: by, At: at.UTC().Truncate(time.Millisecond)}
 	if kind == "close" {
 		r.ID = id + "|c"
 	} else {
@@ -591,12 +591,12 @@ func (db *DB) reply(ctx context.Context, id, kind, text, by string, at time.Time
 	_, err = db.c(colObjections).InsertOne(ctx, r)
 	if mongo.IsDuplicateKeyError(err) {
 		if kind == "close" {
-			return Reply{}, ErrObjectionClosed
+			return filing.Reply{}, filing.ErrObjectionClosed
 		}
-		return Reply{}, derrors.Errorf(derrors.Conflict, "another answer was given at the same moment: look again")
+		return filing.Reply{}, derrors.Errorf(derrors.Conflict, "another answer was given at the same moment: look again")
 	}
 	if err != nil {
-		return Reply{}, fmt.Errorf("store %s to objection %s: %w", kind, id, err)
+		return filing.Reply{}, fmt.Errorf("store %s to objection %s: %w", kind, id, err)
 	}
 	return r, nil
 }

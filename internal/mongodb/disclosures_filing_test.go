@@ -44,10 +44,7 @@ func current(t *testing.T, db *mongodb.DB) step {
 // reviewed versions are kept with their decisions. Scoring's reader sees the current filing.
 func TestFilingDraftsVersionsAndReviews(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	day := time.Date(2026, 10, 10, 9, 0, 0, 0, domain.Zone)
 	file := func(data string, at time.Time) step {
 		t.Helper()
@@ -138,10 +135,7 @@ func TestFilingDraftsVersionsAndReviews(t *testing.T) {
 // Concurrent reviewers: exactly one decision is recorded.
 func TestOneDecisionPerVersion(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	if _, err := db.FileDisclosure(ctx, newFiling(`{}`, time.Now())); err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +173,8 @@ func TestOneDecisionPerVersion(t *testing.T) {
 // next filing collide with the history already kept.
 func TestFilingAfterImportKeepsHistory(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
 	city := smallCity()
-	if _, err := db.Import(ctx, city, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, city)
 	at := time.Date(2026, 10, 10, 9, 0, 0, 0, domain.Zone)
 	if _, err := db.FileDisclosure(ctx, newFiling(`{"v":1}`, at)); err != nil {
 		t.Fatal(err)
@@ -214,10 +205,7 @@ func TestFilingAfterImportKeepsHistory(t *testing.T) {
 
 func TestObjectionFlow(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	now := time.Date(2026, 11, 1, 10, 0, 0, 0, domain.Zone)
 	no := filing.NewObjection{Period: "2026Q4", Estate: "e1", Category: "fees", OpenPeriod: "2026Q4", Household: "1-1-101",
 		Text: "这笔分摊不对", At: now, IPHash: "h"}
@@ -307,11 +295,8 @@ func benchCity(n int) *domain.Dataset {
 // go test -run XXX -bench Disclosure -benchtime 20x ./internal/mongodb/
 func BenchmarkDisclosureWorkflow(b *testing.B) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(b)
 	const estates = 7000 // 21,000 disclosures
-	if _, err := db.Import(ctx, benchCity(estates), nil); err != nil {
-		b.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(b, benchCity(estates))
 	data := []byte(`{"spaces":{"total":1,"rented":0,"sold":0,"temporary":0},"income_fen":0,"income":[],"uses":[]}`)
 	at := time.Date(2026, 10, 10, 9, 0, 0, 0, domain.Zone)
 	// The unit of cost on a shared machine: one read by _id.
@@ -322,26 +307,21 @@ func BenchmarkDisclosureWorkflow(b *testing.B) {
 			}
 		}
 	})
-	i := 0
-	b.Run("file-first-version", func(b *testing.B) {
-		for b.Loop() {
-			nf := filing.NewFiling{Period: "2026Q4", Estate: fmt.Sprintf("e%05d", i%estates), Category: "parking", Data: data, FiledBy: "b", Source: filing.FiledAPI, At: at}
-			i++
-			if _, err := db.FileDisclosure(ctx, nf); err != nil {
-				b.Fatal(err)
+	// fileEach files category for the estates in turn, one per iteration.
+	fileEach := func(category string) func(b *testing.B) {
+		i := 0
+		return func(b *testing.B) {
+			for b.Loop() {
+				nf := filing.NewFiling{Period: "2026Q4", Estate: fmt.Sprintf("e%05d", i%estates), Category: category, Data: data, FiledBy: "b", Source: filing.FiledAPI, At: at}
+				i++
+				if _, err := db.FileDisclosure(ctx, nf); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
-	})
-	j := 0
-	b.Run("refile-replace", func(b *testing.B) {
-		for b.Loop() {
-			nf := filing.NewFiling{Period: "2026Q4", Estate: fmt.Sprintf("e%05d", j%estates), Category: "fees", Data: data, FiledBy: "b", Source: filing.FiledAPI, At: at}
-			j++
-			if _, err := db.FileDisclosure(ctx, nf); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	}
+	b.Run("file-first-version", fileEach("parking"))
+	b.Run("refile-replace", fileEach("fees"))
 	k := 0
 	b.Run("decide", func(b *testing.B) {
 		for b.Loop() {
@@ -381,10 +361,7 @@ func BenchmarkDisclosureWorkflow(b *testing.B) {
 // is in the history.
 func TestFilingAndDecisionOnTwoServersLoseNothing(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	reviewer := mongodbtest.Reconnect(t, db)
 	decided := 0
 	for round := range 15 {
@@ -405,7 +382,7 @@ func TestFilingAndDecisionOnTwoServersLoseNothing(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			_, decideErr = reviewer.DecideDisclosure(ctx, mongodb.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
+			_, decideErr = reviewer.DecideDisclosure(ctx, filing.ReviewDecision{Period: "2026Q4", Estate: "e1", Category: "parking",
 				Version: cur.Version, Draft: cur.Draft, Status: domain.StatusVerified, By: "r", At: time.Now()})
 		}()
 		wg.Wait()

@@ -3,18 +3,20 @@ package mongodb
 import (
 	"context"
 	"time"
+
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // CommitGroup stores subs as the rating writer stores one group, so that tests can choose what
 // a group holds, and returns each submission's receipt or error.
-func (db *DB) CommitGroup(ctx context.Context, subs []Submission) ([]Receipt, []error) {
+func (db *DB) CommitGroup(ctx context.Context, subs []rating.Submission) ([]rating.Receipt, []error) {
 	w := db.writer()
 	reqs := make([]*submitRequest, len(subs))
 	for i, sub := range subs {
 		reqs[i] = newSubmitRequest(sub)
 	}
 	w.commit(reqs)
-	receipts := make([]Receipt, len(subs))
+	receipts := make([]rating.Receipt, len(subs))
 	errs := make([]error, len(subs))
 	for i, r := range reqs {
 		res := <-r.result

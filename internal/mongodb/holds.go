@@ -115,12 +115,12 @@ func signalsOf(r *submitRequest, rules rating.StuffingRules, tallies tallyHint) 
 	estate := rules.EstateMin
 	if !tallies.start.IsZero() && d.SubmittedAt.After(tallies.start) {
 		windows := float64(d.SubmittedAt.Sub(tallies.start)) / float64(rules.Window)
-		estate = max(estate, int(math.Ceil(rules.EstateFactor*float64(t.Count)/max(windows, 1))))
+		estate = max(estate, int(math.Ceil(rules.EstateFactor*float64(t.Ratings)/max(windows, 1))))
 	}
 	add(rating.SignalEstate, d.Estate, estate)
-	if t.Count >= rules.OutlierFrom && t.Count > 0 && rules.OutlierGap > 0 {
+	if t.Ratings >= rules.OutlierFrom && t.Ratings > 0 && rules.OutlierGap > 0 {
 		s := t.Sums
-		estateMean := float64(s.Service+s.Security+s.Cleaning+s.Greening+s.Maintenance+s.Transparency) / float64(6*t.Count)
+		estateMean := float64(s.Service+s.Security+s.Cleaning+s.Greening+s.Maintenance+s.Transparency) / float64(6*t.Ratings)
 		if math.Abs(float64(sum)/float64(len(marks))-estateMean) >= rules.OutlierGap {
 			add(rating.SignalOutlier, d.Estate, rules.Outlier)
 		}

@@ -39,13 +39,13 @@ func checkNoDrift(t *testing.T, db *mongodb.DB) {
 }
 
 // stuff rates n households of e1 from one address and returns their receipts.
-func stuff(t *testing.T, db *mongodb.DB, n int, flat string, marks int) []mongodb.Receipt {
+func stuff(t *testing.T, db *mongodb.DB, n int, flat string, marks int) []rating.Receipt {
 	t.Helper()
-	out := make([]mongodb.Receipt, n)
+	out := make([]rating.Receipt, n)
 	for i := range n {
 		r := domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf(flat, i), SubmittedAt: time.Now(),
 			Scores: domain.ScoresOf([6]int{marks, marks, marks, marks, marks, marks})}
-		rc, err := db.SubmitRating(context.Background(), mongodb.Submission{Rating: r, Source: mongodb.SourceAPI, IPHash: "attacker", UserAgentHash: "ua"})
+		rc, err := db.SubmitRating(context.Background(), rating.Submission{Rating: r, Source: rating.SourceAPI, IPHash: "attacker", UserAgentHash: "ua"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestHeldRatingsCountOnlyWhenReleased(t *testing.T) {
 			t.Errorf("household %d: receipt %+v; want held from the fourth on", i, rc)
 		}
 	}
-	if got := e1Tally(t, db); got.Count != 2+3 || got.Sums.Service != 6+3 {
+	if got := e1Tally(t, db); got.Ratings != 2+3 || got.Sums.Service != 6+3 {
 		t.Errorf("tally %+v; want 5 ratings, service 9 (the held ones count nothing)", got)
 	}
 	checkNoDrift(t, db)
@@ -103,13 +103,13 @@ func TestHeldRatingsCountOnlyWhenReleased(t *testing.T) {
 	// The third household rates again (not held: another address) before its hold is decided:
 	// the later rating counts, and the release changes nothing.
 	again := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "8-5", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})}
-	if rc, err := db.SubmitRating(ctx, mongodb.Submission{Rating: again, Source: mongodb.SourceWeb, IPHash: "home"}); err != nil || rc.Hold != "" || rc.Revision != 2 {
+	if rc, err := db.SubmitRating(ctx, rating.Submission{Rating: again, Source: rating.SourceWeb, IPHash: "home"}); err != nil || rc.Hold != "" || rc.Revision != 2 {
 		t.Fatalf("new rating = %+v, %v", rc, err)
 	}
 	if h, err := db.DecideHold(ctx, rating.HoldDecision{Version: holds[2].Version, Outcome: rating.HoldReleased, By: "rev", At: time.Now()}); err != nil || h.Outcome != rating.HoldSuperseded {
 		t.Errorf("release of a superseded hold = %+v, %v", h, err)
 	}
-	if got := e1Tally(t, db); got.Count != 2+3+1+1 || got.Sums.Service != 6+3+1+4 {
+	if got := e1Tally(t, db); got.Ratings != 2+3+1+1 || got.Sums.Service != 6+3+1+4 {
 		t.Errorf("tally %+v; want 7 ratings (3, the released one, the later one), service 14", got)
 	}
 	checkNoDrift(t, db)
@@ -133,11 +133,11 @@ func TestHeldRevisionKeepsTheEarlierRating(t *testing.T) {
 	stuff(t, db, 3, "7-%d", 2)
 	// 1-1-101 (imported, 5 points) is revised from the attacker's address: held.
 	r := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "1-1-101", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{1, 1, 1, 1, 1, 1})}
-	rc, err := db.SubmitRating(ctx, mongodb.Submission{Rating: r, Source: mongodb.SourceAPI, IPHash: "attacker"})
+	rc, err := db.SubmitRating(ctx, rating.Submission{Rating: r, Source: rating.SourceAPI, IPHash: "attacker"})
 	if err != nil || rc.Hold != rating.HoldHeld {
 		t.Fatalf("revision = %+v, %v; want held", rc, err)
 	}
-	if got := e1Tally(t, db); got.Count != 5 || got.Sums.Service != 5+1+3*2 {
+	if got := e1Tally(t, db); got.Ratings != 5 || got.Sums.Service != 5+1+3*2 {
 		t.Errorf("tally %+v; want the imported 5 still counted", got)
 	}
 	checkNoDrift(t, db)
@@ -148,10 +148,10 @@ func TestHeldRevisionKeepsTheEarlierRating(t *testing.T) {
 	}
 	// The first server's writer, whose cache still has revision 2 as the head, revises again.
 	r.Scores = domain.ScoresOf([6]int{3, 3, 3, 3, 3, 3})
-	if rc, err := db.SubmitRating(ctx, mongodb.Submission{Rating: r, Source: mongodb.SourceWeb, IPHash: "home"}); err != nil || rc.Revision != 4 {
+	if rc, err := db.SubmitRating(ctx, rating.Submission{Rating: r, Source: rating.SourceWeb, IPHash: "home"}); err != nil || rc.Revision != 4 {
 		t.Fatalf("later revision = %+v, %v; want revision 4", rc, err)
 	}
-	if got := e1Tally(t, db); got.Count != 5 || got.Sums.Service != 3+1+3*2 {
+	if got := e1Tally(t, db); got.Ratings != 5 || got.Sums.Service != 3+1+3*2 {
 		t.Errorf("tally %+v; want the latest revision counted once", got)
 	}
 	checkNoDrift(t, db)
@@ -171,7 +171,7 @@ func TestSignalsCountedOnceAcrossServers(t *testing.T) {
 	}
 	const n = 30
 	var wg sync.WaitGroup
-	rcs := make([]mongodb.Receipt, n)
+	rcs := make([]rating.Receipt, n)
 	errs := make([]error, n)
 	for i := range n {
 		wg.Add(1)
@@ -179,7 +179,7 @@ func TestSignalsCountedOnceAcrossServers(t *testing.T) {
 			defer wg.Done()
 			s := []*mongodb.DB{db, other}[i%2]
 			r := domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("6-%d", i), SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{2, 2, 2, 2, 2, 2})}
-			rcs[i], errs[i] = s.SubmitRating(ctx, mongodb.Submission{Rating: r, Source: mongodb.SourceAPI, IPHash: "one"})
+			rcs[i], errs[i] = s.SubmitRating(ctx, rating.Submission{Rating: r, Source: rating.SourceAPI, IPHash: "one"})
 		}()
 	}
 	wg.Wait()
@@ -195,8 +195,8 @@ func TestSignalsCountedOnceAcrossServers(t *testing.T) {
 	if held != n-10 {
 		t.Errorf("%d of %d held; want %d (the threshold is 10 households, whichever server took them)", held, n, n-10)
 	}
-	if got := e1Tally(t, db); got.Count != 2+10 {
-		t.Errorf("tally counts %d; want 12", got.Count)
+	if got := e1Tally(t, db); got.Ratings != 2+10 {
+		t.Errorf("tally counts %d; want 12", got.Ratings)
 	}
 	checkNoDrift(t, db)
 }

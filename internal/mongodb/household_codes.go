@@ -18,6 +18,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 const (
@@ -118,7 +119,7 @@ func newCode() string {
 // IssueCodes creates the listed households of an estate if they do not exist, and issues a code
 // to every household of the estate that has no live code in the period (all of them with
 // reissue). It returns the new codes sorted by flat.
-func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []string, reissue bool) ([]IssuedCode, error) {
+func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []string, reissue bool) ([]rating.IssuedCode, error) {
 	if _, err := db.Period(ctx, period); err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 	if err != nil {
 		return nil, err
 	}
-	var issued []IssuedCode
+	var issued []rating.IssuedCode
 	var fresh []any
 	for _, h := range all {
 		key := codeKey(period, estate, h.Flat)
@@ -158,14 +159,14 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		code := newCode()
 		if !live {
 			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now})
-			issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
+			issued = append(issued, rating.IssuedCode{Household: h.Flat, Code: code})
 			continue
 		}
 		code, err = db.reissueCode(ctx, key, now)
 		if err != nil {
 			return nil, err
 		}
-		issued = append(issued, IssuedCode{Household: h.Flat, Code: code})
+		issued = append(issued, rating.IssuedCode{Household: h.Flat, Code: code})
 	}
 	refused := map[string]bool{}
 	for start := 0; start < len(fresh); start += importBatch {
@@ -272,7 +273,7 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 	key := codeKey(period, estate, flat)
 	gen, hash, voided, err := db.liveCode(ctx, key)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ErrCodeUnknown
+		return rating.ErrCodeUnknown
 	}
 	if err != nil {
 		return fmt.Errorf("read code %s: %w", key, err)
@@ -288,7 +289,7 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 		return err
 	}
 	if locked {
-		return &CodeRefusal{Reason: ErrCodeLocked, Until: until}
+		return &rating.CodeRefusal{Reason: rating.ErrCodeLocked, Until: until}
 	}
 	typed := []byte(hashCode(key, code))
 	if subtle.ConstantTimeCompare([]byte(hash), typed) == 1 {
@@ -296,7 +297,7 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 	}
 	for _, h := range voided {
 		if subtle.ConstantTimeCompare([]byte(h), typed) == 1 {
-			return ErrCodeVoided
+			return rating.ErrCodeVoided
 		}
 	}
 	for n := 1; n <= maxCodeFailures; n++ {
@@ -308,11 +309,11 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 			return fmt.Errorf("count wrong code %s: %w", key, err)
 		}
 		if n == maxCodeFailures {
-			return &CodeRefusal{Reason: ErrCodeLocked, Until: until}
+			return &rating.CodeRefusal{Reason: rating.ErrCodeLocked, Until: until}
 		}
-		return &CodeRefusal{Reason: ErrCodeWrong, Remaining: maxCodeFailures - n}
+		return &rating.CodeRefusal{Reason: rating.ErrCodeWrong, Remaining: maxCodeFailures - n}
 	}
-	return &CodeRefusal{Reason: ErrCodeLocked, Until: until}
+	return &rating.CodeRefusal{Reason: rating.ErrCodeLocked, Until: until}
 }
 
 func exists(ctx context.Context, c *mongo.Collection, id string) (bool, error) {

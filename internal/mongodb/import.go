@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 type keyed[T any] struct {
@@ -347,7 +348,7 @@ func (db *DB) ratingHead(ctx context.Context, key string) (ratingDoc, error) {
 
 func importedRatingDoc(r domain.Rating, revision int, journals map[string]string) ratingDoc {
 	r.SubmittedAt = r.SubmittedAt.Truncate(time.Millisecond) // what the database keeps
-	return ratingDoc{ID: versionID(r.Key(), revision), Key: r.Key(), Rating: r, Revision: revision, Source: SourceImport, Journal: journals[r.Period]}
+	return ratingDoc{ID: versionID(r.Key(), revision), Key: r.Key(), Rating: r, Revision: revision, Source: rating.SourceImport, Journal: journals[r.Period]}
 }
 
 func sameRating(a, b domain.Rating) bool {

@@ -65,7 +65,7 @@ func TestImportIsIdempotentAndKeepsTallies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []domain.Tally{{Period: "2026Q4", Estate: "e1", Count: 2, Sums: domain.TallySums{Service: 6, Security: 7, Cleaning: 8, Greening: 9, Maintenance: 10, Transparency: 6}}}
+	want := []domain.Tally{{Period: "2026Q4", Estate: "e1", Ratings: 2, Sums: domain.TallySums{Service: 6, Security: 7, Cleaning: 8, Greening: 9, Maintenance: 10, Transparency: 6}}}
 	if diff := cmp.Diff(want, tallies); diff != "" {
 		t.Errorf("tallies (-want +got):\n%s", diff)
 	}
@@ -73,11 +73,8 @@ func TestImportIsIdempotentAndKeepsTallies(t *testing.T) {
 
 func TestImportRatingLaterSubmissionStands(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
 	ds := smallCity()
-	if _, err := db.Import(ctx, ds, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, ds)
 	older, newer := ds.Ratings[0], ds.Ratings[0]
 	older.SubmittedAt = older.SubmittedAt.Add(-time.Hour)
 	older.Scores = domain.ScoresOf([6]int{1, 1, 1, 1, 1, 1})
@@ -100,7 +97,7 @@ func TestImportRatingLaterSubmissionStands(t *testing.T) {
 			t.Errorf("%s: stats = %+v, want %+v", step.name, stats, step.want)
 		}
 		tallies, _ := db.Tallies(ctx, "2026Q4")
-		if tallies[0].Count != 2 || tallies[0].Sums.Service != step.service {
+		if tallies[0].Ratings != 2 || tallies[0].Sums.Service != step.service {
 			t.Errorf("%s: tally = %+v, want count 2, service sum %d", step.name, tallies[0], step.service)
 		}
 	}
@@ -153,7 +150,7 @@ func talliesOf(ratings []domain.Rating) []domain.Tally {
 			t = &domain.Tally{Period: r.Period, Estate: r.Estate}
 			byEstate[r.Estate] = t
 		}
-		t.Count++
+		t.Ratings++
 		t.Sums.Service += int64(r.Scores.Service)
 		t.Sums.Security += int64(r.Scores.Security)
 		t.Sums.Cleaning += int64(r.Scores.Cleaning)

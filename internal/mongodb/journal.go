@@ -57,9 +57,9 @@ const journalGrace = 2 * time.Minute
 
 // estateTally is one estate's tally inside a base or an entry.
 type estateTally struct {
-	Estate string           `bson:"estate"`
-	Count  int64            `bson:"count"`
-	Sums   domain.TallySums `bson:"sums"`
+	Estate  string           `bson:"estate"`
+	Ratings int64            `bson:"count"`
+	Sums    domain.TallySums `bson:"sums"`
 }
 
 type journalDoc struct {
@@ -141,7 +141,7 @@ func (d tallyDelta) estates(period string) []estateTally {
 		if t.Period != period || *t == (Tally{Period: t.Period, Estate: t.Estate}) {
 			continue
 		}
-		out = append(out, estateTally{Estate: t.Estate, Count: t.Count, Sums: t.Sums})
+		out = append(out, estateTally{Estate: t.Estate, Ratings: t.Ratings, Sums: t.Sums})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Estate < out[j].Estate })
 	return out
@@ -207,7 +207,7 @@ func (db *DB) readPeriodOnce(ctx context.Context, period string) (periodView, er
 				t = &Tally{Period: period, Estate: et.Estate}
 				v.tallies[et.Estate] = t
 			}
-			t.Add(&Tally{Count: et.Count, Sums: et.Sums})
+			t.Add(&Tally{Ratings: et.Ratings, Sums: et.Sums})
 		}
 	}
 	add(v.base.Tallies)
@@ -331,7 +331,7 @@ func (db *DB) compactPeriod(ctx context.Context, period string) error {
 	}
 	next := baseDoc{ID: baseID(period, v.base.Gen+1), Period: period, Gen: v.base.Gen + 1, At: time.Now()}
 	for _, t := range v.sorted() {
-		next.Tallies = append(next.Tallies, estateTally{Estate: t.Estate, Count: t.Count, Sums: t.Sums})
+		next.Tallies = append(next.Tallies, estateTally{Estate: t.Estate, Ratings: t.Ratings, Sums: t.Sums})
 	}
 	for _, e := range v.entries {
 		next.Folded = append(next.Folded, e.Journal)
@@ -480,7 +480,7 @@ func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error)
 			byPeriod[d.Want.Period] = delta
 		}
 		w, s := d.Want, d.Stored
-		s.Count, s.Sums = -s.Count, negate(s.Sums)
+		s.Ratings, s.Sums = -s.Ratings, negate(s.Sums)
 		t := &Tally{Period: w.Period, Estate: w.Estate}
 		t.Add(&w)
 		t.Add(&s)

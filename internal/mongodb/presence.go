@@ -49,25 +49,15 @@ func (db *DB) Announce(ctx context.Context, addr string) (stop func(context.Cont
 	db.serverID = info.ID
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(heartbeatEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				ctx, cancel := context.WithTimeout(context.Background(), heartbeatEvery)
-				_, err := db.c(colServers).UpdateOne(ctx, byID(info.ID),
-					bson.D{{Key: "$set", Value: bson.D{{Key: "seen", Value: time.Now()}}}}, options.UpdateOne().SetUpsert(true))
-				cancel()
-				if err != nil {
-					db.log.Warn("server heartbeat", "err", err)
-				}
-			case <-done:
-				return
-			}
+	go every(heartbeatEvery, done, finished, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), heartbeatEvery)
+		_, err := db.c(colServers).UpdateOne(ctx, byID(info.ID),
+			bson.D{{Key: "$set", Value: bson.D{{Key: "seen", Value: time.Now()}}}}, options.UpdateOne().SetUpsert(true))
+		cancel()
+		if err != nil {
+			db.log.Warn("server heartbeat", "err", err)
 		}
-	}()
+	})
 	return func(ctx context.Context) error {
 		close(done)
 		<-finished

@@ -12,14 +12,12 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 func TestCodesIssueCheckLockReissue(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	codes, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101", "1-1-102"}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -36,20 +34,20 @@ func TestCodesIssueCheckLockReissue(t *testing.T) {
 	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", " "+toLowerNoDash(code)+" ", now); err != nil {
 		t.Errorf("right code, typed loosely: %v", err)
 	}
-	if err := db.CheckCode(ctx, "2026Q4", "e1", "9-9-999", code, now); !errors.Is(err, mongodb.ErrCodeUnknown) {
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "9-9-999", code, now); !errors.Is(err, rating.ErrCodeUnknown) {
 		t.Errorf("unknown household: %v", err)
 	}
 	for i := 1; i <= 5; i++ {
 		err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", "AAAAA-AAAAA", now)
-		want := mongodb.ErrCodeWrong
+		want := rating.ErrCodeWrong
 		if i == 5 {
-			want = mongodb.ErrCodeLocked
+			want = rating.ErrCodeLocked
 		}
 		if !errors.Is(err, want) {
 			t.Fatalf("wrong guess %d: %v, want %v", i, err, want)
 		}
 	}
-	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now); !errors.Is(err, mongodb.ErrCodeLocked) {
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now); !errors.Is(err, rating.ErrCodeLocked) {
 		t.Errorf("right code while locked: %v", err)
 	}
 	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now.Add(2*time.Hour)); err != nil {
@@ -61,7 +59,7 @@ func TestCodesIssueCheckLockReissue(t *testing.T) {
 	}
 	// The old code is void, not wrong, however often it is typed: it does not lock the new one.
 	for i := 0; i < 2*5; i++ {
-		if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now); !errors.Is(err, mongodb.ErrCodeVoided) {
+		if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", code, now); !errors.Is(err, rating.ErrCodeVoided) {
 			t.Fatalf("old code after reissue, try %d: %v", i+1, err)
 		}
 	}
@@ -79,9 +77,9 @@ func TestCodesIssueCheckLockReissue(t *testing.T) {
 	}
 	live := history[len(history)-1]
 	for i, old := range history[:len(history)-1] {
-		want := mongodb.ErrCodeVoided
+		want := rating.ErrCodeVoided
 		if i < len(history)-1-8 {
-			want = mongodb.ErrCodeWrong
+			want = rating.ErrCodeWrong
 		}
 		if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", old, now.Add(3*time.Hour)); !errors.Is(err, want) {
 			t.Errorf("code of generation %d: %v, want %v", i+1, err, want)
@@ -112,10 +110,7 @@ func toLowerNoDash(s string) string {
 // another address.
 func TestCodeGuesserLockedOutNotTheHousehold(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	codes, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101"}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -123,13 +118,13 @@ func TestCodeGuesserLockedOutNotTheHousehold(t *testing.T) {
 	code, now := codes[0].Code, time.Date(2026, 11, 23, 10, 20, 0, 0, domain.Zone)
 	for want := 4; want >= 0; want-- {
 		err := db.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", "AAAAA-AAAAA", "guesser", now)
-		var refusal *mongodb.CodeRefusal
+		var refusal *rating.CodeRefusal
 		if !errors.As(err, &refusal) {
 			t.Fatalf("wrong code: %v, want a CodeRefusal", err)
 		}
-		wantErr := mongodb.ErrCodeWrong
+		wantErr := rating.ErrCodeWrong
 		if want == 0 {
-			wantErr = mongodb.ErrCodeLocked
+			wantErr = rating.ErrCodeLocked
 		}
 		if !errors.Is(err, wantErr) || refusal.Remaining != want {
 			t.Fatalf("wrong code: %v with %d tries left, want %v with %d", err, refusal.Remaining, wantErr, want)
@@ -139,7 +134,7 @@ func TestCodeGuesserLockedOutNotTheHousehold(t *testing.T) {
 		}
 	}
 	// The guesser is locked out, even with the right code.
-	if err := db.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", code, "guesser", now); !errors.Is(err, mongodb.ErrCodeLocked) {
+	if err := db.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", code, "guesser", now); !errors.Is(err, rating.ErrCodeLocked) {
 		t.Errorf("the guesser with the right code: %v, want locked", err)
 	}
 	// The household, from its own phone, is not.
@@ -154,30 +149,27 @@ func TestCodeGuesserLockedOutNotTheHousehold(t *testing.T) {
 
 func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
-	rating := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "2-1-301", SubmittedAt: time.Now(),
+	db := mongodbtest.NewDBWith(t, smallCity())
+	rt := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "2-1-301", SubmittedAt: time.Now(),
 		Scores: domain.ScoresOf([6]int{3, 3, 3, 3, 3, 3})}
-	first, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb})
+	first, err := db.SubmitRating(ctx, rating.Submission{Rating: rt, Source: rating.SourceWeb})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rating.Scores = domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})
-	second, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb})
+	rt.Scores = domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})
+	second, err := db.SubmitRating(ctx, rating.Submission{Rating: rt, Source: rating.SourceWeb})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Revision != 1 || second.Revision != 2 || first.Number == second.Number {
 		t.Errorf("receipts %+v then %+v; want revisions 1, 2 and distinct numbers", first, second)
 	}
-	versions, err := db.RatingVersions(ctx, rating.Key())
+	versions, err := db.RatingVersions(ctx, rt.Key())
 	if err != nil || len(versions) != 2 || versions[0].Scores.Service != 3 {
 		t.Errorf("versions = %+v, %v; want both kept, oldest first", versions, err)
 	}
 	tallies, _ := db.Tallies(ctx, "2026Q4")
-	if tallies[0].Count != 3 || tallies[0].Sums.Service != 6+5 {
+	if tallies[0].Ratings != 3 || tallies[0].Sums.Service != 6+5 {
 		t.Errorf("tally = %+v; want 3 ratings (2 imported + this household once), service sum 11", tallies[0])
 	}
 	if rc, err := db.ReceiptByNumber(ctx, first.Number); err != nil || !rc.Superseded {
@@ -193,14 +185,11 @@ func TestSubmitRatingRevisesAndCountsOnce(t *testing.T) {
 
 func TestSubmitRatingSameRequestTwiceAtOnce(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
-	sub := mongodb.Submission{Source: mongodb.SourceWeb, IdempotencyKey: "form-nonce-1", Rating: domain.Rating{
+	db := mongodbtest.NewDBWith(t, smallCity())
+	sub := rating.Submission{Source: rating.SourceWeb, IdempotencyKey: "form-nonce-1", Rating: domain.Rating{
 		Period: "2026Q4", Estate: "e1", Household: "5-5-505", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})}}
 	var wg sync.WaitGroup
-	receipts := make([]mongodb.Receipt, 4)
+	receipts := make([]rating.Receipt, 4)
 	errs := make([]error, 4)
 	for i := range receipts {
 		wg.Add(1)
@@ -233,20 +222,17 @@ func TestSubmitRatingSameRequestTwiceAtOnce(t *testing.T) {
 // time the owner gets the first receipt, and the household still has one version.
 func TestSubmitRatingRepeatedLater(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
-	rating := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "6-6-606", SubmittedAt: time.Now(),
+	db := mongodbtest.NewDBWith(t, smallCity())
+	rt := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "6-6-606", SubmittedAt: time.Now(),
 		Scores: domain.ScoresOf([6]int{2, 2, 2, 2, 2, 2})}
-	formA := rating
-	first, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb, IdempotencyKey: "nonce-a"})
+	formA := rt
+	first, err := db.SubmitRating(ctx, rating.Submission{Rating: rt, Source: rating.SourceWeb, IdempotencyKey: "nonce-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rating.Scores = domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})
-	formB := rating
-	second, err := db.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceWeb, IdempotencyKey: "nonce-b"})
+	rt.Scores = domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})
+	formB := rt
+	second, err := db.SubmitRating(ctx, rating.Submission{Rating: rt, Source: rating.SourceWeb, IdempotencyKey: "nonce-b"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,14 +242,14 @@ func TestSubmitRatingRepeatedLater(t *testing.T) {
 		db    *mongodb.DB
 		form  domain.Rating
 		nonce string
-		want  mongodb.Receipt
+		want  rating.Receipt
 	}{
 		{"same server, latest form", db, formB, "nonce-b", second},
 		{"same server, earlier form", db, formA, "nonce-a", first},
 		{"other server, latest form", other, formB, "nonce-b", second},
 		{"other server, earlier form", other, formA, "nonce-a", first},
 	} {
-		got, err := c.db.SubmitRating(ctx, mongodb.Submission{Rating: c.form, Source: mongodb.SourceWeb, IdempotencyKey: c.nonce})
+		got, err := c.db.SubmitRating(ctx, rating.Submission{Rating: c.form, Source: rating.SourceWeb, IdempotencyKey: c.nonce})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -272,10 +258,10 @@ func TestSubmitRatingRepeatedLater(t *testing.T) {
 		}
 	}
 	// The earlier form's key with the latest marks is another rating under an old key: refused.
-	if _, err := other.SubmitRating(ctx, mongodb.Submission{Rating: formB, Source: mongodb.SourceWeb, IdempotencyKey: "nonce-a"}); !errors.Is(err, mongodb.ErrKeyReused) {
+	if _, err := other.SubmitRating(ctx, rating.Submission{Rating: formB, Source: rating.SourceWeb, IdempotencyKey: "nonce-a"}); !errors.Is(err, rating.ErrKeyReused) {
 		t.Errorf("a reused key with other marks: %v, want ErrKeyReused", err)
 	}
-	versions, err := db.RatingVersions(ctx, rating.Key())
+	versions, err := db.RatingVersions(ctx, rt.Key())
 	if err != nil || len(versions) != 2 || versions[1].Scores.Service != 5 {
 		t.Fatalf("versions %+v, %v; want the two forms, the latest counting", versions, err)
 	}
@@ -283,7 +269,7 @@ func TestSubmitRatingRepeatedLater(t *testing.T) {
 	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
 		t.Errorf("tallies drifted: %+v, %v", drift, err)
 	}
-	third, err := other.SubmitRating(ctx, mongodb.Submission{Rating: rating, Source: mongodb.SourceAPI, IdempotencyKey: "nonce-c"})
+	third, err := other.SubmitRating(ctx, rating.Submission{Rating: rt, Source: rating.SourceAPI, IdempotencyKey: "nonce-c"})
 	if err != nil || third.Revision != 3 {
 		t.Errorf("a new form on the other server: revision %d, %v; want 3", third.Revision, err)
 	}
@@ -296,10 +282,7 @@ func TestSubmitRatingRepeatedLater(t *testing.T) {
 // and reads the households it has not seen in parallel: each counts once, in the tallies too.
 func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	const owners = 120
 	var wg sync.WaitGroup
 	errs := make([]error, owners)
@@ -309,7 +292,7 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 			defer wg.Done()
 			r := domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("9-%d", i), SubmittedAt: time.Now(),
 				Scores: domain.ScoresOf([6]int{1 + i%5, 3, 3, 3, 3, 3})}
-			_, errs[i] = db.SubmitRating(ctx, mongodb.Submission{Rating: r, Source: mongodb.SourceAPI, IdempotencyKey: fmt.Sprint("k", i)})
+			_, errs[i] = db.SubmitRating(ctx, rating.Submission{Rating: r, Source: rating.SourceAPI, IdempotencyKey: fmt.Sprint("k", i)})
 		}()
 	}
 	wg.Wait()
@@ -329,8 +312,8 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 		}
 	}
 	// smallCity has two imported ratings of e1, of 3 points each for service.
-	if want := int64(2 + owners); e1.Count != want {
-		t.Errorf("e1 counts %d ratings, want %d", e1.Count, want)
+	if want := int64(2 + owners); e1.Ratings != want {
+		t.Errorf("e1 counts %d ratings, want %d", e1.Ratings, want)
 	}
 	if want := int64(6 + owners/5*(1+2+3+4+5)); e1.Sums.Service != want {
 		t.Errorf("e1 service sum %d, want %d", e1.Sums.Service, want)
@@ -345,16 +328,13 @@ func TestSubmitRatingManyOwnersAtOnce(t *testing.T) {
 // the new one counts, and the revisions stay without gaps.
 func TestCommitGroupRepeatThenNewForm(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
-	sub := func(nonce string, points int) mongodb.Submission {
-		return mongodb.Submission{Source: mongodb.SourceWeb, IdempotencyKey: nonce, Rating: domain.Rating{
+	db := mongodbtest.NewDBWith(t, smallCity())
+	sub := func(nonce string, points int) rating.Submission {
+		return rating.Submission{Source: rating.SourceWeb, IdempotencyKey: nonce, Rating: domain.Rating{
 			Period: "2026Q4", Estate: "e1", Household: "4-4-404", SubmittedAt: time.Now(),
 			Scores: domain.ScoresOf([6]int{points, points, points, points, points, points})}}
 	}
-	commit := func(subs ...mongodb.Submission) []mongodb.Receipt {
+	commit := func(subs ...rating.Submission) []rating.Receipt {
 		t.Helper()
 		receipts, errs := db.CommitGroup(ctx, subs)
 		for i, err := range errs {
@@ -388,7 +368,7 @@ func TestCommitGroupRepeatThenNewForm(t *testing.T) {
 	}
 }
 
-func sameReceipt(a, b mongodb.Receipt) bool {
+func sameReceipt(a, b rating.Receipt) bool {
 	return a.Number == b.Number && a.Key == b.Key && a.Revision == b.Revision && a.At.Equal(b.At)
 }
 
@@ -397,10 +377,7 @@ func sameReceipt(a, b mongodb.Receipt) bool {
 // exactly one per household is live.
 func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	var flats []string
 	for i := range 30 {
 		flats = append(flats, fmt.Sprintf("r-%02d", i))
@@ -410,7 +387,7 @@ func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
 	}
 	other := mongodbtest.Reconnect(t, db)
 	var wg sync.WaitGroup
-	printed := make([][]mongodb.IssuedCode, 4)
+	printed := make([][]rating.IssuedCode, 4)
 	errs := make([]error, 4)
 	for i := range printed {
 		wg.Add(1)
@@ -434,7 +411,7 @@ func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
 			switch err := db.CheckCode(ctx, "2026Q4", "e1", c.Household, c.Code, now); {
 			case err == nil:
 				live[c.Household]++
-			case errors.Is(err, mongodb.ErrCodeVoided):
+			case errors.Is(err, rating.ErrCodeVoided):
 			default:
 				t.Errorf("re-issue %d, flat %s: printed code is neither live nor void: %v", i, c.Household, err)
 			}
@@ -452,10 +429,7 @@ func TestCodesReissuedAtOnceLoseNoGeneration(t *testing.T) {
 // the storm never see a rating counted twice, and afterwards the tallies equal the ratings.
 func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, smallCity())
 	servers := []*mongodb.DB{db, mongodbtest.Reconnect(t, db), mongodbtest.Reconnect(t, db)}
 	stop := make(chan struct{})
 	var compactors sync.WaitGroup
@@ -479,8 +453,8 @@ func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
 					return
 				}
 				for _, tl := range tallies {
-					if tl.Estate == "e1" && tl.Count > 2+30 { // 2 imported, 30 households rated
-						t.Errorf("e1 counted %d ratings mid-way, more than there are households", tl.Count)
+					if tl.Estate == "e1" && tl.Ratings > 2+30 { // 2 imported, 30 households rated
+						t.Errorf("e1 counted %d ratings mid-way, more than there are households", tl.Ratings)
 					}
 				}
 			}
@@ -493,7 +467,7 @@ func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
 			defer writers.Done()
 			r := domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("7-%d", i%30), SubmittedAt: time.Now(),
 				Scores: domain.ScoresOf([6]int{1 + i%5, 2, 3, 4, 5, 1})}
-			if _, err := servers[i%3].SubmitRating(ctx, mongodb.Submission{Rating: r, Source: mongodb.SourceAPI, IdempotencyKey: fmt.Sprint("j", i)}); err != nil {
+			if _, err := servers[i%3].SubmitRating(ctx, rating.Submission{Rating: r, Source: rating.SourceAPI, IdempotencyKey: fmt.Sprint("j", i)}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -510,8 +484,8 @@ func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tl := range tallies {
-			if tl.Estate == "e1" && tl.Count != 2+30 {
-				t.Errorf("e1 counts %d ratings, want 32", tl.Count)
+			if tl.Estate == "e1" && tl.Ratings != 2+30 {
+				t.Errorf("e1 counts %d ratings, want 32", tl.Ratings)
 			}
 		}
 	}

@@ -13,21 +13,15 @@ import (
 // whole and sorted in Go rather than filtered in the database.
 
 func (db *DB) Districts(ctx context.Context) ([]domain.District, error) {
-	out, err := findAll[domain.District](ctx, db.c(colDistricts), bson.D{})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, err
+	return allByID(ctx, db.c(colDistricts), bson.D{}, func(x domain.District) string { return x.ID })
 }
 
 func (db *DB) Companies(ctx context.Context) ([]domain.Company, error) {
-	out, err := findAll[domain.Company](ctx, db.c(colCompanies), bson.D{})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, err
+	return allByID(ctx, db.c(colCompanies), bson.D{}, func(x domain.Company) string { return x.ID })
 }
 
 func (db *DB) Estates(ctx context.Context) ([]domain.Estate, error) {
-	out, err := findAll[domain.Estate](ctx, db.c(colEstates), bson.D{})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, err
+	return allByID(ctx, db.c(colEstates), bson.D{}, func(x domain.Estate) string { return x.ID })
 }
 
 // Periods returns every period, oldest first.

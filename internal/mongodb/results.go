@@ -29,11 +29,7 @@ func (db *DB) SaveDraft(ctx context.Context, r publication.Record) error {
 // InsertRecord stores a new record under its unique id: derrors.Conflict if the id is taken,
 // which is what numbers publications when two publishers meet.
 func (db *DB) InsertRecord(ctx context.Context, r publication.Record) error {
-	_, err := db.c(colResults).InsertOne(ctx, r)
-	if mongo.IsDuplicateKeyError(err) {
-		return derrors.Errorf(derrors.Conflict, "result %s exists", r.ID)
-	}
-	return err
+	return insertUnique(ctx, db.c(colResults), r, derrors.Errorf(derrors.Conflict, "result %s exists", r.ID))
 }
 
 // MarkSuperseded sets a publication's superseded_at.
@@ -92,11 +88,7 @@ func init() { allCollections = append(allCollections, colResultObjections) }
 
 // InsertResultObjection stores o; Conflict if the company objected to this publication already.
 func (db *DB) InsertResultObjection(ctx context.Context, o publication.ResultObjection) error {
-	_, err := db.c(colResultObjections).InsertOne(ctx, o)
-	if mongo.IsDuplicateKeyError(err) {
-		return derrors.Errorf(derrors.Conflict, "objection %s exists", o.ID)
-	}
-	return err
+	return insertUnique(ctx, db.c(colResultObjections), o, derrors.Errorf(derrors.Conflict, "objection %s exists", o.ID))
 }
 
 // AnswerResultObjection sets the answer of objection id if it has none; Conflict otherwise.

@@ -3,9 +3,7 @@ package mongodb
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
 )
 
 // Sessions, log-in throttles and server secrets live in the database so that several app
@@ -29,8 +28,7 @@ const colLoginThrottle = "login_throttle"
 
 // SessionKey is the _id of the session whose cookie holds token.
 func SessionKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	return sha256Hex(token)
 }
 
 func randomToken(n int) string {
@@ -41,7 +39,7 @@ func randomToken(n int) string {
 
 // CreateSession stores s under a new random token, which it returns for the cookie. It sets
 // s.ID, and s.CSRF when empty. The caller sets the times.
-func (db *DB) CreateSession(ctx context.Context, s *Session) (token string, err error) {
+func (db *DB) CreateSession(ctx context.Context, s *domain.Session) (token string, err error) {
 	token = randomToken(32)
 	s.ID = SessionKey(token)
 	if s.CSRF == "" {
@@ -58,22 +56,19 @@ var errNoSession = derrors.Errorf(derrors.Unauthorized, "登录已过期，请�
 
 // SessionByToken returns the session whose cookie holds token, if it is still valid at now.
 // Otherwise it returns an Unauthorized error, and deletes the session if it has expired.
-func (db *DB) SessionByToken(ctx context.Context, token string, now time.Time) (Session, error) {
+func (db *DB) SessionByToken(ctx context.Context, token string, now time.Time) (domain.Session, error) {
 	if token == "" || len(token) > 100 {
-		return Session{}, errNoSession
+		return domain.Session{}, errNoSession
 	}
-	s, err := findByID[Session](ctx, db.c(colSessions), SessionKey(token), "session")
-	if derrors.Code(err) == derrors.NotFound {
-		return Session{}, errNoSession
-	}
+	s, err := findByToken[domain.Session](ctx, db.c(colSessions), token, "session", errNoSession)
 	if err != nil {
-		return Session{}, err
+		return domain.Session{}, err
 	}
 	if !s.Valid(now) {
 		if err := db.DeleteSession(ctx, s.ID); err != nil {
 			db.log.Warn("delete expired session", "err", err)
 		}
-		return Session{}, errNoSession
+		return domain.Session{}, errNoSession
 	}
 	return s, nil
 }
@@ -174,11 +169,11 @@ func slotID(key string, window time.Time, i int) string {
 // any key is locked, or has no slot left in the current window, the attempt must be refused
 // without checking the password: CountLoginAttempt then counts nothing and returns the time
 // until which log-ins are refused.
-func (db *DB) CountLoginAttempt(ctx context.Context, now time.Time, keys ...ThrottleKey) (LoginAttempt, time.Time, error) {
+func (db *DB) CountLoginAttempt(ctx context.Context, now time.Time, keys ...domain.ThrottleKey) (domain.LoginAttempt, time.Time, error) {
 	if until, err := db.loginLockedUntil(ctx, now, keys); err != nil || !until.IsZero() {
-		return LoginAttempt{}, until, err
+		return domain.LoginAttempt{}, until, err
 	}
-	var a LoginAttempt
+	var a domain.LoginAttempt
 	for _, k := range keys {
 		slot, ok, err := db.takeSlot(ctx, k, now)
 		if err == nil && !ok {
@@ -187,19 +182,19 @@ func (db *DB) CountLoginAttempt(ctx context.Context, now time.Time, keys ...Thro
 			until := now.Add(k.Rule.Lockout)
 			err = db.lock(ctx, k.Key, until)
 			if err == nil {
-				return LoginAttempt{}, until, db.release(ctx, a)
+				return domain.LoginAttempt{}, until, db.release(ctx, a)
 			}
 		}
 		if err != nil {
 			_ = db.release(ctx, a)
-			return LoginAttempt{}, time.Time{}, err
+			return domain.LoginAttempt{}, time.Time{}, err
 		}
 		a.Slots = append(a.Slots, slot)
 	}
 	return a, time.Time{}, nil
 }
 
-func (db *DB) loginLockedUntil(ctx context.Context, now time.Time, keys []ThrottleKey) (time.Time, error) {
+func (db *DB) loginLockedUntil(ctx context.Context, now time.Time, keys []domain.ThrottleKey) (time.Time, error) {
 	var until time.Time
 	for _, k := range keys {
 		d, err := findByID[lockDoc](ctx, db.c(colLoginThrottle), lockID(k.Key), "throttle lock")
@@ -216,7 +211,7 @@ func (db *DB) loginLockedUntil(ctx context.Context, now time.Time, keys []Thrott
 	return until, nil
 }
 
-func (db *DB) takeSlot(ctx context.Context, k ThrottleKey, now time.Time) (takenSlot, bool, error) {
+func (db *DB) takeSlot(ctx context.Context, k domain.ThrottleKey, now time.Time) (domain.ThrottleSlot, bool, error) {
 	window := now.Truncate(k.Rule.Window)
 	for i := range k.Rule.Limit {
 		id := slotID(k.Key, window, i)
@@ -225,11 +220,11 @@ func (db *DB) takeSlot(ctx context.Context, k ThrottleKey, now time.Time) (taken
 			continue
 		}
 		if err != nil {
-			return takenSlot{}, false, fmt.Errorf("count log-in attempt: %w", err)
+			return domain.ThrottleSlot{}, false, fmt.Errorf("count log-in attempt: %w", err)
 		}
-		return takenSlot{Key: k, ID: id, Window: window, Index: i}, true, nil
+		return domain.ThrottleSlot{Key: k, ID: id, Window: window, Index: i}, true, nil
 	}
-	return takenSlot{}, false, nil
+	return domain.ThrottleSlot{}, false, nil
 }
 
 func (db *DB) lock(ctx context.Context, key string, until time.Time) error {
@@ -249,7 +244,7 @@ func (db *DB) lock(ctx context.Context, key string, until time.Time) error {
 	return nil
 }
 
-func (db *DB) release(ctx context.Context, a LoginAttempt) error {
+func (db *DB) release(ctx context.Context, a domain.LoginAttempt) error {
 	for _, s := range a.Slots {
 		if _, err := db.c(colLoginThrottle).DeleteOne(ctx, byID(s.ID)); err != nil {
 			return fmt.Errorf("release log-in attempt: %w", err)
@@ -261,7 +256,7 @@ func (db *DB) release(ctx context.Context, a LoginAttempt) error {
 // LoginFailed settles a failed attempt: it stays counted, and each key is refused for as long
 // as its rule says after this many failures (ThrottleRule.DelayAfter). It returns the time until
 // which log-ins are now refused (zero if they are not).
-func (db *DB) LoginFailed(ctx context.Context, a LoginAttempt, now time.Time) (time.Time, error) {
+func (db *DB) LoginFailed(ctx context.Context, a domain.LoginAttempt, now time.Time) (time.Time, error) {
 	var until time.Time
 	for _, s := range a.Slots {
 		d := s.Key.Rule.DelayAfter(s.Index)
@@ -281,7 +276,7 @@ func (db *DB) LoginFailed(ctx context.Context, a LoginAttempt, now time.Time) (t
 
 // LoginSucceeded settles a successful attempt: it is no longer counted, and keys marked
 // ClearOnSuccess forget their earlier failures in the window.
-func (db *DB) LoginSucceeded(ctx context.Context, a LoginAttempt) error {
+func (db *DB) LoginSucceeded(ctx context.Context, a domain.LoginAttempt) error {
 	if err := db.release(ctx, a); err != nil {
 		return err
 	}

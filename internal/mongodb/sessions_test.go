@@ -17,9 +17,9 @@ import (
 
 var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
-func newSession(db *mongodb.DB, t *testing.T, account string, idle, life time.Duration) (string, mongodb.Session) {
+func newSession(db *mongodb.DB, t *testing.T, account string, idle, life time.Duration) (string, domain.Session) {
 	t.Helper()
-	s := mongodb.Session{Account: account, Name: account, Role: domain.RoleReviewer,
+	s := domain.Session{Account: account, Name: account, Role: domain.RoleReviewer,
 		Created: t0, IdleUntil: t0.Add(idle), Expires: t0.Add(life)}
 	token, err := db.CreateSession(context.Background(), &s)
 	if err != nil {
@@ -101,7 +101,7 @@ func TestDeleteSessionsOfAndPurge(t *testing.T) {
 			t.Error("a session of the account survived DeleteSessionsOf")
 		}
 	}
-	key := mongodb.ThrottleKey{Key: mongodb.LoginAccountKey("x"), Rule: accountRule}
+	key := domain.ThrottleKey{Key: domain.LoginAccountKey("x"), Rule: accountRule}
 	a, _, err := db.CountLoginAttempt(ctx, t0, key)
 	if err != nil {
 		t.Fatal(err)
@@ -122,11 +122,11 @@ func TestDeleteSessionsOfAndPurge(t *testing.T) {
 	}
 }
 
-var accountRule = mongodb.ThrottleRule{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+var accountRule = domain.ThrottleRule{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 
 // fail counts an attempt and settles it as failed, returning the lock time from whichever
 // step reported one.
-func fail(t *testing.T, db *mongodb.DB, now time.Time, keys ...mongodb.ThrottleKey) time.Time {
+func fail(t *testing.T, db *mongodb.DB, now time.Time, keys ...domain.ThrottleKey) time.Time {
 	t.Helper()
 	ctx := context.Background()
 	a, until, err := db.CountLoginAttempt(ctx, now, keys...)
@@ -148,9 +148,9 @@ func TestLoginThrottle(t *testing.T) {
 	db := mongodbtest.NewDB(t)
 	// t0 is 09:00, so the 15-minute windows start at 09:00, 09:15, ...
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	acct := mongodb.ThrottleKey{Key: mongodb.LoginAccountKey("zhang"), Rule: accountRule, ClearOnSuccess: true}
-	ip := mongodb.ThrottleKey{Key: mongodb.LoginIPKey("h1"),
-		Rule: mongodb.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}}
+	acct := domain.ThrottleKey{Key: domain.LoginAccountKey("zhang"), Rule: accountRule, ClearOnSuccess: true}
+	ip := domain.ThrottleKey{Key: domain.LoginIPKey("h1"),
+		Rule: domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}}
 
 	for i := range 4 {
 		if until := fail(t, db, at(i), acct, ip); !until.IsZero() {
@@ -192,17 +192,17 @@ func TestLoginThrottle(t *testing.T) {
 
 func TestLoginThrottlePerAddress(t *testing.T) {
 	db := mongodbtest.NewDB(t)
-	ip := mongodb.ThrottleKey{Key: mongodb.LoginIPKey("h1"),
-		Rule: mongodb.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}}
+	ip := domain.ThrottleKey{Key: domain.LoginIPKey("h1"),
+		Rule: domain.ThrottleRule{Limit: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}}
 	for i := range 20 {
-		acct := mongodb.ThrottleKey{Key: mongodb.LoginAccountKey(fmt.Sprint("user", i)), Rule: accountRule}
+		acct := domain.ThrottleKey{Key: domain.LoginAccountKey(fmt.Sprint("user", i)), Rule: accountRule}
 		until := fail(t, db, t0, acct, ip)
 		if (i < 19) != until.IsZero() {
 			t.Fatalf("failure %d from one address: locked until %v", i+1, until)
 		}
 	}
-	other := mongodb.ThrottleKey{Key: mongodb.LoginIPKey("h2"), Rule: ip.Rule}
-	if until := fail(t, db, t0, mongodb.ThrottleKey{Key: mongodb.LoginAccountKey("new"), Rule: accountRule}, other); !until.IsZero() {
+	other := domain.ThrottleKey{Key: domain.LoginIPKey("h2"), Rule: ip.Rule}
+	if until := fail(t, db, t0, domain.ThrottleKey{Key: domain.LoginAccountKey("new"), Rule: accountRule}, other); !until.IsZero() {
 		t.Errorf("another address was locked too")
 	}
 }
@@ -212,7 +212,7 @@ func TestLoginThrottlePerAddress(t *testing.T) {
 func TestLoginThrottleConcurrent(t *testing.T) {
 	ctx := context.Background()
 	db := mongodbtest.NewDB(t)
-	key := mongodb.ThrottleKey{Key: mongodb.LoginAccountKey("zhang"), Rule: accountRule}
+	key := domain.ThrottleKey{Key: domain.LoginAccountKey("zhang"), Rule: accountRule}
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex

@@ -17,6 +17,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Ratings are stored one document per version, never updated: _id is key|revision, so the
@@ -71,7 +72,7 @@ func receiptNumber(key, idempotencyKey string) string {
 // SubmitRating stores a new version of a household's rating, which counts from then on, and
 // returns the owner's receipt. Submissions are committed in groups by the rating writer (see
 // batch.go); the call returns once its group is in the database.
-func (db *DB) SubmitRating(ctx context.Context, sub Submission) (Receipt, error) {
+func (db *DB) SubmitRating(ctx context.Context, sub rating.Submission) (rating.Receipt, error) {
 	req := newSubmitRequest(sub)
 	w := db.writer()
 	// The submitter reads its household's head, if the writer has not seen it, so that the
@@ -80,25 +81,25 @@ func (db *DB) SubmitRating(ctx context.Context, sub Submission) (Receipt, error)
 	if !w.knows(req.doc.Key) {
 		h, err := db.readHead(ctx, req.doc.Key)
 		if err != nil {
-			return Receipt{}, err
+			return rating.Receipt{}, err
 		}
 		req.prefetched = &h
 	}
 	select {
 	case w.reqs <- req:
 	case <-ctx.Done():
-		return Receipt{}, errBusy
+		return rating.Receipt{}, errBusy
 	}
 	select {
 	case res := <-req.result:
 		return res.receipt, res.err
 	case <-ctx.Done():
 		// The group may still commit; submitting the same form again counts once.
-		return Receipt{}, errBusy
+		return rating.Receipt{}, errBusy
 	}
 }
 
-func newSubmitRequest(sub Submission) *submitRequest {
+func newSubmitRequest(sub rating.Submission) *submitRequest {
 	r := sub.Rating
 	r.SubmittedAt = r.SubmittedAt.Truncate(time.Millisecond)
 	key := r.Key()
@@ -135,25 +136,25 @@ func (db *DB) insertNextRevision(ctx context.Context, doc *ratingDoc, from int) 
 // ReceiptByNumber looks a receipt up and says whether a later revision superseded it. A
 // receipt is claimed before its version is stored (see commitPeriod), so a receipt whose
 // version is not there (yet) is not found.
-func (db *DB) ReceiptByNumber(ctx context.Context, number string) (Receipt, error) {
+func (db *DB) ReceiptByNumber(ctx context.Context, number string) (rating.Receipt, error) {
 	number = strings.ToUpper(strings.TrimSpace(number))
-	var rc Receipt
+	var rc rating.Receipt
 	err := db.c(colReceipts).FindOne(ctx, byID(number)).Decode(&rc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Receipt{}, derrors.Errorf(derrors.NotFound, "receipt not found")
+		return rating.Receipt{}, derrors.Errorf(derrors.NotFound, "receipt not found")
 	}
 	if err != nil {
-		return Receipt{}, fmt.Errorf("read receipt: %w", err)
+		return rating.Receipt{}, fmt.Errorf("read receipt: %w", err)
 	}
 	if err := db.receiptState(ctx, &rc); err != nil {
-		return Receipt{}, err
+		return rating.Receipt{}, err
 	}
 	return rc, nil
 }
 
 // receiptState finds whether a receipt's version is stored (derrors.NotFound if not),
 // whether it is held (rc.Hold) and whether a later revision superseded it.
-func (db *DB) receiptState(ctx context.Context, rc *Receipt) error {
+func (db *DB) receiptState(ctx context.Context, rc *rating.Receipt) error {
 	d, holds, err := db.receiptVersion(ctx, *rc)
 	if err != nil {
 		return err
@@ -170,14 +171,14 @@ func (db *DB) receiptState(ctx context.Context, rc *Receipt) error {
 }
 
 // receiptHolds tells whether the version a receipt names is stored, under that receipt.
-func (db *DB) receiptHolds(ctx context.Context, rc Receipt) (bool, error) {
+func (db *DB) receiptHolds(ctx context.Context, rc rating.Receipt) (bool, error) {
 	_, holds, err := db.receiptVersion(ctx, rc)
 	return holds, err
 }
 
 // receiptVersion reads the version a receipt names (its key fields), and whether it is stored
 // under that receipt.
-func (db *DB) receiptVersion(ctx context.Context, rc Receipt) (ratingDoc, bool, error) {
+func (db *DB) receiptVersion(ctx context.Context, rc rating.Receipt) (ratingDoc, bool, error) {
 	var d ratingDoc
 	err := db.c(colRatings).FindOne(ctx, byID(versionID(rc.Key, rc.Revision)), optsOneExclude("ip_hash", "ua_hash")).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -191,7 +192,7 @@ func (db *DB) receiptVersion(ctx context.Context, rc Receipt) (ratingDoc, bool, 
 
 // rewriteReceipt replaces a claimed receipt whose revision changed while it was stored. Only
 // the writer that stored the version does it.
-func (db *DB) rewriteReceipt(ctx context.Context, rc Receipt) error {
+func (db *DB) rewriteReceipt(ctx context.Context, rc rating.Receipt) error {
 	if _, err := db.c(colReceipts).ReplaceOne(ctx, byID(rc.Number), rc); err != nil {
 		return fmt.Errorf("store receipt: %w", err)
 	}

@@ -2,8 +2,6 @@ package mongodb
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/domain"
 )
 
 // API tokens let a company's own systems file disclosures through the JSON API. A token is
@@ -21,28 +20,23 @@ import (
 // random bits, so a plain hash (not a slow password hash) is enough.
 const colAPITokens = "api_tokens"
 
-func tokenKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // maxTokenName bounds a token's name.
 const maxTokenName = 100
 
 // IssueToken makes a new token for company and returns it, to be shown once.
-func (db *DB) IssueToken(ctx context.Context, company, name, by string, now time.Time) (string, APIToken, error) {
+func (db *DB) IssueToken(ctx context.Context, company, name, by string, now time.Time) (string, domain.APIToken, error) {
 	name = strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > maxTokenName || !utf8.ValidString(name) {
-		return "", APIToken{}, derrors.Errorf(derrors.Invalid, "the token's name must be at most %d characters", maxTokenName)
+		return "", domain.APIToken{}, derrors.Errorf(derrors.Invalid, "the token's name must be at most %d characters", maxTokenName)
 	}
 	if _, err := db.Company(ctx, company); err != nil {
-		return "", APIToken{}, err
+		return "", domain.APIToken{}, err
 	}
-	token := TokenPrefix + randomToken(32)
-	t := APIToken{ID: tokenKey(token), Ref: "tok_" + randomToken(6), Company: company, Name: name,
+	token := domain.TokenPrefix + randomToken(32)
+	t := domain.APIToken{ID: sha256Hex(token), Ref: "tok_" + randomToken(6), Company: company, Name: name,
 		CreatedBy: by, CreatedAt: now.UTC().Truncate(time.Millisecond)}
 	if _, err := db.c(colAPITokens).InsertOne(ctx, t); err != nil {
-		return "", APIToken{}, fmt.Errorf("store API token: %w", err)
+		return "", domain.APIToken{}, fmt.Errorf("store API token: %w", err)
 	}
 	return token, t, nil
 }
@@ -51,27 +45,24 @@ func (db *DB) IssueToken(ctx context.Context, company, name, by string, now time
 var errBadToken = derrors.Errorf(derrors.Unauthorized, "invalid or revoked API token")
 
 // AuthenticateToken returns the token's record if it is valid, or an Unauthorized error.
-func (db *DB) AuthenticateToken(ctx context.Context, token string) (APIToken, error) {
-	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 100 {
-		return APIToken{}, errBadToken
+func (db *DB) AuthenticateToken(ctx context.Context, token string) (domain.APIToken, error) {
+	if !strings.HasPrefix(token, domain.TokenPrefix) || len(token) > 100 {
+		return domain.APIToken{}, errBadToken
 	}
-	t, err := findByID[APIToken](ctx, db.c(colAPITokens), tokenKey(token), "API token")
-	if derrors.Code(err) == derrors.NotFound {
-		return APIToken{}, errBadToken
-	}
+	t, err := findByToken[domain.APIToken](ctx, db.c(colAPITokens), token, "API token", errBadToken)
 	if err != nil {
-		return APIToken{}, err
+		return domain.APIToken{}, err
 	}
 	if t.Revoked() {
-		return APIToken{}, errBadToken
+		return domain.APIToken{}, errBadToken
 	}
 	return t, nil
 }
 
 // Tokens returns a company's tokens, revoked ones included, newest first. The collection is
 // small (a few per company), so it is scanned.
-func (db *DB) Tokens(ctx context.Context, company string) ([]APIToken, error) {
-	out, err := findAll[APIToken](ctx, db.c(colAPITokens), bson.D{{Key: "company", Value: company}})
+func (db *DB) Tokens(ctx context.Context, company string) ([]domain.APIToken, error) {
+	out, err := findAll[domain.APIToken](ctx, db.c(colAPITokens), bson.D{{Key: "company", Value: company}})
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
 	return out, err
 }

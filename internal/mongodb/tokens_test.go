@@ -10,30 +10,26 @@ import (
 
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
 func TestAPITokens(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
 	city := smallCity()
 	const other = "91440300MA5D000009"
 	city.Companies = append(city.Companies, domain.Company{ID: other, Name: "别家物业"})
-	if _, err := db.Import(ctx, city, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, city)
 	now := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
 	token, issued, err := db.IssueToken(ctx, companyID, "财务系统", "wanrun", now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(token, mongodb.TokenPrefix) || len(token) < 40 {
+	if !strings.HasPrefix(token, domain.TokenPrefix) || len(token) < 40 {
 		t.Errorf("token %q", token)
 	}
 	// Only the hash is stored: the record's _id is the token's SHA-256, and nothing holds the token.
 	sum := sha256.Sum256([]byte(token))
-	if issued.ID != hex.EncodeToString(sum[:]) || strings.Contains(issued.ID+issued.Ref+issued.Name, token[len(mongodb.TokenPrefix):]) {
+	if issued.ID != hex.EncodeToString(sum[:]) || strings.Contains(issued.ID+issued.Ref+issued.Name, token[len(domain.TokenPrefix):]) {
 		t.Errorf("stored token record %+v", issued)
 	}
 

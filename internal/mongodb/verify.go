@@ -7,6 +7,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // ReceiptCheck is what VerifyReceipts found.
@@ -63,7 +65,7 @@ func (db *DB) VerifyReceipts(ctx context.Context) (ReceiptCheck, error) {
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
-		var r Receipt
+		var r rating.Receipt
 		if err := cur.Decode(&r); err != nil {
 			return rc, err
 		}

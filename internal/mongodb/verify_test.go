@@ -12,8 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // TestVerifyReceipts: receipts of stored versions hold; a version whose receipt is not stored
@@ -22,13 +22,10 @@ import (
 // another household is broken. Counts counts what is there.
 func TestVerifyReceipts(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
-	var receipts []mongodb.Receipt
+	db := mongodbtest.NewDBWith(t, smallCity())
+	var receipts []rating.Receipt
 	for _, flat := range []string{"1-1-101", "1-1-102", "1-1-103"} {
-		rc, err := db.SubmitRating(ctx, mongodb.Submission{Source: mongodb.SourceWeb, Rating: domain.Rating{
+		rc, err := db.SubmitRating(ctx, rating.Submission{Source: rating.SourceWeb, Rating: domain.Rating{
 			Period: "2026Q4", Estate: "e1", Household: flat, SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})}})
 		if err != nil {
 			t.Fatal(err)

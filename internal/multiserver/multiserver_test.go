@@ -31,6 +31,7 @@ import (
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // The suite runs against, in this order of preference:
@@ -490,7 +491,7 @@ func TestManyServersOneDatabase(t *testing.T) {
 				switch err := db.CheckCode(ctx, period.ID, estate, h.flat, h.code, time.Now()); {
 				case err == nil:
 					live[h.flat]++
-				case errors.Is(err, mongodb.ErrCodeVoided):
+				case errors.Is(err, rating.ErrCodeVoided):
 				default:
 					t.Errorf("re-issue %d: the printed code of %s is neither live nor void: %v", i, h.flat, err)
 				}
@@ -659,7 +660,7 @@ func TestManyServersOneDatabase(t *testing.T) {
 func checkRatings(t *testing.T, db *mongodb.DB, acks map[string][]ack) {
 	t.Helper()
 	ctx := context.Background()
-	cur, err := rawDatabase(t).Collection("ratings").Find(ctx, bson.D{{Key: "source", Value: mongodb.SourceAPI}})
+	cur, err := rawDatabase(t).Collection("ratings").Find(ctx, bson.D{{Key: "source", Value: rating.SourceAPI}})
 	if err != nil {
 		t.Fatal(err)
 	}

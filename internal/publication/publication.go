@@ -172,7 +172,7 @@ func (s *Service) Input(ctx context.Context, periodID string) (scoring.Input, er
 	if err != nil {
 		return in, err
 	}
-	if in.Period, err = scoringPeriod(p); err != nil {
+	if in.Period, err = ScoringPeriod(p); err != nil {
 		return in, err
 	}
 	companies, err := s.store.Companies(ctx)
@@ -194,10 +194,10 @@ func (s *Service) Input(ctx context.Context, periodID string) (scoring.Input, er
 		return in, err
 	}
 	for _, t := range tallies {
-		if t.Count == 0 {
+		if t.Ratings == 0 {
 			continue // every rating of the estate was moved elsewhere; nothing counts
 		}
-		in.Tallies = append(in.Tallies, scoring.Tally{Estate: t.Estate, Count: t.Count, Sums: t.Sums.Array()})
+		in.Tallies = append(in.Tallies, scoring.Tally{Estate: t.Estate, Ratings: t.Ratings, Sums: t.Sums.Array()})
 	}
 	disclosures, err := s.store.Disclosures(ctx, periodID)
 	if err != nil {
@@ -227,7 +227,10 @@ func (s *Service) Input(ctx context.Context, periodID string) (scoring.Input, er
 	return in, nil
 }
 
-func scoringPeriod(p domain.Period) (scoring.Period, error) {
+// ScoringPeriod is the one conversion of a stored period (domain.Period: validated civil
+// dates as YYYY-MM-DD strings) into the scoring engine's input period (scoring.Period: the
+// same id and dates, parsed). A date that does not parse is an error naming the period.
+func ScoringPeriod(p domain.Period) (scoring.Period, error) {
 	start, err1 := scoring.ParseDate(p.Start)
 	end, err2 := scoring.ParseDate(p.End)
 	deadline, err3 := scoring.ParseDate(p.DisclosureDeadline)

@@ -16,6 +16,7 @@ import (
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -26,16 +27,12 @@ var now = time.Date(2026, 12, 20, 10, 0, 0, 0, time.UTC)
 // city is one company with one estate and n ratings of all fours in 2026Q4.
 func city(t *testing.T, n int) *mongodb.DB {
 	t.Helper()
-	db := mongodbtest.NewDB(t)
 	ds := mongodbtest.OneEstate()
 	for i := range n {
 		ds.Ratings = append(ds.Ratings, domain.Rating{Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("1-1-%03d", i),
 			SubmittedAt: time.Date(2026, 10, 5, 9, 0, 0, 0, domain.Zone), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})})
 	}
-	if _, err := db.Import(context.Background(), ds, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return mongodbtest.NewDBWith(t, ds)
 }
 
 // TestScoreAndPublish walks the workflow: each step's result and error, in order, on one
@@ -189,7 +186,7 @@ func TestConcurrentPublishersTakeDistinctNumbers(t *testing.T) {
 func TestInputCountsAcknowledgedRatings(t *testing.T) {
 	ctx := context.Background()
 	db := city(t, 2)
-	_, err := db.SubmitRating(ctx, mongodb.Submission{Source: mongodb.SourceAPI, Rating: domain.Rating{Period: "2026Q4", Estate: "e1",
+	_, err := db.SubmitRating(ctx, rating.Submission{Source: rating.SourceAPI, Rating: domain.Rating{Period: "2026Q4", Estate: "e1",
 		Household: "9-9-999", SubmittedAt: time.Date(2026, 11, 5, 9, 0, 0, 0, domain.Zone), Scores: domain.ScoresOf([6]int{1, 2, 3, 4, 5, 1})}})
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +195,7 @@ func TestInputCountsAcknowledgedRatings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []scoring.Tally{{Estate: "e1", Count: 3, Sums: [6]int64{9, 10, 11, 12, 13, 9}}}
+	want := []scoring.Tally{{Estate: "e1", Ratings: 3, Sums: [6]int64{9, 10, 11, 12, 13, 9}}}
 	if diff := cmp.Diff(want, in.Tallies); diff != "" {
 		t.Errorf("tallies (-want +got):\n%s", diff)
 	}
@@ -337,5 +334,35 @@ func TestObjectionsToResults(t *testing.T) {
 	os, _ := svc.ResultObjections(ctx, "2026Q4")
 	if len(os) != 1 || os[0].Answer != "样本核对无误，维持结果" || os[0].AnsweredBy != "bob" {
 		t.Fatalf("stored %+v", os)
+	}
+}
+
+// TestScoringPeriod: the stored period becomes the engine's with the same id and dates; a
+// date that does not exist is an error naming the period.
+func TestScoringPeriod(t *testing.T) {
+	for _, tc := range []struct {
+		in      domain.Period
+		want    scoring.Period
+		wantErr string
+	}{
+		{in: domain.Period{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"},
+			want: scoring.Period{ID: "2026Q4", Start: scoring.MustParseDate("2026-10-01"), End: scoring.MustParseDate("2026-12-31"),
+				DisclosureDeadline: scoring.MustParseDate("2026-10-15")}},
+		{in: domain.Period{ID: "2027Q1", Start: "2027-01-01", End: "2027-02-30", DisclosureDeadline: "2027-01-15"},
+			wantErr: "period 2027Q1 has a bad date"},
+	} {
+		got, err := publication.ScoringPeriod(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != tc.wantErr {
+				t.Errorf("%s: err = %v, want %q", tc.in.ID, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.in.ID, err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.in.ID, diff)
+		}
 	}
 }

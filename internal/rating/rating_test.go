@@ -22,10 +22,7 @@ var now = time.Date(2026, 11, 5, 9, 30, 0, 0, domain.Zone)
 func estate(t *testing.T, n int) (*mongodb.DB, map[string]string) {
 	t.Helper()
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	if _, err := db.Import(ctx, mongodbtest.OneEstate(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := mongodbtest.NewDBWith(t, mongodbtest.OneEstate())
 	var flats []string
 	for i := range n {
 		flats = append(flats, fmt.Sprintf("1-1-%d", 101+i))

@@ -234,7 +234,7 @@ func requireJSON(c *fiber.Ctx) error {
 // gradesJSON is INTERCHANGE.md's exported results of a publication, with its publicity: the
 // engine's export (scoring.MarshalExport), every field as it is, and after "ruleset" the
 // publication's "status" (publicity or final) and "publicity_ends" (+08:00).
-func gradesJSON(p *reports.Period) ([]byte, error) {
+func gradesJSON(p *reports.PublishedPeriod) ([]byte, error) {
 	b, err := scoring.MarshalExport(p.Result)
 	if err != nil {
 		return nil, err

@@ -63,14 +63,14 @@ type bidder struct {
 	Status string
 	Note   string
 	Pub    *reports.Publication
-	Period *reports.Period
+	Period *reports.PublishedPeriod
 	Grade  *scoring.Grade
 	Bad    []scoring.EventDetail // bad records in force on the period's end
 	Vetoes []scoring.EventDetail
 }
 
 // inForce finds the publication in force on date, or nil.
-func (l *ledgerSite) inForce(ctx context.Context, st *published, date string) (*reports.Period, error) {
+func (l *ledgerSite) inForce(ctx context.Context, st *published, date string) (*reports.PublishedPeriod, error) {
 	var cands []evaluate.Candidate
 	for _, p := range st.city.Periods() {
 		for _, pub := range st.history[p.ID()] {
@@ -123,7 +123,7 @@ func splitBidders(text string) []string {
 }
 
 // lookUp resolves each query and finds its grade in force on date.
-func (l *ledgerSite) lookUp(c *fiber.Ctx, queries []string, date string) ([]bidder, *reports.Period, error) {
+func (l *ledgerSite) lookUp(c *fiber.Ctx, queries []string, date string) ([]bidder, *reports.PublishedPeriod, error) {
 	st, err := l.r.published(c)
 	if err != nil {
 		return nil, nil, err
@@ -158,7 +158,7 @@ func (l *ledgerSite) lookUp(c *fiber.Ctx, queries []string, date string) ([]bidd
 }
 
 // fill sets a resolved bidder's status and grade in force.
-func (l *ledgerSite) fill(c *fiber.Ctx, b *bidder, dir directory, p *reports.Period, date string) {
+func (l *ledgerSite) fill(c *fiber.Ctx, b *bidder, dir directory, p *reports.PublishedPeriod, date string) {
 	name, known := dir.names[b.Company]
 	b.Name = name
 	switch {
@@ -210,7 +210,7 @@ func lookUpForm(c *fiber.Ctx, now time.Time) (date, text string, queries []strin
 type biddersData struct {
 	Date, Text string
 	Bidders    []bidder
-	InForce    *reports.Period
+	InForce    *reports.PublishedPeriod
 	Asked      bool
 	Fields     map[string]string
 	// Links with the look-up's query: built here, since a template would escape the query

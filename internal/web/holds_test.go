@@ -66,7 +66,7 @@ func TestStuffingBurstIsHeldAndReviewed(t *testing.T) {
 	if want := n - rules.Device; held != want {
 		t.Fatalf("%d of %d held; want %d (one device passes %d households)", held, n, want, rules.Device)
 	}
-	if got := e.tally("e1").Count; got != int64(rules.Device) {
+	if got := e.tally("e1").Ratings; got != int64(rules.Device) {
 		t.Errorf("tally counts %d; want %d", got, rules.Device)
 	}
 	in, err := e.s.pubs.Input(ctx, "2026Q4")
@@ -74,8 +74,8 @@ func TestStuffingBurstIsHeldAndReviewed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tl := range in.Tallies {
-		if tl.Estate == "e1" && tl.Count != int64(rules.Device) {
-			t.Errorf("the score's input counts %d ratings of e1; want %d", tl.Count, rules.Device)
+		if tl.Estate == "e1" && tl.Ratings != int64(rules.Device) {
+			t.Errorf("the score's input counts %d ratings of e1; want %d", tl.Ratings, rules.Device)
 		}
 	}
 	// The same phone through the form: the page after sending says it is under review.
@@ -119,13 +119,13 @@ func TestStuffingBurstIsHeldAndReviewed(t *testing.T) {
 
 	// Released: it counts, once, and the receipt says so.
 	wantStatus(t, decide(versions[0][1], "released", ""), http.StatusSeeOther)
-	if got := e.tally("e1").Count; got != int64(rules.Device)+1 {
+	if got := e.tally("e1").Ratings; got != int64(rules.Device)+1 {
 		t.Errorf("after a release the tally counts %d; want %d", got, rules.Device+1)
 	}
 	wantStatus(t, decide(versions[0][1], "rejected", "again"), http.StatusConflict)
 	// Rejected: it stays out.
 	wantStatus(t, decide(versions[1][1], "rejected", "同一设备批量提交"), http.StatusSeeOther)
-	if got := e.tally("e1").Count; got != int64(rules.Device)+1 {
+	if got := e.tally("e1").Ratings; got != int64(rules.Device)+1 {
 		t.Errorf("after a rejection the tally counts %d; want %d", got, rules.Device+1)
 	}
 	if drift, err := e.db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {

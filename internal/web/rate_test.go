@@ -222,7 +222,7 @@ func TestRateHappyPathAndRevision(t *testing.T) {
 	if ip, _ := raw[0]["ip_hash"].(string); len(ip) != 32 || raw[0]["ua_hash"] == "" || raw[0]["source"] != rating.SourceWeb {
 		t.Errorf("stored ip_hash %v, ua_hash %v, source %v; want salted hashes and source web", raw[0]["ip_hash"], raw[0]["ua_hash"], raw[0]["source"])
 	}
-	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 4 {
+	if tl := e.tally("e1"); tl.Ratings != 1 || tl.Sums.Service != 4 {
 		t.Errorf("tally %+v, want one rating with service 4", tl)
 	}
 
@@ -248,7 +248,7 @@ func TestRateHappyPathAndRevision(t *testing.T) {
 	if rev := e.revision("e1", "1-1-101"); rev != 2 {
 		t.Errorf("current revision %d, want 2", rev)
 	}
-	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 5 || tl.Sums.Transparency != 5 {
+	if tl := e.tally("e1"); tl.Ratings != 1 || tl.Sums.Service != 5 || tl.Sums.Transparency != 5 {
 		t.Errorf("tally after the revision %+v, want one rating of all fives", tl)
 	}
 	wantBody(t, c.get("/receipt/"+first), "已被同一住户之后的提交取代")
@@ -484,7 +484,7 @@ func TestRateSameFormTwiceAtOnceCountsOnce(t *testing.T) {
 	if raw := e.rawRatings(); len(raw) != 1 {
 		t.Errorf("%d rating documents stored, want 1", len(raw))
 	}
-	if tl := e.tally("e1"); tl.Count != 1 || tl.Sums.Service != 3 {
+	if tl := e.tally("e1"); tl.Ratings != 1 || tl.Sums.Service != 3 {
 		t.Errorf("tally %+v, want one rating", tl)
 	}
 	drift, err := e.db.VerifyTallies(context.Background(), false)

@@ -244,7 +244,7 @@ func (v *pubView) withPeriods(l links, city *reports.City) {
 	}
 }
 
-func pubViewOf(p *reports.Period) pubView {
+func pubViewOf(p *reports.PublishedPeriod) pubView {
 	return pubView{Pub: p.Pub, History: p.History, Latest: !p.Pub.Superseded()}
 }
 
@@ -349,7 +349,7 @@ func (r *reportSite) published(c *fiber.Ctx) (*published, error) {
 
 // period returns the latest publication of the period named in the path, or a NotFound error
 // that says the period has no published results.
-func (r *reportSite) period(c *fiber.Ctx, st *published, id string) (*reports.Period, error) {
+func (r *reportSite) period(c *fiber.Ctx, st *published, id string) (*reports.PublishedPeriod, error) {
 	if p := st.city.Period(id); p != nil {
 		return p, nil
 	}
@@ -398,7 +398,7 @@ type listEntry struct {
 type listsData struct {
 	pageBase
 	pubView
-	Period *reports.Period
+	Period *reports.PublishedPeriod
 	Red    []listEntry
 	Black  []listEntry
 }
@@ -431,7 +431,7 @@ func (r *reportSite) lists(c *fiber.Ctx) error {
 	})
 }
 
-func listsPage(l links, city *reports.City, p *reports.Period) listsData {
+func listsPage(l links, city *reports.City, p *reports.PublishedPeriod) listsData {
 	d := listsData{pageBase: pageBase{Link: l, Self: "lists"}, pubView: pubViewOf(p), Period: p}
 	d.withPeriods(l, city)
 	for _, g := range p.Result.RedList() {
@@ -491,7 +491,7 @@ func (r *reportSite) filter(c *fiber.Ctx) (rankingFilter, error) {
 }
 
 // rankedCompanies returns the period's grades that pass the filter, in rank order.
-func rankedCompanies(p *reports.Period, f rankingFilter) []*scoring.Grade {
+func rankedCompanies(p *reports.PublishedPeriod, f rankingFilter) []*scoring.Grade {
 	q := strings.ToUpper(f.Q)
 	var out []*scoring.Grade
 	for i := range p.Result.Grades {
@@ -531,7 +531,7 @@ type rankingRow struct {
 type rankingsData struct {
 	pageBase
 	pubView
-	Period           *reports.Period
+	Period           *reports.PublishedPeriod
 	Filter           rankingFilter
 	Districts        []option
 	Grades           []string
@@ -569,7 +569,7 @@ func (r *reportSite) rankings(c *fiber.Ctx) error {
 	})
 }
 
-func rankingsPage(l links, city *reports.City, p *reports.Period, f rankingFilter) rankingsData {
+func rankingsPage(l links, city *reports.City, p *reports.PublishedPeriod, f rankingFilter) rankingsData {
 	all := rankedCompanies(p, f)
 	d := rankingsData{pageBase: pageBase{Link: l, Self: "rankings"}, pubView: pubViewOf(p), Period: p, Filter: f, Total: len(all)}
 	d.withPeriods(l, city)
@@ -637,7 +637,7 @@ func (r *reportSite) rankingsFile(ext string) fiber.Handler {
 }
 
 // rankingsDownload renders the rankings file.
-func rankingsDownload(lang string, city *reports.City, p *reports.Period, f rankingFilter, ext string) (*cachedResponse, error) {
+func rankingsDownload(lang string, city *reports.City, p *reports.PublishedPeriod, f rankingFilter, ext string) (*cachedResponse, error) {
 	sheet := rankingsSheet(lang, city, p, rankedCompanies(p, f))
 	var buf bytes.Buffer
 	var ctype string
@@ -660,7 +660,7 @@ func rankingsDownload(lang string, city *reports.City, p *reports.Period, f rank
 	return resp, nil
 }
 
-func rankingsSheet(lang string, city *reports.City, p *reports.Period, grades []*scoring.Grade) reports.Sheet {
+func rankingsSheet(lang string, city *reports.City, p *reports.PublishedPeriod, grades []*scoring.Grade) reports.Sheet {
 	s := reports.Sheet{Name: p.ID()}
 	for _, k := range []string{"report.col.rank", "report.col.code", "report.col.company", "report.col.grade", "report.col.score",
 		"report.col.list", "report.col.satisfaction", "report.col.disclosure", "report.col.governance", "report.col.bonus",
@@ -691,9 +691,9 @@ type companyData struct {
 	pageBase
 	pubView
 	ID, Name string
-	Focus    *reports.Period        // the period shown
-	Grade    *scoring.Grade         // its grade then
-	Timeline []reports.HistoryEntry // its grade in every published period
+	Focus    *reports.PublishedPeriod // the period shown
+	Grade    *scoring.Grade           // its grade then
+	Timeline []reports.HistoryEntry   // its grade in every published period
 	Estates  []estateRow
 	// Explanation is scoring.Explain's text (zh-CN); empty when the ruleset is not this
 	// binary's, in which case the structured breakdown still shows.
@@ -731,7 +731,7 @@ func (r *reportSite) company(c *fiber.Ctx) error {
 	})
 }
 
-func companyPage(l links, lang string, city *reports.City, id string, p *reports.Period) (companyData, error) {
+func companyPage(l links, lang string, city *reports.City, id string, p *reports.PublishedPeriod) (companyData, error) {
 	g := p.Grade(id)
 	d := companyData{pageBase: pageBase{Link: l, Self: "company-" + id}, pubView: pubViewOf(p), ID: id, Name: g.Name, Focus: p, Grade: g,
 		Timeline: city.CompanyHistory(id)}
@@ -766,8 +766,8 @@ type estateData struct {
 	pubView
 	Estate       reports.Estate
 	DistrictName string
-	Focus        *reports.Period
-	Periods      []*reports.Period // every published period that scored it
+	Focus        *reports.PublishedPeriod
+	Periods      []*reports.PublishedPeriod // every published period that scored it
 	Chart        reports.Chart
 }
 
@@ -798,12 +798,12 @@ func (r *reportSite) estate(c *fiber.Ctx) error {
 	})
 }
 
-func estatePage(l links, lang string, city *reports.City, id string, p *reports.Period, periods []*reports.Period) (estateData, error) {
+func estatePage(l links, lang string, city *reports.City, id string, p *reports.PublishedPeriod, periods []*reports.PublishedPeriod) (estateData, error) {
 	e, _ := p.Estate(id)
 	d := estateData{pageBase: pageBase{Link: l, Self: "estate-" + id}, pubView: pubViewOf(p), Estate: e,
 		DistrictName: city.DistrictName(e.District), Focus: p, Periods: periods}
 	if l.static {
-		d.Periods = []*reports.Period{p}
+		d.Periods = []*reports.PublishedPeriod{p}
 	}
 	var err error
 	if d.Chart, err = estateChart(l, lang, p, e); err != nil {
@@ -818,7 +818,7 @@ func estatePage(l links, lang string, city *reports.City, id string, p *reports.
 type reportData struct {
 	pageBase
 	pubView
-	Period  *reports.Period
+	Period  *reports.PublishedPeriod
 	Summary reports.Summary
 	Charts  []reports.Chart
 }
@@ -837,7 +837,7 @@ func (r *reportSite) report(c *fiber.Ctx) error {
 	})
 }
 
-func reportPage(l links, lang string, city *reports.City, p *reports.Period) (reportData, error) {
+func reportPage(l links, lang string, city *reports.City, p *reports.PublishedPeriod) (reportData, error) {
 	d := reportData{pageBase: pageBase{Link: l, Self: "report"}, pubView: pubViewOf(p), Period: p, Summary: p.Summary()}
 	d.withPeriods(l, city)
 	trends := city.Trends()

@@ -52,7 +52,7 @@ type publishedCache struct {
 	gen     atomic.Int64 // bumped by invalidate
 
 	oldMu sync.Mutex
-	old   map[string]*reports.Period // superseded publications by id, decoded on demand
+	old   map[string]*reports.PublishedPeriod // superseded publications by id, decoded on demand
 }
 
 // Districts gives the names the report pages show for district ids.
@@ -61,7 +61,7 @@ type Districts interface {
 }
 
 func newPublishedCache(pubs *publication.Service, districts Districts, now func() time.Time, log *slog.Logger) *publishedCache {
-	return &publishedCache{pubs: pubs, districts: districts, now: now, log: log, ttl: publishedTTL, old: map[string]*reports.Period{}}
+	return &publishedCache{pubs: pubs, districts: districts, now: now, log: log, ttl: publishedTTL, old: map[string]*reports.PublishedPeriod{}}
 }
 
 // published is what was published as of one check: every period's latest publication, and
@@ -142,7 +142,7 @@ func (pc *publishedCache) load(ctx context.Context, prev *published) (*published
 	if prev != nil && prev.signature == sig.String() {
 		return prev, nil
 	}
-	var periods []*reports.Period
+	var periods []*reports.PublishedPeriod
 	for period, hist := range history {
 		latest := hist[len(hist)-1]
 		if prev != nil {
@@ -177,7 +177,7 @@ func publicationOf(r publication.Record) reports.Publication {
 }
 
 // decode reads one publication whole and decodes it.
-func (pc *publishedCache) decode(ctx context.Context, pub reports.Publication, hist []reports.Publication) (*reports.Period, error) {
+func (pc *publishedCache) decode(ctx context.Context, pub reports.Publication, hist []reports.Publication) (*reports.PublishedPeriod, error) {
 	r, err := pc.pubs.Record(ctx, pub.ID)
 	if err != nil {
 		return nil, err
@@ -190,12 +190,12 @@ func (pc *publishedCache) decode(ctx context.Context, pub reports.Publication, h
 	if err != nil {
 		return nil, err
 	}
-	return reports.NewPeriod(pub, hist, detail, inputs)
+	return reports.NewPublishedPeriod(pub, hist, detail, inputs)
 }
 
 // publication returns publication seq of period: the latest from the state, an older one
 // decoded on demand (and kept, a few at a time). NotFound if there is no such publication.
-func (pc *publishedCache) publication(ctx context.Context, st *published, period string, seq int) (*reports.Period, error) {
+func (pc *publishedCache) publication(ctx context.Context, st *published, period string, seq int) (*reports.PublishedPeriod, error) {
 	latest := st.city.Period(period)
 	if latest == nil {
 		return nil, derrors.Errorf(derrors.NotFound, "")

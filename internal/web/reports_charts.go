@@ -49,7 +49,7 @@ func historyChart(l links, lang string, history []reports.HistoryEntry) (reports
 }
 
 // radarChart is a company's owners' mean score per dimension against the city's.
-func radarChart(l links, lang string, p *reports.Period, company, name string) (reports.Chart, error) {
+func radarChart(l links, lang string, p *reports.PublishedPeriod, company, name string) (reports.Chart, error) {
 	own, city := p.CompanyDimensions(company), p.CityDimensions()
 	return reports.Radar(reports.Spec{ID: "chart-radar", Title: T(lang, "report.chart.radar"), AssetsHost: l.AssetsHost(),
 		Corner: T(lang, "report.col.dimension"), Min: 1, Max: 5},
@@ -59,7 +59,7 @@ func radarChart(l links, lang string, p *reports.Period, company, name string) (
 }
 
 // estateChart is an estate's owners' mean score per dimension against the city's.
-func estateChart(l links, lang string, p *reports.Period, e reports.Estate) (reports.Chart, error) {
+func estateChart(l links, lang string, p *reports.PublishedPeriod, e reports.Estate) (reports.Chart, error) {
 	city := p.CityDimensions()
 	return reports.Bar(reports.Spec{ID: "chart-dimensions", Title: T(lang, "report.chart.dimensions"), AssetsHost: l.AssetsHost(),
 		Corner: T(lang, "report.col.dimension"), Min: 0, Max: 5},
@@ -70,7 +70,7 @@ func estateChart(l links, lang string, p *reports.Period, e reports.Estate) (rep
 
 // cityCharts are the city report's charts: grades, districts, the district × dimension heat
 // map, disclosure compliance and the trends.
-func cityCharts(l links, lang string, city *reports.City, p *reports.Period, trends []reports.Summary) ([]reports.Chart, error) {
+func cityCharts(l links, lang string, city *reports.City, p *reports.PublishedPeriod, trends []reports.Summary) ([]reports.Chart, error) {
 	host := l.AssetsHost()
 	var out []reports.Chart
 	add := func(c reports.Chart, err error) error {

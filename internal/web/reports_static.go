@@ -165,7 +165,7 @@ func (w *siteWriter) page(file, name, lang string, data any) error {
 	return w.write(file, buf.Bytes())
 }
 
-func (w *siteWriter) site(city *reports.City, p *reports.Period) error {
+func (w *siteWriter) site(city *reports.City, p *reports.PublishedPeriod) error {
 	for _, a := range reports.Assets() {
 		if err := w.write(reports.StaticAssetsDir+a.Name, a.Body); err != nil {
 			return err

@@ -43,12 +43,12 @@ func GenerateCity(seed uint64, companies, estates, ratings, disclosures, events 
 	for e := range g.estates {
 		t := scoring.Tally{Estate: g.estates[e].ID}
 		for scores := range g.ratingsOf(e) {
-			t.Count++
+			t.Ratings++
 			for d, s := range scores.Scores {
 				t.Sums[d] += int64(s)
 			}
 		}
-		if t.Count > 0 {
+		if t.Ratings > 0 {
 			in.Tallies = append(in.Tallies, t)
 		}
 	}

@@ -18,7 +18,7 @@ func TestGenerateCity(t *testing.T) {
 	}
 	var ratings int64
 	for _, tally := range in.Tallies {
-		ratings += tally.Count
+		ratings += tally.Ratings
 	}
 	if ratings != 5_000 {
 		t.Errorf("tallies count %d ratings, want 5000", ratings)

@@ -85,6 +85,16 @@ func NewDB(t testing.TB) *mongodb.DB {
 	return db
 }
 
+// NewDBWith is NewDB with ds imported.
+func NewDBWith(t testing.TB, ds *domain.Dataset) *mongodb.DB {
+	t.Helper()
+	db := NewDB(t)
+	if _, err := db.Import(context.Background(), ds, nil); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	return db
+}
+
 // Reconnect opens a second connection to db's database, as another server process would
 // have: with caches of its own. It is closed when the test ends.
 func Reconnect(t testing.TB, db *mongodb.DB) *mongodb.DB {
