@@ -50,8 +50,8 @@ var buildBinary = sync.OnceValues(func() (string, error) {
 type server struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *syncBuffer
-	stdout *syncBuffer
+	stderr *mongodbtest.Buffer
+	stdout *mongodbtest.Buffer
 	exited chan struct{} // closed when the process has ended
 	err    error         // how it ended
 }
@@ -59,7 +59,7 @@ type server struct {
 func startBinServer(t *testing.T, bin, dir string, args ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
-	s := &server{base: "http://" + addr, stderr: &syncBuffer{}, stdout: &syncBuffer{}}
+	s := &server{base: "http://" + addr, stderr: &mongodbtest.Buffer{}, stdout: &mongodbtest.Buffer{}}
 	s.cmd = exec.Command(bin, append([]string{"serve", "--data", dir, "--addr", addr, "--trusted-proxies", "127.0.0.1", "--log-format", "text"}, args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	s.cmd.Env = append(os.Environ(), "PROPCREDIT_MONGODB_URI=")

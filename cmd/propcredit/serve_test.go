@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,30 +8,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine to write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -89,9 +69,9 @@ func waitReady(t *testing.T, base string, done <-chan error) error {
 
 // serveDemo runs `serve --demo` on dir in this process, listening on addr, until ctx ends,
 // and waits until it is ready. done receives what serve (and closing the store) returned.
-func serveDemo(t *testing.T, ctx context.Context, dir, addr string) (base string, stdout *syncBuffer, done <-chan error) {
+func serveDemo(t *testing.T, ctx context.Context, dir, addr string) (base string, stdout *mongodbtest.Buffer, done <-chan error) {
 	t.Helper()
-	stdout = &syncBuffer{}
+	stdout = &mongodbtest.Buffer{}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: io.Discard, Log: mongodbtest.Quiet(),
 		Getenv: func(k string) string { return map[string]string{"PROPCREDIT_ADDR": addr}[k] }}
 	finished := make(chan error, 1)

@@ -90,7 +90,7 @@ func (r *reportSite) apiPeriods(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	resp, err := st.response("api|periods", func() (*cachedResponse, error) {
+	return sendResponse(c, st, "api|periods", func() (*cachedResponse, error) {
 		out := struct {
 			Periods []apiPeriod `json:"periods"`
 		}{Periods: []apiPeriod{}}
@@ -99,33 +99,21 @@ func (r *reportSite) apiPeriods(c *fiber.Ctx) error {
 		}
 		return jsonResponse(out, true)
 	})
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
 }
 
 // apiGrades answers INTERCHANGE.md's exported results of the period's latest publication.
 func (r *reportSite) apiGrades(c *fiber.Ctx) error {
-	st, err := r.published(c)
+	st, p, err := r.publishedPeriod(c)
 	if err != nil {
 		return err
 	}
-	p, err := r.period(c, st, c.Params("period"))
-	if err != nil {
-		return err
-	}
-	resp, err := st.response("api|grades|"+p.Pub.ID+"|"+p.Pub.Status, func() (*cachedResponse, error) {
+	return sendResponse(c, st, "api|grades|"+p.Pub.ID+"|"+p.Pub.Status, func() (*cachedResponse, error) {
 		b, err := gradesJSON(p)
 		if err != nil {
 			return nil, err
 		}
 		return newCachedResponse(fiber.MIMEApplicationJSONCharsetUTF8, b, true), nil
 	})
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
 }
 
 // apiGrade is a company's grade in one publication.
@@ -162,7 +150,7 @@ func (r *reportSite) apiCompany(c *fiber.Ctx) error {
 	if len(history) == 0 {
 		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_company", id))
 	}
-	resp, err := st.response("api|company|"+id, func() (*cachedResponse, error) {
+	return sendResponse(c, st, "api|company|"+id, func() (*cachedResponse, error) {
 		name, _ := st.city.CompanyName(id)
 		out := struct {
 			Company apiCompanyRef `json:"company"`
@@ -175,10 +163,6 @@ func (r *reportSite) apiCompany(c *fiber.Ctx) error {
 		out.Current = out.History[len(out.History)-1]
 		return jsonResponse(out, true)
 	})
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
 }
 
 type apiMatch struct {
@@ -213,11 +197,7 @@ func (r *reportSite) apiSearch(c *fiber.Ctx) error {
 		out.Companies = append(out.Companies, am)
 	}
 	// Searches are not kept: there are too many. The compress middleware compresses them.
-	resp, err := jsonResponse(out, false)
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
+	return sendJSON(c, out)
 }
 
 // requireJSON returns a 415 error, naming the media type to send, unless the request's body is

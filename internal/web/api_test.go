@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,13 +14,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 )
@@ -188,8 +187,7 @@ func TestAPICompanyAndSearch(t *testing.T) {
 			t.Errorf("q=%q: error %+v names no field", q, apiErr)
 		}
 	}
-	en := e.client()
-	en.header.Set("Accept-Language", "en")
+	en := e.client().english()
 	wantBody(t, en.get("/api/v1/companies?q="), "Give the query parameter q")
 }
 
@@ -333,30 +331,12 @@ func TestOpenAPIReferencesResolve(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log destination that the server's goroutines may share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Requests refused at the edges of the API: a malformed multipart body gets the API's JSON
 // answer, not an HTML page; requests that fasthttp refuses before routing (431, 413) are
 // answered and still leave a line in the log.
 func TestAPIEdges(t *testing.T) {
 	e := newEnv(t)
-	var logs lockedBuffer
+	var logs mongodbtest.Buffer
 	s, err := New(Config{DB: e.db, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Now: e.clock.Now, PublicURL: testPublicURL})
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ import (
 var auditors = Roles(domain.RoleAdmin)
 
 func (s *Server) auditRoutes() {
-	if err := addPartialsFrom(s.pages, creditPartials, []string{"admin_audit"}); err != nil {
+	if err := addPartialsFrom(s.pages, creditPartials, "", []string{"admin_audit"}); err != nil {
 		panic(err) // the embedded templates are broken: a build problem, found by any test
 	}
 	s.handle(fiber.MethodGet, "/admin/audit", auditors, s.auditBrowse)

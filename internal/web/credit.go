@@ -25,11 +25,11 @@ import (
 
 var creditStaff = Roles(domain.RoleReviewer, domain.RoleAdmin)
 
-// creditPages use the partials of credit_partials.html.
+// creditPages use the partials of credit_partials.html; their head is credit-head.
 var creditPages = []string{"credit_index", "credit_new", "credit_record", "credit_notice", "company_credit", "company_credit_record", "company_governance", "credit_governance", "periods", "company_results"}
 
 func (s *Server) creditRoutes() {
-	if err := addPartialsFrom(s.pages, creditPartials, creditPages); err != nil {
+	if err := addPartialsFrom(s.pages, creditPartials, "credit-head", creditPages); err != nil {
 		panic(err) // the embedded templates are broken: a build problem, found by any test
 	}
 	s.handle(fiber.MethodGet, "/credit", creditStaff, s.creditIndex)

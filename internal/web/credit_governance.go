@@ -14,9 +14,9 @@ import (
 // (/company/governance); a reviewer verifies them item by item (/credit/governance).
 
 func (s *Server) governanceRoutes() {
-	s.handle(fiber.MethodGet, "/company/governance", creditCompanies, s.companyGovernance)
+	s.handle(fiber.MethodGet, "/company/governance", creditCompanies, s.governancePage("company_governance"))
 	s.handle(fiber.MethodPost, "/company/governance/:period", creditCompanies, s.companyDeclare)
-	s.handle(fiber.MethodGet, "/credit/governance", creditStaff, s.reviewGovernance)
+	s.handle(fiber.MethodGet, "/credit/governance", creditStaff, s.governancePage("credit_governance"))
 	s.handle(fiber.MethodPost, "/credit/governance/:period/:company", creditStaff, s.verifyGovernance)
 	s.addNav("nav.company_governance", "/company/governance", creditCompanies)
 }
@@ -62,14 +62,6 @@ func (s *Server) loadGovernance(c *fiber.Ctx, period string) (governanceData, er
 	return d, nil
 }
 
-func (s *Server) companyGovernance(c *fiber.Ctx) error {
-	d, err := s.loadGovernance(c, c.Query("period"))
-	if err != nil {
-		return err
-	}
-	return s.render(c, "company_governance", d)
-}
-
 func (s *Server) companyDeclare(c *fiber.Ctx) error {
 	period := c.Params("period")
 	note := c.FormValue("note")
@@ -85,6 +77,17 @@ func (s *Server) companyDeclare(c *fiber.Ctx) error {
 	return s.governanceAgain(c, err, "company_governance", period, func(d *governanceData) { d.Note = note })
 }
 
+// governancePage shows a governance page (the company's or the reviewers') for ?period=.
+func (s *Server) governancePage(page string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		d, err := s.loadGovernance(c, c.Query("period"))
+		if err != nil {
+			return err
+		}
+		return s.render(c, page, d)
+	}
+}
+
 // governanceAgain shows a governance page again with the error of its form.
 func (s *Server) governanceAgain(c *fiber.Ctx, err error, page, period string, keep func(d *governanceData)) error {
 	status, msg, fields, other := formError(c, err)
@@ -98,14 +101,6 @@ func (s *Server) governanceAgain(c *fiber.Ctx, err error, page, period string, k
 	d.Error, d.Fields = msg, fields
 	keep(&d)
 	return s.renderStatus(c, status, page, d)
-}
-
-func (s *Server) reviewGovernance(c *fiber.Ctx) error {
-	d, err := s.loadGovernance(c, c.Query("period"))
-	if err != nil {
-		return err
-	}
-	return s.render(c, "credit_governance", d)
 }
 
 func (s *Server) verifyGovernance(c *fiber.Ctx) error {

@@ -16,14 +16,6 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 )
 
-func cst(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, domain.Zone)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 type upload struct {
 	field, name string
 	data        []byte
@@ -81,7 +73,7 @@ func newCreditEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	e.s = s
-	e.setClock(cst("2027-01-29 10:00:00"))
+	e.setClock(time.Date(2027, 1, 29, 10, 0, 0, 0, domain.Zone))
 	for _, a := range []struct{ name, role, company string }{
 		{"alice", domain.RoleReviewer, ""}, {"bob", domain.RoleReviewer, ""}, {"root", domain.RoleAdmin, ""},
 		{"acme", domain.RoleCompany, testCompany}, {"rival", domain.RoleCompany, otherCompany}, {"eva", domain.RoleEvaluator, ""},
@@ -163,7 +155,7 @@ func TestCreditCycleOverHTTP(t *testing.T) {
 	wantStatus(t, acme.get("/credit/records/"+id), http.StatusForbidden)
 
 	// The objection at the window's last second: an empty text first, then a good one.
-	e.setClock(cst("2027-02-06 23:59:59"))
+	e.setClock(time.Date(2027, 2, 6, 23, 59, 59, 0, domain.Zone))
 	acme = e.loggedIn("acme") // sessions end after 12 hours
 	csrf := acme.csrf("/company/credit/" + id)
 	r = acme.postMultipart("/company/credit/"+id+"/objection", url.Values{"_csrf": {csrf}, "text": {"  "}})
@@ -177,7 +169,7 @@ func TestCreditCycleOverHTTP(t *testing.T) {
 	wantBody(t, r, "每条记录只能提出一次异议")
 
 	// The author may not decide; the other reviewer must give a reason.
-	e.setClock(cst("2027-02-08 09:00:00"))
+	e.setClock(time.Date(2027, 2, 8, 9, 0, 0, 0, domain.Zone))
 	alice, bob, acme, root = e.loggedIn("alice"), e.loggedIn("bob"), e.loggedIn("acme"), e.loggedIn("root")
 	r = alice.post("/credit/records/"+id+"/decide", url.Values{"_csrf": {alice.csrf("/credit/records/" + id)}, "outcome": {"rejected"}, "reason": {"维持"}})
 	wantStatus(t, r, http.StatusForbidden)
@@ -214,7 +206,7 @@ func TestCreditCycleOverHTTP(t *testing.T) {
 	if err != nil || len(entries) != 5 {
 		t.Fatalf("%d entries, %v", len(entries), err)
 	}
-	if entries[4].Actor != "bob" || entries[4].Role != domain.RoleReviewer || !entries[4].At.Equal(cst("2027-02-08 09:00:00")) {
+	if entries[4].Actor != "bob" || entries[4].Role != domain.RoleReviewer || !entries[4].At.Equal(time.Date(2027, 2, 8, 9, 0, 0, 0, domain.Zone)) {
 		t.Errorf("decision entry %+v", entries[4])
 	}
 

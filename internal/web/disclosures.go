@@ -38,7 +38,15 @@ var (
 	discReviewers = Roles(domain.RoleReviewer, domain.RoleAdmin)
 )
 
+// discPages use the partials of disclosure_partials.html.
+var discPages = []string{"disclosure_index", "disclosure_form", "disclosure_public", "disclosure_review", "dashboard_disclosures"}
+
+const discPartials = "templates/pages/disclosure_partials.html"
+
 func (s *Server) disclosureRoutes() {
+	if err := addPartialsFrom(s.pages, discPartials, "", discPages); err != nil {
+		panic(err) // the embedded templates are broken: a build problem, found by any test
+	}
 	d := &disclosureSite{s: s}
 	const filing = "/company/disclosures/:period/:estate/:category"
 	s.handle(fiber.MethodGet, "/company/disclosures", discCompanies, d.companyIndex)

@@ -591,6 +591,7 @@ func discObjectionRowOf(lang string, o filing.Objection, estateName string) disc
 }
 
 type discObjectionsData struct {
+	Review       bool // the reviewers' page, not the company's
 	Open, Closed []discObjectionRow
 	Flash, Error string
 }
@@ -620,7 +621,7 @@ func (d *disclosureSite) companyObjections(c *fiber.Ctx) error {
 
 func (d *disclosureSite) showCompanyObjections(c *fiber.Ctx, status int, problem string) error {
 	acct, _ := CurrentAccount(c)
-	return d.showObjections(c, status, problem, "objection_company",
+	return d.showObjections(c, status, problem, false,
 		func(o filing.Objection, e domain.Estate, known bool, _ *discDirectory) (discObjectionRow, bool) {
 			if !known || e.Company != acct.Company {
 				return discObjectionRow{}, false
@@ -629,8 +630,9 @@ func (d *disclosureSite) showCompanyObjections(c *fiber.Ctx, status int, problem
 		})
 }
 
-// showObjections renders page with the objections rowFor keeps, open ones and closed ones apart.
-func (d *disclosureSite) showObjections(c *fiber.Ctx, status int, problem, page string,
+// showObjections renders the objections page (the reviewers' if review, else the company's) with
+// the objections rowFor keeps, open ones and closed ones apart.
+func (d *disclosureSite) showObjections(c *fiber.Ctx, status int, problem string, review bool,
 	rowFor func(o filing.Objection, e domain.Estate, known bool, dir *discDirectory) (discObjectionRow, bool)) error {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
@@ -642,7 +644,7 @@ func (d *disclosureSite) showObjections(c *fiber.Ctx, status int, problem, page 
 	if err != nil {
 		return err
 	}
-	data := discObjectionsData{Flash: discFlash(c), Error: problem}
+	data := discObjectionsData{Review: review, Flash: discFlash(c), Error: problem}
 	for _, o := range all {
 		e, known := dir.estates[o.Estate]
 		row, keep := rowFor(o, e, known, dir)
@@ -654,7 +656,7 @@ func (d *disclosureSite) showObjections(c *fiber.Ctx, status int, problem, page 
 			data.Closed = append(data.Closed, row)
 		}
 	}
-	return d.s.renderStatus(c, status, page, data)
+	return d.s.renderStatus(c, status, "objections", data)
 }
 
 func (d *disclosureSite) answerObjection(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -65,10 +66,7 @@ func (d *disclosureSite) public(c *fiber.Ctx) error {
 func (d *disclosureSite) showPublic(c *fiber.Ctx, status int, data discPublicData) error {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
-	e, err := d.s.db.Estate(ctx, c.Params("id"))
-	if derrors.Code(err) == derrors.NotFound {
-		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "error.not_found"))
-	}
+	e, err := d.pathEstate(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -137,15 +135,21 @@ func (d *disclosureSite) showPublic(c *fiber.Ctx, status int, data discPublicDat
 	return d.s.renderStatus(c, status, "disclosure_public", data)
 }
 
+// pathEstate reads the estate named in the path; an unknown one is a NotFound page.
+func (d *disclosureSite) pathEstate(ctx context.Context, c *fiber.Ctx) (domain.Estate, error) {
+	e, err := d.s.db.Estate(ctx, c.Params("id"))
+	if derrors.Code(err) == derrors.NotFound {
+		return e, derrors.Errorf(derrors.NotFound, "%s", Msg(c, "error.not_found"))
+	}
+	return e, err
+}
+
 // fileObjection files an owner's objection to one of the estate's disclosures. The owner
 // proves residence with the household's code for the open period.
 func (d *disclosureSite) fileObjection(c *fiber.Ctx) error {
 	ctx, cancel := d.s.dbContext(c)
 	defer cancel()
-	e, err := d.s.db.Estate(ctx, c.Params("id"))
-	if derrors.Code(err) == derrors.NotFound {
-		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "error.not_found"))
-	}
+	e, err := d.pathEstate(ctx, c)
 	if err != nil {
 		return err
 	}

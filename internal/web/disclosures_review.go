@@ -547,7 +547,7 @@ func (d *disclosureSite) reviewObjections(c *fiber.Ctx) error {
 }
 
 func (d *disclosureSite) showReviewObjections(c *fiber.Ctx, status int, problem string) error {
-	return d.showObjections(c, status, problem, "objection_review",
+	return d.showObjections(c, status, problem, true,
 		func(o filing.Objection, e domain.Estate, _ bool, dir *discDirectory) (discObjectionRow, bool) {
 			row := discObjectionRowOf(Lang(c), o, e.Name)
 			row.Household, row.CompanyName = o.Household, dir.companyName(e.Company) // reviewers only

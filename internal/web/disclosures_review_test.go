@@ -266,8 +266,7 @@ func TestPublicDisclosures(t *testing.T) {
 		t.Error("a period not begun is shown")
 	}
 	wantStatus(t, e.client().get("/estates/nope/disclosures"), http.StatusNotFound)
-	en := e.client()
-	en.header.Set("Accept-Language", "en")
+	en := e.client().english()
 	wantBody(t, en.get("/estates/e1/disclosures"), "Verified", "Property service fees", "Amount (yuan)")
 }
 

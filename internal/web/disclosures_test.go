@@ -56,19 +56,6 @@ func newDiscEnv(t *testing.T) *testEnv {
 	return e
 }
 
-func (e *testEnv) setClock(t time.Time) {
-	e.clock.mu.Lock()
-	defer e.clock.mu.Unlock()
-	e.clock.t = t
-}
-
-func (e *testEnv) loggedIn(name string) *client {
-	e.t.Helper()
-	c := e.client()
-	c.mustLogin(name, "pw")
-	return c
-}
-
 // discRows are valid figures of each category, as "item|name|value" rows.
 var discRows = map[string][]string{
 	"utilities":        {"water_bill|总水表|12345.67", "electricity_bill||23456.78", "water_allocation|1号楼|6000", "water_allocation|2号楼|6345.67", "electricity_allocation|1-3号楼|23456.78"},

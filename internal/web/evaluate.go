@@ -519,11 +519,7 @@ func (l *ledgerSite) apiGrade(c *fiber.Ctx) error {
 	if bs[0].Status == "unknown" || bs[0].Status == "ambiguous" {
 		return derrors.Errorf(derrors.NotFound, "%s", bs[0].Note)
 	}
-	resp, err := jsonResponse(apiInForceOf(bs[0], date), false)
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
+	return sendJSON(c, apiInForceOf(bs[0], date))
 }
 
 func (l *ledgerSite) apiGrades(c *fiber.Ctx) error {
@@ -549,11 +545,7 @@ func (l *ledgerSite) apiGrades(c *fiber.Ctx) error {
 	for _, b := range bs {
 		out.Grades = append(out.Grades, apiInForceOf(b, date))
 	}
-	resp, err := jsonResponse(out, false)
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
+	return sendJSON(c, out)
 }
 
 func init() {

@@ -41,7 +41,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	db    *mongodb.DB
 	clock *clock
 	s     *Server
@@ -49,7 +49,7 @@ type testEnv struct {
 
 // newEnv starts a server on a fresh database. The test connection's peer address (0.0.0.0)
 // is a trusted proxy, so tests choose client addresses with X-Forwarded-For.
-func newEnv(t *testing.T) *testEnv {
+func newEnv(t testing.TB) *testEnv {
 	t.Helper()
 	db := mongodbtest.NewDB(t)
 	e := &testEnv{t: t, db: db, clock: newClock()}
@@ -89,9 +89,30 @@ func (e *testEnv) addAccount(name, role, company, pw string) {
 	}
 }
 
+func (e *testEnv) setClock(t time.Time) {
+	e.clock.mu.Lock()
+	defer e.clock.mu.Unlock()
+	e.clock.t = t
+}
+
+// loggedIn returns a client logged in as name, whose password is "pw".
+func (e *testEnv) loggedIn(name string) *client {
+	e.t.Helper()
+	c := e.client()
+	c.mustLogin(name, "pw")
+	return c
+}
+
+// user adds an account whose password is "pw" and returns a client logged in as it.
+func (e *testEnv) user(name, role, company string) *client {
+	e.t.Helper()
+	e.addAccount(name, role, company, "pw")
+	return e.loggedIn(name)
+}
+
 // client is a browser: it keeps cookies and sends them back.
 type client struct {
-	t       *testing.T
+	t       testing.TB
 	s       *Server
 	cookies map[string]string
 	header  http.Header // sent with every request
@@ -101,6 +122,12 @@ func (e *testEnv) client() *client { return e.clientOf(e.s) }
 
 func (e *testEnv) clientOf(s *Server) *client {
 	return &client{t: e.t, s: s, cookies: map[string]string{}, header: http.Header{}}
+}
+
+// english makes the client ask for English pages, as a browser set to English does.
+func (c *client) english() *client {
+	c.header.Set("Accept-Language", "en")
+	return c
 }
 
 type response struct {
@@ -181,14 +208,14 @@ func (c *client) mustLogin(name, pw string) {
 	}
 }
 
-func wantStatus(t *testing.T, r *response, want int) {
+func wantStatus(t testing.TB, r *response, want int) {
 	t.Helper()
 	if r.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d\n%s", r.Request.Method, r.Request.URL, r.StatusCode, want, r.body)
 	}
 }
 
-func wantBody(t *testing.T, r *response, substrings ...string) {
+func wantBody(t testing.TB, r *response, substrings ...string) {
 	t.Helper()
 	for _, s := range substrings {
 		if !strings.Contains(r.body, s) {

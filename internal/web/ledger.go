@@ -293,11 +293,7 @@ func (l *ledgerSite) certificate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	resp, err := jsonResponse(cert, false)
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
+	return sendJSON(c, cert)
 }
 
 func init() {

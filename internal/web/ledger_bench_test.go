@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/scoring"
 	"github.com/propcredit/propcredit/scoring/scoringtest"
@@ -18,26 +17,22 @@ import (
 // leaf, prove it against a freshly signed checkpoint), the checkpoint, and a full hash tile.
 // Each request comes from another address, to stay below the API's rate limit.
 func BenchmarkLedgerRequests(b *testing.B) {
-	ctx := context.Background()
-	db := mongodbtest.NewDB(b)
+	e := newEnv(b)
 	in := scoringtest.GenerateCity(2026, 5000, 20000, 500000, 80000, 10000)
 	res, err := scoring.Score(scoring.Default(), in)
 	if err != nil {
 		b.Fatal(err)
 	}
-	clk := newClock()
+	ctx := context.Background()
 	for i := 0; i < 4; i++ {
-		if err := publication.New(db).SaveDraft(ctx, in, res, "bench", clk.Now()); err != nil {
+		if err := publication.New(e.db).SaveDraft(ctx, in, res, "bench", e.clock.Now()); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := publication.New(db).Publish(ctx, res.Period, "", "bench", clk.Now()); err != nil {
+		if _, err := publication.New(e.db).Publish(ctx, res.Period, "", "bench", e.clock.Now()); err != nil {
 			b.Fatal(err)
 		}
 	}
-	s, err := New(Config{DB: db, Log: mongodbtest.Quiet(), Now: clk.Now, LedgerKey: testLedgerKey, TrustedProxies: []string{"0.0.0.0"}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := e.s
 	company := res.Grades[len(res.Grades)/2].Company
 	for _, bm := range []struct{ name, path string }{
 		{"certificate", "/api/v1/companies/" + company + "/certificate?period=" + res.Period},

@@ -227,9 +227,7 @@ func TestSessionSharedAcrossServers(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	e := newEnv(t)
-	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
-	c := e.client()
-	c.mustLogin("zhang", "pw")
+	c := e.user("zhang", domain.RoleReviewer, "")
 	token := c.cookies["pc_session"]
 	r := c.post("/logout", url.Values{"_csrf": {c.csrf("/account")}})
 	wantStatus(t, r, http.StatusSeeOther)
@@ -244,9 +242,7 @@ func TestLogout(t *testing.T) {
 
 func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
 	e := newEnv(t)
-	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
-	c := e.client()
-	c.mustLogin("zhang", "pw")
+	c := e.user("zhang", domain.RoleReviewer, "")
 	// Used every 90 minutes, the session outlives the 2-hour idle limit...
 	for range 7 {
 		e.clock.Advance(90 * time.Minute)
@@ -366,10 +362,8 @@ func tamper(token string) string {
 // back in. The refusal is said only after the right password.
 func TestDisableAccount(t *testing.T) {
 	e := newEnv(t)
-	e.addAccount("root", domain.RoleAdmin, "", "admin-password")
+	admin := e.user("root", domain.RoleAdmin, "")
 	e.addAccount("zhang", domain.RoleReviewer, "", "right-password")
-	admin := e.client()
-	admin.mustLogin("root", "admin-password")
 	phone, laptop := e.client(), e.client()
 	phone.mustLogin("zhang", "right-password")
 	laptop.mustLogin("zhang", "right-password")

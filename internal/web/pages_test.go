@@ -19,9 +19,7 @@ func TestAdminCreatesAccount(t *testing.T) {
 	if _, err := e.db.Import(ctx, &domain.Dataset{Companies: []domain.Company{{ID: testCompany, Name: "万润物业"}}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	e.addAccount("root", domain.RoleAdmin, "", "pw")
-	admin := e.client()
-	admin.mustLogin("root", "pw")
+	admin := e.user("root", domain.RoleAdmin, "")
 
 	create := func(form url.Values) *response {
 		form.Set("_csrf", admin.csrf("/admin/accounts"))
@@ -116,9 +114,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 	if _, err := e.db.Import(ctx, &domain.Dataset{Companies: []domain.Company{{ID: testCompany, Name: evil}}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	e.addAccount("wanrun", domain.RoleCompany, testCompany, "pw")
-	c := e.client()
-	c.mustLogin("wanrun", "pw")
+	c := e.user("wanrun", domain.RoleCompany, testCompany)
 	r := c.get("/account")
 	wantStatus(t, r, http.StatusOK)
 	if strings.Contains(r.body, "<script>") {
@@ -165,39 +161,41 @@ func TestMessagesComplete(t *testing.T) {
 	}
 }
 
-func TestLocalPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                   "",
-		"/":                  "/",
-		"/account":           "/account",
-		"/a?b=c":             "/a?b=c",
-		"//evil.example":     "",
-		"/\\evil.example":    "",
-		"\\\\evil.example":   "",
-		"https://evil.ex/":   "",
-		"evil.example":       "",
-		"/a\nLocation: x":    "",
-		"javascript:alert()": "",
+// TestRequestStrings: the functions that read a string a request brings, each with its table.
+func TestRequestStrings(t *testing.T) {
+	for _, fn := range []struct {
+		name  string
+		f     func(string) string
+		cases map[string]string
+	}{
+		{"localPath", localPath, map[string]string{
+			"":                   "",
+			"/":                  "/",
+			"/account":           "/account",
+			"/a?b=c":             "/a?b=c",
+			"//evil.example":     "",
+			"/\\evil.example":    "",
+			"\\\\evil.example":   "",
+			"https://evil.ex/":   "",
+			"evil.example":       "",
+			"/a\nLocation: x":    "",
+			"javascript:alert()": "",
+		}},
+		{"preferredLanguage", preferredLanguage, map[string]string{
+			"":                               "",
+			"en":                             "en",
+			"EN-us,zh;q=0.5":                 "en-us",
+			"zh-CN,zh;q=0.9,en;q=0.8":        "zh-cn",
+			"zh;q=0.1, en-GB;q=0.9":          "en-gb",
+			"fr, en;q=0.9":                   "fr",
+			"*;q=0.1, en;q=oops":             "en",
+			"en;q=0.5, zh-TW;q=0.5, de;q=.1": "en",
+		}},
 	} {
-		if got := localPath(in); got != want {
-			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestPreferredLanguage(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                               "",
-		"en":                             "en",
-		"EN-us,zh;q=0.5":                 "en-us",
-		"zh-CN,zh;q=0.9,en;q=0.8":        "zh-cn",
-		"zh;q=0.1, en-GB;q=0.9":          "en-gb",
-		"fr, en;q=0.9":                   "fr",
-		"*;q=0.1, en;q=oops":             "en",
-		"en;q=0.5, zh-TW;q=0.5, de;q=.1": "en",
-	} {
-		if got := preferredLanguage(in); got != want {
-			t.Errorf("preferredLanguage(%q) = %q, want %q", in, got, want)
+		for in, want := range fn.cases {
+			if got := fn.f(in); got != want {
+				t.Errorf("%s(%q) = %q, want %q", fn.name, in, got, want)
+			}
 		}
 	}
 }

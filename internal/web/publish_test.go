@@ -17,9 +17,7 @@ var draftFieldPattern = regexp.MustCompile(`name="draft" value="([^"]+)"`)
 // the public pages show it at once.
 func TestPublishThroughTheWeb(t *testing.T) {
 	e := newReportEnv(t)
-	e.addAccount("rev", domain.RoleReviewer, "", "pw")
-	rev := e.client()
-	rev.mustLogin("rev", "pw")
+	rev := e.user("rev", domain.RoleReviewer, "")
 	public := e.client()
 	wantStatus(t, public.get("/lists/2026Q4"), http.StatusNotFound)
 
@@ -91,9 +89,7 @@ func TestPublishThroughTheWeb(t *testing.T) {
 
 func TestPublishErrors(t *testing.T) {
 	e := newReportEnv(t)
-	e.addAccount("admin", domain.RoleAdmin, "", "pw")
-	admin := e.client()
-	admin.mustLogin("admin", "pw")
+	admin := e.user("admin", domain.RoleAdmin, "")
 	csrf := admin.csrf("/publish")
 	for _, tc := range []struct {
 		path   string
@@ -111,9 +107,7 @@ func TestPublishErrors(t *testing.T) {
 	wantStatus(t, admin.get("/publish/2025Q1"), http.StatusNotFound)
 
 	// Neither companies nor evaluators publish; anonymous visitors are sent to log in.
-	e.addAccount("co", domain.RoleCompany, reportRed, "pw")
-	co := e.client()
-	co.mustLogin("co", "pw")
+	co := e.user("co", domain.RoleCompany, reportRed)
 	wantStatus(t, co.get("/publish/2026Q4"), http.StatusForbidden)
 	r := e.client().get("/publish/2026Q4")
 	wantStatus(t, r, http.StatusSeeOther)

@@ -254,8 +254,7 @@ func TestRateHappyPathAndRevision(t *testing.T) {
 	wantBody(t, c.get("/receipt/"+first), "已被同一住户之后的提交取代")
 	wantBody(t, c.get("/receipt/"+strings.ToLower(second)), "该评价已计入本期结果")
 
-	en := e.owner("203.0.113.11")
-	en.header.Set("Accept-Language", "en")
+	en := e.owner("203.0.113.11").english()
 	wantBody(t, en.get("/receipt/"+second), "This rating is counted.", "翠竹花园")
 }
 
@@ -675,8 +674,7 @@ const fivesJSON = `{"service":5,"security":5,"cleaning":5,"greening":5,"maintena
 
 func TestRatingsAPILockedCode(t *testing.T) {
 	e := newRateEnv(t)
-	c := e.owner("203.0.113.80")
-	c.header.Set("Accept-Language", "en")
+	c := e.owner("203.0.113.80").english()
 	var r *response
 	for i := 0; i < 6; i++ {
 		r = c.apiRate(apiBody("e1", "1-1-101", "WRONG-"+strconv.Itoa(i), allFours, ""), nil)
@@ -827,9 +825,7 @@ func TestReadFlats(t *testing.T) {
 // one, the codes page says so and issues nothing.
 func TestCodeSlipsUsePublicURL(t *testing.T) {
 	e := newRateEnv(t)
-	e.addAccount("reviewer1", domain.RoleReviewer, "", "pw")
-	rev := e.client()
-	rev.mustLogin("reviewer1", "pw")
+	rev := e.user("reviewer1", domain.RoleReviewer, "")
 
 	req := httptest.NewRequest(http.MethodPost, "/codes", strings.NewReader(url.Values{
 		"_csrf": {rev.csrf("/codes")}, "period": {"2026Q4"}, "estate": {"e2"}, "flats": {"2-1-101"}}.Encode()))

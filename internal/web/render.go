@@ -70,6 +70,27 @@ var templateFuncs = template.FuncMap{
 		return T(lang, key, args...), nil
 	},
 	"roleLabel": roleLabel,
+	"pageArg":   func(p *Page, arg string) pageArg { return pageArg{p, arg} },
+	"listTable": func(p *Page, id, class string, rows any, none string) listTableArgs {
+		return listTableArgs{p, id, class, rows, none}
+	},
+}
+
+// pageArg is what a partial gets that needs the Page and one more value, such as a form's
+// action.
+type pageArg struct {
+	Page *Page
+	Arg  string
+}
+
+// listTableArgs is what the list-table partial gets: the Page, the table's id and class, the
+// rows (only whether there are any matters: the page's "list-rows" shows them) and the key of
+// the words for none.
+type listTableArgs struct {
+	Page      *Page
+	ID, Class string
+	Rows      any
+	None      string
 }
 
 // parsePages reads templates/layout.html (the layout and shared partials) and makes one

@@ -66,11 +66,15 @@ func (s *Server) reportRoutes() {
 	r.ledgerRoutes()
 }
 
-// addPartials adds the shared report partials to each of the named page templates.
-func addPartials(p pages, names []string) error { return addPartialsFrom(p, partialsFile, names) }
+// addPartials adds the shared report partials to each of the named page templates, whose
+// head is the partial report-head.
+func addPartials(p pages, names []string) error {
+	return addPartialsFrom(p, partialsFile, "report-head", names)
+}
 
-// addPartialsFrom adds the partials of file to each of the named page templates.
-func addPartialsFrom(p pages, file string, names []string) error {
+// addPartialsFrom adds the partials of file to each of the named page templates. head, unless
+// empty, names the partial that is each of these pages' head (their stylesheets).
+func addPartialsFrom(p pages, file, head string, names []string) error {
 	for _, name := range names {
 		t, ok := p[name]
 		if !ok {
@@ -79,6 +83,9 @@ func addPartialsFrom(p pages, file string, names []string) error {
 		t, err := t.Clone()
 		if err == nil {
 			_, err = t.ParseFS(assets, file)
+		}
+		if err == nil && head != "" {
+			_, err = t.Parse(`{{define "head"}}{{template "` + head + `" .}}{{end}}`)
 		}
 		if err != nil {
 			return fmt.Errorf("web: page %s: %w", name, err)
@@ -262,7 +269,7 @@ func (r *reportSite) renderReport(c *fiber.Ctx, st *published, name, key, path s
 		}
 		return r.s.renderPage(c, fiber.StatusOK, name, data, false)
 	}
-	resp, err := st.response("page|"+lang+"|"+key, func() (*cachedResponse, error) {
+	return sendResponse(c, st, "page|"+lang+"|"+key, func() (*cachedResponse, error) {
 		data, err := build(lang)
 		if err != nil {
 			return nil, err
@@ -273,10 +280,6 @@ func (r *reportSite) renderReport(c *fiber.Ctx, st *published, name, key, path s
 		}
 		return newCachedResponse(fiber.MIMETextHTMLCharsetUTF8, body, true), nil
 	})
-	if err != nil {
-		return err
-	}
-	return sendCached(c, resp)
 }
 
 // renderAnonymous renders page name as an anonymous visitor sees it: no user, no CSRF token,
@@ -298,6 +301,26 @@ func (s *Server) renderAnonymous(name, lang, path string, data any) ([]byte, err
 		return nil, fmt.Errorf("web: render %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// sendResponse sends the response cached under key (see published.response), building it on a
+// miss.
+func sendResponse(c *fiber.Ctx, st *published, key string, build func() (*cachedResponse, error)) error {
+	resp, err := st.response(key, build)
+	if err != nil {
+		return err
+	}
+	return sendCached(c, resp)
+}
+
+// sendJSON sends v as the API's JSON, uncompressed and not kept: the compress middleware
+// compresses it per request.
+func sendJSON(c *fiber.Ctx, v any) error {
+	resp, err := jsonResponse(v, false)
+	if err != nil {
+		return err
+	}
+	return sendCached(c, resp)
 }
 
 // sendCached sends a cached response, or 304 Not Modified when the client has it. Anonymous
@@ -356,6 +379,17 @@ func (r *reportSite) period(c *fiber.Ctx, st *published, id string) (*reports.Pu
 	return nil, derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_period", id))
 }
 
+// publishedPeriod returns the current publications and the latest publication of the period
+// named in the path (see period).
+func (r *reportSite) publishedPeriod(c *fiber.Ctx) (*published, *reports.PublishedPeriod, error) {
+	st, err := r.published(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := r.period(c, st, c.Params("period"))
+	return st, p, err
+}
+
 // asset serves ECharts and the report pages' script and stylesheet. They change only with the
 // binary, so browsers may keep them for a day and then revalidate.
 func (r *reportSite) asset(c *fiber.Ctx) error {
@@ -404,11 +438,7 @@ type listsData struct {
 }
 
 func (r *reportSite) lists(c *fiber.Ctx) error {
-	st, err := r.published(c)
-	if err != nil {
-		return err
-	}
-	latest, err := r.period(c, st, c.Params("period"))
+	st, latest, err := r.publishedPeriod(c)
 	if err != nil {
 		return err
 	}
@@ -542,15 +572,7 @@ type rankingsData struct {
 }
 
 func (r *reportSite) rankings(c *fiber.Ctx) error {
-	st, err := r.published(c)
-	if err != nil {
-		return err
-	}
-	p, err := r.period(c, st, c.Params("period"))
-	if err != nil {
-		return err
-	}
-	f, err := r.filter(c)
+	st, p, f, err := r.rankingsQuery(c)
 	if err != nil {
 		return err
 	}
@@ -567,6 +589,17 @@ func (r *reportSite) rankings(c *fiber.Ctx) error {
 	return r.renderReport(c, st, "rankings", key, self, func(string) (any, error) {
 		return rankingsPage(siteLinks, st.city, p, f), nil
 	})
+}
+
+// rankingsQuery reads what the rankings page and its files show: the period's latest
+// publication and the filter.
+func (r *reportSite) rankingsQuery(c *fiber.Ctx) (*published, *reports.PublishedPeriod, rankingFilter, error) {
+	st, p, err := r.publishedPeriod(c)
+	if err != nil {
+		return nil, nil, rankingFilter{}, err
+	}
+	f, err := r.filter(c)
+	return st, p, f, err
 }
 
 func rankingsPage(l links, city *reports.City, p *reports.PublishedPeriod, f rankingFilter) rankingsData {
@@ -613,26 +646,14 @@ func rankingsPage(l links, city *reports.City, p *reports.PublishedPeriod, f ran
 // rankingsFile serves the filtered rankings (all pages) as CSV or XLSX.
 func (r *reportSite) rankingsFile(ext string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		st, err := r.published(c)
-		if err != nil {
-			return err
-		}
-		p, err := r.period(c, st, c.Params("period"))
-		if err != nil {
-			return err
-		}
-		f, err := r.filter(c)
+		st, p, f, err := r.rankingsQuery(c)
 		if err != nil {
 			return err
 		}
 		lang := Lang(c)
-		resp, err := st.response("file|"+lang+"|"+p.Pub.ID+"|"+ext+"|"+f.query(), func() (*cachedResponse, error) {
+		return sendResponse(c, st, "file|"+lang+"|"+p.Pub.ID+"|"+ext+"|"+f.query(), func() (*cachedResponse, error) {
 			return rankingsDownload(lang, st.city, p, f, ext)
 		})
-		if err != nil {
-			return err
-		}
-		return sendCached(c, resp)
 	}
 }
 
@@ -710,25 +731,37 @@ func (r *reportSite) company(c *fiber.Ctx) error {
 	}
 	id := c.Params("id")
 	history := st.city.CompanyHistory(id)
-	if len(history) == 0 {
-		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_company", id))
+	i, err := focusIndex(c, history, func(h reports.HistoryEntry) string { return h.Period.ID() }, "report.no_such_company", "report.company_not_in_period", id)
+	if err != nil {
+		return err
 	}
-	focus := history[len(history)-1]
-	if q := c.Query("period"); q != "" {
-		i := -1
-		for j, h := range history {
-			if h.Period.ID() == q {
-				i = j
-			}
-		}
-		if i < 0 {
-			return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.company_not_in_period", id, q))
-		}
-		focus = history[i]
-	}
+	focus := history[i]
 	return r.renderReport(c, st, "company", "company|"+id+"|"+focus.Period.Pub.ID, "/companies/"+url.PathEscape(id), func(lang string) (any, error) {
 		return companyPage(siteLinks, lang, st.city, id, focus.Period)
 	})
+}
+
+// focusIndex picks which of a company's or an estate's periods (oldest first, each named by
+// periodOf) its page shows: the one ?period= names, else the latest. None at all is a NotFound
+// that says noSuch about id; a ?period= it was not scored in is one that says notIn.
+func focusIndex[T any](c *fiber.Ctx, periods []T, periodOf func(T) string, noSuch, notIn, id string) (int, error) {
+	if len(periods) == 0 {
+		return 0, derrors.Errorf(derrors.NotFound, "%s", Msg(c, noSuch, id))
+	}
+	q := c.Query("period")
+	if q == "" {
+		return len(periods) - 1, nil
+	}
+	i := -1
+	for j, p := range periods {
+		if periodOf(p) == q {
+			i = j
+		}
+	}
+	if i < 0 {
+		return 0, derrors.Errorf(derrors.NotFound, "%s", Msg(c, notIn, id, q))
+	}
+	return i, nil
 }
 
 func companyPage(l links, lang string, city *reports.City, id string, p *reports.PublishedPeriod) (companyData, error) {
@@ -778,21 +811,11 @@ func (r *reportSite) estate(c *fiber.Ctx) error {
 	}
 	id := c.Params("id")
 	periods := st.city.EstatePeriods(id)
-	if len(periods) == 0 {
-		return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.no_such_estate", id))
+	i, err := focusIndex(c, periods, (*reports.PublishedPeriod).ID, "report.no_such_estate", "report.estate_not_in_period", id)
+	if err != nil {
+		return err
 	}
-	focus := periods[len(periods)-1]
-	if q := c.Query("period"); q != "" {
-		focus = nil
-		for _, p := range periods {
-			if p.ID() == q {
-				focus = p
-			}
-		}
-		if focus == nil {
-			return derrors.Errorf(derrors.NotFound, "%s", Msg(c, "report.estate_not_in_period", id, q))
-		}
-	}
+	focus := periods[i]
 	return r.renderReport(c, st, "estate", "estate|"+id+"|"+focus.Pub.ID, "/estates/"+url.PathEscape(id), func(lang string) (any, error) {
 		return estatePage(siteLinks, lang, st.city, id, focus, periods)
 	})
@@ -824,11 +847,7 @@ type reportData struct {
 }
 
 func (r *reportSite) report(c *fiber.Ctx) error {
-	st, err := r.published(c)
-	if err != nil {
-		return err
-	}
-	p, err := r.period(c, st, c.Params("period"))
+	st, p, err := r.publishedPeriod(c)
 	if err != nil {
 		return err
 	}

@@ -31,12 +31,7 @@ import (
 
 // staticLayout replaces the site's layout in the export: no log-in, no absolute links.
 const staticLayout = `{{define "layout" -}}
-<!doctype html>
-<html lang="{{.HTMLLang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{template "title" .}} · {{t .Lang "site.name"}}</title>
+{{template "doc-start" .}}
 <link rel="stylesheet" href="{{.Data.Link.SiteCSS}}">
 {{- block "head" .}}{{end}}
 </head>

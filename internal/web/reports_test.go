@@ -243,8 +243,7 @@ func TestReportPagesNotFound(t *testing.T) {
 		wantStatus(t, r, http.StatusBadRequest)
 		wantBody(t, r, tc.want)
 	}
-	en := e.client()
-	en.header.Set("Accept-Language", "en")
+	en := e.client().english()
 	wantBody(t, en.get("/estates/nope"), "No published results for estate “nope”")
 }
 
@@ -601,9 +600,7 @@ func TestAnonymousPagesAreCachedWithETags(t *testing.T) {
 	}
 
 	// A logged-in visitor sees the same page with their name and a log-out form.
-	e.addAccount("eva", domain.RoleEvaluator, "", "pw")
-	u := e.client()
-	u.mustLogin("eva", "pw")
+	u := e.user("eva", domain.RoleEvaluator, "")
 	r = u.get("/lists/2026Q4")
 	wantStatus(t, r, http.StatusOK)
 	wantBody(t, r, "eva", `action="/logout"`, "阳光物业")

@@ -3,6 +3,7 @@
 package mongodbtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -110,6 +111,25 @@ func Reconnect(t testing.TB, db *mongodb.DB) *mongodb.DB {
 
 // Quiet is a logger that drops everything, for tests.
 func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Buffer is a bytes.Buffer that a server's goroutines may write (its log, its output) while
+// the test reads it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 func randomHex(n int) string {
 	b := make([]byte, n)
