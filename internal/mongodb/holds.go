@@ -251,37 +251,12 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 }
 
 // highestOrdinal finds the highest ordinal claimed in a signal key, from one known to exist
-// (or 0): doubling steps, then halving. Ordinals have no gaps (see detect).
+// (or 0), with look-ups by _id. Ordinals have no gaps (see detect).
 func (db *DB) highestOrdinal(ctx context.Context, key string, from int) (int, error) {
-	has := func(n int) (bool, error) {
-		return exists(ctx, db.c(colSignals), "n|"+key+"|"+strconv.Itoa(n))
-	}
-	lo, step := from, 1
-	for {
-		ok, err := has(lo + step)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			break
-		}
-		lo += step
-		step *= 2
-	}
-	hi := lo + step // missing
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		ok, err := has(mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo, nil
+	missing, err := firstMissing(int64(from)+1, func(n int64) (bool, error) {
+		return exists(ctx, db.c(colSignals), "n|"+key+"|"+strconv.FormatInt(n, 10))
+	})
+	return int(missing) - 1, err
 }
 
 // holdOf is the hold of a held submission.
