@@ -28,3 +28,10 @@ func (db *DB) CommitGroup(ctx context.Context, subs []rating.Submission) ([]rati
 // SetJournalGrace changes how long an intent without an entry waits before it is recovered,
 // so that tests of recovery need not wait for journalGrace.
 func SetJournalGrace(db *DB, d time.Duration) { db.grace = d }
+
+// RecordHoldDecision stores a decision on a hold without acting on it, as a server that
+// stopped between the two would leave it.
+func (db *DB) RecordHoldDecision(ctx context.Context, version, period, outcome string) error {
+	_, err := db.c(colHoldDecisions).InsertOne(ctx, holdDecisionDoc{ID: version, Period: period, Out: outcome, By: "test", At: time.Now()})
+	return err
+}

@@ -299,26 +299,31 @@ func (db *DB) holdState(ctx context.Context, d ratingDoc) (state string, superse
 	if dec.Out != rating.HoldReleased {
 		return dec.Out, false, nil
 	}
-	applied, err := db.releaseApplied(ctx, d)
-	if err != nil || !applied {
-		return rating.HoldSuperseded, true, err
+	applied, later, err := db.releaseApplied(ctx, d)
+	switch {
+	case err != nil:
+		return "", false, err
+	case !applied && later:
+		return rating.HoldSuperseded, true, nil
+	case !applied: // a release that stopped half-way: still held until it is finished
+		return rating.HoldHeld, false, nil
 	}
-	later, err := exists(ctx, db.c(colRatings), versionID(d.Key, d.Revision+2))
+	later, err = exists(ctx, db.c(colRatings), versionID(d.Key, d.Revision+2))
 	return rating.HoldReleased, later, err
 }
 
-// releaseApplied tells whether the release of held version d was stored: the next revision
-// is its copy.
-func (db *DB) releaseApplied(ctx context.Context, d ratingDoc) (bool, error) {
-	var next ratingDoc
-	err := db.c(colRatings).FindOne(ctx, byID(versionID(d.Key, d.Revision+1))).Decode(&next)
+// releaseApplied tells whether the release of held version d was stored (the next revision
+// is its copy), and whether a next revision exists at all.
+func (db *DB) releaseApplied(ctx context.Context, d ratingDoc) (applied, next bool, err error) {
+	var v ratingDoc
+	err = db.c(colRatings).FindOne(ctx, byID(versionID(d.Key, d.Revision+1)), optsOneExclude("ip_hash", "ua_hash")).Decode(&v)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return false, nil
+		return false, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read rating %s: %w", d.Key, err)
+		return false, false, fmt.Errorf("read rating %s: %w", d.Key, err)
 	}
-	return next.Released == d.ID, nil
+	return v.Released == d.ID, true, nil
 }
 
 // Holds lists a period's held ratings, pending and decided, oldest first. It reads the holds
@@ -348,10 +353,14 @@ func (db *DB) Holds(ctx context.Context, period string) ([]rating.Hold, error) {
 		if d, ok := byID[h.Version]; ok {
 			h.Outcome, h.DecidedBy, h.DecidedAt, h.Reason = d.Out, d.By, d.At, d.Reason
 			if d.Out == rating.HoldReleased {
-				if applied, err := db.releaseApplied(ctx, v); err != nil {
+				applied, later, err := db.releaseApplied(ctx, v)
+				switch {
+				case err != nil:
 					return nil, err
-				} else if !applied {
+				case !applied && later:
 					h.Outcome = rating.HoldSuperseded
+				case !applied: // stopped half-way: back in the queue, releasing it again finishes it
+					h.Outcome = rating.HoldPending
 				}
 			}
 		}
@@ -409,7 +418,7 @@ func (db *DB) DecideHold(ctx context.Context, d rating.HoldDecision) (rating.Hol
 		if err := db.c(colHoldDecisions).FindOne(ctx, byID(h.Version)).Decode(&earlier); err != nil {
 			return h, fmt.Errorf("read hold decision: %w", err)
 		}
-		applied, err := db.releaseApplied(ctx, v)
+		applied, _, err := db.releaseApplied(ctx, v)
 		if err != nil {
 			return h, err
 		}

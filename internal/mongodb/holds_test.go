@@ -200,3 +200,39 @@ func TestSignalsCountedOnceAcrossServers(t *testing.T) {
 	}
 	checkNoDrift(t, db)
 }
+
+// A release that stopped after its decision was stored (a crash) stays in the queue, its
+// receipt still says under review, and releasing it again finishes it: it counts once.
+func TestUnfinishedReleaseIsFinishedByReleasingAgain(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	db.SetStuffingRules(addressOnly)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rcs := stuff(t, db, 4, "4-%d", 2)
+	version := "2026Q4|e1|4-3|1"
+	if err := db.RecordHoldDecision(ctx, version, "2026Q4", rating.HoldReleased); err != nil {
+		t.Fatal(err)
+	}
+	holds, err := db.Holds(ctx, "2026Q4")
+	if err != nil || len(holds) != 1 || holds[0].Outcome != rating.HoldPending {
+		t.Fatalf("holds = %+v, %v; want the half-released one pending", holds, err)
+	}
+	if rc, err := db.ReceiptByNumber(ctx, rcs[3].Number); err != nil || rc.Hold != rating.HoldHeld {
+		t.Errorf("receipt = %+v, %v; want under review", rc, err)
+	}
+	if h, err := db.DecideHold(ctx, rating.HoldDecision{Version: version, Outcome: rating.HoldRejected, By: "rev", At: time.Now()}); err != rating.ErrHoldDecided {
+		t.Errorf("rejecting a released hold = %+v, %v; want ErrHoldDecided", h, err)
+	}
+	if h, err := db.DecideHold(ctx, rating.HoldDecision{Version: version, Outcome: rating.HoldReleased, By: "rev", At: time.Now()}); err != nil || h.Outcome != rating.HoldReleased {
+		t.Fatalf("release again = %+v, %v", h, err)
+	}
+	if _, err := db.DecideHold(ctx, rating.HoldDecision{Version: version, Outcome: rating.HoldReleased, By: "rev", At: time.Now()}); err != rating.ErrHoldDecided {
+		t.Errorf("a third release: %v; want ErrHoldDecided", err)
+	}
+	if got := e1Tally(t, db); got.Ratings != 2+4 {
+		t.Errorf("tally counts %d; want 6 (the released one once)", got.Ratings)
+	}
+	checkNoDrift(t, db)
+}
