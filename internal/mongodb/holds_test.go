@@ -3,10 +3,14 @@ package mongodb_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
@@ -235,4 +239,78 @@ func TestUnfinishedReleaseIsFinishedByReleasingAgain(t *testing.T) {
 		t.Errorf("tally counts %d; want 6 (the released one once)", got.Ratings)
 	}
 	checkNoDrift(t, db)
+}
+
+// The demo city's honest ratings (internal/demo: realistic times, marks and comments) are not
+// held under the default thresholds: the open period's ratings of its 12 busiest estates, in
+// time order (16 at a time), each owner on a phone of their own (a household's address, a
+// common browser).
+// bench/stuffing replays the whole city and adds attacks.
+func TestHonestDemoCityIsNotHeld(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays about 2,000 ratings")
+	}
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	db.SetStuffingRules(rating.DefaultStuffingRules)
+	now := time.Now()
+	ds := demo.Generate(demo.DefaultSeed, now)
+	open := ""
+	for _, p := range ds.Periods {
+		if p.Contains(domain.Today(now)) {
+			open = p.ID
+		}
+	}
+	byEstate := map[string][]domain.Rating{}
+	history := *ds
+	history.Ratings = nil
+	for _, r := range ds.Ratings {
+		if r.Period == open {
+			byEstate[r.Estate] = append(byEstate[r.Estate], r)
+		} else {
+			history.Ratings = append(history.Ratings, r)
+		}
+	}
+	if _, err := db.Import(ctx, &history, nil); err != nil {
+		t.Fatal(err)
+	}
+	estates := slices.SortedFunc(maps.Keys(byEstate), func(a, b string) int { return len(byEstate[b]) - len(byEstate[a]) })
+	var honest []domain.Rating
+	const n = 12
+	for _, e := range estates[:n] {
+		honest = append(honest, byEstate[e]...)
+	}
+	sort.SliceStable(honest, func(i, j int) bool { return honest[i].SubmittedAt.Before(honest[j].SubmittedAt) })
+	browsers := []string{"iphone", "android-wechat", "harmonyos"}
+	work := make(chan int)
+	errs := make([]error, len(honest))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				r := honest[i]
+				rc, err := db.SubmitRating(ctx, rating.Submission{Rating: r, Source: rating.SourceWeb, IPHash: "home|" + r.Key(), UserAgentHash: browsers[i%len(browsers)]})
+				if err == nil && rc.Hold != "" {
+					err = fmt.Errorf("honest rating %s at %s held", r.Key(), r.SubmittedAt)
+				}
+				errs[i] = err
+			}
+		}()
+	}
+	for i := range honest {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if holds, err := db.Holds(ctx, open); err != nil || len(holds) != 0 {
+		t.Errorf("holds = %d, %v; want none", len(holds), err)
+	}
+	t.Logf("%d honest ratings of %d estates, none held", len(honest), n)
 }
