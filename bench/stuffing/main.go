@@ -122,7 +122,7 @@ func run(ctx context.Context, out io.Writer, rules rating.StuffingRules, seed in
 		return err
 	}
 	fmt.Fprintf(out, "replayed %d honest ratings in %.1f s\n", len(honest), time.Since(start).Seconds())
-	fmt.Fprintf(out, "honest peaks, distinct households in one %s window: %s\n", rules.Window, peaks(replay.subs, rules.Window))
+	fmt.Fprintf(out, "honest peaks, most ratings that shared one value in one %s window: %s\n", rules.Window, peaks(replay.subs, rules.Window))
 
 	// The rating writer reads the tallies (the estates' history and means) at most every 30 s;
 	// the replay compresses the period into seconds, so wait for a read that has it all.
@@ -322,8 +322,9 @@ func submitAll(ctx context.Context, db *mongodb.DB, s *scenario) error {
 	return nil
 }
 
-// peaks is, for each signal, the most distinct households that shared one value in one window
-// among subs: how close honest owners come to the thresholds.
+// peaks is, for each signal, the most ratings (of distinct households: each rates once in the
+// replay) that shared one value in one window among subs: how close honest owners come to the
+// thresholds.
 func peaks(subs []rating.Submission, window time.Duration) string {
 	if window <= 0 {
 		return "-"

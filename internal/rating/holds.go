@@ -24,12 +24,12 @@ import (
 
 // Kinds of signal, as stored in a hold's evidence and shown to reviewers.
 const (
-	SignalAddress = "address" // households from one client address (hash)
-	SignalDevice  = "device"  // households from one address with one User-Agent
-	SignalComment = "comment" // households that wrote the same comment
-	SignalVector  = "vector"  // households that gave one estate the same six marks
-	SignalEstate  = "estate"  // households of one estate, against its own history
-	SignalOutlier = "outlier" // households far from the estate's mean marks
+	SignalAddress = "address" // ratings from one client address (hash)
+	SignalDevice  = "device"  // ratings from one address with one User-Agent
+	SignalComment = "comment" // ratings with the same comment
+	SignalVector  = "vector"  // ratings that gave one estate the same six marks
+	SignalEstate  = "estate"  // ratings of one estate, against its own history
+	SignalOutlier = "outlier" // ratings far from the estate's mean marks
 )
 
 // StuffingRules are the thresholds of the signals: how many ratings a signal may count within
@@ -38,23 +38,23 @@ const (
 // it); a deployment may set its own (serve flags).
 type StuffingRules struct {
 	Window time.Duration
-	// Address: households from one client address. Generous, for a household's shared
+	// Address: ratings from one client address. Generous, for a household's shared
 	// network, a carrier's NAT or a property office helping elderly owners.
 	Address int
-	// Device: households from one address with one User-Agent: one phone or browser.
+	// Device: ratings from one address with one User-Agent: one phone or browser.
 	Device int
-	// Comment: households that wrote the same comment (case and spaces ignored), counted
-	// only for comments of at least CommentMinRunes characters.
+	// Comment: ratings with the same comment (case and spaces ignored), counted only for
+	// comments of at least CommentMinRunes characters.
 	Comment         int
 	CommentMinRunes int
-	// Vector: households of one estate that gave the same six marks.
+	// Vector: ratings of one estate that gave the same six marks.
 	Vector int
-	// Estate: households of one estate in a window, at least EstateMin, or EstateFactor
+	// Estate: ratings of one estate in a window, at least EstateMin, or EstateFactor
 	// times the estate's own history: its counted ratings so far in the period per window
 	// since the period opened, whichever is more.
 	EstateMin    int
 	EstateFactor float64
-	// Outlier: households whose mean mark is OutlierGap or more from the estate's mean,
+	// Outlier: ratings whose mean mark is OutlierGap or more from the estate's mean,
 	// counted once the estate has OutlierFrom counted ratings.
 	Outlier     int
 	OutlierGap  float64
@@ -79,8 +79,8 @@ var DefaultStuffingRules = StuffingRules{
 // Off reports whether the rules hold nothing (a zero Window).
 func (r StuffingRules) Off() bool { return r.Window <= 0 }
 
-// Signal is one piece of a hold's evidence: Count distinct households shared Value (a short
-// hash, or the marks, or the estate) within the window that started at Since, over Threshold.
+// Signal is one piece of a hold's evidence: Count ratings shared Value (a short hash, or the
+// marks, or the estate) within the window that started at Since, over Threshold.
 type Signal struct {
 	Kind      string    `bson:"kind"`
 	Value     string    `bson:"value"`
