@@ -314,3 +314,25 @@ func TestHonestDemoCityIsNotHeld(t *testing.T) {
 	}
 	t.Logf("%d honest ratings of %d estates, none held", len(honest), n)
 }
+
+// A server that has not seen a signal's ordinals (a fresh process, or another server's
+// traffic) finds how far they went: its first rating of the key gets the next ordinal.
+func TestSignalCountFoundByAnotherServer(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	db.SetStuffingRules(addressOnly)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	stuff(t, db, 3, "3-%d", 3) // ordinals 1-3: none held
+	other := mongodbtest.Reconnect(t, db)
+	other.SetStuffingRules(addressOnly)
+	rcs := stuff(t, other, 1, "3-9%d", 3)
+	if rcs[0].Hold != rating.HoldHeld {
+		t.Fatalf("the fourth rating from the address, on another server: %+v; want held", rcs[0])
+	}
+	holds, err := db.Holds(ctx, "2026Q4")
+	if err != nil || len(holds) != 1 || holds[0].Signals[0].Count != 4 {
+		t.Errorf("holds = %+v, %v; want one, the address's fourth", holds, err)
+	}
+}
