@@ -174,6 +174,7 @@ func init() {
 		"holds.signal.vector":      {"本小区相同的六项评分在%s起的时段内出现了%d次（上限%d）", "The same six marks came %[2]d times for this estate in the window from %[1]s (limit %[3]d)"},
 		"holds.signal.estate":      {"本小区在%s起的时段内收到%d份评价，远超以往（上限%d）", "The estate had %[2]d ratings in the window from %[1]s, far above its history (limit %[3]d)"},
 		"holds.signal.outlier":     {"在%s起的时段内有%d份评价与本小区平均分相差很大（上限%d）", "%[2]d ratings in the window from %[1]s were far from the estate's mean (limit %[3]d)"},
+		"rate.done.thanks_held":    {"感谢您的评价！", "Thank you for your rating!"},
 		"receipt.held":             {"审核中：该评价正在人工审核，审核通过前不计入本期结果。", "Under review: this rating is being checked and does not count until a reviewer releases it."},
 		"receipt.rejected":         {"该评价经审核未予计入。", "After review, this rating was not counted."},
 	})

@@ -106,6 +106,8 @@ func TestStuffingBurstIsHeldAndReviewed(t *testing.T) {
 	page := rev.get("/review/ratings")
 	wantStatus(t, page, http.StatusOK)
 	wantBody(t, page, fmt.Sprintf("共 %d 条待审核", held), "同一设备（地址与浏览器相同）", "5-1-105")
+	wantBody(t, rev.english().get("/review/ratings"), "Ratings held for review", "One device (address and browser) sent 5 ratings")
+	rev.header.Del("Accept-Language")
 	versions := holdVersionPattern.FindAllStringSubmatch(page.body, -1)
 	if len(versions) != held {
 		t.Fatalf("%d forms in the queue, want %d", len(versions), held)
