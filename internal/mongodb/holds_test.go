@@ -21,6 +21,17 @@ import (
 // nothing else.
 var addressOnly = rating.StuffingRules{Window: 10 * time.Minute, Address: 3}
 
+// stuffingDB is a fresh database with smallCity imported and rules in force.
+func stuffingDB(t *testing.T, rules rating.StuffingRules) *mongodb.DB {
+	t.Helper()
+	db := mongodbtest.NewDB(t)
+	db.SetStuffingRules(rules)
+	if _, err := db.Import(context.Background(), smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 func e1Tally(t *testing.T, db *mongodb.DB) domain.Tally {
 	t.Helper()
 	tallies, err := db.Tallies(context.Background(), "2026Q4")
@@ -60,11 +71,7 @@ func stuff(t *testing.T, db *mongodb.DB, n int, flat string, marks int) []rating
 
 func TestHeldRatingsCountOnlyWhenReleased(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	db.SetStuffingRules(addressOnly)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil { // two ratings of e1
-		t.Fatal(err)
-	}
+	db := stuffingDB(t, addressOnly) // two ratings of e1
 	rcs := stuff(t, db, 6, "8-%d", 1)
 	for i, rc := range rcs {
 		if held := rc.Hold == rating.HoldHeld; held != (i >= 3) {
@@ -129,11 +136,7 @@ func TestHeldRatingsCountOnlyWhenReleased(t *testing.T) {
 // A household whose earlier rating counts keeps it counted while its newer one is held.
 func TestHeldRevisionKeepsTheEarlierRating(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	db.SetStuffingRules(addressOnly)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := stuffingDB(t, addressOnly)
 	stuff(t, db, 3, "7-%d", 2)
 	// 1-1-101 (imported, 5 points) is revised from the attacker's address: held.
 	r := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "1-1-101", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{1, 1, 1, 1, 1, 1})}
@@ -165,14 +168,10 @@ func TestHeldRevisionKeepsTheEarlierRating(t *testing.T) {
 // threshold once, not once per server.
 func TestSignalsCountedOnceAcrossServers(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	other := mongodbtest.Reconnect(t, db)
 	rules := rating.StuffingRules{Window: 10 * time.Minute, Address: 10}
-	db.SetStuffingRules(rules)
+	db := stuffingDB(t, rules)
+	other := mongodbtest.Reconnect(t, db)
 	other.SetStuffingRules(rules)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
 	const n = 30
 	var wg sync.WaitGroup
 	rcs := make([]rating.Receipt, n)
@@ -209,11 +208,7 @@ func TestSignalsCountedOnceAcrossServers(t *testing.T) {
 // receipt still says under review, and releasing it again finishes it: it counts once.
 func TestUnfinishedReleaseIsFinishedByReleasingAgain(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	db.SetStuffingRules(addressOnly)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := stuffingDB(t, addressOnly)
 	rcs := stuff(t, db, 4, "4-%d", 2)
 	version := "2026Q4|e1|4-3|1"
 	if err := db.RecordHoldDecision(ctx, version, "2026Q4", rating.HoldReleased); err != nil {
@@ -243,7 +238,7 @@ func TestUnfinishedReleaseIsFinishedByReleasingAgain(t *testing.T) {
 
 // The demo city's honest ratings (internal/demo: realistic times, marks and comments) are not
 // held under the default thresholds: the open period's ratings of its 12 busiest estates, in
-// time order (16 at a time), each owner on a phone of their own (a household's address, a
+// time order (in groups of 32), each owner on a phone of their own (a household's address, a
 // common browser).
 // bench/stuffing replays the whole city and adds attacks.
 func TestHonestDemoCityIsNotHeld(t *testing.T) {
@@ -282,31 +277,19 @@ func TestHonestDemoCityIsNotHeld(t *testing.T) {
 	}
 	sort.SliceStable(honest, func(i, j int) bool { return honest[i].SubmittedAt.Before(honest[j].SubmittedAt) })
 	browsers := []string{"iphone", "android-wechat", "harmonyos"}
-	work := make(chan int)
-	errs := make([]error, len(honest))
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				r := honest[i]
-				rc, err := db.SubmitRating(ctx, rating.Submission{Rating: r, Source: rating.SourceWeb, IPHash: "home|" + r.Key(), UserAgentHash: browsers[i%len(browsers)]})
-				if err == nil && rc.Hold != "" {
-					err = fmt.Errorf("honest rating %s at %s held", r.Key(), r.SubmittedAt)
-				}
-				errs[i] = err
+	for chunk := range slices.Chunk(honest, 32) { // groups of 32, as the writer takes them
+		subs := make([]rating.Submission, len(chunk))
+		for i, r := range chunk {
+			subs[i] = rating.Submission{Rating: r, Source: rating.SourceWeb, IPHash: "home|" + r.Key(), UserAgentHash: browsers[i%len(browsers)]}
+		}
+		rcs, errs := db.CommitGroup(ctx, subs)
+		for i := range subs {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
 			}
-		}()
-	}
-	for i := range honest {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
+			if rcs[i].Hold != "" {
+				t.Fatalf("honest rating %s at %s held", chunk[i].Key(), chunk[i].SubmittedAt)
+			}
 		}
 	}
 	if holds, err := db.Holds(ctx, open); err != nil || len(holds) != 0 {
@@ -319,11 +302,7 @@ func TestHonestDemoCityIsNotHeld(t *testing.T) {
 // traffic) finds how far they went: its first rating of the key gets the next ordinal.
 func TestSignalCountFoundByAnotherServer(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	db.SetStuffingRules(addressOnly)
-	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db := stuffingDB(t, addressOnly)
 	stuff(t, db, 3, "3-%d", 3) // ordinals 1-3: none held
 	other := mongodbtest.Reconnect(t, db)
 	other.SetStuffingRules(addressOnly)
