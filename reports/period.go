@@ -34,6 +34,7 @@ type Publication struct {
 	// publications older than publicity).
 	Status        string
 	PublicityEnds time.Time
+	FinalAt       time.Time // when it was approved as final; zero before, and for publications older than publicity
 }
 
 // Superseded reports whether a later publication replaced p.

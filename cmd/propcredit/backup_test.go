@@ -641,7 +641,7 @@ func TestRestoreContinuesTheLedger(t *testing.T) {
 	witness := func(url string) (string, string, int) {
 		return run(t, nil, "", "ledger", "witness", "--key", vkey, "--url", url, "--state", state)
 	}
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "first checkpoint: 3 leaves") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "first checkpoint: 6 leaves") {
 		t.Fatalf("witness: exit %d %q %q", code, out, stderr)
 	}
 	file := filepath.Join(t.TempDir(), "b.pcbackup")
@@ -661,14 +661,14 @@ func TestRestoreContinuesTheLedger(t *testing.T) {
 	if _, got := get(t, base+"/ledger/key"); strings.TrimSpace(got) != vkey {
 		t.Errorf("restored key %q, want %q", got, vkey)
 	}
-	if _, got := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(got, app.DefaultLedgerName+"\n3\n") || got != checkpoint {
+	if _, got := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(got, app.DefaultLedgerName+"\n6\n") || got != checkpoint {
 		t.Errorf("restored checkpoint %q, want %q", got, checkpoint)
 	}
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 3 leaves: consistent") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "6 → 6 leaves: consistent") {
 		t.Fatalf("witness of the restored system: exit %d %q %q", code, out, stderr)
 	}
 	publishPeriod(t, restored, "2026Q3")
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 6 leaves: consistent") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "6 → 11 leaves: consistent") {
 		t.Fatalf("witness after publishing on the restored system: exit %d %q %q", code, out, stderr)
 	}
 	if out, stderr, code := run(t, nil, "", "ledger", "audit", "--data", restored); code != 0 || !strings.Contains(out, "0 problems") {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/internal/progress"
 )
@@ -38,17 +39,19 @@ func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf *storeFla
 
 func (m *Main) ledger(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("ledger: say key, audit or witness (see 'propcredit ledger KEY --help')")
+		return usagef("ledger: say key, audit, adopt or witness (see 'propcredit ledger KEY --help')")
 	}
 	switch args[0] {
 	case "key":
 		return m.ledgerKey(ctx, args[1:])
 	case "audit":
 		return m.ledgerAudit(ctx, args[1:])
+	case "adopt":
+		return m.ledgerAdopt(ctx, args[1:])
 	case "witness":
 		return m.ledgerWitness(ctx, args[1:])
 	}
-	return usagef("ledger: unknown subcommand %q; say key, audit or witness", args[0])
+	return usagef("ledger: unknown subcommand %q; say key, audit, adopt or witness", args[0])
 }
 
 // ledgerKey prints the public verifier key.
@@ -68,11 +71,17 @@ func (m *Main) ledgerKey(ctx context.Context, args []string) error {
 	return nil
 }
 
-// ledgerAudit recomputes the ledger from its leaves and every publication's leaves from the
-// stored results.
+// ledgerStore parses the arguments of `ledger SUB`, which are the store's flags alone, and
+// opens the store.
+func (m *Main) ledgerStore(ctx context.Context, sub, what string, args []string) (*app.Store, error) {
+	fs, sf := m.storeFlagSet("ledger "+sub, "ledger "+sub+" [--data ./data | --mongodb-uri URI]   "+what)
+	return m.parseAndOpen(ctx, fs, sf, args, "ledger "+sub)
+}
+
+// ledgerAudit recomputes the ledger from its leaves, and every leaf from the stored
+// publications, approvals, credit records and audit entries.
 func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
-	fs, sf := m.storeFlagSet("ledger audit", "ledger audit [--data ./data | --mongodb-uri URI]   check the ledger against itself and the stored publications")
-	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger audit")
+	store, err := m.ledgerStore(ctx, "audit", "check the ledger against itself and every record stored", args)
 	if err != nil {
 		return err
 	}
@@ -89,12 +98,30 @@ func (m *Main) ledgerAudit(ctx context.Context, args []string) error {
 	for _, p := range rep.Problems {
 		fmt.Fprintln(m.Stdout, "PROBLEM:", p)
 	}
-	fmt.Fprintf(m.Stdout, "ledger: %d leaves, root %s; %d publications, %d leaves recomputed from them; %d problems\n",
-		rep.Leaves, rep.Root, rep.Publications, rep.Checked, len(rep.Problems))
+	fmt.Fprintf(m.Stdout, "ledger: %d leaves, root %s; %d publications (%d final), %d credit records, %d audit entries: %d leaves recomputed from them; %d problems\n",
+		rep.Leaves, rep.Root, rep.Publications, rep.Finals, rep.CreditRecords, rep.AuditEntries, rep.Checked, len(rep.Problems))
 	if len(rep.Problems) > 0 {
 		return app.ErrAudit
 	}
 	return nil
+}
+
+// ledgerAdopt appends the leaves of stored records that have none (written before the ledger
+// logged them), once, after an upgrade.
+func (m *Main) ledgerAdopt(ctx context.Context, args []string) error {
+	store, err := m.ledgerStore(ctx, "adopt", "append the leaves of final approvals, credit records and audit entries stored before the ledger logged them", args)
+	if err != nil {
+		return err
+	}
+	rep, err := app.AdoptIntoLedger(ctx, store.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "ledger: adopted %d final approvals, %d credit records, %d audit entries\n", rep.Finals, rep.CreditRecords, rep.AuditEntries)
+	if rep == (app.AdoptReport{}) {
+		return nil
+	}
+	return m.audited(ctx, store, audit.Change{Action: "ledger.adopt", Object: "ledger/adopt", After: rep})
 }
 
 // readKey reads a verifier key given on the command line, or the file that holds it.

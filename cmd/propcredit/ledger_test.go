@@ -104,7 +104,7 @@ func TestLedgerEndToEnd(t *testing.T) {
 		t.Errorf("key file mode %v", info.Mode().Perm())
 	}
 	code, cp := get(t, base+"/ledger/checkpoint")
-	if code != http.StatusOK || !strings.HasPrefix(cp, app.DefaultLedgerName+"\n3\n") {
+	if code != http.StatusOK || !strings.HasPrefix(cp, app.DefaultLedgerName+"\n6\n") {
 		t.Fatalf("checkpoint = %d %q", code, cp)
 	}
 
@@ -147,7 +147,7 @@ func TestLedgerEndToEnd(t *testing.T) {
 			c["checkpoint"] = string(b)
 		},
 		"size": func(c map[string]any) {
-			c["checkpoint"] = strings.Replace(c["checkpoint"].(string), "\n3\n", "\n4\n", 1)
+			c["checkpoint"] = strings.Replace(c["checkpoint"].(string), "\n6\n", "\n7\n", 1)
 		},
 	}
 	wantCheck := map[string]string{"leaf": "FAILED: proof:", "proof": "FAILED: proof:", "signature": "FAILED: signature:", "size": "FAILED: signature:"}
@@ -168,16 +168,16 @@ func TestLedgerEndToEnd(t *testing.T) {
 	witness := func(url string) (string, string, int) {
 		return run(t, nil, "", "ledger", "witness", "--key", vkey, "--url", url, "--state", state)
 	}
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "first checkpoint: 3 leaves") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "first checkpoint: 6 leaves") {
 		t.Fatalf("witness: exit %d %q %q", code, out, stderr)
 	}
 	publishPeriod(t, dir, "2026Q3")
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "3 → 6 leaves: consistent") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "6 → 11 leaves: consistent") {
 		t.Fatalf("witness after a second publication: exit %d %q %q", code, out, stderr)
 	}
 	stop()
 	base, stop = startServer(t, dir)
-	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "6 → 6 leaves: consistent") {
+	if out, stderr, code := witness(base); code != 0 || !strings.Contains(out, "11 → 11 leaves: consistent") {
 		t.Fatalf("witness after a restart: exit %d %q %q", code, out, stderr)
 	}
 	// The first certificate still verifies: it is proved against the checkpoint it carries.
@@ -194,6 +194,9 @@ func TestLedgerEndToEnd(t *testing.T) {
 	if out, stderr, code := run(t, nil, "", "ledger", "audit", "--data", dir); code != 0 || !strings.Contains(out, "0 problems") {
 		t.Fatalf("audit: exit %d %q %q", code, out, stderr)
 	}
+	if out := mustRun(t, "ledger", "adopt", "--data", dir); !strings.Contains(out, "adopted 0 final approvals, 0 credit records, 0 audit entries") {
+		t.Errorf("adopt with everything logged: %q", out)
+	}
 	uri, err := ferretdb.SocketURI(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +212,7 @@ func TestLedgerEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, code = run(t, nil, "", "ledger", "audit", "--data", dir)
-	if code != 1 || !strings.Contains(out, "PROBLEM: pub|2026Q3|0002|91440300MA5D00000A") || !strings.Contains(out, "PROBLEM: pub|2026Q3|0002 (leaf 5)") {
+	if code != 1 || !strings.Contains(out, "PROBLEM: pub|2026Q3|0002|91440300MA5D00000A") || !strings.Contains(out, "PROBLEM: pub|2026Q3|0002 (leaf 9)") {
 		t.Errorf("audit after tampering: exit %d\n%s", code, out)
 	}
 
@@ -262,7 +265,7 @@ func TestWitnessRefusesShrink(t *testing.T) {
 	stop()
 	smallBase, _ := startServer(t, small)
 	_, stderr, code := run(t, nil, "", "ledger", "witness", "--key", vkey, "--url", smallBase, "--state", state)
-	if code != 1 || !strings.Contains(stderr, "REFUSED: the ledger shrank: it had 6 leaves, now 3") {
+	if code != 1 || !strings.Contains(stderr, "REFUSED: the ledger shrank: it had 11 leaves, now 6") {
 		t.Errorf("witness of a shrunk log: exit %d %q", code, stderr)
 	}
 }

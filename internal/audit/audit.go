@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ledger"
 )
 
 // Entry is one action in the trail.
@@ -77,16 +78,19 @@ type Filter struct {
 }
 
 // Store appends and reads entries. Implementations only insert: an id that exists already is
-// an error, never an overwrite.
+// an error, never an overwrite. Every entry is also a leaf of the transparency ledger
+// (ledger.go), which the store keeps too.
 type Store interface {
 	AppendAudit(ctx context.Context, e Entry) error
 	AuditEntries(ctx context.Context, f Filter) ([]Entry, error)
+	ledger.Store
 }
 
 // Log writes entries to a Store.
 type Log struct {
-	store Store
-	now   func() time.Time
+	store  Store
+	ledger *ledger.Log
+	now    func() time.Time
 }
 
 // New returns a log on store with the clock now (time.Now when nil).
@@ -94,7 +98,7 @@ func New(store Store, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{store: store, now: now}
+	return &Log{store: store, ledger: ledger.New(store, nil), now: now}
 }
 
 // Change is what an action did: the object it acted on and the state before and after.
@@ -108,11 +112,21 @@ type Change struct {
 	Reason  string
 }
 
-// Record appends one entry for ch by who, now.
+// Record appends one entry for ch by who, now. It is the one place entries are written: the
+// entry's leaf goes into the transparency ledger first, so no entry is stored without its leaf
+// (a leaf whose entry was never stored, after a crash, is what `propcredit ledger audit`
+// reports).
 func (l *Log) Record(ctx context.Context, who Actor, ch Change) error {
 	e, err := NewEntry(l.now(), who, ch)
 	if err != nil {
 		return err
+	}
+	leaf, err := LedgerLeaf(e)
+	if err != nil {
+		return err
+	}
+	if _, err := l.ledger.Append(ctx, []ledger.Leaf{leaf}); err != nil {
+		return fmt.Errorf("audit: record %s on %s in the ledger: %w", e.Action, e.Object, err)
 	}
 	return l.store.AppendAudit(ctx, e)
 }

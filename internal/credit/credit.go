@@ -17,6 +17,7 @@ import (
 	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ledger"
 	"github.com/propcredit/propcredit/scoring"
 )
 
@@ -154,6 +155,9 @@ type Store interface {
 	Estate(ctx context.Context, id string) (domain.Estate, error)
 
 	ClaimStore
+
+	// The transparency ledger, which every write of a record is appended to (ledger.go).
+	ledger.Store
 }
 
 // Config configures a Service.

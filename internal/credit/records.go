@@ -119,7 +119,7 @@ func (s *Service) Create(ctx context.Context, who Actor, in NewRecord) (Record, 
 	if r.Evidence, err = s.storeUploads(ctx, who, &r, PurposeEvidence, in.Evidence); err != nil {
 		return Record{}, err
 	}
-	if err := s.store.InsertCreditRecord(ctx, r); err != nil {
+	if err := s.save(ctx, r, true); err != nil {
 		return Record{}, err
 	}
 	return r, s.record(ctx, who, "credit.record.create", &r, nil, summary(&r), "")
@@ -180,7 +180,7 @@ func (s *Service) change(ctx context.Context, who Actor, id, action string, appl
 		return Record{}, err
 	}
 	r.Version++
-	if err := s.store.ReplaceCreditRecord(ctx, r); err != nil {
+	if err := s.save(ctx, r, false); err != nil {
 		return Record{}, err
 	}
 	return r, s.record(ctx, who, action, &r, before, summary(&r), reason)

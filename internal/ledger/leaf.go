@@ -10,8 +10,8 @@ import (
 	"github.com/propcredit/propcredit/scoring"
 )
 
-// Leaves are canonical JSON: the fields of ResultLeaf or PublicationLeaf in the order
-// declared, no spaces, no HTML escaping, times in UTC to the second (RFC 3339), scores as
+// Leaves are canonical JSON: the fields of ResultLeaf, PublicationLeaf or one of the kinds of
+// kinds.go in the order declared, no spaces, no HTML escaping, times in UTC to the second (RFC 3339), scores as
 // JSON numbers with at most two decimals. A leaf's bytes never change once appended; a verifier
 // parses them with any JSON parser.
 

@@ -9,7 +9,8 @@ import (
 )
 
 // Every publication is appended to the transparency ledger (internal/ledger) before it is
-// stored: one leaf per company result and one for the publication's inputs and ruleset.
+// stored: one leaf per company result and one for the publication's inputs and ruleset; its
+// final approval is one more leaf (FinalLeaf), appended by Finalize before the mark.
 // Publish does it, the one place a publication is saved, so nothing is published without its
 // leaves. If the process dies between the two, or another publisher takes the number first,
 // the ledger holds leaves of a publication that was never stored; the audit (propcredit
@@ -45,4 +46,13 @@ func AppendToLedger(ctx context.Context, log *ledger.Log, pub Record) ([]int64, 
 		return nil, err
 	}
 	return log.Append(ctx, leaves)
+}
+
+// FinalLeaf makes the leaf of a publication's final approval (one per publication, whatever
+// its number of companies). Finalize appends it before marking the publication final; a leaf
+// whose mark was lost to another approver is reported by the audit.
+func FinalLeaf(pub Record) (ledger.Leaf, error) {
+	return ledger.NewLeaf(ledger.FinalKey(pub.Period, pub.Seq), ledger.FinalLeaf{Type: ledger.TypeFinal, Period: pub.Period,
+		Publication: pub.Seq, InputsSHA256: pub.InputsHash, PublishedAt: ledger.Time(pub.CreatedAt),
+		FinalAt: ledger.Time(pub.FinalAt), FinalBy: pub.FinalBy})
 }

@@ -31,17 +31,24 @@ func saveDraft(t testing.TB, db *mongodb.DB, n int) *scoring.Result {
 	return res
 }
 
+// publishSeven publishes a generated city of 7 companies, by "reviewer" at 2026-10-01 09:00.
+func publishSeven(t *testing.T) (*mongodb.DB, *scoring.Result, publication.Record, time.Time) {
+	t.Helper()
+	db := mongodbtest.NewDB(t)
+	res := saveDraft(t, db, 7)
+	at := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
+	pub, err := publication.New(db).Publish(context.Background(), res.Period, "", "reviewer", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, res, pub, at
+}
+
 // TestPublishAppendsToLedger: a publication puts one leaf per company and one for itself in
 // the ledger, under keys a certificate finds; a second one appends after the first.
 func TestPublishAppendsToLedger(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDB(t)
-	res := saveDraft(t, db, 7)
-	at := time.Date(2026, 10, 1, 9, 0, 0, 0, domain.Zone)
-	pub, err := publication.New(db).Publish(ctx, res.Period, "", "reviewer", at)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, res, pub, at := publishSeven(t)
 	size, err := db.LedgerSize(ctx)
 	if err != nil || size != int64(len(res.Grades))+1 {
 		t.Fatalf("ledger size %d, %v; want %d", size, err, len(res.Grades)+1)
@@ -135,5 +142,37 @@ func BenchmarkAppendPublication5000(b *testing.B) {
 		if err != nil || len(idx) != 5001 {
 			b.Fatalf("%d leaves, %v", len(idx), err)
 		}
+	}
+}
+
+// TestFinalApprovalInLedger: a final approval is one leaf, whatever the number of companies,
+// appended before the mark; when the ledger cannot take it, the publication stays in publicity.
+func TestFinalApprovalInLedger(t *testing.T) {
+	ctx := context.Background()
+	db, res, pub, at := publishSeven(t)
+	later := at.AddDate(0, 0, 9)
+	if _, err := publication.New(brokenLedger{db}).Finalize(ctx, res.Period, "bob", later); err == nil || !strings.Contains(err.Error(), "disk is full") {
+		t.Fatalf("approved although the ledger failed: %v", err)
+	}
+	if got, _ := db.Record(ctx, pub.ID); got.Status() != publication.StatusPublicity {
+		t.Fatalf("status %s without its leaf", got.Status())
+	}
+	size, _ := db.LedgerSize(ctx)
+	final, err := publication.New(db).Finalize(ctx, res.Period, "bob", later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size2, _ := db.LedgerSize(ctx); size2 != size+1 {
+		t.Errorf("the approval of %d companies added %d leaves, want 1", len(res.Grades), size2-size)
+	}
+	idx, err := db.LedgerIndexes(ctx, ledger.FinalKey(res.Period, 1))
+	if err != nil || len(idx) != 1 {
+		t.Fatalf("final leaf indexes %v, %v", idx, err)
+	}
+	leaves, _ := db.LedgerLeaves(ctx, idx[0], idx[0]+1)
+	want := `{"type":"final","period":"` + res.Period + `","publication":1,"inputs_sha256":"` + pub.InputsHash +
+		`","published_at":"2026-10-01T01:00:00Z","final_at":"` + final.FinalAt.Format(time.RFC3339) + `","final_by":"bob"}`
+	if string(leaves[0]) != want {
+		t.Errorf("final leaf\n%s\nwant\n%s", leaves[0], want)
 	}
 }

@@ -468,6 +468,15 @@ func (s *Service) Finalize(ctx context.Context, period, by string, now time.Time
 	} else if n > 0 {
 		return refuse(RefusedObjections, time.Time{})
 	}
+	final := cur
+	final.FinalAt, final.FinalBy = now.UTC(), by
+	leaf, err := FinalLeaf(final)
+	if err != nil {
+		return Record{}, err
+	}
+	if _, err := ledger.New(s.store, nil).Append(ctx, []ledger.Leaf{leaf}); err != nil {
+		return Record{}, fmt.Errorf("record the final approval of %s in the ledger: %w", cur.ID, err)
+	}
 	if err := s.store.MarkFinal(ctx, cur.ID, by, now.UTC()); derrors.Code(err) == derrors.Conflict {
 		return refuse(RefusedFinal, time.Time{})
 	} else if err != nil {

@@ -228,12 +228,11 @@ func gradesJSON(p *reports.PublishedPeriod) ([]byte, error) {
 		return nil, err
 	}
 	out := struct {
-		Period        string          `json:"period"`
-		Ruleset       string          `json:"ruleset"`
+		apiPublication
 		Status        string          `json:"status"`
 		PublicityEnds string          `json:"publicity_ends,omitempty"`
 		Grades        json.RawMessage `json:"grades"`
-	}{Period: export.Period, Ruleset: export.Ruleset, Status: p.Pub.Status, Grades: export.Grades}
+	}{apiPublication: apiPublicationOf(p.Pub), Status: p.Pub.Status, Grades: export.Grades}
 	if !p.Pub.PublicityEnds.IsZero() {
 		out.PublicityEnds = p.Pub.PublicityEnds.In(domain.Zone).Format(time.RFC3339)
 	}

@@ -36,7 +36,8 @@ func decodeJSON(t *testing.T, r *response, v any) {
 }
 
 // The grades are INTERCHANGE.md's exported results of the latest publication, byte for byte
-// what `propcredit score --format json` writes for the same result.
+// what `propcredit score --format json` writes for the same result, with the publication's
+// number, time, fingerprints and status.
 func TestAPIGrades(t *testing.T) {
 	e := newPublishedEnv(t)
 	pub, err := e.db.Record(context.Background(), "pub|2026Q4|0001")
@@ -49,10 +50,13 @@ func TestAPIGrades(t *testing.T) {
 		t.Fatal(err)
 	}
 	export, _ := scoring.MarshalExport(&res)
-	// The export, with the publication's publicity after "ruleset".
+	// The export, with the publication (number, time, fingerprints) and its publicity after
+	// "period".
 	withStatus := func(status string) string {
-		line := "  \"ruleset\": \"default@1\",\n"
-		return strings.Replace(string(export), line, line+"  \"status\": \""+status+"\",\n  \"publicity_ends\": \""+
+		lines := "  \"period\": \"2026Q4\",\n  \"ruleset\": \"default@1\",\n"
+		return strings.Replace(string(export), lines, "  \"period\": \"2026Q4\",\n  \"publication\": 1,\n  \"published_at\": \""+
+			pub.CreatedAt.In(domain.Zone).Format(time.RFC3339Nano)+"\",\n  \"ruleset\": \"default@1\",\n  \"ruleset_hash\": \""+pub.RulesetHash+
+			"\",\n  \"inputs_hash\": \""+pub.InputsHash+"\",\n  \"status\": \""+status+"\",\n  \"publicity_ends\": \""+
 			pub.PublicityEnds.In(domain.Zone).Format(time.RFC3339)+"\",\n", 1)
 	}
 	want := withStatus("publicity")

@@ -14,6 +14,7 @@ import (
 	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/ledger"
 )
 
 type upload struct {
@@ -222,6 +223,23 @@ func TestCreditCycleOverHTTP(t *testing.T) {
 	rec, err := e.db.CreditRecord(context.Background(), id)
 	if err != nil || rec.RepairedOn != "2027-02-08" || rec.Status != domain.EventInForce {
 		t.Fatalf("stored %+v %v", rec, err)
+	}
+	// Every step over HTTP is in the ledger: the record as stored, and each of its audit entries.
+	log := ledger.New(e.db, nil)
+	leaf, err := credit.LedgerLeaf(rec)
+	if err == nil {
+		_, err = log.Find(context.Background(), leaf)
+	}
+	if err != nil {
+		t.Errorf("the stored record's leaf: %v", err)
+	}
+	entries, _ = audit.New(e.db, nil).Entries(context.Background(), audit.Filter{Object: "record/" + id})
+	for _, en := range entries {
+		if leaf, err := audit.LedgerLeaf(en); err != nil {
+			t.Error(err)
+		} else if _, err := log.Find(context.Background(), leaf); err != nil {
+			t.Errorf("audit entry %s %s: %v", en.Actor, en.Action, err)
+		}
 	}
 
 	wantBody(t, acme.get("/company/credit"), `id="repair-history"`, "已同意修复 · 2027-02-08", "整改到位")

@@ -20,6 +20,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/evaluate"
 	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/publication"
 	"github.com/propcredit/propcredit/internal/qrcode"
 	"github.com/propcredit/propcredit/reports"
 	"github.com/propcredit/propcredit/scoring"
@@ -75,7 +76,7 @@ func (l *ledgerSite) inForce(ctx context.Context, st *published, date string) (*
 	for _, p := range st.city.Periods() {
 		for _, pub := range st.history[p.ID()] {
 			cands = append(cands, evaluate.Candidate{Period: p.ID(), PeriodEnd: p.Result.PeriodEnd.String(), Seq: pub.Seq,
-				PublishedAt: pub.PublishedAt, Final: true})
+				PublishedAt: pub.PublishedAt, Final: pub.Status == publication.StatusFinal, FinalAt: pub.FinalAt})
 		}
 	}
 	best, ok := evaluate.InForce(cands, date)
@@ -249,23 +250,19 @@ func (l *ledgerSite) biddersFile(ext string) fiber.Handler {
 		lang := Lang(c)
 		sheet := reports.Sheet{Name: date}
 		for _, k := range []string{"bidders.col.query", "report.col.code", "report.col.company", "report.col.grade", "report.col.score",
-			"report.col.list", "bidders.col.bad", "bidders.col.vetoes", "report.period", "bidders.col.publication",
-			"report.published_at", "report.inputs_hash", "bidders.col.certificate", "bidders.col.note"} {
+			"report.col.list", "bidders.col.bad", "bidders.col.vetoes"} {
 			sheet.Head = append(sheet.Head, T(lang, k))
 		}
+		sheet.Head = append(append(sheet.Head, stampHead(lang)...), T(lang, "bidders.col.certificate"), T(lang, "bidders.col.note"))
 		for _, b := range bs {
-			row := []any{b.Query, b.Company, b.Name, "", "", "", "", "", "", "", "", "", "", b.Note}
+			row := []any{b.Query, b.Company, b.Name, "", "", "", "", ""}
+			cert := ""
 			if b.Grade != nil {
 				row[3], row[4], row[5] = b.Grade.Grade, reports.Float(b.Grade.Score), T(lang, "report.list."+b.Grade.List)
 				row[6], row[7] = eventIDs(b.Bad), eventIDs(b.Vetoes)
-				row[12] = l.r.s.publicURL + certificatePath(b.Company, b.Pub.Period, b.Pub.Seq)
+				cert = l.r.s.publicURL + certificatePath(b.Company, b.Pub.Period, b.Pub.Seq)
 			}
-			if b.Pub != nil {
-				row[8], row[9] = b.Pub.Period, b.Pub.Seq
-				row[10] = b.Pub.PublishedAt.In(domain.Zone).Format("2006-01-02 15:04:05")
-				row[11] = b.Pub.InputsHash
-			}
-			sheet.Rows = append(sheet.Rows, row)
+			sheet.Rows = append(sheet.Rows, append(append(row, stampCells(lang, b.Pub)...), cert, b.Note))
 		}
 		var buf bytes.Buffer
 		switch ext {
@@ -452,7 +449,9 @@ func (l *ledgerSite) verifyPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if certificateNumber(index, cert.Leaf) != strconv.FormatInt(index, 10)+"-"+prefix {
+	// A certificate is of a company's result: the number of another leaf (an approval, a
+	// credit record, an audit entry) is no certificate's.
+	if certificateNumber(index, cert.Leaf) != strconv.FormatInt(index, 10)+"-"+prefix || cert.Company == "" {
 		d.Error = Msg(c, "verify.not_found", d.Number)
 		return l.r.s.renderStatus(c, fiber.StatusNotFound, "verify", d)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/url"
 	"os"
 	"os/exec"
@@ -65,7 +66,10 @@ func TestBidderLookUpInBrowser(t *testing.T) {
 	// The certificate of the first bidder, printed.
 	b.Do(chromedp.Click(chromedp.CSS("#bidders tbody tr:first-child td.grade a")), chromedp.WaitVisible(chromedp.ID("qr")))
 	number := browsertest.Run(b, chromedp.Text(chromedp.ID("number")))
-	pdf, err := chromedp.Call(b.Context(), page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: ptrTo(true)})
+	// Printing is bounded like every other browser step: a slow certificate fails here.
+	printCtx, cancel := context.WithTimeout(b.Context(), browsertest.Timeout)
+	defer cancel()
+	pdf, err := chromedp.Call(printCtx, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: ptrTo(true)})
 	if err != nil {
 		t.Fatal(err)
 	}

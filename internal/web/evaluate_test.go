@@ -42,11 +42,18 @@ const (
 	unknownCompany = "91440300MA5R0000XX"
 )
 
-// newBidderEnv is the published report city, a company that no publication graded, and an
-// evaluator's account.
+// newBidderEnv is the published report city, both quarters approved as final by a second
+// person after their publicity, a company that no publication graded, and an evaluator's
+// account.
 func newBidderEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := newPublishedEnv(t)
+	e.clock.Advance(8 * 24 * time.Hour)
+	for _, period := range []string{"2026Q3", "2026Q4"} {
+		if _, err := e.s.pubs.Finalize(context.Background(), period, "second", e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := e.db.Import(context.Background(), &domain.Dataset{Companies: []domain.Company{{ID: unratedCompany, Name: "新来物业"}}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +133,14 @@ func TestBidderLookUp(t *testing.T) {
 	}
 	many := strings.Repeat(reportRed+"\n", 1) + strings.Join([]string{"a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10"}, "\n")
 	wantStatus(t, c.get("/bidders/compare?"+url.Values{"q": {many}}.Encode()), http.StatusBadRequest)
+
+	// A correction in publicity (公示中) is not final: the approved publication stays in force.
+	e.scoreAndPublish("2026Q3")
+	e.clock.Advance(publishedTTL) // the look-up reads the publications again
+	r = c.get(path)
+	if !strings.Contains(r.body, "本市登记的企业，但评价期 2026Q3 第1次发布未对其评级") {
+		t.Errorf("a publication in publicity is taken as in force: %s", rowStatus.FindAllString(r.body, -1))
+	}
 }
 
 func TestGradeInForceAPI(t *testing.T) {
@@ -205,6 +220,17 @@ func TestCertificateAndVerifyPages(t *testing.T) {
 	wantStatus(t, c.get("/verify?n="+wrong), http.StatusNotFound)
 	wantStatus(t, c.get("/verify?n=999999-0a0a0a0a0a0a"), http.StatusNotFound)
 	wantStatus(t, c.get("/verify?n=abc"), http.StatusUnprocessableEntity)
+	// The number of a leaf that is not a company's result (here the period's final approval)
+	// is no certificate's.
+	idx, err := e.db.LedgerIndexes(context.Background(), ledger.FinalKey("2026Q3", 1))
+	if err != nil || len(idx) != 1 {
+		t.Fatalf("final approval's leaf: %v %v", idx, err)
+	}
+	leaves, err := e.db.LedgerLeaves(context.Background(), idx[0], idx[0]+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, c.get("/verify?n="+certificateNumber(idx[0], leaves[0])), http.StatusNotFound)
 	wantStatus(t, c.get("/verify"), http.StatusOK)
 	// After a second publication of the period, the old certificate still verifies, and says it
 	// was superseded.

@@ -688,15 +688,17 @@ func rankingsSheet(lang string, city *reports.City, p *reports.PublishedPeriod, 
 		"report.col.deduction", "report.col.estates", "report.col.ratings", "report.col.districts"} {
 		s.Head = append(s.Head, T(lang, k))
 	}
+	s.Head = append(s.Head, stampHead(lang)...)
+	stamp := stampCells(lang, &p.Pub)
 	for _, g := range grades {
 		var districts []string
 		for _, id := range p.CompanyDistricts(g.Company) {
 			districts = append(districts, city.DistrictName(id))
 		}
 		c := g.Components
-		s.Rows = append(s.Rows, []any{g.Rank, g.Company, g.Name, g.Grade, reports.Float(g.Score), T(lang, "report.list."+g.List),
+		s.Rows = append(s.Rows, append([]any{g.Rank, g.Company, g.Name, g.Grade, reports.Float(g.Score), T(lang, "report.list."+g.List),
 			reports.Float(c.Satisfaction), reports.Float(c.Disclosure), reports.Float(c.Governance), reports.Float(c.Bonus),
-			reports.Float(c.Deduction), g.Estates, g.Ratings, strings.Join(districts, "、")})
+			reports.Float(c.Deduction), g.Estates, g.Ratings, strings.Join(districts, "、")}, stamp...))
 	}
 	return s
 }

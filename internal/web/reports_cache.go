@@ -173,7 +173,8 @@ func (pc *publishedCache) load(ctx context.Context, prev *published) (*published
 
 func publicationOf(r publication.Record) reports.Publication {
 	return reports.Publication{ID: r.ID, Period: r.Period, Seq: r.Seq, Ruleset: r.Ruleset, RulesetHash: r.RulesetHash,
-		InputsHash: r.InputsHash, PublishedAt: r.CreatedAt, SupersededAt: r.SupersededAt, Status: r.Status(), PublicityEnds: r.PublicityEnds}
+		InputsHash: r.InputsHash, PublishedAt: r.CreatedAt, SupersededAt: r.SupersededAt, Status: r.Status(), PublicityEnds: r.PublicityEnds,
+		FinalAt: r.FinalAt}
 }
 
 // decode reads one publication whole and decodes it.

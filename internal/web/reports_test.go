@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -334,7 +335,7 @@ func TestRankingsDownloads(t *testing.T) {
 	if _, err := e.db.Import(context.Background(), &domain.Dataset{Companies: []domain.Company{{ID: reportPlain, Name: formula}}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	e.scoreAndPublish("2026Q4")
+	pub := e.scoreAndPublish("2026Q4")
 	e.s = e.newServer() // a fresh cache, without waiting for the TTL
 	c := e.client()
 
@@ -356,8 +357,20 @@ func TestRankingsDownloads(t *testing.T) {
 	if names[reportPlain] != "'"+formula || names[reportHostile] != reportHostileName {
 		t.Errorf("CSV names = %q", names)
 	}
+	// Every row says which publication it comes from: number, time, status and fingerprint.
+	head := []string{"评价期", "发布次数", "发布时间", "发布状态", "数据校验码"}
+	stamp := []string{"2026Q4", "2", pub.CreatedAt.In(domain.Zone).Format("2006-01-02 15:04:05"), "公示中", pub.InputsHash}
+	for i, rec := range records {
+		want := stamp
+		if i == 0 {
+			want = head
+		}
+		if diff := cmp.Diff(want, rec[len(rec)-len(want):]); diff != "" {
+			t.Errorf("CSV line %d: publication columns (-want +got):\n%s", i+1, diff)
+		}
+	}
 	en := readCSV(t, c.get("/rankings/2026Q4/rankings.csv?lang=en&grade=C"))
-	if len(en) != 3 || en[0][0] != "Rank" || en[1][5] != "Black list" {
+	if len(en) != 3 || en[0][0] != "Rank" || en[1][5] != "Black list" || en[1][len(en[1])-2] != "In publicity" {
 		t.Errorf("English CSV of grade C:\n%q", en)
 	}
 
@@ -373,6 +386,9 @@ func TestRankingsDownloads(t *testing.T) {
 		t.Fatalf("XLSX rows %q, %v", xrows, err)
 	}
 	for i, row := range xrows[1:] {
+		if got := row[len(row)-1]; got != pub.InputsHash {
+			t.Errorf("XLSX row %d ends with %q, want the publication's fingerprint", i+2, got)
+		}
 		if row[1] == reportPlain && row[2] != formula {
 			t.Errorf("XLSX name %q, want it exactly as imported", row[2])
 		}
