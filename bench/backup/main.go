@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -123,17 +122,11 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 	fmt.Fprintf(out, "data: %d estates, database file %.0f MB; %d codes issued for %s\n",
 		len(all), float64(st.Size())/1e6, len(households), period.ID)
 
-	srv, err := web.New(web.Config{DB: db, Log: quiet, TrustedProxies: []string{"127.0.0.1"}})
+	url, shutdown, err := load.Serve(web.Config{DB: db, Log: quiet, TrustedProxies: []string{"127.0.0.1"}})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = srv.App().Listener(ln) }()
-	defer srv.Shutdown(context.Background())
-	url := "http://" + ln.Addr().String() + "/api/v1/ratings"
+	defer shutdown()
 
 	var (
 		stop     atomic.Bool

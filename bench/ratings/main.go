@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -34,6 +33,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/bench/internal/load"
+	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ferretdb"
@@ -49,7 +49,8 @@ const (
 	targetRatio = 0.5 // of plain InsertOne's rate
 )
 
-const database = "bench"
+// database is the benchmark's database; with -processes, the one `propcredit serve` uses.
+var database = "bench"
 
 type config struct {
 	duration, baseline time.Duration
@@ -60,6 +61,8 @@ type config struct {
 	servers            int
 	sharedLimits       bool
 	holdSuspect        string
+	processes          bool
+	bin                string
 }
 
 func main() {
@@ -75,6 +78,8 @@ func main() {
 	flag.IntVar(&cfg.servers, "servers", 1, "web servers, each with its own connection and rating writer, that owners' requests are spread over")
 	flag.BoolVar(&cfg.sharedLimits, "shared-limits", false, "keep the abuse limits in the database (serve --shared-limits)")
 	flag.StringVar(&cfg.holdSuspect, "hold-suspect", "on", "ballot-stuffing thresholds, as serve --hold-suspect takes them (on, off, name=value,...)")
+	flag.BoolVar(&cfg.processes, "processes", false, "run the servers as separate `propcredit serve` processes (on the embedded engine only one: it owns the data directory); the database is then \"propcredit\", which an external one has dropped")
+	flag.StringVar(&cfg.bin, "bin", "", "with -processes: the propcredit binary (default: go build ./cmd/propcredit once)")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ratings benchmark:", err)
@@ -102,17 +107,30 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return fmt.Errorf("-hold-suspect: %w", err)
 	}
 	uri, engineName := cfg.mongoURI, "external "+cfg.mongoURI
+	if cfg.processes {
+		if uri == "" && cfg.servers != 1 {
+			return errors.New("-processes on the embedded engine: one server only (it owns the data directory)")
+		}
+		database = app.DatabaseName
+	}
+	var (
+		dir    string           // the embedded engine's data directory
+		engine *ferretdb.Engine // the embedded engine while the benchmark holds it
+	)
 	if uri == "" {
-		dir, err := os.MkdirTemp("", "propcredit-ratings-bench-")
-		if err != nil {
+		var err error
+		if dir, err = os.MkdirTemp("", "propcredit-ratings-bench-"); err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		engine, err := ferretdb.Start(ctx, dir)
-		if err != nil {
+		if engine, err = ferretdb.Start(ctx, dir); err != nil {
 			return err
 		}
-		defer engine.Close()
+		defer func() {
+			if engine != nil {
+				engine.Close()
+			}
+		}()
 		uri, engineName = engine.URI(), "embedded engine"
 		db, err := mongodb.Connect(ctx, uri, database, quiet)
 		if err != nil {
@@ -149,7 +167,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close(ctx)
+	defer func() { db.Close(ctx) }()
 	fmt.Fprintf(out, "machine: %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(out, "database: %s; %d server(s)\n", engineName, cfg.servers)
 
@@ -174,7 +192,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer raw.Disconnect(ctx)
+	defer func() { raw.Disconnect(ctx) }()
 
 	base, err := baseline(ctx, raw.Database(database).Collection("baseline_ratings"), cfg.owners, cfg.baseline, period.ID)
 	if err != nil {
@@ -183,34 +201,59 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	fmt.Fprintf(out, "baseline: driver InsertOne of similar documents, %d writers: %d in %.1f s = %.0f docs/s, p50 %s, p99 %s\n",
 		cfg.owners, base.N(), base.Elapsed.Seconds(), base.Rate(), load.MS(base.P(0.50)), load.MS(base.P(0.99)))
 
-	// Each server has its own connection and rating writer, as separate processes would.
 	var urls []string
-	for i := 0; i < cfg.servers; i++ {
-		sdb := db
-		if i > 0 {
-			if sdb, err = mongodb.Connect(ctx, uri, database, quiet); err != nil {
+	if cfg.processes {
+		// The servers are `propcredit serve` processes. On the embedded engine the server
+		// owns the data directory: the benchmark lets go of its engine and reaches the
+		// server's through its socket, as `propcredit verify-data` does.
+		if engine != nil {
+			db.Close(ctx)
+			raw.Disconnect(ctx)
+			engine.Close()
+			engine = nil
+		}
+		servers, stop, err := startServers(ctx, cfg, dir, uri)
+		defer stop()
+		if err != nil {
+			return err
+		}
+		urls = servers
+		if dir != "" {
+			if uri, err = ferretdb.SocketURI(dir); err != nil {
 				return err
 			}
-			defer sdb.Close(ctx)
+			if db, err = mongodb.Connect(ctx, uri, database, quiet); err != nil {
+				return err
+			}
+			if raw, err = mongo.Connect(options.Client().ApplyURI(uri)); err != nil {
+				return err
+			}
 		}
-		// As serve does: ballot-stuffing detection on, and owners' addresses from the
-		// loopback proxy's X-Forwarded-For.
-		sdb.SetStuffingRules(stuffing)
-		wc := web.Config{DB: sdb, Log: quiet, TrustedProxies: []string{"127.0.0.1"}}
-		if cfg.sharedLimits {
-			wc.Limits = sdb.SharedLimiter
+		fmt.Fprintf(out, "servers: %d `propcredit serve` processes\n", len(urls))
+	} else {
+		// Each server has its own connection and rating writer, as separate processes would.
+		for i := 0; i < cfg.servers; i++ {
+			sdb := db
+			if i > 0 {
+				if sdb, err = mongodb.Connect(ctx, uri, database, quiet); err != nil {
+					return err
+				}
+				defer sdb.Close(ctx)
+			}
+			// As serve does: ballot-stuffing detection on, and owners' addresses from the
+			// loopback proxy's X-Forwarded-For.
+			sdb.SetStuffingRules(stuffing)
+			wc := web.Config{DB: sdb, Log: quiet, TrustedProxies: []string{"127.0.0.1"}}
+			if cfg.sharedLimits {
+				wc.Limits = sdb.SharedLimiter
+			}
+			url, shutdown, err := load.Serve(wc)
+			if err != nil {
+				return err
+			}
+			defer shutdown()
+			urls = append(urls, url)
 		}
-		srv, err := web.New(wc)
-		if err != nil {
-			return err
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		go func() { _ = srv.App().Listener(ln) }()
-		defer srv.Shutdown(context.Background())
-		urls = append(urls, "http://"+ln.Addr().String()+"/api/v1/ratings")
 	}
 	if cfg.cpuprofile != "" {
 		f, err := os.Create(cfg.cpuprofile)

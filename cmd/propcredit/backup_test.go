@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
@@ -673,5 +675,52 @@ func TestRestoreContinuesTheLedger(t *testing.T) {
 	}
 	if out, stderr, code := run(t, nil, "", "ledger", "audit", "--data", restored); code != 0 || !strings.Contains(out, "0 problems") {
 		t.Errorf("audit of the restored system: exit %d %q %q", code, out, stderr)
+	}
+}
+
+// TestRestoredOldBackupRefusesToFork: a system restored from a backup older than the newest
+// checkpoint it gave out has a shorter ledger; appending to it would fork the published log.
+// So serve refuses to start on it and names the command that accepts it; after
+// `ledger accept-rollback` it starts and gives out checkpoints of the restored ledger.
+func TestRestoredOldBackupRefusesToFork(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(t.TempDir(), "published.checkpoint")
+	publishHandCity(t, dir, handCity)
+	file := filepath.Join(t.TempDir(), "old.pcbackup")
+	mustRun(t, "backup", "--data", dir, "--out", file)
+	mustRun(t, "score", "--data", dir, "--period", "2026Q3")
+	mustRun(t, "publish", "--data", dir, "--period", "2026Q3")
+	base, stop := startServer(t, dir, "--ledger-state", state)
+	if _, cp := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(cp, app.DefaultLedgerName+"\n6\n") {
+		t.Fatalf("checkpoint after the second publication: %q", cp)
+	}
+	stop()
+
+	restored := filepath.Join(t.TempDir(), "restored")
+	mustRun(t, "restore", "--from", file, "--data", restored)
+	if _, err := os.Stat(filepath.Join(restored, app.LedgerStateFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the restored directory holds the backup's record of published checkpoints (%v)", err)
+	}
+	// A server that starts would serve until the deadline and exit 0.
+	var errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errb, Log: mongodbtest.Quiet(), Getenv: func(string) string { return "" }}
+	err := m.Run(ctx, []string{"serve", "--data", restored, "--addr", freeAddr(t), "--ledger-state", state})
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	code, stderr := exitCode(&errb, err), errb.String()
+	for _, want := range []string{"has 3 leaves", "checkpoint of 6 leaves", state, "propcredit ledger accept-rollback --data " + restored + " --ledger-state " + state} {
+		if code == 0 || !strings.Contains(stderr, want) {
+			t.Fatalf("serve on the old backup: exit %d, %q; want a refusal saying %q", code, stderr, want)
+		}
+	}
+	if out := mustRun(t, "ledger", "accept-rollback", "--data", restored, "--ledger-state", state); !strings.Contains(out, "goes on from 3 leaves") || !strings.Contains(out, "checkpoint of 6 leaves") {
+		t.Errorf("accept-rollback: %q", out)
+	}
+	base, _ = startServer(t, restored, "--ledger-state", state)
+	if _, cp := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(cp, app.DefaultLedgerName+"\n3\n") {
+		t.Errorf("checkpoint of the accepted ledger: %q", cp)
 	}
 }

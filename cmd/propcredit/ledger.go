@@ -23,13 +23,46 @@ import (
 
 // ledgerFlags say where the ledger's signing key is.
 type ledgerFlags struct {
-	key  string
-	name string
+	key   string
+	name  string
+	state string // --ledger-state, where registerState adds it
 }
 
 func (lf *ledgerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&lf.key, "ledger-key", "", "the ledger's signing key file (default DATA/ledger.key; required with --mongodb-uri); created on first start, never printed")
 	fs.StringVar(&lf.name, "ledger-name", app.DefaultLedgerName, "the ledger's name, for a key created now (the first line of its checkpoints)")
+}
+
+// registerState adds --ledger-state, for the commands that give out checkpoints or accept a
+// rolled-back ledger.
+func (lf *ledgerFlags) registerState(fs *flag.FlagSet) {
+	fs.StringVar(&lf.state, "ledger-state", "", "the file where the newest ledger checkpoint given out is recorded; a database whose ledger does not continue it is refused (default DATA/"+app.LedgerStateFile+"; keep one off the data's disk, see docs/BACKUP.md)")
+}
+
+// mark is the record of the newest checkpoint given out, or nil with an external database
+// and no --ledger-state.
+func (lf ledgerFlags) mark(sf *storeFlags) *app.LedgerMark {
+	switch {
+	case lf.state != "":
+		return app.NewLedgerMark(lf.state)
+	case sf.mongoURI == "":
+		return app.NewLedgerMark(filepath.Join(sf.data, app.LedgerStateFile))
+	}
+	return nil
+}
+
+// acceptCommand is the command that accepts a rolled-back ledger, as a refusal names it.
+func (lf ledgerFlags) acceptCommand(sf *storeFlags) string {
+	cmd := "propcredit ledger accept-rollback"
+	if sf.mongoURI != "" {
+		cmd += " --mongodb-uri URI --ledger-key " + lf.key
+	} else {
+		cmd += " --data " + sf.data
+	}
+	if lf.state != "" {
+		cmd += " --ledger-state " + lf.state
+	}
+	return cmd
 }
 
 // signer loads (or creates) the signing key of the store's ledger.
@@ -39,7 +72,7 @@ func (lf ledgerFlags) signer(ctx context.Context, store *app.Store, sf *storeFla
 
 func (m *Main) ledger(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("ledger: say key, audit, adopt or witness (see 'propcredit ledger KEY --help')")
+		return usagef("ledger: say key, audit, adopt, witness or accept-rollback (see 'propcredit ledger KEY --help')")
 	}
 	switch args[0] {
 	case "key":
@@ -50,8 +83,47 @@ func (m *Main) ledger(ctx context.Context, args []string) error {
 		return m.ledgerAdopt(ctx, args[1:])
 	case "witness":
 		return m.ledgerWitness(ctx, args[1:])
+	case "accept-rollback":
+		return m.ledgerAcceptRollback(ctx, args[1:])
 	}
-	return usagef("ledger: unknown subcommand %q; say key, audit, adopt or witness", args[0])
+	return usagef("ledger: unknown subcommand %q; say key, audit, adopt, witness or accept-rollback", args[0])
+}
+
+// ledgerAcceptRollback records the database's current ledger as the newest checkpoint given
+// out, so that a server starts on a database restored from an older backup. The checkpoints
+// given out since are abandoned: witnesses will report the fork.
+func (m *Main) ledgerAcceptRollback(ctx context.Context, args []string) error {
+	fs, sf := m.storeFlagSet("ledger accept-rollback", "ledger accept-rollback [--data ./data | --mongodb-uri URI --ledger-key FILE] [--ledger-state FILE]   go on from the database's ledger although a longer one was published (after restoring an older backup)")
+	var lf ledgerFlags
+	lf.register(fs)
+	lf.registerState(fs)
+	store, err := m.parseAndOpen(ctx, fs, sf, args, "ledger accept-rollback")
+	if err != nil {
+		return err
+	}
+	mark := lf.mark(sf)
+	if mark == nil {
+		return usagef("ledger accept-rollback: with --mongodb-uri, name the server's --ledger-state file")
+	}
+	s, err := lf.signer(ctx, store, sf)
+	if err != nil {
+		return err
+	}
+	switch err := app.CheckLedgerMark(ctx, store.DB, mark, ""); {
+	case err == nil:
+		fmt.Fprintf(m.Stdout, "nothing to accept: the ledger continues the checkpoint recorded in %s\n", mark.Path())
+		return nil
+	case !errors.Is(err, app.ErrLedgerBehind):
+		return err
+	}
+	old, _, now, err := app.AcceptLedgerRollback(ctx, store.DB, s, mark)
+	if err != nil {
+		return err
+	}
+	m.Log.Warn("ledger rollback accepted", "state", mark.Path(), "abandoned_size", old.N, "abandoned_root", old.Hash.String(), "size", now.Tree.N, "root", now.Tree.Hash.String())
+	fmt.Fprintf(m.Stdout, "accepted: the ledger goes on from %d leaves (root %s); the checkpoint of %d leaves (root %s) published before is abandoned.\n"+
+		"Witnesses that saw it will report a fork: tell them, and the evaluators, which certificates no longer hold.\n", now.Tree.N, now.Tree.Hash, old.N, old.Hash)
+	return nil
 }
 
 // ledgerKey prints the public verifier key.

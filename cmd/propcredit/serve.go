@@ -27,6 +27,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs, sf := m.storeFlagSet("serve", "serve [--addr :8080] [--data ./data] [--demo] [--mongodb-uri URI]")
 	var lf ledgerFlags
 	lf.register(fs)
+	lf.registerState(fs)
 	addr := fs.String("addr", ":8080", "address to listen on")
 	withDemo := fs.Bool("demo", false, "load the generated demo city first if the database is empty")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
@@ -99,6 +100,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	signer, err := lf.signer(ctx, store, sf)
 	if err != nil {
 		return err
+	}
+	if mark := lf.mark(sf); mark != nil {
+		if err := app.CheckLedgerMark(ctx, store.DB, mark, lf.acceptCommand(sf)); err != nil {
+			return err
+		}
+		signer.OnSign(mark.Record)
 	}
 	backups, stopBackups := m.startBackups(ctx, sched, sf)
 	defer stopBackups()

@@ -17,9 +17,10 @@ import (
 	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
-// NotData are the names in a data directory that are not data: the lock and the engine's
-// socket. Backups leave them out.
-var NotData = []string{datadir.LockName, ferretdb.SocketName}
+// NotData are the names in a data directory that are not data: the lock, the engine's
+// socket, and the record of the newest ledger checkpoint published (LedgerStateFile). Backups
+// leave them out.
+var NotData = []string{datadir.LockName, ferretdb.SocketName, LedgerStateFile}
 
 // BackupOptions are the options for backing up the embedded engine's data directory dir.
 func BackupOptions(dir, out, program string, log *slog.Logger) backup.Options {

@@ -54,28 +54,24 @@ func (v Verification) Summary() string {
 }
 
 // VerifyData checks a database of any engine: it rebuilds every tally from the ratings and
-// compares, and checks the receipts against the rating versions.
-// It only reads. shared says that a server in another process may be writing: its tally
-// changes reach the database within a few seconds, so a drift is checked again twice before
-// it is reported.
+// compares, and checks the receipts against the rating versions, reading the ratings once for
+// both (mongodb.VerifyAll). It only reads. shared says that a server in another process may be
+// writing: a drift is then checked again twice, the tallies alone, before it is reported.
 func VerifyData(ctx context.Context, db *mongodb.DB, shared bool) (Verification, error) {
 	var v Verification
 	var err error
-	for attempt := 0; ; attempt++ {
-		if v.Drift, err = db.VerifyTallies(ctx, false); err != nil {
-			return v, fmt.Errorf("verify tallies: %w", err)
-		}
-		if len(v.Drift) == 0 || !shared || attempt == 2 {
-			break
-		}
+	if v.Drift, v.Receipts, err = db.VerifyAll(ctx); err != nil {
+		return v, fmt.Errorf("verify tallies and receipts: %w", err)
+	}
+	for attempt := 1; len(v.Drift) > 0 && shared && attempt <= 2; attempt++ {
 		select {
 		case <-ctx.Done():
 			return v, ctx.Err()
 		case <-time.After(tallyLag):
 		}
-	}
-	if v.Receipts, err = db.VerifyReceipts(ctx); err != nil {
-		return v, fmt.Errorf("verify receipts: %w", err)
+		if v.Drift, err = db.VerifyTallies(ctx, false); err != nil {
+			return v, fmt.Errorf("verify tallies: %w", err)
+		}
 	}
 	return v, nil
 }

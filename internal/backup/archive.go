@@ -123,7 +123,8 @@ func copyCounted(dst io.Writer, src io.Reader, counted func(n int)) (werr, rerr 
 // Each then hands over the files one by one, checking each against the manifest.
 type Reader struct {
 	path     string
-	f        *os.File
+	src      io.ReaderAt // the file
+	closer   io.Closer   // the file, or nil
 	zr       *zstd.Decoder
 	tr       *tar.Reader
 	Manifest Manifest
@@ -142,32 +143,42 @@ func Open(path string, schema int) (*Reader, error) {
 	if err != nil {
 		return nil, r.errorf(err, "cannot open it")
 	}
-	r.f = f
-	if err := r.open(schema); err != nil {
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, r.errorf(err, "cannot read it")
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, r.errorf(nil, "not a regular file")
+	}
+	r.src, r.closer = f, f
+	if err := r.open(schema, st.Size()); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return r, nil
 }
 
-func (r *Reader) open(schema int) error {
-	st, err := r.f.Stat()
-	if err != nil {
-		return r.errorf(err, "cannot read it")
+// openReaderAt is Open on size bytes of src, named path in errors.
+func openReaderAt(path string, src io.ReaderAt, size int64, schema int) (*Reader, error) {
+	r := &Reader{path: path, src: src}
+	if err := r.open(schema, size); err != nil {
+		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return r.errorf(nil, "not a regular file")
-	}
-	size := st.Size()
+	return r, nil
+}
+
+func (r *Reader) open(schema int, size int64) error {
 	head := make([]byte, 4)
-	if _, err := io.ReadFull(r.f, head); err != nil || binary.LittleEndian.Uint32(head) != 0xFD2FB528 {
+	if _, err := r.src.ReadAt(head, 0); err != nil || binary.LittleEndian.Uint32(head) != 0xFD2FB528 {
 		return r.errorf(nil, "not a propcredit backup (it does not start as a zstd-compressed archive)")
 	}
 	end := make([]byte, 8+trailerLen)
 	if size < int64(4+len(end)) {
 		return r.errorf(nil, "the file is truncated (%d bytes, no end marker)", size)
 	}
-	if _, err := r.f.ReadAt(end, size-int64(len(end))); err != nil {
+	if _, err := r.src.ReadAt(end, size-int64(len(end))); err != nil {
 		return r.errorf(err, "cannot read its end")
 	}
 	if binary.LittleEndian.Uint32(end) != trailerMagic || binary.LittleEndian.Uint32(end[4:]) != uint32(trailerLen) ||
@@ -176,13 +187,13 @@ func (r *Reader) open(schema int) error {
 	}
 	body := size - int64(len(end))
 	sum := sha256.New()
-	if _, err := io.Copy(sum, io.NewSectionReader(r.f, 0, body)); err != nil {
+	if _, err := io.Copy(sum, io.NewSectionReader(r.src, 0, body)); err != nil {
 		return r.errorf(err, "cannot read it")
 	}
 	if !bytes.Equal(sum.Sum(nil), end[8+len(trailerTag):]) {
 		return r.errorf(nil, "the file is corrupted: its checksum does not match its contents (a changed or missing byte); it cannot be used")
 	}
-	zr, err := zstd.NewReader(io.NewSectionReader(r.f, 0, body), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // Write's window is 8 MB at most
+	zr, err := zstd.NewReader(io.NewSectionReader(r.src, 0, body), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)) // Write's window is 8 MB at most
 	if err != nil {
 		return r.errorf(err, "cannot decompress it")
 	}
@@ -256,7 +267,10 @@ func (r *Reader) Close() error {
 	if r.zr != nil {
 		r.zr.Close()
 	}
-	return r.f.Close()
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
 }
 
 // IsBackupError reports whether err says that a backup file cannot be used (as opposed to, for

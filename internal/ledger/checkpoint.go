@@ -21,6 +21,7 @@ import (
 type Signer struct {
 	signer   note.Signer
 	verifier string // the public verifier key, name+hash+base64
+	onSign   func(Checkpoint) error
 }
 
 // NewSigner reads a secret key as note.GenerateKey writes it.
@@ -115,8 +116,19 @@ func (s *Signer) Sign(tree tlog.Tree) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("sign checkpoint: %w", err)
 	}
-	return Checkpoint{Origin: s.Origin(), Tree: tree, Signed: signed}, nil
+	cp := Checkpoint{Origin: s.Origin(), Tree: tree, Signed: signed}
+	if s.onSign != nil {
+		if err := s.onSign(cp); err != nil {
+			return Checkpoint{}, err
+		}
+	}
+	return cp, nil
 }
+
+// OnSign makes fn see every checkpoint s signs before it is given out; if fn fails, so does
+// the signing. A server records there the newest checkpoint it published (app.LedgerMark).
+// Call it before s is shared.
+func (s *Signer) OnSign(fn func(Checkpoint) error) { s.onSign = fn }
 
 // Checkpoint signs the log's current tree.
 func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {

@@ -561,25 +561,64 @@ func (w *ratingWriter) knows(key string) bool {
 	return ok
 }
 
-// readHead reads a household's highest revision and its counted version: revisions are
-// numbered from 1 without gaps, so the first missing one ends the search.
+// readHead reads a household's highest revision and its counted version (the highest that
+// counts: not held for review, not a placeholder). Revisions are numbered from 1,
+// but a gap must not hide the versions after it (one deleted by hand, or left by a release
+// before receipts were claimed first; migration 3 fills those). Revision 1 is read alone: a
+// household without it has never been rated (most households a rating reads), and one lookup
+// decides that. From revision 2 on the search reads headProbe revisions at once, by _id (the
+// one lookup every engine serves from an index), and ends only when all of them are missing:
+// a gap of up to headProbe-1 revisions after the first is crossed, in fewer round trips than
+// one revision at a time.
 func (db *DB) readHead(ctx context.Context, key string) (head, error) {
-	var h head
-	for rev := 1; ; rev++ {
-		var d ratingDoc
-		err := db.c(colRatings).FindOne(ctx, byID(versionID(key, rev))).Decode(&d)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return h, nil
+	var first ratingDoc
+	err := db.c(colRatings).FindOne(ctx, byID(versionID(key, 1))).Decode(&first)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return head{}, nil
+	}
+	if err != nil {
+		return head{}, fmt.Errorf("read rating %s: %w", key, err)
+	}
+	h := head{revision: 1}
+	if first.counts() { // a held version is never the counted one (holds.go)
+		h.rating = first
+	}
+	for from := 2; from <= maxRevisions; from += headProbe {
+		var (
+			docs [headProbe]ratingDoc
+			errs [headProbe]error
+			wg   sync.WaitGroup
+		)
+		for i := range headProbe {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = db.c(colRatings).FindOne(ctx, byID(versionID(key, from+i))).Decode(&docs[i])
+			}()
 		}
-		if err != nil {
-			return head{}, fmt.Errorf("read rating %s: %w", key, err)
+		wg.Wait()
+		found := false
+		for i, err := range errs {
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				continue
+			}
+			if err != nil {
+				return head{}, fmt.Errorf("read rating %s: %w", key, err)
+			}
+			h.revision, found = from+i, true
+			if docs[i].counts() {
+				h.rating = docs[i]
+			}
 		}
-		h.revision = rev
-		if d.counts() {
-			h.rating = d
+		if !found {
+			break
 		}
 	}
+	return h, nil
 }
+
+// headProbe is how many revisions readHead reads at once after the first.
+const headProbe = 2
 
 // insertAlone stores r's version at the first free revision, for the rare request whose
 // revision another process took, and reads the version it replaces.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -55,6 +56,7 @@ type DB struct {
 
 	grace    time.Duration // journalGrace, but for tests
 	serverID string        // set by Announce; the owner of this process's journal intents
+	scans    atomic.Int64  // reads of every rating (scanRatings), for tests
 
 	stuffing rating.StuffingRules // ballot-stuffing thresholds; see holds.go
 

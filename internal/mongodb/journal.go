@@ -446,28 +446,13 @@ func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error)
 	if err := db.CompactTallies(ctx); err != nil {
 		return nil, err
 	}
-	first, err := db.tallyDrift(ctx)
-	if err != nil || len(first) == 0 {
-		return first, err
-	}
-	select {
-	case <-time.After(time.Second):
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	second, err := db.tallyDrift(ctx)
+	first, err := db.currentDrift(ctx)
 	if err != nil {
 		return nil, err
 	}
-	again := map[string]TallyDrift{}
-	for _, d := range first {
-		again[d.Key] = d
-	}
-	var drift []TallyDrift
-	for _, d := range second {
-		if f, ok := again[d.Key]; ok && f == d {
-			drift = append(drift, d)
-		}
+	drift, err := db.confirmDrift(ctx, first)
+	if err != nil {
+		return nil, err
 	}
 	if !fix || len(drift) == 0 {
 		return drift, nil
@@ -495,17 +480,49 @@ func (db *DB) VerifyTallies(ctx context.Context, fix bool) ([]TallyDrift, error)
 	return drift, nil
 }
 
+// confirmDrift keeps of a first pass's drift what a second pass a moment later finds too.
+func (db *DB) confirmDrift(ctx context.Context, first []TallyDrift) ([]TallyDrift, error) {
+	if len(first) == 0 {
+		return nil, nil
+	}
+	select {
+	case <-time.After(time.Second):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	second, err := db.currentDrift(ctx)
+	if err != nil {
+		return nil, err
+	}
+	again := map[string]TallyDrift{}
+	for _, d := range first {
+		again[d.Key] = d
+	}
+	var drift []TallyDrift
+	for _, d := range second {
+		if f, ok := again[d.Key]; ok && f == d {
+			drift = append(drift, d)
+		}
+	}
+	return drift, nil
+}
+
 func negate(s domain.TallySums) domain.TallySums {
 	return domain.TallySums{Service: -s.Service, Security: -s.Security, Cleaning: -s.Cleaning, Greening: -s.Greening,
 		Maintenance: -s.Maintenance, Transparency: -s.Transparency}
 }
 
-// tallyDrift compares the tallies with the ratings once.
-func (db *DB) tallyDrift(ctx context.Context) ([]TallyDrift, error) {
+// currentDrift reads the ratings and compares the tallies with them once.
+func (db *DB) currentDrift(ctx context.Context) ([]TallyDrift, error) {
 	heads, err := db.ratingHeads(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return db.tallyDrift(ctx, heads)
+}
+
+// tallyDrift compares the tallies with the ratings' heads (ratingHeads) once.
+func (db *DB) tallyDrift(ctx context.Context, heads map[string]ratingDoc) ([]TallyDrift, error) {
 	want := tallyDelta{}
 	periods := map[string]bool{}
 	for _, h := range heads {

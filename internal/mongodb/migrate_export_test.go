@@ -12,6 +12,9 @@ import (
 
 const SchemaVersion = schemaVersion
 
+// RatingScans counts the reads of every rating so far.
+func (db *DB) RatingScans() int64 { return db.scans.Load() }
+
 func (db *DB) IsFerretDB(ctx context.Context) (bool, error) { return db.isFerretDB(ctx) }
 
 // RatingKeyIndexed tells whether ratings has the index on key.

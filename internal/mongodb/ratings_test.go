@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
@@ -488,5 +490,50 @@ func TestTallyJournalManyWritersAndCompactors(t *testing.T) {
 				t.Errorf("e1 counts %d ratings, want 32", tl.Ratings)
 			}
 		}
+	}
+}
+
+// A gap in a household's revisions (here a middle version deleted behind the application's
+// back) must not hide the versions after it: a server that has not seen the household yet
+// gives the next rating the revision after the highest, so the receipt of the one counting
+// now is superseded and the new rating counts.
+func TestHeadFoundPastAGap(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	if _, err := db.Import(ctx, smallCity(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rt := domain.Rating{Period: "2026Q4", Estate: "e1", Household: "5-5-505", SubmittedAt: time.Now()}
+	var receipts []rating.Receipt
+	for points := 1; points <= 3; points++ {
+		rt.Scores = domain.ScoresOf([6]int{points, points, points, points, points, points})
+		rc, err := db.SubmitRating(ctx, rating.Submission{Rating: rt, Source: rating.SourceWeb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipts = append(receipts, rc)
+	}
+	key := rt.Key()
+	if _, err := rawDB(t, db).Collection("ratings").DeleteOne(ctx, bson.D{{Key: "_id", Value: key + "|2"}}); err != nil {
+		t.Fatal(err)
+	}
+	other := mongodbtest.Reconnect(t, db)
+	if rev, err := other.CurrentRevision(ctx, key); err != nil || rev != 3 {
+		t.Errorf("current revision past the gap: %d, %v; want 3", rev, err)
+	}
+	rt.Scores = domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})
+	next, err := other.SubmitRating(ctx, rating.Submission{Rating: rt, Source: rating.SourceWeb})
+	if err != nil || next.Revision != 4 {
+		t.Fatalf("the rating after the gap: revision %d, %v; want 4", next.Revision, err)
+	}
+	if rc, err := other.ReceiptByNumber(ctx, receipts[2].Number); err != nil || !rc.Superseded {
+		t.Errorf("receipt of revision 3: %+v, %v; want superseded", rc, err)
+	}
+	if rc, err := other.ReceiptByNumber(ctx, next.Number); err != nil || rc.Superseded {
+		t.Errorf("receipt of revision 4: %+v, %v; want counting", rc, err)
+	}
+	versions, err := other.RatingVersions(ctx, key)
+	if err != nil || len(versions) != 3 || versions[2].Scores.Service != 4 {
+		t.Errorf("versions %+v, %v; want 1, 3 and 4, the last with 4 points", versions, err)
 	}
 }

@@ -201,14 +201,8 @@ func (db *DB) rewriteReceipt(ctx context.Context, rc rating.Receipt) error {
 
 // CurrentRevision reports which revision of a household's rating counts now (0 for none).
 func (db *DB) CurrentRevision(ctx context.Context, key string) (int, error) {
-	rev := 0
-	for {
-		ok, err := exists(ctx, db.c(colRatings), versionID(key, rev+1))
-		if err != nil || !ok {
-			return rev, err
-		}
-		rev++
-	}
+	h, err := db.readHead(ctx, key)
+	return h.revision, err
 }
 
 // RatingVersions returns every version of a household's rating, oldest first. It filters on a
@@ -234,16 +228,34 @@ func (d *ratingDoc) counts() bool { return !d.Held && d.Source != sourceGap }
 // ratingHeads reads every stored version once and keeps each household's counted one (the
 // highest revision that counts), by key.
 func (db *DB) ratingHeads(ctx context.Context) (map[string]ratingDoc, error) {
-	cur, err := db.c(colRatings).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{
-		{Key: "ip_hash", Value: 0}, {Key: "ua_hash", Value: 0}, {Key: "receipt", Value: 0}}))
+	return db.scanRatings(ctx, nil)
+}
+
+// versionRef is what VerifyReceipts needs of a rating version, by _id.
+type versionRef struct{ key, receipt string }
+
+// scanRatings reads every stored version once and keeps each household's counted one, by key;
+// given a map, it also records every version's key and receipt there, for VerifyReceipts.
+func (db *DB) scanRatings(ctx context.Context, versions map[string]versionRef) (map[string]ratingDoc, error) {
+	db.scans.Add(1)
+	exclude := bson.D{{Key: "ip_hash", Value: 0}, {Key: "ua_hash", Value: 0}}
+	if versions == nil {
+		exclude = append(exclude, bson.E{Key: "receipt", Value: 0})
+	}
+	cur, err := db.c(colRatings).Find(ctx, bson.D{}, options.Find().SetProjection(exclude))
 	if err != nil {
 		return nil, fmt.Errorf("read ratings: %w", err)
 	}
+	defer cur.Close(ctx)
 	heads := map[string]ratingDoc{}
 	for cur.Next(ctx) {
 		var d ratingDoc
 		if err := cur.Decode(&d); err != nil {
 			return nil, fmt.Errorf("decode rating: %w", err)
+		}
+		if versions != nil {
+			versions[d.ID] = versionRef{key: d.Key, receipt: d.Receipt}
+			d.Receipt = ""
 		}
 		if !d.counts() {
 			continue
@@ -252,5 +264,8 @@ func (db *DB) ratingHeads(ctx context.Context) (map[string]ratingDoc, error) {
 			heads[d.Key] = d
 		}
 	}
-	return heads, cur.Err()
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read ratings: %w", err)
+	}
+	return heads, nil
 }

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/rating"
 )
@@ -30,36 +29,44 @@ type ReceiptCheck struct {
 }
 
 // VerifyReceipts checks the receipts against the rating versions. It reads every receipt and
-// every rating version (their _id, key and receipt only).
+// every rating version.
 func (db *DB) VerifyReceipts(ctx context.Context) (ReceiptCheck, error) {
-	var rc ReceiptCheck
-	type version struct {
-		ID      string `bson:"_id"`
-		Key     string `bson:"key"`
-		Receipt string `bson:"receipt"`
+	versions := map[string]versionRef{}
+	if _, err := db.scanRatings(ctx, versions); err != nil {
+		return ReceiptCheck{}, fmt.Errorf("read rating versions: %w", err)
 	}
-	versions := map[string]version{}
-	cur, err := db.c(colRatings).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "key", Value: 1}, {Key: "receipt", Value: 1}}))
-	if err != nil {
-		return rc, fmt.Errorf("read rating versions: %w", err)
-	}
-	for cur.Next(ctx) {
-		var v version
-		if err := cur.Decode(&v); err != nil {
-			cur.Close(ctx)
-			return rc, err
-		}
-		versions[v.ID] = v
-	}
-	if err := cur.Err(); err != nil {
-		cur.Close(ctx)
-		return rc, fmt.Errorf("read rating versions: %w", err)
-	}
-	cur.Close(ctx)
-	rc.Versions = len(versions)
+	return db.checkReceipts(ctx, versions)
+}
 
+// VerifyAll does what VerifyTallies (without fix) and VerifyReceipts do, reading the ratings
+// once for both: a restore's verification reads a million ratings.
+func (db *DB) VerifyAll(ctx context.Context) ([]TallyDrift, ReceiptCheck, error) {
+	if err := db.CompactTallies(ctx); err != nil {
+		return nil, ReceiptCheck{}, err
+	}
+	versions := map[string]versionRef{}
+	heads, err := db.scanRatings(ctx, versions)
+	if err != nil {
+		return nil, ReceiptCheck{}, fmt.Errorf("read rating versions: %w", err)
+	}
+	first, err := db.tallyDrift(ctx, heads)
+	if err != nil {
+		return nil, ReceiptCheck{}, err
+	}
+	rc, err := db.checkReceipts(ctx, versions)
+	if err != nil {
+		return nil, rc, err
+	}
+	drift, err := db.confirmDrift(ctx, first)
+	return drift, rc, err
+}
+
+// checkReceipts reads every receipt and checks it against the versions (by _id) that
+// scanRatings recorded.
+func (db *DB) checkReceipts(ctx context.Context, versions map[string]versionRef) (ReceiptCheck, error) {
+	rc := ReceiptCheck{Versions: len(versions)}
 	keyOf := map[string]string{} // receipt number -> the household key it names
-	cur, err = db.c(colReceipts).Find(ctx, bson.D{})
+	cur, err := db.c(colReceipts).Find(ctx, bson.D{})
 	if err != nil {
 		return rc, fmt.Errorf("read receipts: %w", err)
 	}
@@ -71,7 +78,7 @@ func (db *DB) VerifyReceipts(ctx context.Context) (ReceiptCheck, error) {
 		}
 		rc.Receipts++
 		keyOf[r.Number] = r.Key
-		if v, ok := versions[versionID(r.Key, r.Revision)]; ok && v.Receipt == r.Number {
+		if v, ok := versions[versionID(r.Key, r.Revision)]; ok && v.receipt == r.Number {
 			rc.Held++
 		} else {
 			rc.Claims++
@@ -80,14 +87,14 @@ func (db *DB) VerifyReceipts(ctx context.Context) (ReceiptCheck, error) {
 	if err := cur.Err(); err != nil {
 		return rc, fmt.Errorf("read receipts: %w", err)
 	}
-	for _, v := range versions {
-		key, ok := keyOf[v.Receipt]
+	for id, v := range versions {
+		key, ok := keyOf[v.receipt]
 		switch {
-		case v.Receipt == "":
+		case v.receipt == "":
 		case !ok:
 			rc.Unanswered++
-		case key != v.Key:
-			rc.Broken = append(rc.Broken, fmt.Sprintf("rating version %s carries receipt %s, which names household %s", v.ID, v.Receipt, key))
+		case key != v.key:
+			rc.Broken = append(rc.Broken, fmt.Sprintf("rating version %s carries receipt %s, which names household %s", id, v.receipt, key))
 		}
 	}
 	sort.Strings(rc.Broken)

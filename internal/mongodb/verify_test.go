@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/rating"
 )
@@ -39,6 +41,7 @@ func TestVerifyReceipts(t *testing.T) {
 	if check.Receipts != 3 || check.Held != 3 || check.Claims != 0 || check.Unanswered != 0 || len(check.Broken) != 0 {
 		t.Fatalf("clean data: %+v", check)
 	}
+	verifyAllAgrees(t, db, check, 1)
 
 	client, err := mongo.Connect(options.Client().ApplyURI(mongodbtest.URI(t)))
 	if err != nil {
@@ -72,11 +75,38 @@ func TestVerifyReceipts(t *testing.T) {
 	if len(check.Broken) != 1 || !strings.Contains(check.Broken[0], receipts[2].Number) {
 		t.Errorf("after damage: %+v", check)
 	}
+	verifyAllAgrees(t, db, check, 2) // a drift is read again a moment later
 	counts, err := db.Counts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if counts["rating_receipts"] != 2 || counts["estates"] == 0 {
 		t.Errorf("counts %v", counts)
+	}
+}
+
+// verifyAllAgrees checks that VerifyAll finds what VerifyTallies and VerifyReceipts find, with
+// the same messages, reading every rating the given number of times (once, unless a tally
+// drifted), where the two read them at least twice.
+func verifyAllAgrees(t *testing.T, db *mongodb.DB, receipts mongodb.ReceiptCheck, scans int64) {
+	t.Helper()
+	ctx := context.Background()
+	drift, err := db.VerifyTallies(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := db.RatingScans()
+	gotDrift, gotReceipts, err := db.VerifyAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := db.RatingScans() - before; n != scans {
+		t.Errorf("VerifyAll read every rating %d times, want %d", n, scans)
+	}
+	if diff := cmp.Diff(receipts, gotReceipts); diff != "" {
+		t.Errorf("VerifyAll's receipts differ from VerifyReceipts' (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(drift, gotDrift); diff != "" {
+		t.Errorf("VerifyAll's drift differs from VerifyTallies' (-want +got):\n%s", diff)
 	}
 }

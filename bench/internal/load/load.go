@@ -1,16 +1,20 @@
 // Package load is what the load benchmarks in bench/ share: a closed-loop phase of workers,
-// its latencies and their nearest-rank quantiles, and the idempotency keys of the ratings
-// they send.
+// its latencies and their nearest-rank quantiles, the idempotency keys of the ratings they
+// send, and an in-process web server to send them to.
 package load
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"math"
+	"net"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/propcredit/propcredit/internal/web"
 )
 
 // Stats are the latencies of a phase, sorted, and how long the phase took.
@@ -88,4 +92,19 @@ func RandomKey() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Serve serves the web server cfg makes on a loopback port of its own and returns the rating
+// API's URL and a function that shuts the server down.
+func Serve(cfg web.Config) (url string, shutdown func(), err error) {
+	srv, err := web.New(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	go func() { _ = srv.App().Listener(ln) }()
+	return "http://" + ln.Addr().String() + "/api/v1/ratings", func() { _ = srv.Shutdown(context.Background()) }, nil
 }
