@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/propcredit/propcredit/scoring"
+	"github.com/propcredit/propcredit/scoring/scoringtest"
 )
 
 const (
@@ -69,14 +70,7 @@ func testInput(period string) scoring.Input {
 func testPeriod(t *testing.T, period string, seq int) *PublishedPeriod {
 	t.Helper()
 	in := testInput(period)
-	res, err := scoring.Score(scoring.Default(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	detail, err := scoring.MarshalDetail(res)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, detail := scoringtest.Scored(t, in)
 	inputs, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)

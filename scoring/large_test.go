@@ -41,15 +41,8 @@ func BenchmarkScoreLargeCity(b *testing.B) {
 func TestGeneratedCityIsOrderIndependent(t *testing.T) {
 	in := scoringtest.GenerateCity(3, 150, 600, 30_000, 3_000, 600) // 600 re-filings
 	render := func(in scoring.Input) []byte {
-		res, err := scoring.Score(scoring.Default(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := scoring.MarshalDetail(res)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		_, detail := scoringtest.Scored(t, in)
+		return detail
 	}
 	want := render(in)
 	rng := rand.New(rand.NewPCG(5, 5))

@@ -2,6 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +92,66 @@ func TestPublishFinalRefusals(t *testing.T) {
 	out, _, _ = run(t, ops, "", "audit", "export", "--object", "period/2026Q3")
 	if !strings.Contains(out, `"actor":"cli:ops"`) || !strings.Contains(out, `"action":"results.publish"`) {
 		t.Errorf("audit of the publication: %s", out)
+	}
+}
+
+// checkAccessAudited logs in to the running demo server with a wrong password, then as the
+// demo reviewer, changes the password and logs out; `audit export` reads the entries (and the
+// demo account's creation) through the server's engine, without a password.
+func checkAccessAudited(t *testing.T, base, stdout, dir string) {
+	t.Helper()
+	_, rest, _ := strings.Cut(stdout, `name "reviewer", password "`)
+	pw, _, _ := strings.Cut(rest, `"`)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path, formPage string, form url.Values) int {
+		t.Helper()
+		resp, err := browser.Get(base + formPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		_, token, found := strings.Cut(string(page), `name="_csrf" value="`)
+		token, _, _ = strings.Cut(token, `"`)
+		if !found {
+			t.Fatalf("GET %s = %d: no CSRF field", formPage, resp.StatusCode)
+		}
+		form.Set("_csrf", token)
+		if resp, err = browser.PostForm(base+path, form); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/login", "/login", url.Values{"name": {"reviewer"}, "password": {"not-the-password"}}); code != http.StatusOK {
+		t.Errorf("wrong password: %d", code)
+	}
+	if code := post("/login", "/login", url.Values{"name": {"reviewer"}, "password": {pw}}); code != http.StatusSeeOther {
+		t.Errorf("log-in: %d", code)
+	}
+	if code := post("/account/password", "/account/password", url.Values{"current": {pw}, "new": {"demo-passphrase-9"}, "confirm": {"demo-passphrase-9"}}); code != http.StatusSeeOther {
+		t.Errorf("password change: %d", code)
+	}
+	if code := post("/logout", "/account", url.Values{}); code != http.StatusSeeOther {
+		t.Errorf("log-out: %d", code)
+	}
+	out, stderr, code := run(t, nil, "", "audit", "export", "--data", dir)
+	if code != 0 {
+		t.Fatalf("audit export: exit %d %s", code, stderr)
+	}
+	for _, want := range []string{`"action":"account.create","object":"account/reviewer"`,
+		`"action":"account.login_failed","object":"account/reviewer"`, `"actor":"reviewer","role":"reviewer"`,
+		`"action":"account.login","object":"account/reviewer"`, `"action":"account.password","object":"account/reviewer"`,
+		`"action":"account.logout","object":"account/reviewer"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit export lacks %s:\n%s", want, out)
+		}
+	}
+	if pw == "" || strings.Contains(out, pw) || strings.Contains(out, "not-the-password") || strings.Contains(out, "demo-passphrase-9") {
+		t.Errorf("audit export holds a password (or none was printed: %q)", pw)
 	}
 }

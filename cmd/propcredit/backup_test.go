@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -691,9 +693,8 @@ func TestRestoredOldBackupRefusesToFork(t *testing.T) {
 	mustRun(t, "score", "--data", dir, "--period", "2026Q3")
 	mustRun(t, "publish", "--data", dir, "--period", "2026Q3")
 	base, stop := startServer(t, dir, "--ledger-state", state)
-	if _, cp := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(cp, app.DefaultLedgerName+"\n6\n") {
-		t.Fatalf("checkpoint after the second publication: %q", cp)
-	}
+	_, cp := get(t, base+"/ledger/checkpoint")
+	published := checkpointSize(t, cp)
 	stop()
 
 	restored := filepath.Join(t.TempDir(), "restored")
@@ -711,16 +712,38 @@ func TestRestoredOldBackupRefusesToFork(t *testing.T) {
 		err = cerr
 	}
 	code, stderr := exitCode(&errb, err), errb.String()
-	for _, want := range []string{"has 3 leaves", "checkpoint of 6 leaves", state, "propcredit ledger accept-rollback --data " + restored + " --ledger-state " + state} {
+	// The backup's ledger is shorter than the one published since: publishing 2026Q3 appended
+	// its results, its own leaf and the audit entries of scoring and publishing.
+	m1 := regexp.MustCompile(`has (\d+) leaves`).FindStringSubmatch(stderr)
+	if m1 == nil {
+		t.Fatalf("serve on the old backup: exit %d, %q; want a refusal saying how many leaves it has", code, stderr)
+	}
+	old, _ := strconv.Atoi(m1[1])
+	if old <= 0 || old >= published {
+		t.Fatalf("the restored ledger has %d leaves; want some, fewer than the %d published", old, published)
+	}
+	oldLeaves, publishedLeaves := fmt.Sprintf("%d leaves", old), fmt.Sprintf("checkpoint of %d leaves", published)
+	for _, want := range []string{publishedLeaves, state, "propcredit ledger accept-rollback --data " + restored + " --ledger-state " + state} {
 		if code == 0 || !strings.Contains(stderr, want) {
 			t.Fatalf("serve on the old backup: exit %d, %q; want a refusal saying %q", code, stderr, want)
 		}
 	}
-	if out := mustRun(t, "ledger", "accept-rollback", "--data", restored, "--ledger-state", state); !strings.Contains(out, "goes on from 3 leaves") || !strings.Contains(out, "checkpoint of 6 leaves") {
+	if out := mustRun(t, "ledger", "accept-rollback", "--data", restored, "--ledger-state", state); !strings.Contains(out, "goes on from "+oldLeaves) || !strings.Contains(out, publishedLeaves) {
 		t.Errorf("accept-rollback: %q", out)
 	}
 	base, _ = startServer(t, restored, "--ledger-state", state)
-	if _, cp := get(t, base+"/ledger/checkpoint"); !strings.HasPrefix(cp, app.DefaultLedgerName+"\n3\n") {
-		t.Errorf("checkpoint of the accepted ledger: %q", cp)
+	if _, cp := get(t, base+"/ledger/checkpoint"); checkpointSize(t, cp) != old {
+		t.Errorf("checkpoint of the accepted ledger: %q; want %d leaves", cp, old)
 	}
+}
+
+// checkpointSize reads the tree size of a signed checkpoint's text (its second line).
+func checkpointSize(t *testing.T, cp string) int {
+	t.Helper()
+	lines := strings.SplitN(cp, "\n", 3)
+	n, err := strconv.Atoi(lines[min(1, len(lines)-1)])
+	if len(lines) < 3 || lines[0] != app.DefaultLedgerName || err != nil {
+		t.Fatalf("not a checkpoint of %s: %q", app.DefaultLedgerName, cp)
+	}
+	return n
 }

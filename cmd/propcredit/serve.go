@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/app"
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/derrors"
@@ -178,15 +179,20 @@ func (m *Main) loadDemo(ctx context.Context, store *app.Store) error {
 	if err != nil {
 		return err
 	}
+	action := "account.create"
 	err = store.DB.CreateAccount(ctx, domain.Account{Name: demoReviewer, Role: domain.RoleReviewer, PasswordHash: hash, CreatedAt: time.Now().UTC()})
 	if derrors.Code(err) == derrors.Conflict {
 		var acct domain.Account
 		if acct, err = store.DB.AccountByName(ctx, demoReviewer); err == nil {
-			err = store.DB.SetPassword(ctx, acct.ID, hash)
+			action, err = "account.password", store.DB.SetPassword(ctx, acct.ID, hash)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("demo reviewer account: %w", err)
+	}
+	if err := m.audited(ctx, store, audit.Change{Action: action, Object: "account/" + demoReviewer,
+		After: map[string]any{"role": domain.RoleReviewer}, Reason: "serve --demo"}); err != nil {
+		return err
 	}
 	fmt.Fprintf(m.Stdout, "Demo reviewer log-in (演示审核员账号): name %q, password %q\n", demoReviewer, password)
 	return nil

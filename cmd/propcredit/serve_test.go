@@ -115,6 +115,8 @@ func TestServeDemo(t *testing.T) {
 		}
 	}
 
+	checkAccessAudited(t, base, stdout.String(), dir)
+
 	exported, stderr, code := run(t, nil, "", "export", "--data", dir)
 	if code != 0 || strings.Count(exported, `"type":"company"`) < 30 {
 		t.Errorf("export through the server's engine: exit %d, %d bytes, stderr %q", code, len(exported), stderr)

@@ -60,3 +60,53 @@ func TestParseCalendar(t *testing.T) {
 		}
 	}
 }
+
+// TestCalendar2026 checks the shipped calendar against the State Council's notice for 2026
+// (see the top of calendar_cn.txt), through the working-day count a window uses.
+func TestCalendar2026(t *testing.T) {
+	cal := DefaultCalendar()
+	for _, tc := range []struct {
+		date    string
+		working bool
+	}{
+		{"2026-01-02", false}, // Friday, 元旦
+		{"2026-01-04", true},  // Sunday, 元旦调休
+		{"2026-02-14", true},  // Saturday, 春节调休
+		{"2026-02-23", false}, // Monday, last day of 春节
+		{"2026-02-28", true},  // Saturday, 春节调休
+		{"2026-04-06", false}, // Monday, 清明节
+		{"2026-05-05", false}, // Tuesday, 劳动节
+		{"2026-05-09", true},  // Saturday, 劳动节调休
+		{"2026-06-19", false}, // Friday, 端午节
+		{"2026-09-20", true},  // Sunday, 国庆节调休
+		{"2026-09-25", false}, // Friday, 中秋节
+		{"2026-10-07", false}, // Wednesday, 国庆节
+		{"2026-10-10", true},  // Saturday, 国庆节调休
+	} {
+		if got := cal.IsWorkingDay(day(tc.date + " 12:00")); got != tc.working {
+			t.Errorf("IsWorkingDay(%s) = %v, want %v", tc.date, got, tc.working)
+		}
+	}
+	// Windows of one working day opened the day before each make-up day and each holiday's
+	// first day: the make-up day is the one day counted; a holiday is skipped.
+	for _, tc := range []struct{ from, want string }{
+		{"2026-01-03 10:00", "2026-01-05 00:00"}, // 01-04 Sunday works
+		{"2026-02-13 10:00", "2026-02-15 00:00"}, // 02-14 Saturday works
+		{"2026-02-14 10:00", "2026-02-25 00:00"}, // 02-15..23 off, 02-24 Tuesday
+		{"2026-02-27 10:00", "2026-03-01 00:00"}, // 02-28 Saturday works
+		{"2026-04-30 10:00", "2026-05-07 00:00"}, // 05-01..05 off, 05-06 Wednesday
+		{"2026-05-08 10:00", "2026-05-10 00:00"}, // 05-09 Saturday works
+		{"2026-09-19 10:00", "2026-09-21 00:00"}, // 09-20 Sunday works
+		{"2026-09-24 10:00", "2026-09-29 00:00"}, // 09-25..27 off, 09-28 Monday
+		{"2026-10-09 10:00", "2026-10-11 00:00"}, // 10-10 Saturday works
+	} {
+		if got := cal.WindowEnd(day(tc.from), 1); !got.Equal(day(tc.want)) {
+			t.Errorf("WindowEnd(%s, 1) = %s, want %s", tc.from, got.In(domain.Zone), tc.want)
+		}
+	}
+	// Five working days from the eve of the Spring Festival: 02-13 is not counted (the
+	// notice's own day), 02-14 is, 02-15..23 are not, then 02-24..27.
+	if got := cal.WindowEnd(day("2026-02-13 10:00"), 5); !got.Equal(day("2026-02-28 00:00")) {
+		t.Errorf("WindowEnd(2026-02-13, 5) = %s, want 2026-02-28 00:00", got.In(domain.Zone))
+	}
+}

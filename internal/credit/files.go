@@ -154,6 +154,12 @@ func (s *Service) OpenFile(ctx context.Context, who Actor, id string) (File, []b
 	} else if err != nil {
 		return File{}, nil, err
 	}
+	if strings.HasPrefix(f.Record, resultHolder) {
+		if !resultFileReadable(who, f) {
+			return File{}, nil, notFound
+		}
+		return s.readFile(ctx, f)
+	}
 	if claim, ok := strings.CutPrefix(f.Record, "governance:"); ok {
 		// A governance declaration's evidence: staff, and the company that declared it.
 		c, err := s.store.Claim(ctx, claim)

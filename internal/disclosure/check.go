@@ -72,20 +72,20 @@ func checkLine(ps *Problems, it Item, r ref, name string, amount Fen) {
 // checkAmount refuses negative and absurdly large amounts, which only the API can send (the
 // readers of forms and files refuse them while parsing).
 func checkAmount(ps *Problems, field string, label Text, v Fen) {
-	switch {
-	case v < 0:
-		ps.add(field, textf("%s：%s", "%s %s", label, errNegative))
-	case v > maxAmount:
-		ps.add(field, textf("%s：%s", "%s %s", label, errTooLarge))
-	}
+	checkBounds(ps, field, label, v, maxAmount, errTooLarge)
 }
 
 func checkCount(ps *Problems, field string, label Text, v int) {
+	checkBounds(ps, field, label, v, maxCount, errCountTooHigh)
+}
+
+// checkBounds refuses a negative v, and one above most (tooLarge says why).
+func checkBounds[N ~int | ~int64](ps *Problems, field string, label Text, v, most N, tooLarge Text) {
 	switch {
 	case v < 0:
 		ps.add(field, textf("%s：%s", "%s %s", label, errNegative))
-	case v > maxCount:
-		ps.add(field, textf("%s：%s", "%s %s", label, errCountTooHigh))
+	case v > most:
+		ps.add(field, textf("%s：%s", "%s %s", label, tooLarge))
 	}
 }
 

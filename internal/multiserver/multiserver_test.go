@@ -31,6 +31,7 @@ import (
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/rating"
 )
 
@@ -482,26 +483,10 @@ func TestManyServersOneDatabase(t *testing.T) {
 			go func() { defer wg.Done(); printed[i], errs[i] = issueCodes(t, period.ID, estate, nil, true) }()
 		}
 		wg.Wait()
-		live := map[string]int{}
-		for i, codes := range printed {
-			if errs[i] != nil {
-				t.Fatalf("re-issue %d: %v", i, errs[i])
-			}
-			for _, h := range codes {
-				switch err := db.CheckCode(ctx, period.ID, estate, h.flat, h.code, time.Now()); {
-				case err == nil:
-					live[h.flat]++
-				case errors.Is(err, rating.ErrCodeVoided):
-				default:
-					t.Errorf("re-issue %d: the printed code of %s is neither live nor void: %v", i, h.flat, err)
-				}
-			}
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
 		}
-		for _, f := range flats {
-			if live[f] != 1 {
-				t.Errorf("flat %s: %d live printed codes, want 1", f, live[f])
-			}
-		}
+		mongodbtest.OnePrintedCodeLive(t, db, period.ID, estate, flats, printed, func(h household) (string, string) { return h.flat, h.code })
 	})
 
 	c := &client{period: period.ID, servers: addrs, http: &http.Client{Timeout: 30 * time.Second}}

@@ -2,10 +2,14 @@ package publication
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 )
@@ -17,16 +21,17 @@ import (
 
 // ResultObjection is a company's objection to its result in one publication.
 type ResultObjection struct {
-	ID         string    `bson:"_id"` // ObjectionID(period, seq, company)
-	Period     string    `bson:"period"`
-	Seq        int       `bson:"seq"`
-	Company    string    `bson:"company"`
-	Text       string    `bson:"text"`
-	By         string    `bson:"by"`
-	At         time.Time `bson:"at"`
-	Answer     string    `bson:"answer,omitempty"`
-	AnsweredBy string    `bson:"answered_by,omitempty"`
-	AnsweredAt time.Time `bson:"answered_at,omitempty"`
+	ID         string           `bson:"_id"` // ObjectionID(period, seq, company)
+	Period     string           `bson:"period"`
+	Seq        int              `bson:"seq"`
+	Company    string           `bson:"company"`
+	Text       string           `bson:"text"`
+	Evidence   []credit.FileRef `bson:"evidence,omitempty"`
+	By         string           `bson:"by"`
+	At         time.Time        `bson:"at"`
+	Answer     string           `bson:"answer,omitempty"`
+	AnsweredBy string           `bson:"answered_by,omitempty"`
+	AnsweredAt time.Time        `bson:"answered_at,omitempty"`
 }
 
 // ObjectionID is the unique id that makes an objection once per company and publication.
@@ -64,14 +69,46 @@ func (s *Service) objections() (ObjectionStore, error) {
 	return os, nil
 }
 
+// Evidence is the files a company attaches to its objection, kept by the credit process's
+// evidence code (credit.ResultEvidence): Check runs with the text's check, before anything is
+// written; Store runs once the objection may be filed, and its references go in the objection.
+type Evidence interface {
+	Check() error
+	Store(ctx context.Context, objection string) ([]credit.FileRef, error)
+}
+
+// checkObjection checks the text and the evidence (nil: none) together, so that the company
+// hears of every bad field at once.
+func checkObjection(text string, evidence Evidence) (string, error) {
+	body, err := checkObjectionText(text)
+	if evidence == nil {
+		return body, err
+	}
+	eerr := evidence.Check()
+	var te, ee *derrors.Error
+	switch {
+	case eerr == nil:
+		return body, err
+	case !errors.As(eerr, &ee) || ee.Code != derrors.Invalid, err == nil:
+		return "", eerr
+	case !errors.As(err, &te):
+		return "", err
+	}
+	fields := maps.Clone(ee.Fields)
+	maps.Copy(fields, te.Fields)
+	return "", &derrors.Error{Code: derrors.Invalid, Message: ee.Message, Fields: fields}
+}
+
 // ObjectToResult files company's objection to its result in the period's current publication,
-// during its publicity, once.
-func (s *Service) ObjectToResult(ctx context.Context, period, company, by, text string, now time.Time) (ResultObjection, error) {
+// during its publicity, once, with its evidence (nil: none). Nothing is written unless the text
+// and every file are good and the objection may be filed; files stored for an objection that a
+// concurrent one beats to the unique id stay unreferenced, and nobody can read them.
+func (s *Service) ObjectToResult(ctx context.Context, period, company, by, text string, evidence Evidence, now time.Time) (ResultObjection, error) {
 	os, err := s.objections()
 	if err != nil {
 		return ResultObjection{}, err
 	}
-	body, err := checkObjectionText(text)
+	body, err := checkObjection(text, evidence)
 	if err != nil {
 		return ResultObjection{}, err
 	}
@@ -87,6 +124,19 @@ func (s *Service) ObjectToResult(ctx context.Context, period, company, by, text 
 		return ResultObjection{}, derrors.Errorf(derrors.Conflict, "publication.objection.closed")
 	}
 	o := ResultObjection{ID: ObjectionID(period, cur.Seq, company), Period: period, Seq: cur.Seq, Company: company, Text: body, By: by, At: now.UTC()}
+	if evidence != nil {
+		// Refuse a second objection before storing its files; the insert below decides a race.
+		all, err := os.ResultObjections(ctx, period)
+		if err != nil {
+			return ResultObjection{}, err
+		}
+		if slices.ContainsFunc(all, func(x ResultObjection) bool { return x.ID == o.ID }) {
+			return ResultObjection{}, derrors.Errorf(derrors.Conflict, "publication.objection.once")
+		}
+		if o.Evidence, err = evidence.Store(ctx, o.ID); err != nil {
+			return ResultObjection{}, err
+		}
+	}
 	if err := os.InsertResultObjection(ctx, o); derrors.Code(err) == derrors.Conflict {
 		return ResultObjection{}, derrors.Errorf(derrors.Conflict, "publication.objection.once")
 	} else if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
@@ -294,7 +295,7 @@ func TestObjectionsToResults(t *testing.T) {
 	db := city(t, 5)
 	svc := publication.New(db)
 	t0 := time.Date(2027, 1, 5, 2, 0, 0, 0, time.UTC) // 10:00 +08:00
-	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "分数有误", t0); derrors.Code(err) != derrors.Conflict {
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "分数有误", nil, t0); derrors.Code(err) != derrors.Conflict {
 		t.Fatalf("objection before any publication: %v", err)
 	}
 	if _, err := svc.Score(ctx, "2026Q4", scoring.Default(), "alice", t0, nil); err != nil {
@@ -304,17 +305,17 @@ func TestObjectionsToResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", " ", t0); derrors.Code(err) != derrors.Invalid {
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", " ", nil, t0); derrors.Code(err) != derrors.Invalid {
 		t.Fatalf("empty objection: %v", err)
 	}
-	o, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "满意度样本有误", t0.Add(time.Hour))
+	o, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "满意度样本有误", nil, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme2", "再次异议", t0.Add(2*time.Hour)); derrors.Message(err) != "publication.objection.once" {
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme2", "再次异议", nil, t0.Add(2*time.Hour)); derrors.Message(err) != "publication.objection.once" {
 		t.Fatalf("second objection: %v", err)
 	}
-	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C2", "other", "晚了", pub.PublicityEnds); derrors.Message(err) != "publication.objection.closed" {
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C2", "other", "晚了", nil, pub.PublicityEnds); derrors.Message(err) != "publication.objection.closed" {
 		t.Fatalf("objection after publicity: %v", err)
 	}
 	_, err = svc.Finalize(ctx, "2026Q4", "bob", pub.PublicityEnds)
@@ -335,6 +336,77 @@ func TestObjectionsToResults(t *testing.T) {
 	if len(os) != 1 || os[0].Answer != "样本核对无误，维持结果" || os[0].AnsweredBy != "bob" {
 		t.Fatalf("stored %+v", os)
 	}
+}
+
+// An objection's evidence is checked with its text before anything is written, stored only
+// when the objection may be filed, and referenced by it; the files read back whole, to the
+// objecting company and staff only.
+func TestObjectionEvidence(t *testing.T) {
+	ctx := context.Background()
+	db := city(t, 5)
+	svc := publication.New(db)
+	files := credit.New(credit.Config{Store: db})
+	t0 := time.Date(2027, 1, 5, 2, 0, 0, 0, time.UTC)
+	if _, err := svc.Score(ctx, "2026Q4", scoring.Default(), "alice", t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Publish(ctx, "2026Q4", "", "alice", t0); err != nil {
+		t.Fatal(err)
+	}
+	acme := credit.Actor{Name: "acme", Role: domain.RoleCompany, Company: "C1"}
+	pdf := []byte("%PDF-1.4\n%%EOF\n")
+	png := []byte("\x89PNG\r\n\x1a\n....")
+	for _, tc := range []struct {
+		name, text string
+		uploads    []credit.Upload
+		want       map[string]string
+	}{
+		{"png named pdf", "样本有误", []credit.Upload{{Name: "a.pdf", Data: png}}, map[string]string{"evidence": "credit.err.file_content"}},
+		{"no text, empty file", "", []credit.Upload{{Name: "a.pdf"}}, map[string]string{"text": "publication.objection.text", "evidence": "credit.err.file_empty"}},
+	} {
+		_, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", tc.text, files.ResultEvidence(acme, tc.uploads), t0)
+		var de *derrors.Error
+		if !errors.As(err, &de) || de.Code != derrors.Invalid || !cmp.Equal(de.Fields, tc.want) {
+			t.Errorf("%s: %v, fields %v", tc.name, err, de)
+		}
+	}
+	if os, _ := svc.ResultObjections(ctx, "2026Q4"); len(os) != 0 {
+		t.Fatalf("stored after refusals: %+v", os)
+	}
+	o, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "样本有误", files.ResultEvidence(acme, []credit.Upload{{Name: "证明.pdf", Data: pdf}, {Name: "照片.png", Data: png}}), t0)
+	if err != nil || len(o.Evidence) != 2 {
+		t.Fatalf("objection with files: %v %+v", err, o)
+	}
+	stored, _ := svc.ResultObjections(ctx, "2026Q4")
+	if len(stored) != 1 || !cmp.Equal(stored[0].Evidence, o.Evidence) {
+		t.Fatalf("stored %+v", stored)
+	}
+	for _, who := range []credit.Actor{acme, {Name: "bob", Role: domain.RoleReviewer}} {
+		if _, data, err := files.OpenFile(ctx, who, o.Evidence[0].ID); err != nil || string(data) != string(pdf) {
+			t.Errorf("%s opens the file: %v", who.Name, err)
+		}
+	}
+	for _, who := range []credit.Actor{{Name: "rival", Role: domain.RoleCompany, Company: "C2"}, {Name: "eva", Role: domain.RoleEvaluator}} {
+		if _, _, err := files.OpenFile(ctx, who, o.Evidence[0].ID); derrors.Code(err) != derrors.NotFound {
+			t.Errorf("%s opens the file: %v", who.Name, err)
+		}
+	}
+	// A second objection is refused before its files are stored.
+	second := &countingEvidence{ResultEvidence: files.ResultEvidence(acme, []credit.Upload{{Name: "b.pdf", Data: pdf}})}
+	if _, err := svc.ObjectToResult(ctx, "2026Q4", "C1", "acme", "再次", second, t0); derrors.Message(err) != "publication.objection.once" || second.stored != 0 {
+		t.Errorf("second objection: %v, %d stores", err, second.stored)
+	}
+}
+
+// countingEvidence counts the stores of the credit process's evidence.
+type countingEvidence struct {
+	credit.ResultEvidence
+	stored int
+}
+
+func (c *countingEvidence) Store(ctx context.Context, objection string) ([]credit.FileRef, error) {
+	c.stored++
+	return c.ResultEvidence.Store(ctx, objection)
 }
 
 // TestScoringPeriod: the stored period becomes the engine's with the same id and dates; a

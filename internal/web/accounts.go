@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,6 +106,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		if err := s.auditLogin(c, name, acct, "wrong_password"); err != nil {
+			return err
+		}
 		// 200, not 401: the form is shown again, and 401 is kept for "log in first".
 		data := loginData{Name: name, Next: next, Error: Msg(c, "login.failed")}
 		if !until.IsZero() {
@@ -125,6 +129,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		}
 	}
 	if acct.Disabled {
+		if err := s.auditLogin(c, name, acct, "disabled"); err != nil {
+			return err
+		}
 		// Said only after the right password, so that it tells a guesser nothing.
 		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
 	}
@@ -142,6 +149,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 			return err
 		}
 		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
+	}
+	if err := s.auditLogin(c, name, acct, ""); err != nil {
+		return err
 	}
 	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
@@ -262,7 +272,38 @@ func localPath(p string) string {
 	return p
 }
 
+// auditLogin records a log-in (failure "") or a failed one: never the password; the name
+// tried only when it names an account (people type their password into the name field), else
+// a salted hash of it; and the salted hash of the client's address.
+func (s *Server) auditLogin(c *fiber.Ctx, name string, acct domain.Account, failure string) error {
+	client := s.addressHash(ClientIP(c))
+	if failure == "" {
+		return s.auditedAs(c, audit.Actor{Name: acct.Name, Role: acct.Role}, audit.Change{Action: "account.login",
+			Object: "account/" + acct.Name, Company: acct.Company, After: map[string]any{"client": client}})
+	}
+	after := map[string]any{"client": client, "failure": failure}
+	object := "account/" + acct.Name
+	if acct.Name == "" {
+		object, after["failure"], after["name_hash"] = "account/~unknown", "unknown_name", s.nameHash(name)
+	}
+	return s.auditedAs(c, audit.Actor{Name: "anonymous", Role: "anonymous"}, audit.Change{Action: "account.login_failed",
+		Object: object, Company: acct.Company, After: after})
+}
+
+// nameHash is a salted hash of an unknown name tried at log-in, so that repeated guesses can be
+// told apart without storing what may be a password.
+func (s *Server) nameHash(name string) string {
+	m := hmac.New(sha256.New, s.ipSalt)
+	m.Write([]byte("login-name|" + name))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
 func (s *Server) logout(c *fiber.Ctx) error {
+	if acct, ok := CurrentAccount(c); ok {
+		if err := s.audited(c, audit.Change{Action: "account.logout", Object: "account/" + acct.Name, Company: acct.Company}); err != nil {
+			return err
+		}
+	}
 	if err := s.endSession(c); err != nil {
 		return err
 	}
@@ -271,20 +312,30 @@ func (s *Server) logout(c *fiber.Ctx) error {
 
 type accountData struct {
 	CompanyName string
+	History     auditRowsData // the account's newest entries: log-ins, failed ones, password changes
 }
+
+// accountHistoryLimit is how many of its newest entries the account page shows.
+const accountHistoryLimit = 20
 
 func (s *Server) account(c *fiber.Ctx) error {
 	acct, _ := CurrentAccount(c)
 	var data accountData
+	ctx, cancel := s.dbContext(c)
+	defer cancel()
 	if acct.Company != "" {
-		ctx, cancel := s.dbContext(c)
-		defer cancel()
 		co, err := s.db.Company(ctx, acct.Company)
 		if err != nil && derrors.Code(err) != derrors.NotFound {
 			return err
 		}
 		data.CompanyName = co.Name
 	}
+	entries, err := s.audit.Entries(ctx, audit.Filter{Object: "account/" + acct.Name, Limit: accountHistoryLimit})
+	if err != nil {
+		return err
+	}
+	slices.Reverse(entries) // oldest first, as in every history
+	data.History = auditRowsData{Lang: Lang(c), Entries: entries}
 	return s.render(c, "account", data)
 }
 

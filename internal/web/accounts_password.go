@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/auth"
 	"github.com/propcredit/propcredit/internal/derrors"
 )
@@ -66,6 +67,10 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
 	if err := s.db.ChangePassword(ctx, acct.ID, hash); err != nil {
+		return err
+	}
+	if err := s.audited(c, audit.Change{Action: "account.password", Object: "account/" + acct.Name, Company: acct.Company,
+		Before: map[string]any{"must_change": data.Forced}, After: map[string]any{"must_change": false}}); err != nil {
 		return err
 	}
 	// A new session, without the duty to change: the old token is worthless from now on.

@@ -42,10 +42,14 @@ func actor(c *fiber.Ctx) audit.Actor {
 // audited appends ch to the trail as the current account's action. The action has happened
 // by then, so a failure to record it is logged loudly and returned: the person sees an error
 // and the log says what was not recorded.
-func (s *Server) audited(c *fiber.Ctx, ch audit.Change) error {
+func (s *Server) audited(c *fiber.Ctx, ch audit.Change) error { return s.auditedAs(c, actor(c), ch) }
+
+// auditedAs appends ch as who's action, for requests without a session: a log-in, and the API,
+// whose token acts for the company account that issued it.
+func (s *Server) auditedAs(c *fiber.Ctx, who audit.Actor, ch audit.Change) error {
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
-	if err := s.audit.Record(ctx, actor(c), ch); err != nil {
+	if err := s.audit.Record(ctx, who, ch); err != nil {
 		s.log.Error("audit entry not written", "action", ch.Action, "object", ch.Object, "err", err, "request_id", RequestID(c))
 		return err
 	}
@@ -137,45 +141,20 @@ func (s *Server) auditExport(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
-// objectHistory reads the trail of one object, oldest first, for the object's own page.
-func (s *Server) objectHistory(c *fiber.Ctx, object string) ([]audit.Entry, error) {
+// objectHistory reads the trail of one object, oldest first, for the "history" partial of the
+// object's own page.
+func (s *Server) objectHistory(c *fiber.Ctx, object string) (auditRowsData, error) {
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
-	return s.audit.Entries(ctx, audit.Filter{Object: object})
-}
-
-func init() {
-	addMessages(map[string]message{
-		"nav.audit":          {"审计日志", "Audit trail"},
-		"audit.title":        {"审计日志", "Audit trail"},
-		"audit.intro":        {"每一项人员操作都记录在此，只增不改。可按对象、账号、企业和期间筛选并导出。", "Every action by a person is recorded here; entries are never changed or removed. Filter by object, account, company and period, and export."},
-		"audit.object":       {"对象", "Object"},
-		"audit.actor":        {"操作人", "Account"},
-		"audit.role":         {"角色", "Role"},
-		"audit.company":      {"企业", "Company"},
-		"audit.period":       {"期间", "Period"},
-		"audit.since":        {"起始（含）", "From (inclusive)"},
-		"audit.until":        {"截止（不含）", "Until (exclusive)"},
-		"audit.at":           {"时间", "When"},
-		"audit.action":       {"操作", "Action"},
-		"audit.change":       {"变更（前 → 后）", "Change (before → after)"},
-		"audit.reason":       {"理由", "Reason"},
-		"audit.filter":       {"筛选", "Filter"},
-		"audit.export":       {"导出", "Export"},
-		"audit.none":         {"没有符合条件的记录", "No entries match"},
-		"audit.shown":        {"显示最近 %d 条", "Showing the newest %d"},
-		"audit.bad_time":     {"请填写日期（如 2026-12-01）或带时区的时间", "Enter a date (such as 2026-12-01) or a time with its offset"},
-		"audit.bad_filter":   {"筛选条件有误", "The filter is not valid"},
-		"audit.bad_format":   {"导出格式只能是 csv、xlsx 或 jsonl", "The export format must be csv, xlsx or jsonl"},
-		"audit.history":      {"操作记录", "History"},
-		"audit.history_none": {"暂无操作记录", "No history yet"},
-	})
+	entries, err := s.audit.Entries(ctx, audit.Filter{Object: object})
+	return auditRowsData{Lang: Lang(c), Entries: entries}, err
 }
 
 // auditRowsData is what the audit-table partial gets.
 type auditRowsData struct {
 	Lang    string
 	Entries []audit.Entry
+	ID      string // the history section's id on a page with several; "" is "history"
 }
 
 // creditPartials is the file of partials shared by the credit pages and the audit trail.
@@ -183,7 +162,9 @@ const creditPartials = "templates/pages/credit_partials.html"
 
 func init() {
 	addTemplateFuncs(map[string]any{
-		"auditRows": func(lang string, entries []audit.Entry) auditRowsData { return auditRowsData{lang, entries} },
+		"auditRows": func(lang string, entries []audit.Entry) auditRowsData {
+			return auditRowsData{Lang: lang, Entries: entries}
+		},
 	})
 }
 
@@ -226,3 +207,31 @@ func changesOf(e audit.Entry) []auditChange {
 }
 
 func init() { addTemplateFuncs(map[string]any{"changesOf": changesOf}) }
+
+func init() {
+	addMessages(map[string]message{
+		"nav.audit":          {"审计日志", "Audit trail"},
+		"audit.title":        {"审计日志", "Audit trail"},
+		"audit.intro":        {"每一项人员操作都记录在此，只增不改。可按对象、账号、企业和期间筛选并导出。", "Every action by a person is recorded here; entries are never changed or removed. Filter by object, account, company and period, and export."},
+		"audit.object":       {"对象", "Object"},
+		"audit.actor":        {"操作人", "Account"},
+		"audit.role":         {"角色", "Role"},
+		"audit.company":      {"企业", "Company"},
+		"audit.period":       {"期间", "Period"},
+		"audit.since":        {"起始（含）", "From (inclusive)"},
+		"audit.until":        {"截止（不含）", "Until (exclusive)"},
+		"audit.at":           {"时间", "When"},
+		"audit.action":       {"操作", "Action"},
+		"audit.change":       {"变更（前 → 后）", "Change (before → after)"},
+		"audit.reason":       {"理由", "Reason"},
+		"audit.filter":       {"筛选", "Filter"},
+		"audit.export":       {"导出", "Export"},
+		"audit.none":         {"没有符合条件的记录", "No entries match"},
+		"audit.shown":        {"显示最近 %d 条", "Showing the newest %d"},
+		"audit.bad_time":     {"请填写日期（如 2026-12-01）或带时区的时间", "Enter a date (such as 2026-12-01) or a time with its offset"},
+		"audit.bad_filter":   {"筛选条件有误", "The filter is not valid"},
+		"audit.bad_format":   {"导出格式只能是 csv、xlsx 或 jsonl", "The export format must be csv, xlsx or jsonl"},
+		"audit.history":      {"操作记录", "History"},
+		"audit.history_none": {"暂无操作记录", "No history yet"},
+	})
+}

@@ -28,9 +28,16 @@ var creditStaff = Roles(domain.RoleReviewer, domain.RoleAdmin)
 // creditPages use the partials of credit_partials.html; their head is credit-head.
 var creditPages = []string{"credit_index", "credit_new", "credit_record", "credit_notice", "company_credit", "company_credit_record", "company_governance", "credit_governance", "periods", "company_results"}
 
+// historyPages keep a head of their own and use the credit partials for their audit trail
+// ("history") and evidence lists ("files").
+var historyPages = []string{"disclosure_form", "disclosure_review", "publish", "account"}
+
 func (s *Server) creditRoutes() {
 	if err := addPartialsFrom(s.pages, creditPartials, "credit-head", creditPages); err != nil {
 		panic(err) // the embedded templates are broken: a build problem, found by any test
+	}
+	if err := addPartialsFrom(s.pages, creditPartials, "", historyPages); err != nil {
+		panic(err)
 	}
 	s.handle(fiber.MethodGet, "/credit", creditStaff, s.creditIndex)
 	s.handle(fiber.MethodGet, "/credit/new", creditStaff, s.creditNewForm)
@@ -178,13 +185,10 @@ type creditNewData struct {
 	Catalogue []scoring.RecordType
 	Error     string
 	Fields    map[string]string
-	MaxFiles  int
-	MaxMB     int
 }
 
 func (s *Server) showCreditForm(c *fiber.Ctx, status int, d creditNewData) error {
 	d.Catalogue = s.credit.Catalogue()
-	d.MaxFiles, d.MaxMB = credit.MaxFiles, credit.MaxFileBytes>>20
 	return s.renderStatus(c, status, "credit_new", d)
 }
 
@@ -290,11 +294,10 @@ func (s *Server) showRecord(c *fiber.Ctx, status int, page string, r credit.Reco
 	if d.OK == "" {
 		d.OK = c.Query("ok")
 	}
-	entries, err := s.objectHistory(c, r.Object())
-	if err != nil {
+	var err error
+	if d.History, err = s.objectHistory(c, r.Object()); err != nil {
 		return err
 	}
-	d.History = auditRowsData{Lang: Lang(c), Entries: entries}
 	return s.renderStatus(c, status, page, d)
 }
 

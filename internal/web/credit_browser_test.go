@@ -20,12 +20,7 @@ import (
 // and is not offered a second form; another reviewer rejects the objection
 // with a reason, which the company reads. No console errors, nothing wider than the phone.
 func TestCreditObjectionInBrowser(t *testing.T) {
-	for _, vp := range []struct {
-		name string
-		vp   browsertest.Viewport
-		lang string
-		want map[string]string
-	}{
+	for _, vp := range []browserCase{
 		{"phone-zh", browsertest.Phone, "zh-CN,zh", map[string]string{"required": "此项必填", "saved": "已保存为草稿", "objected": "异议已提交", "rejected": "异议不成立，维持记录"}},
 		{"desktop-en", browsertest.Desktop, "en-US,en", map[string]string{"required": "This is required", "saved": "Saved as a draft", "objected": "Your objection is submitted", "rejected": "Rejected: the record stands"}},
 	} {
@@ -36,19 +31,9 @@ func TestCreditObjectionInBrowser(t *testing.T) {
 			if err := os.WriteFile(photo, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 200)...), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			login := func(b *browsertest.Browser, name string) {
-				b.Do(chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
-					chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), name), chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "pw"),
-					chromedp.Submit(chromedp.CSS(`input[name="password"]`)), chromedp.WaitVisible(chromedp.CSS(".who")))
-			}
-			text := func(b *browsertest.Browser) string {
-				return browsertest.Run(b, chromedp.Text(chromedp.CSS("main")))
-			}
-			fits := func(b *browsertest.Browser, page string) {
-				if w := browsertest.Run(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > vp.vp.Width {
-					t.Errorf("%s is %d px wide on a %d px screen", page, w, vp.vp.Width)
-				}
-			}
+			login := func(b *browsertest.Browser, name string) { browserLogin(b, base, name) }
+			text := mainText
+			fits := func(b *browsertest.Browser, page string) { wantFits(t, b, vp.vp, page) }
 
 			// The reviewer.
 			rev := browsertest.New(t, vp.vp, browsertest.Languages(vp.lang))
@@ -135,6 +120,124 @@ func TestCreditObjectionInBrowser(t *testing.T) {
 				}
 			}
 			co.CheckConsole()
+			rev2.CheckConsole()
+		})
+	}
+}
+
+// browserCase is a browser journey's screen and language, with the words expected in it.
+type browserCase struct {
+	name string
+	vp   browsertest.Viewport
+	lang string
+	want map[string]string
+}
+
+// browserLogin logs in as name (password "pw") through the form.
+func browserLogin(b *browsertest.Browser, base, name string) {
+	b.Do(chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), name), chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "pw"),
+		chromedp.Submit(chromedp.CSS(`input[name="password"]`)), chromedp.WaitVisible(chromedp.CSS(".who")))
+}
+
+// mainText is the text of the page's main element.
+func mainText(b *browsertest.Browser) string {
+	return browsertest.Run(b, chromedp.Text(chromedp.CSS("main")))
+}
+
+// wantFits fails t if the page is wider than the screen.
+func wantFits(t *testing.T, b *browsertest.Browser, vp browsertest.Viewport, page string) {
+	t.Helper()
+	if w := browsertest.Run(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > vp.Width {
+		t.Errorf("%s is %d px wide on a %d px screen", page, w, vp.Width)
+	}
+}
+
+// Both sides of an objection to a result, in Chromium, on a phone in Chinese and on a desktop
+// in English: during the publicity the company objects with a file whose content is not what
+// its name says, is refused with the reason, chooses its files again and objects; the reviewer
+// sees the files on the publish page, opens the photo and answers; the company reads the
+// answer beside its files.
+func TestResultObjectionInBrowser(t *testing.T) {
+	for _, vp := range []browserCase{
+		{"phone-zh", browsertest.Phone, "zh-CN,zh", map[string]string{"content": "文件内容与扩展名不符", "objected": "异议已提交"}},
+		{"desktop-en", browsertest.Desktop, "en-US,en", map[string]string{"content": "The file's content does not match its name", "objected": "Your objection is submitted"}},
+	} {
+		t.Run(vp.name, func(t *testing.T) {
+			e := newReportEnv(t)
+			e.addAccount("rev", domain.RoleReviewer, "", "pw")
+			e.addAccount("rev2", domain.RoleReviewer, "", "pw")
+			e.addAccount("red", domain.RoleCompany, reportRed, "pw")
+			openPublicity(t, e.loggedIn("rev"))
+			base := serve(t, e)
+			dir := t.TempDir()
+			files := map[string][]byte{"现场.png": append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 200)...), "样本核对.pdf": testPDF}
+			files["假的.pdf"] = files["现场.png"]
+			path := func(name string) string {
+				p := filepath.Join(dir, name)
+				if err := os.WriteFile(p, files[name], 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			form := `#result-2026Q4 form`
+
+			co := browsertest.New(t, vp.vp, browsertest.Languages(vp.lang))
+			browserLogin(co, base, "red")
+			co.Do(chromedp.Navigate(base+"/company/results"), chromedp.WaitVisible(chromedp.CSS(form)),
+				chromedp.SendKeys(chromedp.CSS(form+` textarea[name="text"]`), "E1 小区样本有误"),
+				chromedp.SetUploadFiles(chromedp.CSS(form+` input[name="evidence"]`), []string{path("假的.pdf")}),
+				chromedp.Click(chromedp.CSS(form+` button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".field-error")))
+			if got := mainText(co); !strings.Contains(got, vp.want["content"]) {
+				t.Errorf("refused file: %q", got)
+			}
+			if kept := browsertest.Run(co, chromedp.Evaluate[string](`document.querySelector("`+form+` textarea").value`)); kept != "E1 小区样本有误" {
+				t.Errorf("the text was not kept: %q", kept)
+			}
+			wantFits(t, co, vp.vp, "the refused objection")
+			co.Screenshot("company-file-refused")
+			// The text is kept; files never are: choose them again.
+			co.Do(chromedp.SetUploadFiles(chromedp.CSS(form+` input[name="evidence"]`), []string{path("样本核对.pdf"), path("现场.png")}),
+				chromedp.Click(chromedp.CSS(form+` button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#result-2026Q4 .files`)))
+			got := mainText(co)
+			for _, want := range []string{vp.want["objected"], "E1 小区样本有误", "样本核对.pdf", "现场.png"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("after objecting, the page lacks %q: %q", want, got)
+				}
+			}
+			if n := browsertest.Run(co, chromedp.Evaluate[int64](`document.querySelectorAll("#result-2026Q4 form").length`)); n != 0 {
+				t.Error("the objection form is offered again")
+			}
+			co.Screenshot("company-objected")
+
+			// Reviewers work at a desk.
+			rev2 := browsertest.New(t, browsertest.Desktop, browsertest.Languages(vp.lang))
+			browserLogin(rev2, base, "rev2")
+			rev2.Do(chromedp.Navigate(base+"/publish/2026Q4"), chromedp.WaitVisible(chromedp.ID("result-objections")))
+			href := browsertest.Run(rev2, chromedp.Evaluate[string](`[...document.querySelectorAll("#result-objections .files a")].find(a => a.textContent == "现场.png").getAttribute("href")`))
+			rev2.Screenshot("reviewer-objection")
+			opened := browsertest.Run(rev2, chromedp.Evaluate[string](`fetch("`+href+`").then(r => r.status + " " + r.headers.get("content-type"))`, chromedp.EvalAwaitPromise))
+			if opened != "200 image/png" {
+				t.Errorf("the photo opens as %q", opened)
+			}
+			rev2.Do(chromedp.SendKeys(chromedp.CSS(`#result-objections textarea[name="answer"]`), "样本经核对无误，维持结果"),
+				chromedp.Click(chromedp.CSS(`#result-objections button[type="submit"]`)), chromedp.WaitNotPresent(chromedp.CSS(`#result-objections textarea`)))
+			rev2.Screenshot("reviewer-answered")
+			if got := mainText(rev2); !strings.Contains(got, "样本经核对无误，维持结果") {
+				t.Errorf("after answering: %q", got)
+			}
+
+			co.Do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#result-2026Q4 .files`)))
+			if got := mainText(co); !strings.Contains(got, "样本经核对无误，维持结果") || !strings.Contains(got, "现场.png") {
+				t.Errorf("the company's page after the answer: %q", got)
+			}
+			wantFits(t, co, vp.vp, "the answered objection")
+			co.Screenshot("company-answered")
+			for _, p := range co.Problems() { // the one refusal the company was meant to get
+				if !strings.Contains(p, "status of 422") {
+					t.Errorf("company's console: %s", p)
+				}
+			}
 			rev2.CheckConsole()
 		})
 	}

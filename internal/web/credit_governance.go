@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 )
@@ -32,6 +33,8 @@ type governanceData struct {
 	Fields  map[string]string
 	Note    string
 	For     string // the claim a reviewer's error is about
+	// Histories are the claims' audit trails, by claim id.
+	Histories map[string]auditRowsData
 }
 
 // loadGovernance gathers the page of the period in ?period= (or the path), newest by default.
@@ -58,6 +61,21 @@ func (s *Server) loadGovernance(c *fiber.Ctx, period string) (governanceData, er
 				d.Claim = &d.Claims[i]
 			}
 		}
+	}
+	// One read of the period's trail for every claim on the page (those the account may see).
+	entries, err := s.audit.Entries(ctx, audit.Filter{Period: d.Period})
+	if err != nil {
+		return d, err
+	}
+	d.Histories = map[string]auditRowsData{}
+	for _, cl := range d.Claims {
+		h := auditRowsData{Lang: Lang(c), ID: "history-" + cl.Company}
+		for _, e := range entries {
+			if e.Object == cl.Object() {
+				h.Entries = append(h.Entries, e)
+			}
+		}
+		d.Histories[cl.ID] = h
 	}
 	return d, nil
 }

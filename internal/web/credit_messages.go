@@ -22,13 +22,37 @@ func dueText(lang string, due time.Time) string {
 	return T(lang, "credit.due", last)
 }
 
+// textFieldArgs is what the credit-text partial gets: the Page, the label's key, the field's
+// name, its rows and what was typed.
+type textFieldArgs struct {
+	Page        *Page
+	Label, Name string
+	Rows        int
+	Value       string
+}
+
+type claimArgs struct {
+	Lang  string
+	Claim credit.Claim
+	Items []string
+}
+
 func init() {
 	addTemplateFuncs(map[string]any{
-		"filesOf":   func(lang string, files []credit.FileRef) filesData { return filesData{lang, files} },
-		"kb":        func(n int64) string { return fmt.Sprintf("%.0f KB", float64(n+1023)/1024) },
-		"dueText":   dueText,
+		"filesOf": func(lang string, files []credit.FileRef) filesData { return filesData{lang, files} },
+		"kb":      func(n int64) string { return fmt.Sprintf("%.0f KB", float64(n+1023)/1024) },
+		"dueText": dueText,
+		"textField": func(p *Page, label, name string, rows int, value string) textFieldArgs {
+			return textFieldArgs{p, label, name, rows, value}
+		},
+		"creditMaxText": func() int { return credit.MaxText },
+		// evidenceHint says how many files of what size a form takes.
+		"evidenceHint": func(lang string) string {
+			return T(lang, "credit.evidence_hint", credit.MaxFiles, credit.MaxFileBytes>>20)
+		},
 		"ruleLabel": ruleLabel,
 		"list":      func(items ...string) []string { return items },
+		"claimArgs": func(lang string, c credit.Claim) claimArgs { return claimArgs{lang, c, credit.GovernanceItems} },
 	})
 	addMessages(map[string]message{
 		"nav.credit":         {"信用记录", "Credit records"},
@@ -173,20 +197,7 @@ func init() {
 		"credit.err.not_repairable":      {"按信用记录目录，此类记录不可修复", "The catalogue does not allow repairing this type of record"},
 		"credit.err.repair_pending":      {"已有修复申请待审核", "A repair application is waiting for a decision"},
 		"credit.err.no_repair":           {"没有待审核的修复申请", "No repair application is waiting"},
-	})
-}
 
-type claimArgs struct {
-	Lang  string
-	Claim credit.Claim
-	Items []string
-}
-
-func init() {
-	addTemplateFuncs(map[string]any{
-		"claimArgs": func(lang string, c credit.Claim) claimArgs { return claimArgs{lang, c, credit.GovernanceItems} },
-	})
-	addMessages(map[string]message{
 		"nav.company_governance":    {"党建情况申报", "Governance facts"},
 		"gov.title":                 {"党建引领情况申报", "Governance facts"},
 		"gov.intro":                 {"按评价期申报党组织建设、党建指导员和三方联动机制情况，并上传证明材料；经住建局核实的项目才计入评分。", "Declare, for each period, your party organisation, party-building instructor and part in the joint mechanism (三方联动), with evidence; only items the bureau verifies count."},

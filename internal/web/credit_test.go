@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/publication"
 )
 
 type upload struct {
@@ -243,6 +246,8 @@ func TestCreditCycleOverHTTP(t *testing.T) {
 	}
 
 	wantBody(t, acme.get("/company/credit"), `id="repair-history"`, "已同意修复 · 2027-02-08", "整改到位")
+	// The company's view of the record shows the record's own trail too.
+	wantBody(t, acme.get("/company/credit/"+id), `id="history"`, "credit.record.notify", "credit.objection.file", "credit.repair.decide")
 
 	// English.
 	wantBody(t, acme.get("/company/credit/"+id+"?lang=en"), "Partly upheld: the record is changed", "Approved")
@@ -281,6 +286,10 @@ func TestGovernanceOverHTTP(t *testing.T) {
 		t.Fatalf("governance %+v %v", g, err)
 	}
 	wantBody(t, acme.get("/company/governance?period=2026Q4"), "已核实", "未核实", "指导员未到岗")
+	// Each declaration's own trail, on both sides.
+	for _, page := range []*response{acme.get("/company/governance?period=2026Q4"), bob.get("/credit/governance?period=2026Q4")} {
+		wantBody(t, page, `id="history-`+testCompany+`"`, "操作记录", "acme", "governance.declare", "bob", "governance.verify", "指导员未到岗")
+	}
 	if strings.Contains(acme.get("/company/governance?period=2026Q4").body, `id="declare"`) {
 		t.Error("the verified declaration is offered for change")
 	}
@@ -318,13 +327,8 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	e.addAccount("rev", domain.RoleReviewer, "", "pw")
 	e.addAccount("rev2", domain.RoleReviewer, "", "pw")
 	rev, rev2 := e.loggedIn("rev"), e.loggedIn("rev2")
-	wantStatus(t, rev.post("/publish/2026Q4/score", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}}), http.StatusSeeOther)
+	openPublicity(t, rev)
 	page := rev.get("/publish/2026Q4")
-	version := draftFieldPattern.FindStringSubmatch(page.body)[1]
-	// The period is open and a filing waits: publishing now takes the second confirmation.
-	r := rev.post("/publish/2026Q4", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}, "draft": {version}, "confirm": {"yes"}, "early": {"yes"}})
-	wantStatus(t, r, http.StatusSeeOther)
-	page = rev.get("/publish/2026Q4")
 	wantBody(t, page, `id="publicity"`, "公示中，至")
 	public := e.client()
 	wantBody(t, public.get("/lists/2026Q4"), `class="publicity"`, "公示中，至")
@@ -332,7 +336,7 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	final := func(c *client) *response {
 		return c.post("/publish/2026Q4/final", url.Values{"_csrf": {c.csrf("/publish/2026Q4")}, "confirm": {"yes"}})
 	}
-	r = final(rev)
+	r := final(rev)
 	wantStatus(t, r, http.StatusConflict)
 	wantBody(t, r, "发布公示的人员不能同时批准正式发布")
 	r = final(rev2)
@@ -377,7 +381,101 @@ func TestFinalPublicationFourEyes(t *testing.T) {
 	if strings.Join(actions, ",") != "rev results.score,rev results.publish,red results.objection,rev2 results.objection.answer,rev2 results.final" {
 		t.Errorf("trail %v", actions)
 	}
+	// The publish page shows the period's own trail.
+	wantBody(t, rev2.get("/publish/2026Q4"), `id="history"`, "results.score", "results.publish", "results.final")
 	r = final(rev2)
 	wantStatus(t, r, http.StatusConflict)
 	wantBody(t, r, "本期结果已正式发布")
+}
+
+// openPublicity scores the report city's 2026Q4 as rev and publishes it, which opens the
+// publicity. The period is open and a filing waits: publishing takes the second confirmation.
+func openPublicity(t *testing.T, rev *client) {
+	t.Helper()
+	wantStatus(t, rev.post("/publish/2026Q4/score", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}}), http.StatusSeeOther)
+	version := draftFieldPattern.FindStringSubmatch(rev.get("/publish/2026Q4").body)[1]
+	r := rev.post("/publish/2026Q4", url.Values{"_csrf": {rev.csrf("/publish/2026Q4")}, "draft": {version}, "confirm": {"yes"}, "early": {"yes"}})
+	wantStatus(t, r, http.StatusSeeOther)
+}
+
+// A company objects to its result with evidence files, checked as every evidence form checks
+// them; a bad file is refused with its reason in the company's language and nothing is stored;
+// the reviewer who answers sees and opens the files; nobody else may.
+func TestResultObjectionEvidence(t *testing.T) {
+	e := newReportEnv(t)
+	for _, a := range []struct{ name, role, company string }{{"rev", domain.RoleReviewer, ""}, {"red", domain.RoleCompany, reportRed},
+		{"plain", domain.RoleCompany, reportPlain}, {"eva", domain.RoleEvaluator, ""}} {
+		e.addAccount(a.name, a.role, a.company, "pw")
+	}
+	rev, red, plain, eva := e.loggedIn("rev"), e.loggedIn("red"), e.loggedIn("plain"), e.loggedIn("eva")
+	openPublicity(t, rev)
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)
+	object := func(c *client, query, text string, files ...upload) *response {
+		return c.postMultipart("/company/results/2026Q4"+query, url.Values{"_csrf": {c.csrf("/company/results")}, "text": {text}}, files...)
+	}
+	six := make([]upload, 6)
+	for i := range six {
+		six[i] = upload{"evidence", "p" + strconv.Itoa(i) + ".pdf", testPDF}
+	}
+	for _, tc := range []struct {
+		name, query, text string
+		files             []upload
+		want              []string
+	}{
+		{"png named pdf", "", "样本有误", []upload{{"evidence", "证明.pdf", png}}, []string{"文件内容与扩展名不符"}},
+		{"not a kind taken", "", "样本有误", []upload{{"evidence", "run.exe", testPDF}}, []string{"只接受 PDF、JPG 或 PNG 文件"}},
+		{"too large", "", "样本有误", []upload{{"evidence", "big.pdf", append(slices.Clone(testPDF), make([]byte, credit.MaxFileBytes)...)}}, []string{"文件不能超过 5 MB"}},
+		{"six files, in English", "?lang=en", "wrong sample", six, []string{"At most 5 files"}},
+		{"no text and a bad file", "", " ", []upload{{"evidence", "a.png", testPDF}}, []string{"请填写 1 至 2000 字", "文件内容与扩展名不符"}},
+	} {
+		c := red
+		if tc.query != "" {
+			c = e.loggedIn("red") // a browser of its own, which keeps the language
+		}
+		r := object(c, tc.query, tc.text, tc.files...)
+		if r.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d", tc.name, r.StatusCode)
+		}
+		wantBody(t, r, tc.want...)
+		if n, m := e.count(t, "credit_files"), e.count(t, "credit_file_chunks"); n != 0 || m != 0 {
+			t.Fatalf("%s: %d files and %d chunks stored", tc.name, n, m)
+		}
+	}
+	if os, err := publication.New(e.db).ResultObjections(context.Background(), "2026Q4"); err != nil || len(os) != 0 {
+		t.Fatalf("objections stored after refusals: %v %v", os, err)
+	}
+
+	r := object(red, "", "E1 小区样本有误", upload{"evidence", "样本核对.pdf", testPDF}, upload{"evidence", "现场.png", png})
+	wantStatus(t, r, http.StatusSeeOther)
+	page := red.get(r.location())
+	wantBody(t, page, "异议已提交", "样本核对.pdf", "现场.png")
+	links := fileLinkRe.FindAllString(page.body, -1)
+	if len(links) != 2 {
+		t.Fatalf("file links on the company's page: %v", links)
+	}
+	// A second objection with files: refused, and its files are not stored.
+	r = object(red, "", "再提一次", upload{"evidence", "again.pdf", testPDF})
+	wantStatus(t, r, http.StatusConflict)
+	wantBody(t, r, "每次公示只能对结果提出一次异议")
+	if n := e.count(t, "credit_files"); n != 2 {
+		t.Errorf("%d files stored, want 2", n)
+	}
+
+	// The reviewer who answers sees the files on the publish page and opens them.
+	wantBody(t, rev.get("/publish/2026Q4"), "E1 小区样本有误", links[0], links[1])
+	for _, c := range []*client{red, rev} {
+		f := c.get(links[0])
+		wantStatus(t, f, http.StatusOK)
+		if f.body != string(testPDF) || f.Header.Get("Content-Type") != "application/pdf" {
+			t.Errorf("file as served: %q %q", f.Header.Get("Content-Type"), f.body)
+		}
+	}
+	wantStatus(t, plain.get(links[1]), http.StatusNotFound)      // another company
+	wantStatus(t, eva.get(links[1]), http.StatusForbidden)       // an evaluator
+	wantStatus(t, e.client().get(links[1]), http.StatusSeeOther) // to the log-in page
+
+	entries, err := audit.New(e.db, nil).Entries(context.Background(), audit.Filter{Object: "objection/pub|2026Q4|0001|" + reportRed})
+	if err != nil || len(entries) != 1 || !strings.Contains(entries[0].After, "样本核对.pdf") || !strings.Contains(entries[0].After, "现场.png") {
+		t.Fatalf("audit: %v %+v", err, entries)
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -114,6 +115,11 @@ func (d *disclosureSite) apiFile(c *fiber.Ctx) error {
 		return err
 	}
 	d.cache.put(res.Filing)
+	// The token acts for the company account that issued it; the entry names the token too.
+	who := audit.Actor{Name: token.CreatedBy, Role: domain.RoleCompany}
+	if err := d.s.auditedAs(c, who, filedChange(k, res.Filing, filing.FiledAPI, token.Ref)); err != nil {
+		return err
+	}
 	d.s.log.Info("disclosure filed", "period", p.ID, "estate", e.ID, "category", req.Category, "version", res.Filing.Version,
 		"draft", res.Filing.Draft, "source", filing.FiledAPI, "token", token.Ref, "request_id", RequestID(c))
 	f := res.Filing

@@ -137,6 +137,7 @@ type discFormData struct {
 	CurrentAt    string
 	CurrentBy    string
 	History      []discHistoryRow
+	Audit        auditRowsData // the filing's audit trail
 
 	Items        []discFormItem
 	Problems     []string
@@ -235,6 +236,9 @@ func (d *disclosureSite) showForm(c *fiber.Ctx, status int, k discKey, st discFo
 		Action: base, UploadAction: base + "/upload", ExportCSV: base + "/export?format=csv", ExportXLSX: base + "/export?format=xlsx",
 		TemplateCSV: "/disclosures/templates/" + k.Category + ".csv", TemplateXLSX: "/disclosures/templates/" + k.Category + ".xlsx",
 		PublicPage: "/estates/" + k.Estate.ID + "/disclosures", MaxFileMB: disclosure.MaxFileBytes >> 20,
+	}
+	if data.Audit, err = d.s.objectHistory(c, k.object()); err != nil {
+		return err
 	}
 	if st.fileNote != "" {
 		data.FileProblems = append(data.FileProblems, st.fileNote)
@@ -376,9 +380,7 @@ func (d *disclosureSite) store(c *fiber.Ctx, k discKey, data disclosure.Data, so
 		return err
 	}
 	d.cache.put(res.Filing)
-	if err := d.s.audited(c, audit.Change{Action: "disclosure.file", Object: "disclosure/" + k.Period.ID + "|" + k.Estate.ID + "|" + k.Category,
-		Company: k.Estate.Company, Period: k.Period.ID,
-		After: map[string]any{"version": res.Filing.Version, "draft": res.Filing.Draft, "source": source}}); err != nil {
+	if err := d.s.audited(c, filedChange(k, res.Filing, source, "")); err != nil {
 		return err
 	}
 	d.s.log.Info("disclosure filed", "period", k.Period.ID, "estate", k.Estate.ID, "category", k.Category,
@@ -388,6 +390,20 @@ func (d *disclosureSite) store(c *fiber.Ctx, k discKey, data disclosure.Data, so
 		ok = "replaced"
 	}
 	return c.Redirect(k.path("/company/disclosures")+"?ok="+ok, fiber.StatusSeeOther)
+}
+
+// object is the filing's name in the audit trail.
+func (k discKey) object() string {
+	return "disclosure/" + k.Period.ID + "|" + k.Estate.ID + "|" + k.Category
+}
+
+// filedChange is the audit entry of a filing, from the web or (with the token's ref) the API.
+func filedChange(k discKey, f filing.Filing, source, token string) audit.Change {
+	after := map[string]any{"version": f.Version, "draft": f.Draft, "source": source}
+	if token != "" {
+		after["token"] = token
+	}
+	return audit.Change{Action: "disclosure.file", Object: k.object(), Company: k.Estate.Company, Period: k.Period.ID, After: after}
 }
 
 // fileUpload files a CSV or XLSX file. Its size is checked before it is read; the readers

@@ -125,6 +125,7 @@ type discReviewData struct {
 
 	Warnings   []string
 	History    []discHistoryRow
+	Audit      auditRowsData // the filing's audit trail
 	Objections []discObjectionRow
 
 	CanDecide bool
@@ -212,6 +213,9 @@ func (d *disclosureSite) showReview(c *fiber.Ctx, status int, form discReviewDat
 		return err
 	}
 	data.History = discHistory(lang, k.Period, hist)
+	if data.Audit, err = d.s.objectHistory(c, k.object()); err != nil {
+		return err
+	}
 	objections, err := d.s.db.EstateObjections(ctx, k.Estate.ID, k.Period.ID)
 	if err != nil {
 		return err
@@ -280,7 +284,7 @@ func (d *disclosureSite) decide(c *fiber.Ctx) error {
 		return err
 	}
 	d.cache.put(decided)
-	if err := d.s.audited(c, audit.Change{Action: "disclosure.review", Object: "disclosure/" + k.Period.ID + "|" + k.Estate.ID + "|" + k.Category,
+	if err := d.s.audited(c, audit.Change{Action: "disclosure.review", Object: k.object(),
 		Company: k.Estate.Company, Period: k.Period.ID, Before: map[string]any{"version": version},
 		After: map[string]any{"status": form.Status, "version": version}, Reason: form.Reason}); err != nil {
 		return err

@@ -38,11 +38,9 @@ func (s *Server) showPeriods(c *fiber.Ctx, status int, d periodsData) error {
 		return err
 	}
 	if d.Edit {
-		entries, err := s.objectHistory(c, "period/"+d.Form.ID)
-		if err != nil {
+		if d.History, err = s.objectHistory(c, "period/"+d.Form.ID); err != nil {
 			return err
 		}
-		d.History = auditRowsData{Lang: Lang(c), Entries: entries}
 	}
 	if d.OK == "" {
 		d.OK = c.Query("ok")

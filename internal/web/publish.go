@@ -76,6 +76,7 @@ type publishData struct {
 	Published    int                           // the publication just made, for the notice
 	Final        string                        // the publication just approved as final, for the notice
 	Objections   []publication.ResultObjection // to the current publication
+	History      auditRowsData                 // the period's audit trail: scoring, publishing, final approval, changes
 	Error        string
 	Fields       map[string]string
 	// Caveats are reasons to wait, in plain words with their numbers: the period has not
@@ -159,6 +160,9 @@ func (r *reportSite) loadPublish(c *fiber.Ctx) (*publishData, error) {
 	}
 	d := &publishData{Period: period}
 	if d.Objections, err = r.s.pubs.ResultObjections(ctx, period.ID); err != nil {
+		return nil, err
+	}
+	if d.History, err = r.s.objectHistory(c, "period/"+period.ID); err != nil {
 		return nil, err
 	}
 	pubs, err := r.s.pubs.Publications(ctx, period.ID)

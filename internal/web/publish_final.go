@@ -54,6 +54,12 @@ func finalRefusal(c *fiber.Ctx, reason string, d *publishData) string {
 }
 
 func init() {
+	addTemplateFuncs(map[string]any{"lastPub": func(d *publishData) any {
+		if len(d.Publications) == 0 {
+			return nil
+		}
+		return d.Publications[len(d.Publications)-1]
+	}})
 	addMessages(map[string]message{
 		"publication.final.none":        {"本期还没有发布，无法正式发布", "The period has not been published; there is nothing to approve"},
 		"publication.final.already":     {"本期结果已正式发布", "The period's results are final already"},
@@ -68,10 +74,4 @@ func init() {
 		"publish.finalized":             {"第%s次发布已正式发布。", "Publication %s is final."},
 		"publish.final_by":              {"批准人：%s，%s", "Approved by %s, %s"},
 	})
-	addTemplateFuncs(map[string]any{"lastPub": func(d *publishData) any {
-		if len(d.Publications) == 0 {
-			return nil
-		}
-		return d.Publications[len(d.Publications)-1]
-	}})
 }

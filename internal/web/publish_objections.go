@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/propcredit/propcredit/internal/audit"
+	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/publication"
 )
@@ -34,13 +35,15 @@ type companyResultsData struct {
 	Error   string
 	Period  string // the form the error is about
 	Text    string
+	Fields  map[string]string
+	MaxMB   int
 }
 
 func (r *reportSite) loadCompanyResults(c *fiber.Ctx) (companyResultsData, error) {
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
 	acct, _ := CurrentAccount(c)
-	d := companyResultsData{Company: acct.Company, OK: c.Query("ok")}
+	d := companyResultsData{Company: acct.Company, OK: c.Query("ok"), MaxMB: credit.MaxFileBytes >> 20}
 	pubs, err := r.s.pubs.Publications(ctx, "")
 	if err != nil {
 		return d, err
@@ -64,40 +67,53 @@ func (r *reportSite) loadCompanyResults(c *fiber.Ctx) (companyResultsData, error
 }
 
 func (r *reportSite) companyResults(c *fiber.Ctx) error {
+	return r.showCompanyResults(c, fiber.StatusOK, nil)
+}
+
+// showCompanyResults shows the company's results with status, after keep (if any) has set the
+// form's error and values.
+func (r *reportSite) showCompanyResults(c *fiber.Ctx, status int, keep func(d *companyResultsData)) error {
 	d, err := r.loadCompanyResults(c)
 	if err != nil {
 		return err
 	}
-	return r.s.render(c, "company_results", d)
+	if keep != nil {
+		keep(&d)
+	}
+	return r.s.renderStatus(c, status, "company_results", d)
 }
 
 func (r *reportSite) companyObjectResult(c *fiber.Ctx) error {
-	ctx, cancel := r.s.dbContext(c)
-	defer cancel()
 	acct, _ := CurrentAccount(c)
 	period, text := c.Params("period"), c.FormValue("text")
-	o, err := r.s.pubs.ObjectToResult(ctx, period, acct.Company, acct.Name, text, r.s.now())
+	files, err := uploads(c, "evidence")
 	if err == nil {
-		if err := r.s.audited(c, audit.Change{Action: "results.objection", Object: "objection/" + o.ID, Company: acct.Company, Period: period,
-			After: map[string]any{"publication": o.Seq}, Reason: o.Text}); err != nil {
-			return err
+		ctx, cancel := r.s.dbContext(c)
+		defer cancel()
+		var o publication.ResultObjection
+		o, err = r.s.pubs.ObjectToResult(ctx, period, acct.Company, acct.Name, text, r.s.credit.ResultEvidence(creditActor(c), files), r.s.now())
+		if err == nil {
+			if err := r.s.audited(c, audit.Change{Action: "results.objection", Object: "objection/" + o.ID, Company: acct.Company, Period: period,
+				After: map[string]any{"publication": o.Seq, "evidence": fileNames(o.Evidence)}, Reason: o.Text}); err != nil {
+				return err
+			}
+			return c.Redirect("/company/results?ok=objected", fiber.StatusSeeOther)
 		}
-		return c.Redirect("/company/results?ok=objected", fiber.StatusSeeOther)
 	}
-	var de *derrors.Error
-	if !errors.As(err, &de) || (de.Code != derrors.Invalid && de.Code != derrors.Conflict) {
-		return err
+	status, msg, fields, other := formError(c, err)
+	if other != nil {
+		return other
 	}
-	d, lerr := r.loadCompanyResults(c)
-	if lerr != nil {
-		return lerr
+	return r.showCompanyResults(c, status, func(d *companyResultsData) { d.Error, d.Fields, d.Period, d.Text = msg, fields, period, text })
+}
+
+// fileNames lists evidence files as the audit trail names them.
+func fileNames(refs []credit.FileRef) []string {
+	out := []string{}
+	for _, f := range refs {
+		out = append(out, f.Name+" ("+f.ID+")")
 	}
-	d.Error, d.Period, d.Text = creditText(c, de.Message), period, text
-	status := fiber.StatusConflict
-	if de.Code == derrors.Invalid {
-		status = fiber.StatusUnprocessableEntity
-	}
-	return r.s.renderStatus(c, status, "company_results", d)
+	return out
 }
 
 func (r *reportSite) answerResultObjection(c *fiber.Ctx) error {

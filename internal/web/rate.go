@@ -588,17 +588,6 @@ type apiRating struct {
 	Comment   string        `json:"comment"`
 }
 
-func init() {
-	addMessages(map[string]message{
-		"api.json_invalid": {"请求体不是有效的JSON", "The body is not valid JSON"},
-		"api.json_field":   {"未知字段“%s”", "Unknown field “%s”"},
-		"api.json_type":    {"%s的类型不正确", "%s has the wrong type"},
-		"api.too_large":    {"请求体太大", "The body is too large"},
-		"api.idem_key":     {"Idempotency-Key 须为1-128个可见ASCII字符", "Idempotency-Key must be 1-128 visible ASCII characters"},
-		"api.estate":       {"小区不存在", "No such estate"},
-	})
-}
-
 // submitAPI is POST /api/v1/ratings: the form's rules, in JSON, without cookies or CSRF.
 func (r *rater) submitAPI(c *fiber.Ctx) error {
 	in, err := r.decodeAPI(c)
@@ -841,4 +830,15 @@ func (r *rater) admit(ctx context.Context) (func(), error) {
 	case <-ctx.Done():
 		return nil, &derrors.Error{Code: derrors.Unavailable, Message: "wait for a submission slot: " + ctx.Err().Error()}
 	}
+}
+
+func init() {
+	addMessages(map[string]message{
+		"api.json_invalid": {"请求体不是有效的JSON", "The body is not valid JSON"},
+		"api.json_field":   {"未知字段“%s”", "Unknown field “%s”"},
+		"api.json_type":    {"%s的类型不正确", "%s has the wrong type"},
+		"api.too_large":    {"请求体太大", "The body is too large"},
+		"api.idem_key":     {"Idempotency-Key 须为1-128个可见ASCII字符", "Idempotency-Key must be 1-128 visible ASCII characters"},
+		"api.estate":       {"小区不存在", "No such estate"},
+	})
 }

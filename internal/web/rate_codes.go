@@ -33,41 +33,6 @@ import (
 // maxFlatsUpload bounds an uploaded list of flats: an estate of 1,000,000 flats fits.
 const maxFlatsUpload = 4 << 20
 
-func init() {
-	addMessages(map[string]message{
-		"codes.title":          {"住户验证码", "Household codes"},
-		"codes.intro":          {"为小区的住户发放本期评价验证码。系统只保存验证码的摘要，新验证码仅在发放后显示一次，请立即打印或下载。", "Issue the period's rating codes to the flats of an estate. Only hashes of the codes are kept: the new codes are shown once, so print or download them at once."},
-		"codes.period":         {"评价期", "Period"},
-		"codes.estate":         {"小区编号", "Estate id"},
-		"codes.flats":          {"房号（选填，每行一个；首行可为表头 flat）", "Flats (optional, one per line; the first line may be the header flat)"},
-		"codes.flats_hint":     {"新房号会登记为住户；已登记但尚无验证码的住户也会获得验证码。", "New flats are registered as households; registered households without a code get one too."},
-		"codes.file":           {"或上传房号文件（CSV 或文本，每行一个）", "Or upload a file of flats (CSV or text, one per line)"},
-		"codes.reissue":        {"重新发放：作废本期已发放的全部验证码并重新生成", "Re-issue: void every code already issued for this period and make new ones"},
-		"codes.submit":         {"发放验证码", "Issue codes"},
-		"codes.fix":            {"请更正标出的项目", "Please correct the marked fields"},
-		"codes.no_period":      {"评价期不存在", "No such period"},
-		"codes.no_estate":      {"小区不存在", "No such estate"},
-		"codes.none_new":       {"没有需要发放的验证码：该小区的住户本期都已有有效验证码。如需作废旧码，请勾选“重新发放”。", "No codes to issue: every household of the estate has a live code for this period. To void the old codes, tick Re-issue."},
-		"codes.bad_flat":       {"房号“%s”无效：只能包含字母、数字、点、下划线和连字符，长度1-64", "flat %q is not valid: use 1-64 letters, digits, '.', '_' or '-'"},
-		"codes.line":           {"第%d行：%s", "line %d: %s"},
-		"codes.more_lines":     {"另有%d行有误", "and %d more bad lines"},
-		"codes.file_too_large": {"文件太大", "The file is too large"},
-		"codes.sheet_title":    {"验证码发放单", "Household code sheet"},
-		"codes.issued":         {"已为 %s（%s）发放 %d 个验证码。验证码只显示这一次，离开本页后无法再查看。", "%[3]d codes issued for %[1]s (%[2]s). They are shown only this once: print or download them before leaving this page."},
-		"codes.csv":            {"下载 CSV（flat,code）", "Download CSV (flat,code)"},
-		"codes.print":          {"打印", "Print"},
-		"codes.slip_title":     {"业主线上评价", "Rate your property company online"},
-		"codes.slip_flat":      {"房号", "Flat"},
-		"codes.slip_code":      {"验证码", "Code"},
-		"codes.slip_url":       {"评价网址", "Rating page"},
-		"codes.no_public_url":  {"本站尚未配置公开网址（--public-url），不能打印验证码条：验证码条上的网址和二维码必须指向本站。请联系系统管理员。", "This site has no public address configured (--public-url), so code slips cannot be printed: their address and QR code must point to this site. Please contact the system administrator."},
-		"codes.slip_qr":        {"扫码评价（%s）", "Scan to rate (%s)"},
-		"codes.slip_scan":      {"手机扫码打开评价页", "Scan with your phone to open the rating page"},
-		"codes.slip_period":    {"评价期", "Period"},
-		"codes.slip_note":      {"本验证码仅限本户在本评价期使用，请妥善保管，勿转交他人。可多次提交，以最后一次为准。", "This code is for this flat and this period only; keep it safe and do not pass it on. You may rate again; the last rating counts."},
-	})
-}
-
 type codesFormValues struct {
 	Period, Estate, Flats string
 	Reissue               bool
@@ -309,4 +274,39 @@ func WriteCodesCSV(w io.Writer, codes []rating.IssuedCode) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+func init() {
+	addMessages(map[string]message{
+		"codes.title":          {"住户验证码", "Household codes"},
+		"codes.intro":          {"为小区的住户发放本期评价验证码。系统只保存验证码的摘要，新验证码仅在发放后显示一次，请立即打印或下载。", "Issue the period's rating codes to the flats of an estate. Only hashes of the codes are kept: the new codes are shown once, so print or download them at once."},
+		"codes.period":         {"评价期", "Period"},
+		"codes.estate":         {"小区编号", "Estate id"},
+		"codes.flats":          {"房号（选填，每行一个；首行可为表头 flat）", "Flats (optional, one per line; the first line may be the header flat)"},
+		"codes.flats_hint":     {"新房号会登记为住户；已登记但尚无验证码的住户也会获得验证码。", "New flats are registered as households; registered households without a code get one too."},
+		"codes.file":           {"或上传房号文件（CSV 或文本，每行一个）", "Or upload a file of flats (CSV or text, one per line)"},
+		"codes.reissue":        {"重新发放：作废本期已发放的全部验证码并重新生成", "Re-issue: void every code already issued for this period and make new ones"},
+		"codes.submit":         {"发放验证码", "Issue codes"},
+		"codes.fix":            {"请更正标出的项目", "Please correct the marked fields"},
+		"codes.no_period":      {"评价期不存在", "No such period"},
+		"codes.no_estate":      {"小区不存在", "No such estate"},
+		"codes.none_new":       {"没有需要发放的验证码：该小区的住户本期都已有有效验证码。如需作废旧码，请勾选“重新发放”。", "No codes to issue: every household of the estate has a live code for this period. To void the old codes, tick Re-issue."},
+		"codes.bad_flat":       {"房号“%s”无效：只能包含字母、数字、点、下划线和连字符，长度1-64", "flat %q is not valid: use 1-64 letters, digits, '.', '_' or '-'"},
+		"codes.line":           {"第%d行：%s", "line %d: %s"},
+		"codes.more_lines":     {"另有%d行有误", "and %d more bad lines"},
+		"codes.file_too_large": {"文件太大", "The file is too large"},
+		"codes.sheet_title":    {"验证码发放单", "Household code sheet"},
+		"codes.issued":         {"已为 %s（%s）发放 %d 个验证码。验证码只显示这一次，离开本页后无法再查看。", "%[3]d codes issued for %[1]s (%[2]s). They are shown only this once: print or download them before leaving this page."},
+		"codes.csv":            {"下载 CSV（flat,code）", "Download CSV (flat,code)"},
+		"codes.print":          {"打印", "Print"},
+		"codes.slip_title":     {"业主线上评价", "Rate your property company online"},
+		"codes.slip_flat":      {"房号", "Flat"},
+		"codes.slip_code":      {"验证码", "Code"},
+		"codes.slip_url":       {"评价网址", "Rating page"},
+		"codes.no_public_url":  {"本站尚未配置公开网址（--public-url），不能打印验证码条：验证码条上的网址和二维码必须指向本站。请联系系统管理员。", "This site has no public address configured (--public-url), so code slips cannot be printed: their address and QR code must point to this site. Please contact the system administrator."},
+		"codes.slip_qr":        {"扫码评价（%s）", "Scan to rate (%s)"},
+		"codes.slip_scan":      {"手机扫码打开评价页", "Scan with your phone to open the rating page"},
+		"codes.slip_period":    {"评价期", "Period"},
+		"codes.slip_note":      {"本验证码仅限本户在本评价期使用，请妥善保管，勿转交他人。可多次提交，以最后一次为准。", "This code is for this flat and this period only; keep it safe and do not pass it on. You may rate again; the last rating counts."},
+	})
 }

@@ -95,6 +95,21 @@ func newRateEnv(t *testing.T) *rateEnv {
 	return re
 }
 
+// count says how many documents a collection of the test database holds.
+func (e *testEnv) count(t *testing.T, collection string) int64 {
+	t.Helper()
+	raw, err := mongo.Connect(options.Client().ApplyURI(mongodbtest.URI(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Disconnect(context.Background())
+	n, err := raw.Database(e.db.Name()).Collection(collection).CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // rawRatings reads the stored rating versions as the database has them.
 func (e *rateEnv) rawRatings() []bson.M {
 	e.t.Helper()

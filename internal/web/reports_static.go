@@ -55,13 +55,6 @@ const staticLayout = `{{define "layout" -}}
 </html>
 {{- end}}`
 
-func init() {
-	addMessages(map[string]message{
-		"static.note":   {"本页为已发布结果的静态副本", "A static copy of the published results"},
-		"static.exists": {"目录 %s 已存在且不为空；请指定新目录或先删除它", "%s exists and is not empty; name a new directory or remove it first"},
-	})
-}
-
 // ExportSite writes the public pages of period's latest publication (the latest published
 // period when period is "") as a static site in dir, which must not exist or be empty. It
 // writes into a temporary sibling directory and renames it into place, so that a failed
@@ -225,4 +218,11 @@ func (w *siteWriter) site(city *reports.City, p *reports.PublishedPeriod) error 
 		}
 	}
 	return nil
+}
+
+func init() {
+	addMessages(map[string]message{
+		"static.note":   {"本页为已发布结果的静态副本", "A static copy of the published results"},
+		"static.exists": {"目录 %s 已存在且不为空；请指定新目录或先删除它", "%s exists and is not empty; name a new directory or remove it first"},
+	})
 }

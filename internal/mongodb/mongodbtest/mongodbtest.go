@@ -7,16 +7,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 var (
@@ -94,6 +97,31 @@ func NewDBWith(t testing.TB, ds *domain.Dataset) *mongodb.DB {
 		t.Fatalf("import: %v", err)
 	}
 	return db
+}
+
+// OnePrintedCodeLive checks what concurrent re-issues of an estate's household codes printed
+// (code gives a printed code's flat and code): each printed code either still checks or is
+// void, and each of flats has exactly one that checks, so that no generation was lost.
+func OnePrintedCodeLive[C any](t testing.TB, db *mongodb.DB, period, estate string, flats []string, printed [][]C, code func(C) (flat, code string)) {
+	t.Helper()
+	live := map[string]int{}
+	for i, codes := range printed {
+		for _, c := range codes {
+			flat, printedCode := code(c)
+			switch err := db.CheckCode(context.Background(), period, estate, flat, printedCode, time.Now()); {
+			case err == nil:
+				live[flat]++
+			case errors.Is(err, rating.ErrCodeVoided):
+			default:
+				t.Errorf("re-issue %d: the printed code of %s is neither live nor void: %v", i, flat, err)
+			}
+		}
+	}
+	for _, f := range flats {
+		if live[f] != 1 {
+			t.Errorf("flat %s: %d live printed codes, want 1", f, live[f])
+		}
+	}
 }
 
 // Reconnect opens a second connection to db's database, as another server process would
