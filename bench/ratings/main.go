@@ -60,6 +60,7 @@ type config struct {
 	mongoURI, pgURL    string
 	servers            int
 	sharedLimits       bool
+	holdSuspect        string
 	processes          bool
 	bin                string
 }
@@ -76,6 +77,7 @@ func main() {
 	flag.StringVar(&cfg.pgURL, "postgresql-url", "", "with a FerretDB-PostgreSQL --mongodb-uri: its PostgreSQL, to run `db tune` on (ferretdb.TunePostgreSQL)")
 	flag.IntVar(&cfg.servers, "servers", 1, "web servers, each with its own connection and rating writer, that owners' requests are spread over")
 	flag.BoolVar(&cfg.sharedLimits, "shared-limits", false, "keep the abuse limits in the database (serve --shared-limits)")
+	flag.StringVar(&cfg.holdSuspect, "hold-suspect", "on", "ballot-stuffing thresholds, as serve --hold-suspect takes them (on, off, name=value,...)")
 	flag.BoolVar(&cfg.processes, "processes", false, "run the servers as separate `propcredit serve` processes (on the embedded engine only one: it owns the data directory); the database is then \"propcredit\", which an external one has dropped")
 	flag.StringVar(&cfg.bin, "bin", "", "with -processes: the propcredit binary (default: go build ./cmd/propcredit once)")
 	flag.Parse()
@@ -95,10 +97,15 @@ type ack struct {
 	key      string // period|estate|flat
 	receipt  string
 	revision int
+	held     bool // answered "under_review" (ballot-stuffing detection)
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stuffing, err := rating.ParseStuffingRules(cfg.holdSuspect)
+	if err != nil {
+		return fmt.Errorf("-hold-suspect: %w", err)
+	}
 	uri, engineName := cfg.mongoURI, "external "+cfg.mongoURI
 	if cfg.processes {
 		if uri == "" && cfg.servers != 1 {
@@ -233,7 +240,10 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 				}
 				defer sdb.Close(ctx)
 			}
-			wc := web.Config{DB: sdb, Log: quiet}
+			// As serve does: ballot-stuffing detection on, and owners' addresses from the
+			// loopback proxy's X-Forwarded-For.
+			sdb.SetStuffingRules(stuffing)
+			wc := web.Config{DB: sdb, Log: quiet, TrustedProxies: []string{"127.0.0.1"}}
 			if cfg.sharedLimits {
 				wc.Limits = sdb.SharedLimiter
 			}
@@ -268,6 +278,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		fmt.Fprintf(out, "  failure: %s\n", f)
 	}
+	held := 0
+	for _, a := range acks {
+		if a.held {
+			held++
+		}
+	}
+	fmt.Fprintf(out, "held for review (ballot-stuffing signals, -hold-suspect %s): %d of %d acknowledged\n", cfg.holdSuspect, held, len(acks))
 	ratio := sent.Rate() / base.Rate()
 	fmt.Fprintf(out, "ratio to InsertOne: %.2f\n", ratio)
 
@@ -389,12 +406,19 @@ func submit(urls []string, period string, households []household, cfg config) (l
 		for i := range marks {
 			marks[i] = 1 + r.IntN(5)
 		}
+		comment := ""
+		if r.IntN(14) == 0 { // about one owner in fourteen writes a comment, as in the demo city
+			comment = fmt.Sprintf("保洁很及时，电梯维修慢（%d）", r.IntN(1_000_000))
+		}
 		body, _ := json.Marshal(map[string]any{"estate": h.estate, "household": h.flat, "code": h.code,
-			"scores": domain.ScoresOf(marks), "comment": "保洁很及时，电梯维修慢"})
+			"scores": domain.ScoresOf(marks), "comment": comment})
 		req, _ := http.NewRequest(http.MethodPost, urls[r.IntN(len(urls))], bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", load.RandomKey())
 		req.Header.Set("User-Agent", "propcredit-bench")
+		// Each owner on a phone of their own: 65,536 addresses, so that the per-address
+		// limits and the stuffing signals see owners, not one client.
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), 1+r.IntN(254)))
 		resp, err := client.Do(req)
 		if err != nil {
 			return true, err
@@ -407,12 +431,13 @@ func submit(urls []string, period string, households []household, cfg config) (l
 		var answer struct {
 			Receipt  string `json:"receipt"`
 			Revision int    `json:"revision"`
+			Status   string `json:"status"`
 		}
 		if err := json.Unmarshal(b, &answer); err != nil || answer.Receipt == "" {
 			return true, fmt.Errorf("%s/%s: bad answer %s", h.estate, h.flat, b)
 		}
 		mu.Lock()
-		acks = append(acks, ack{key: period + "|" + h.estate + "|" + h.flat, receipt: answer.Receipt, revision: answer.Revision})
+		acks = append(acks, ack{key: period + "|" + h.estate + "|" + h.flat, receipt: answer.Receipt, revision: answer.Revision, held: answer.Status == "under_review"})
 		if answer.Revision == 1 {
 			rated = append(rated, h)
 		}

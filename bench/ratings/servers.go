@@ -56,7 +56,7 @@ func startServers(ctx context.Context, cfg config, dir, uri string) (urls []stri
 		if err != nil {
 			return nil, stop, err
 		}
-		args := []string{"serve", "--addr", addr, "--log-format", "text", "--shared-limits", limits}
+		args := []string{"serve", "--addr", addr, "--log-format", "text", "--shared-limits", limits, "--hold-suspect", cfg.holdSuspect, "--trusted-proxies", "127.0.0.1"}
 		if dir != "" {
 			args = append(args, "--data", dir)
 		} else {

@@ -140,6 +140,7 @@ func TestCommandLineMistakesAreOneLine(t *testing.T) {
 		{[]string{"serve", "--log-format", "xml"}, nil, "--log-format must be json or text"},
 		{[]string{"import"}, nil, "name at least one file"},
 		{[]string{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.local"}, nil, `"proxy.local" is neither an address nor a CIDR`},
+		{[]string{"serve", "--hold-suspect", "devices=3"}, nil, `--hold-suspect: "devices": unknown threshold`},
 		{[]string{"user", "add", "--role", "king", "--name", "x"}, nil, "role must be one of"},
 	} {
 		_, stderr, code := run(t, tc.env, "", tc.args...)

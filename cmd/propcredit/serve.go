@@ -34,6 +34,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	sharedLimits := fs.String("shared-limits", "auto", "keep abuse and API limits in the database, shared by every server: on, off, or auto (on with --mongodb-uri)")
+	holdSuspect := fs.String("hold-suspect", "on", "hold ratings that look stuffed for review: on (the default thresholds), off, or name=value,... to change thresholds (see rating.ParseStuffingRules)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	var sched backupFlags
 	sched.register(fs)
@@ -55,6 +56,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		m.Log = slog.New(slog.NewTextHandler(m.Stderr, nil))
 	default:
 		return usagef("serve: --log-format must be json or text, not %q", *logFormat)
+	}
+	stuffing, err := rating.ParseStuffingRules(*holdSuspect)
+	if err != nil {
+		return usagef("serve: --hold-suspect: %v", err)
 	}
 	var trusted []string
 	for _, p := range strings.Split(*proxies, ",") {
@@ -92,6 +97,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usagef("serve: --publicity-days must be between 1 and 90, not %d", *publicity)
 	}
 	store.Publication.SetPublicityDays(*publicity)
+	store.DB.SetStuffingRules(stuffing)
 	signer, err := lf.signer(ctx, store, sf)
 	if err != nil {
 		return err

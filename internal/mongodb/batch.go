@@ -52,10 +52,17 @@ type ratingWriter struct {
 	// commits, but tests commit a chosen group from theirs (CommitGroup).
 	unsettled []failedGroup
 	commitMu  sync.Mutex
+
+	// signalHint is the highest ordinal seen per signal key and tallies the periods' tallies
+	// read lately (holds.go): hints only; the unique _ids of the signal slots decide.
+	signalHint map[string]int
+	tallies    map[string]tallyHint
 }
 
 const intentFresh = 20 * time.Second
 
+// head is a household's highest revision and its counted version (rating; zero if none
+// counts), which differ when the newest versions are held for review (holds.go).
 type head struct {
 	revision int
 	rating   ratingDoc
@@ -69,8 +76,9 @@ type submitRequest struct {
 	// prefetched is the household's head as the submitter read it, when the cache lacked it.
 	// The writer uses it only if the cache still lacks it: a cached head is never older.
 	prefetched *head
-	claimed    int  // the revision its receipt claim names
-	takeover   bool // its receipt was claimed by a writer that died; rewrite it
+	claimed    int             // the revision its receipt claim names
+	takeover   bool            // its receipt was claimed by a writer that died; rewrite it
+	signals    []rating.Signal // why it is held (doc.Held), see holds.go
 	result     chan submitResult
 }
 
@@ -88,7 +96,8 @@ const (
 func (db *DB) writer() *ratingWriter {
 	db.writerOnce.Do(func() {
 		w := &ratingWriter{db: db, reqs: make(chan *submitRequest, maxBatch), stop: make(chan struct{}),
-			done: make(chan struct{}), heads: map[string]head{}}
+			done: make(chan struct{}), heads: map[string]head{},
+			signalHint: map[string]int{}, tallies: map[string]tallyHint{}}
 		db.ratingWriter = w
 		go w.run()
 	})
@@ -239,7 +248,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 				continue
 			}
 			r.previous = nil
-			if h.revision > 0 {
+			if h.rating.ID != "" {
 				old := h.rating
 				r.previous = &old
 			}
@@ -262,6 +271,17 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 	if len(stored) == 0 {
 		return
 	}
+	// Ballot-stuffing signals: a held version is stored, but counts for nothing, and the
+	// household's counted version stays the one before it.
+	if err := w.detect(ctx, period, stored); err != nil {
+		fail(stored, err)
+		return
+	}
+	if err := w.db.insertHolds(ctx, stored); err != nil {
+		fail(stored, err)
+		return
+	}
+	w.recount(stored, saved)
 
 	journal := w.intent.id
 	if journal == "" || w.intent.period != period || time.Since(w.intent.at) > intentFresh {
@@ -290,9 +310,17 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 	for _, i := range refused {
 		r := stored[i]
 		w.dropHead(r.doc.Key)
+		held := r.doc.ID
 		if err := w.insertAlone(ctx, r); err != nil {
 			answer(r, rating.Receipt{}, err)
 			stored[i] = nil
+			continue
+		}
+		if r.doc.Held && r.doc.ID != held { // its hold must name the revision it got
+			if err := w.db.insertHolds(ctx, []*submitRequest{r}); err != nil {
+				answer(r, rating.Receipt{}, err)
+				stored[i] = nil
+			}
 		}
 	}
 	stored = slices.DeleteFunc(stored, func(r *submitRequest) bool { return r == nil })
@@ -329,7 +357,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 				continue
 			}
 		}
-		answer(r, rc, nil)
+		answer(r, answerOf(r), nil)
 	}
 }
 
@@ -390,7 +418,35 @@ func (w *ratingWriter) settle(g failedGroup) bool {
 }
 
 // countIn adds the change that r's version makes to the tallies to delta, times sign.
+// recount gives each submission of a group, in arrival order, the version it replaces as the
+// counted one, now that some may be held (saved: the heads before the group), and leaves the
+// heads' cache with each household's counted version.
+func (w *ratingWriter) recount(stored []*submitRequest, saved map[string]head) {
+	counted := map[string]ratingDoc{}
+	seen := map[string]bool{}
+	for _, r := range stored {
+		k := r.doc.Key
+		if !seen[k] {
+			seen[k] = true
+			counted[k] = saved[k].rating
+		}
+		r.previous = nil
+		if c := counted[k]; c.ID != "" {
+			r.previous = &c
+		}
+		if !r.doc.Held {
+			counted[k] = r.doc
+		}
+		w.setHead(k, head{revision: r.doc.Revision, rating: counted[k]})
+	}
+}
+
+// countIn adds the change that r's version makes to the tallies to delta, times sign. A held
+// version changes nothing.
 func (r *submitRequest) countIn(delta tallyDelta, sign int64) {
+	if r.doc.Held {
+		return
+	}
 	if p := r.previous; p != nil {
 		delta.add(p.Period, p.Estate, p.Scores, -sign)
 	}
@@ -399,6 +455,15 @@ func (r *submitRequest) countIn(delta tallyDelta, sign int64) {
 
 func receiptOf(r *submitRequest) rating.Receipt {
 	return rating.Receipt{Number: r.number, Key: r.doc.Key, Period: r.doc.Period, Estate: r.doc.Estate, Revision: r.doc.Revision, At: r.doc.SubmittedAt}
+}
+
+// answerOf is the receipt a submission is answered with: held ones say so.
+func answerOf(r *submitRequest) rating.Receipt {
+	rc := receiptOf(r)
+	if r.doc.Held {
+		rc.Hold = rating.HoldHeld
+	}
+	return rc
 }
 
 // claimReceipts inserts the receipts of reqs before anything else is written and returns the
@@ -449,12 +514,14 @@ func (w *ratingWriter) claimReceipts(ctx context.Context, reqs []*submitRequest,
 				answer(r, rating.Receipt{}, rating.ErrKeyReused) // the same key with other marks
 				continue
 			}
-			holds, err := w.db.receiptHolds(ctx, earlier)
-			if err != nil {
+			err := w.db.receiptState(ctx, &earlier)
+			holds := err == nil
+			if err != nil && derrors.Code(err) != derrors.NotFound {
 				return nil, err
 			}
 			switch {
 			case holds:
+				earlier.Superseded = false
 				answer(r, earlier, nil)
 			case stored.Server == w.db.serverID || w.db.claimAbandoned(ctx, stored):
 				// Its writer died before storing the version, or it was this process, whose
@@ -576,7 +643,8 @@ func (w *ratingWriter) knows(key string) bool {
 	return ok
 }
 
-// readHead reads a household's counted revision, its highest. Revisions are numbered from 1,
+// readHead reads a household's highest revision and its counted version (the highest that
+// counts: not held for review, not a placeholder). Revisions are numbered from 1,
 // but a gap must not hide the versions after it (one deleted by hand, or left by a release
 // before receipts were claimed first; migration 3 fills those). Revision 1 is read alone: a
 // household without it has never been rated (most households a rating reads), and one lookup
@@ -593,7 +661,10 @@ func (db *DB) readHead(ctx context.Context, key string) (head, error) {
 	if err != nil {
 		return head{}, fmt.Errorf("read rating %s: %w", key, err)
 	}
-	h := head{revision: 1, rating: first}
+	h := head{revision: 1}
+	if first.counts() { // a held version is never the counted one (holds.go)
+		h.rating = first
+	}
 	for from := 2; from <= maxRevisions; from += headProbe {
 		var (
 			docs [headProbe]ratingDoc
@@ -616,7 +687,10 @@ func (db *DB) readHead(ctx context.Context, key string) (head, error) {
 			if err != nil {
 				return head{}, fmt.Errorf("read rating %s: %w", key, err)
 			}
-			h, found = head{revision: from + i, rating: docs[i]}, true
+			h.revision, found = from+i, true
+			if docs[i].counts() {
+				h.rating = docs[i]
+			}
 		}
 		if !found {
 			break
@@ -635,16 +709,19 @@ func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error 
 	if err != nil {
 		return err
 	}
-	w.setHead(r.doc.Key, head{revision: r.doc.Revision, rating: r.doc})
-	r.previous = nil
-	if r.doc.Revision == 1 {
-		return nil
+	prev, err := w.db.previousVersion(ctx, r.doc)
+	if err != nil {
+		return err
 	}
-	var old ratingDoc
-	if err := w.db.c(colRatings).FindOne(ctx, byID(versionID(r.doc.Key, r.doc.Revision-1))).Decode(&old); err != nil {
-		return fmt.Errorf("read previous rating %s: %w", r.doc.Key, err)
+	r.previous = prev
+	counted := r.doc
+	if r.doc.Held {
+		counted = ratingDoc{}
+		if prev != nil {
+			counted = *prev
+		}
 	}
-	r.previous = &old
+	w.setHead(r.doc.Key, head{revision: r.doc.Revision, rating: counted})
 	return nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
 	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/rating"
 )
 
 // Collection names.
@@ -59,6 +60,8 @@ type DB struct {
 	failEntry, failSettle atomic.Pointer[error]
 	serverID              string       // set by Announce; the owner of this process's journal intents
 	scans                 atomic.Int64 // reads of every rating (scanRatings), for tests
+
+	stuffing rating.StuffingRules // ballot-stuffing thresholds; see holds.go
 
 	writerOnce   sync.Once
 	ratingWriter *ratingWriter // started by the first SubmitRating; see batch.go
@@ -199,6 +202,7 @@ var allCollections = []string{
 	colDisclosures, colDisclosureVersions, colDisclosureSubmissions, colDisclosureWrites, colObjections, colObjectionSlots,
 	colGovernance, colEvents, colAccounts, colSessions, colServers, colLimits, colLoginThrottle, colAPITokens,
 	colHouseholds, colCodes, colCodeFailures, colCodeGenerations, colResults, colMeta, colLedger, colLedgerKeys,
+	colSignals, colHolds, colHoldDecisions,
 }
 
 // createCollections creates every collection that does not exist yet.

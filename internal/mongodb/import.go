@@ -330,24 +330,20 @@ func (db *DB) importRatings(ctx context.Context, ratings []domain.Rating, journa
 		}
 		heads[doc.Key] = doc
 		stats.Replaced++
-		delta.add(old.Period, old.Estate, old.Scores, -1)
+		if old.ID != "" {
+			delta.add(old.Period, old.Estate, old.Scores, -1)
+		}
 		delta.add(r.Period, r.Estate, r.Scores, 1)
 		done(1)
 	}
 	return stats, nil
 }
 
-// ratingHead reads the counted version of one household's rating.
+// ratingHead reads the counted version of one household's rating (zero if none counts, when
+// its only versions are held for review).
 func (db *DB) ratingHead(ctx context.Context, key string) (ratingDoc, error) {
-	rev, err := db.CurrentRevision(ctx, key)
-	if err != nil {
-		return ratingDoc{}, err
-	}
-	var head ratingDoc
-	if err := db.c(colRatings).FindOne(ctx, byID(versionID(key, rev))).Decode(&head); err != nil {
-		return ratingDoc{}, fmt.Errorf("read rating %s: %w", key, err)
-	}
-	return head, nil
+	h, err := db.readHead(ctx, key)
+	return h.rating, err
 }
 
 func importedRatingDoc(r domain.Rating, revision int, journals map[string]string) ratingDoc {

@@ -439,6 +439,9 @@ func (db *DB) settleJournal(ctx context.Context, intent journalDoc, aborted bool
 			continue
 		}
 		repaired++
+		if !d.counts() {
+			continue // held: it adds nothing
+		}
 		prev, err := db.previousVersion(ctx, d)
 		if err != nil {
 			return 0, 0, err
@@ -486,7 +489,8 @@ func (db *DB) withdrawRefused(ctx context.Context, d ratingDoc, aborted bool) (b
 	return false, nil
 }
 
-// previousVersion reads the version a version replaced: the highest revision below it.
+// previousVersion reads the version a version replaced: the highest revision below it that
+// counts (not held, not a placeholder).
 func (db *DB) previousVersion(ctx context.Context, d ratingDoc) (*ratingDoc, error) {
 	for rev := d.Revision - 1; rev >= 1; rev-- {
 		var p ratingDoc
@@ -496,6 +500,9 @@ func (db *DB) previousVersion(ctx context.Context, d ratingDoc) (*ratingDoc, err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read rating %s: %w", d.Key, err)
+		}
+		if !p.counts() {
+			continue
 		}
 		return &p, nil
 	}

@@ -70,6 +70,14 @@ func (db *DB) LedgerSize(ctx context.Context) (int64, error) {
 		}
 		return true, nil
 	}
+	return firstMissing(lo, exists)
+}
+
+// firstMissing finds the first i >= from for which exists is false, in a numbering without
+// gaps (everything below from exists, and what exists has no missing number below it): it
+// grows a step until one is missing, then bisects, with about 2·log2(i-from) calls.
+func firstMissing(from int64, exists func(int64) (bool, error)) (int64, error) {
+	lo := from
 	ok, err := exists(lo)
 	if err != nil || !ok {
 		return lo, err

@@ -126,6 +126,12 @@ func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	if err != nil {
 		return n, fmt.Errorf("purge shared limits: %w", err)
 	}
+	n += res.DeletedCount
+	// Ballot-stuffing signals (holds.go) count within one window; keep them an hour after.
+	res, err = db.c(colSignals).DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-max(time.Hour, 2*db.stuffing.Window))}}}})
+	if err != nil {
+		return n, fmt.Errorf("purge rating signals: %w", err)
+	}
 	return n + res.DeletedCount, nil
 }
 

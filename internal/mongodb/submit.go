@@ -38,6 +38,10 @@ type ratingDoc struct {
 	Source        string `bson:"source"`
 	Receipt       string `bson:"receipt,omitempty"`
 	Journal       string `bson:"journal,omitempty"` // the tally journal that counts it; see journal.go
+	// Held marks a version held for review (holds.go): it never counts itself. Released
+	// names the held version that a version releases (a copy of it, counted).
+	Held          bool   `bson:"held,omitempty"`
+	Released      string `bson:"released,omitempty"`
 	IPHash        string `bson:"ip_hash,omitempty"`
 	UserAgentHash string `bson:"ua_hash,omitempty"`
 }
@@ -146,36 +150,53 @@ func (db *DB) ReceiptByNumber(ctx context.Context, number string) (rating.Receip
 	if err != nil {
 		return rating.Receipt{}, fmt.Errorf("read receipt: %w", err)
 	}
-	holds, err := db.receiptHolds(ctx, rc)
-	if err != nil {
+	if err := db.receiptState(ctx, &rc); err != nil {
 		return rating.Receipt{}, err
 	}
+	return rc, nil
+}
+
+// receiptState finds whether a receipt's version is stored (derrors.NotFound if not),
+// whether it is held (rc.Hold) and whether a later revision superseded it.
+func (db *DB) receiptState(ctx context.Context, rc *rating.Receipt) error {
+	d, holds, err := db.receiptVersion(ctx, *rc)
+	if err != nil {
+		return err
+	}
 	if !holds {
-		return rating.Receipt{}, derrors.Errorf(derrors.NotFound, "receipt not found")
+		return derrors.Errorf(derrors.NotFound, "receipt not found")
+	}
+	if d.Held {
+		rc.Hold, rc.Superseded, err = db.holdState(ctx, d)
+		return err
 	}
 	rc.Superseded, err = exists(ctx, db.c(colRatings), versionID(rc.Key, rc.Revision+1))
-	return rc, err
+	return err
 }
 
 // receiptHolds tells whether the version a receipt names is stored, under that receipt, and
 // was not refused: its group failed and is being withdrawn (journal.go, abortJournal).
 func (db *DB) receiptHolds(ctx context.Context, rc rating.Receipt) (bool, error) {
-	var d struct {
-		Receipt string `bson:"receipt"`
-		Journal string `bson:"journal"`
-	}
-	err := db.c(colRatings).FindOne(ctx, byID(versionID(rc.Key, rc.Revision))).Decode(&d)
+	_, holds, err := db.receiptVersion(ctx, rc)
+	return holds, err
+}
+
+// receiptVersion reads the version a receipt names (its key fields), and whether it is stored
+// under that receipt and was not refused (its group failed and is being withdrawn).
+func (db *DB) receiptVersion(ctx context.Context, rc rating.Receipt) (ratingDoc, bool, error) {
+	var d ratingDoc
+	err := db.c(colRatings).FindOne(ctx, byID(versionID(rc.Key, rc.Revision)), optsOneExclude("ip_hash", "ua_hash")).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return false, nil
+		return d, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read rating %s: %w", rc.Key, err)
+		return d, false, fmt.Errorf("read rating %s: %w", rc.Key, err)
 	}
 	if d.Receipt != rc.Number || d.Journal == "" {
-		return d.Receipt == rc.Number, nil
+		return d, d.Receipt == rc.Number, nil
 	}
 	aborted, err := exists(ctx, db.c(colTallyJournal), abortID(d.Journal))
-	return !aborted, err
+	return d, !aborted, err
 }
 
 // rewriteReceipt replaces a claimed receipt whose revision changed while it was stored. Only
@@ -209,7 +230,12 @@ func (db *DB) RatingVersions(ctx context.Context, key string) ([]domain.Rating, 
 	return out, nil
 }
 
-// ratingHeads reads every stored version once and keeps each household's counted one, by key.
+// counts reports whether a version may be its household's counted one: not held for review
+// (holds.go), not a placeholder filling a gap.
+func (d *ratingDoc) counts() bool { return !d.Held && d.Source != sourceGap }
+
+// ratingHeads reads every stored version once and keeps each household's counted one (the
+// highest revision that counts), by key.
 func (db *DB) ratingHeads(ctx context.Context) (map[string]ratingDoc, error) {
 	return db.scanRatings(ctx, nil)
 }
@@ -239,6 +265,9 @@ func (db *DB) scanRatings(ctx context.Context, versions map[string]versionRef) (
 		if versions != nil {
 			versions[d.ID] = versionRef{key: d.Key, receipt: d.Receipt}
 			d.Receipt = ""
+		}
+		if !d.counts() {
+			continue
 		}
 		if h, ok := heads[d.Key]; !ok || d.Revision > h.Revision {
 			heads[d.Key] = d

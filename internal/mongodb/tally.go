@@ -34,6 +34,14 @@ func optsProjection(fields ...string) *options.FindOptionsBuilder {
 	return options.Find().SetProjection(p)
 }
 
+func optsOneExclude(fields ...string) *options.FindOneOptionsBuilder {
+	p := bson.D{}
+	for _, f := range fields {
+		p = append(p, bson.E{Key: f, Value: 0})
+	}
+	return options.FindOne().SetProjection(p)
+}
+
 func optsExclude(fields ...string) *options.FindOptionsBuilder {
 	p := bson.D{}
 	for _, f := range fields {

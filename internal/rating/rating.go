@@ -66,6 +66,18 @@ type Receipt struct {
 	At       time.Time `bson:"submitted_at"`
 	// Superseded is set by ReceiptByNumber when the household has revised its rating since.
 	Superseded bool `bson:"-"`
+	// Hold is the state of a held rating (see holds.go): "held" while a reviewer has not
+	// decided (it does not count), or the outcome; "" for a rating that was never held.
+	Hold string `bson:"-"`
+}
+
+// HoldHeld is Receipt.Hold while the rating awaits review.
+const HoldHeld = "held"
+
+// Counted reports whether the receipt's rating counts now: not superseded, and not held or
+// rejected.
+func (r Receipt) Counted() bool {
+	return !r.Superseded && (r.Hold == "" || r.Hold == HoldReleased)
 }
 
 // IssuedCode is a household's new code, shown once.

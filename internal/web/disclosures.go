@@ -38,8 +38,9 @@ var (
 	discReviewers = Roles(domain.RoleReviewer, domain.RoleAdmin)
 )
 
-// discPages use the partials of disclosure_partials.html.
-var discPages = []string{"disclosure_index", "disclosure_form", "disclosure_public", "disclosure_review", "dashboard_disclosures"}
+// discPages use the partials of disclosure_partials.html (rating_holds, the held ratings'
+// queue, its period choice).
+var discPages = []string{"disclosure_index", "disclosure_form", "disclosure_public", "disclosure_review", "dashboard_disclosures", "rating_holds"}
 
 const discPartials = "templates/pages/disclosure_partials.html"
 

@@ -628,7 +628,11 @@ func (r *rater) submitAPI(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"receipt": rc.Number, "period": rc.Period, "revision": rc.Revision})
+	status := "counted"
+	if rc.Hold == rating.HoldHeld {
+		status = "under_review" // held for review (rating/holds.go): stored, not counted yet
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"receipt": rc.Number, "period": rc.Period, "revision": rc.Revision, "status": status})
 }
 
 func (r *rater) decodeAPI(c *fiber.Ctx) (ratingInput, error) {

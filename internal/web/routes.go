@@ -73,6 +73,7 @@ func (s *Server) routes() {
 	s.reportRoutes()
 	s.rateRoutes()
 	s.disclosureRoutes()
+	s.holdRoutes()
 	s.backupRoutes()
 	s.auditRoutes()
 	s.creditRoutes()
