@@ -259,6 +259,9 @@ type Ack struct {
 	Receipt  string
 	Revision int
 	Scores   domain.Scores
+	// Status is the answer's "status": "counted", or "under_review" for a rating held by
+	// ballot-stuffing detection.
+	Status string
 	// RetryAfter is the Retry-After of an answer that was not an acknowledgement.
 	RetryAfter string
 }
@@ -304,11 +307,12 @@ func (c *Client) Post(addr string, body []byte, key string) (Ack, int, error) {
 	var answer struct {
 		Receipt  string `json:"receipt"`
 		Revision int    `json:"revision"`
+		Status   string `json:"status"`
 	}
 	if err := json.Unmarshal(b, &answer); err != nil || answer.Receipt == "" {
 		return Ack{}, resp.StatusCode, fmt.Errorf("%s: bad answer %s", addr, b)
 	}
-	return Ack{Receipt: answer.Receipt, Revision: answer.Revision}, resp.StatusCode, nil
+	return Ack{Receipt: answer.Receipt, Revision: answer.Revision, Status: answer.Status}, resp.StatusCode, nil
 }
 
 // Rate submits a rating until a server acknowledges it, as an owner does who is told to
