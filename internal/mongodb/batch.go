@@ -311,16 +311,24 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		r := stored[i]
 		w.dropHead(r.doc.Key)
 		held := r.doc.ID
-		if err := w.insertAlone(ctx, r); err != nil {
+		err := w.insertAlone(ctx, r)
+		if derrors.Code(err) == derrors.Conflict { // revised too often: nothing stored
 			answer(r, rating.Receipt{}, err)
 			stored[i] = nil
 			continue
 		}
-		if r.doc.Held && r.doc.ID != held { // its hold must name the revision it got
-			if err := w.db.insertHolds(ctx, []*submitRequest{r}); err != nil {
-				answer(r, rating.Receipt{}, err)
-				stored[i] = nil
-			}
+		if err == nil && r.doc.Held && r.doc.ID != held { // its hold must name the revision it got
+			err = w.db.insertHolds(ctx, []*submitRequest{r})
+		}
+		if err != nil {
+			// Its version may be stored already, under this group's journal: the whole group
+			// is withdrawn, as when its entry fails, so that nothing counts whose owner is told
+			// it failed. (The delete names the journal, so another server's version under the
+			// same _id stays.)
+			live := slices.DeleteFunc(slices.Clone(stored), func(r *submitRequest) bool { return r == nil })
+			w.withdraw(journal, period, live)
+			fail(live, err)
+			return
 		}
 	}
 	stored = slices.DeleteFunc(stored, func(r *submitRequest) bool { return r == nil })
@@ -708,6 +716,9 @@ func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error 
 	err := w.db.insertNextRevision(ctx, &r.doc, r.doc.Revision+1)
 	if err != nil {
 		return err
+	}
+	if fail := w.db.failAlone.Load(); fail != nil {
+		return *fail
 	}
 	prev, err := w.db.previousVersion(ctx, r.doc)
 	if err != nil {

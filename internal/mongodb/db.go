@@ -55,9 +55,10 @@ type DB struct {
 	locks  keyLocks
 
 	grace time.Duration // journalGrace, but for tests
-	// Tests make these fail as a full disk does: the journal entry of a rating group, and
-	// the settling of a failed group's journal (see export_test.go).
-	failEntry, failSettle atomic.Pointer[error]
+	// Tests make these fail as a full disk does: the journal entry of a rating group, the
+	// settling of a failed group's journal, and the read that follows a version stored alone
+	// (see export_test.go).
+	failEntry, failSettle, failAlone atomic.Pointer[error]
 	serverID              string       // set by Announce; the owner of this process's journal intents
 	scans                 atomic.Int64 // reads of every rating (scanRatings), for tests
 

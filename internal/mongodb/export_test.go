@@ -52,3 +52,13 @@ func (db *DB) RecordHoldDecision(ctx context.Context, version, period, outcome s
 	_, err := db.c(colHoldDecisions).InsertOne(ctx, holdDecisionDoc{ID: version, Period: period, Out: outcome, By: "test", At: time.Now()})
 	return err
 }
+
+// FailSingleInserts makes the read that follows a version stored alone (one whose revision
+// another server took) fail, as a full disk or a lost connection may; nil stops it.
+func FailSingleInserts(db *DB, err error) {
+	if err == nil {
+		db.failAlone.Store(nil)
+	} else {
+		db.failAlone.Store(&err)
+	}
+}

@@ -566,6 +566,54 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 	}
 }
 
+// A group in which a household's revision was taken by another server stores that version
+// alone; when the read after it fails, the version is in the database although its owner is
+// told to send again. The whole group is then withdrawn, as when its journal entry fails.
+func TestFailedSingleInsertIsWithdrawn(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDBWith(t, smallCity())
+	var log mongodbtest.Buffer
+	a, b := server(t, db, &log), server(t, db, &log)
+	sub := func(household string, points int) rating.Submission {
+		return rating.Submission{Source: rating.SourceAPI, IdempotencyKey: fmt.Sprint("alone-", household, points), Rating: domain.Rating{
+			Period: "2026Q4", Estate: "e1", Household: household, SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{points, 5, 5, 5, 5, 5})}}
+	}
+	// a knows 8-8-1 at revision 1; b then takes revision 2 behind its back.
+	for i, s := range []struct {
+		db  *mongodb.DB
+		sub rating.Submission
+	}{{a, sub("8-8-1", 1)}, {b, sub("8-8-1", 2)}} {
+		if rc, err := s.db.SubmitRating(ctx, s.sub); err != nil || rc.Revision != i+1 {
+			t.Fatalf("rating %d: %+v, %v", i+1, rc, err)
+		}
+	}
+	mongodb.FailSingleInserts(a, errors.New("connection reset"))
+	group := []rating.Submission{sub("8-8-1", 3), sub("8-8-2", 4)}
+	_, errs := a.CommitGroup(ctx, group)
+	for i, err := range errs {
+		if derrors.Code(err) != derrors.Unavailable {
+			t.Fatalf("rating %d of the failed group: %v, want Unavailable (503)", i, err)
+		}
+	}
+	mongodb.FailSingleInserts(a, nil)
+	for household, want := range map[string]int{"8-8-1": 2, "8-8-2": 0} {
+		if rev, err := db.CurrentRevision(ctx, "2026Q4|e1|"+household); err != nil || rev != want {
+			t.Errorf("%s: revision %d (%v) after its group failed, want %d", household, rev, err, want)
+		}
+	}
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted after the failed group: %+v, %v", drift, err)
+	}
+	for _, s := range group { // sent again, both count once
+		if _, err := a.SubmitRating(ctx, s); err != nil {
+			t.Errorf("%s sent again: %v", s.Rating.Household, err)
+		}
+	}
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted: %+v, %v", drift, err)
+	}
+}
+
 // A gap in a household's revisions (here a middle version deleted behind the application's
 // back) must not hide the versions after it: a server that has not seen the household yet
 // gives the next rating the revision after the highest, so the receipt of the one counting
