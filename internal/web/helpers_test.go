@@ -173,7 +173,8 @@ func (c *client) send(req *http.Request) *response {
 		c.t.Fatal(err)
 	}
 	for _, ck := range resp.Cookies() {
-		if ck.Value == "" || ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
+		// Expiry is judged by the server's clock, which tests set, not the machine's.
+		if ck.Value == "" || ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(c.s.now())) {
 			delete(c.cookies, ck.Name)
 		} else {
 			c.cookies[ck.Name] = ck.Value
