@@ -59,8 +59,8 @@ type DB struct {
 	// settling of a failed group's journal, and the read that follows a version stored alone
 	// (see export_test.go).
 	failEntry, failSettle, failAlone atomic.Pointer[error]
-	serverID              string       // set by Announce; the owner of this process's journal intents
-	scans                 atomic.Int64 // reads of every rating (scanRatings), for tests
+	serverID                         string       // set by Announce; the owner of this process's journal intents
+	scans                            atomic.Int64 // reads of every rating (scanRatings), for tests
 
 	stuffing rating.StuffingRules // ballot-stuffing thresholds; see holds.go
 
