@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/derrors"
+	"github.com/propcredit/propcredit/internal/filing"
 )
 
 // Ballot-stuffing (OWASP OAT-016): a rating that looks stuffed is held, not dropped. Signals
@@ -130,7 +131,25 @@ type HoldDecision struct {
 var (
 	ErrHoldDecided = derrors.Errorf(derrors.Conflict, "this rating was reviewed already")
 	ErrHoldUnknown = derrors.Errorf(derrors.NotFound, "no such held rating")
+	ErrHoldOutcome = derrors.Errorf(derrors.Invalid, "choose release or reject")
+	ErrHoldReason  = derrors.Errorf(derrors.Invalid, "a rejection needs a reason")
+	ErrHoldLong    = derrors.Errorf(derrors.Invalid, "the reason must be at most %d characters, without control characters or text-direction controls", filing.MaxTextRunes)
 )
+
+// CheckHoldDecision is the rule for a reviewer's decision on a held rating: release or reject,
+// a rejection with a reason, and a reason that fits (filing.TextFits). It trims the reason.
+func CheckHoldDecision(d *HoldDecision) error {
+	d.Reason = strings.TrimSpace(d.Reason)
+	switch {
+	case d.Outcome != HoldReleased && d.Outcome != HoldRejected:
+		return ErrHoldOutcome
+	case d.Outcome == HoldRejected && d.Reason == "":
+		return ErrHoldReason
+	case !filing.TextFits(d.Reason):
+		return ErrHoldLong
+	}
+	return nil
+}
 
 // HoldStore is what the review of holds needs from storage.
 type HoldStore interface {
@@ -153,8 +172,8 @@ func (s *Service) Holds(ctx context.Context, period string) ([]Hold, error) {
 
 // DecideHold releases or rejects a held rating. The caller audits it.
 func (s *Service) DecideHold(ctx context.Context, d HoldDecision) (Hold, error) {
-	if d.Outcome != HoldReleased && d.Outcome != HoldRejected {
-		return Hold{}, derrors.Errorf(derrors.Invalid, "choose release or reject")
+	if err := CheckHoldDecision(&d); err != nil {
+		return Hold{}, err
 	}
 	hs, ok := s.store.(HoldStore)
 	if !ok {

@@ -47,3 +47,24 @@ func TestParseStuffingRules(t *testing.T) {
 		t.Error("Off: zero rules hold nothing; the defaults hold")
 	}
 }
+
+func TestCheckHoldDecision(t *testing.T) {
+	for _, tc := range []struct {
+		outcome, reason string
+		want            error
+		trimmed         string
+	}{
+		{rating.HoldReleased, "", nil, ""},
+		{rating.HoldRejected, "  同一手机连续提交 ", nil, "同一手机连续提交"},
+		{rating.HoldRejected, " \t", rating.ErrHoldReason, ""},
+		{"", "x", rating.ErrHoldOutcome, "x"},
+		{"superseded", "x", rating.ErrHoldOutcome, "x"},
+		{rating.HoldRejected, strings.Repeat("字", 1001), rating.ErrHoldLong, strings.Repeat("字", 1001)},
+		{rating.HoldReleased, "ok\u202etxt", rating.ErrHoldLong, "ok\u202etxt"},
+	} {
+		d := rating.HoldDecision{Outcome: tc.outcome, Reason: tc.reason}
+		if err := rating.CheckHoldDecision(&d); err != tc.want || d.Reason != tc.trimmed {
+			t.Errorf("CheckHoldDecision(%q, %q) = %v, reason %q; want %v, %q", tc.outcome, tc.reason, err, d.Reason, tc.want, tc.trimmed)
+		}
+	}
+}

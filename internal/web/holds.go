@@ -10,7 +10,6 @@ import (
 	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
-	"github.com/propcredit/propcredit/internal/filing"
 	"github.com/propcredit/propcredit/internal/rating"
 )
 
@@ -106,20 +105,17 @@ func (h *holdSite) decide(c *fiber.Ctx) error {
 	ctx, cancel := h.s.dbContext(c)
 	defer cancel()
 	acct, _ := CurrentAccount(c)
-	version, outcome := c.FormValue("version"), c.FormValue("outcome")
-	form := holdsData{Reason: discLimitText(c.FormValue("reason"))}
-	switch {
-	case outcome != rating.HoldReleased && outcome != rating.HoldRejected:
-		form.Error = Msg(c, "holds.outcome_bad")
-	case outcome == rating.HoldRejected && form.Reason == "":
-		form.Error = Msg(c, "holds.reason_required")
-	case !filing.TextFits(form.Reason):
-		form.Error = Msg(c, "review.reason_long")
-	}
-	if form.Error != "" {
+	dec := rating.HoldDecision{Version: c.FormValue("version"), Outcome: c.FormValue("outcome"), By: acct.Name, At: h.s.now(),
+		Reason: c.FormValue("reason")}
+	form := holdsData{Reason: discLimitText(dec.Reason)}
+	// The rule is the use case's (rating.CheckHoldDecision); the page words it.
+	if err := rating.CheckHoldDecision(&dec); err != nil {
+		form.Error = Msg(c, map[error]string{rating.ErrHoldOutcome: "holds.outcome_bad", rating.ErrHoldReason: "holds.reason_required",
+			rating.ErrHoldLong: "review.reason_long"}[err])
 		return h.show(c, fiber.StatusUnprocessableEntity, form)
 	}
-	hd, err := h.s.ratings.DecideHold(ctx, rating.HoldDecision{Version: version, Outcome: outcome, By: acct.Name, At: h.s.now(), Reason: form.Reason})
+	form.Reason = dec.Reason
+	hd, err := h.s.ratings.DecideHold(ctx, dec)
 	switch {
 	case errors.Is(err, rating.ErrHoldDecided):
 		form.Error = Msg(c, "holds.already")
@@ -129,7 +125,7 @@ func (h *holdSite) decide(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := h.s.audited(c, audit.Change{Action: "rating.hold." + outcome, Object: "rating/" + hd.Version, Period: hd.Period,
+	if err := h.s.audited(c, audit.Change{Action: "rating.hold." + dec.Outcome, Object: "rating/" + hd.Version, Period: hd.Period,
 		Before: map[string]any{"state": rating.HoldHeld}, After: map[string]any{"outcome": hd.Outcome, "receipt": hd.Receipt},
 		Reason: form.Reason}); err != nil {
 		return err
