@@ -1,11 +1,13 @@
 package mongodb
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -428,6 +430,12 @@ func (db *DB) settleJournal(ctx context.Context, intent journalDoc, aborted bool
 			return 0, 0, err
 		}
 	}
+	// A household's later revisions first: withdrawRefused keeps a version that has a later
+	// one, so revisions N and N+1 of one failed group must go N+1 first, or N stays and counts.
+	docs = slices.Clone(docs)
+	slices.SortFunc(docs, func(a, b ratingDoc) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), b.Revision-a.Revision)
+	})
 	delta := tallyDelta{}
 	for _, d := range docs {
 		gone, err := db.withdrawRefused(ctx, d, aborted)

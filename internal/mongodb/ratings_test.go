@@ -515,6 +515,10 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 				subs = append(subs, rating.Submission{Source: rating.SourceAPI, IdempotencyKey: fmt.Sprint("disk-full-", i), Rating: domain.Rating{
 					Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("9-9-%d", i), SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{5, 5, 5, 5, 5, 1 + i})}})
 			}
+			// The last household twice in the group: revisions 1 and 2 both go, the later first.
+			twice := subs[2]
+			twice.IdempotencyKey, twice.Rating.Scores = "disk-full-again", domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})
+			subs = append(subs, twice)
 			mongodb.FailRatingGroups(writer, errors.New("database or disk is full"), tc.settle)
 			_, errs := writer.CommitGroup(ctx, subs)
 			for i, err := range errs {
@@ -530,12 +534,12 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for deadline := time.Now().Add(10 * time.Second); tc.idle && !strings.Contains(log.String(), "withdrawn=3") && time.Now().Before(deadline); {
+			for deadline := time.Now().Add(10 * time.Second); tc.idle && !strings.Contains(log.String(), "withdrawn=4") && time.Now().Before(deadline); {
 				time.Sleep(100 * time.Millisecond)
 			}
 			if tc.settle == nil || tc.recover || tc.idle {
-				if !strings.Contains(log.String(), "withdrawn=3") {
-					t.Errorf("the log does not say the 3 versions were withdrawn:\n%s", log.String())
+				if !strings.Contains(log.String(), "withdrawn=4") {
+					t.Errorf("the log does not say the 4 versions were withdrawn:\n%s", log.String())
 				}
 				for _, sub := range subs {
 					if rev, err := db.CurrentRevision(ctx, sub.Rating.Key()); err != nil || rev != 0 {
@@ -546,14 +550,15 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 					t.Errorf("tallies drifted after the failed group: %+v, %v", drift, err)
 				}
 			}
-			for _, sub := range subs {
+			for i, sub := range subs {
+				want := 1 + i/3 // the household sent twice gets revisions 1 and 2
 				rc, err := writer.SubmitRating(ctx, sub)
-				if err != nil || rc.Revision != 1 {
-					t.Errorf("%s sent again: %+v, %v; want revision 1", sub.Rating.Household, rc, err)
+				if err != nil || rc.Revision != want {
+					t.Errorf("%s sent again: %+v, %v; want revision %d", sub.Rating.Household, rc, err, want)
 				}
 			}
-			if !strings.Contains(log.String(), "withdrawn=3") {
-				t.Errorf("the log does not say the 3 versions were withdrawn:\n%s", log.String())
+			if !strings.Contains(log.String(), "withdrawn=4") {
+				t.Errorf("the log does not say the 4 versions were withdrawn:\n%s", log.String())
 			}
 			if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
 				t.Errorf("tallies drifted: %+v, %v", drift, err)
