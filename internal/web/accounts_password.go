@@ -69,15 +69,15 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err := s.db.ChangePassword(ctx, acct.ID, hash); err != nil {
 		return err
 	}
-	if err := s.audited(c, audit.Change{Action: "account.password", Object: "account/" + acct.Name, Company: acct.Company,
-		Before: map[string]any{"must_change": data.Forced}, After: map[string]any{"must_change": false}}); err != nil {
-		return err
-	}
 	// Every session of the account ends (ASVS 7.4.3): whoever logged in elsewhere with the old
 	// password is out, on every server. This browser gets a new session, without the duty to
 	// change: its old token is worthless too.
 	ended, err := s.db.DeleteSessionsOf(ctx, acct.ID)
 	if err != nil {
+		return err
+	}
+	if err := s.audited(c, audit.Change{Action: "account.password", Object: "account/" + acct.Name, Company: acct.Company,
+		Before: map[string]any{"must_change": data.Forced}, After: map[string]any{"must_change": false}}); err != nil {
 		return err
 	}
 	a, err := s.db.AccountByName(ctx, acct.Name)
