@@ -139,6 +139,9 @@ func TestAbuse(t *testing.T) {
 		if wrong.n[http.StatusTooManyRequests] == 0 {
 			t.Errorf("the guesser was never locked out: %s", wrong.String())
 		}
+		if fromGuesser != http.StatusTooManyRequests {
+			t.Errorf("the right code from the guesser's own address: %d; want 429 (the guesser is slowed even with the code)", fromGuesser)
+		}
 	})
 
 	// (c) Wrong passwords for the reviewer from many addresses; then the reviewer logs in
@@ -169,6 +172,9 @@ func TestAbuse(t *testing.T) {
 			attackers, tries, attempts.String(), status, newBrowserStatus)
 		if status != http.StatusSeeOther {
 			t.Errorf("the reviewer's own browser was refused after the attack: %d", status)
+		}
+		if newBrowserStatus != http.StatusTooManyRequests {
+			t.Errorf("the right password from a new browser during the attack: %d; want 429 (the account is throttled for unknown browsers)", newBrowserStatus)
 		}
 		if attempts.n[http.StatusTooManyRequests] == 0 {
 			t.Errorf("the guessers were never slowed: %s", attempts.String())
