@@ -313,12 +313,17 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		held := r.doc.ID
 		err := w.insertAlone(ctx, r)
 		if derrors.Code(err) == derrors.Conflict { // revised too often: nothing stored
+			if r.doc.Held {
+				_ = w.db.dropHold(ctx, held, r.number) // best effort: Holds skips it anyway
+			}
 			answer(r, rating.Receipt{}, err)
 			stored[i] = nil
 			continue
 		}
 		if err == nil && r.doc.Held && r.doc.ID != held { // its hold must name the revision it got
-			err = w.db.insertHolds(ctx, []*submitRequest{r})
+			if err = w.db.insertHolds(ctx, []*submitRequest{r}); err == nil {
+				err = w.db.dropHold(ctx, held, r.number)
+			}
 		}
 		if err != nil {
 			// Its version may be stored already, under this group's journal: the whole group
@@ -425,7 +430,6 @@ func (w *ratingWriter) settle(g failedGroup) bool {
 	return true
 }
 
-// countIn adds the change that r's version makes to the tallies to delta, times sign.
 // recount gives each submission of a group, in arrival order, the version it replaces as the
 // counted one, now that some may be held (saved: the heads before the group), and leaves the
 // heads' cache with each household's counted version.

@@ -284,6 +284,15 @@ func (db *DB) insertHolds(ctx context.Context, reqs []*submitRequest) error {
 	return nil
 }
 
+// dropHold takes out of the queue the hold of a version that went away or moved (withdrawn,
+// or stored alone at another revision): only its own, by receipt, never another's of that _id.
+func (db *DB) dropHold(ctx context.Context, version, receipt string) error {
+	if _, err := db.c(colHolds).DeleteOne(ctx, bson.D{{Key: "_id", Value: version}, {Key: "receipt", Value: receipt}}); err != nil {
+		return fmt.Errorf("drop hold %s: %w", version, err)
+	}
+	return nil
+}
+
 // holdState tells what became of a held version: rating.HoldHeld while undecided, else the
 // outcome; superseded says whether a later revision counts instead.
 func (db *DB) holdState(ctx context.Context, d ratingDoc) (state string, superseded bool, err error) {
@@ -376,9 +385,9 @@ func (db *DB) Holds(ctx context.Context, period string) ([]rating.Hold, error) {
 }
 
 // heldVersion reads the version a hold names, if it is stored and held under the hold's
-// receipt.
+// receipt, and its group did not fail.
 func (db *DB) heldVersion(ctx context.Context, h rating.Hold) (ratingDoc, bool, error) {
-	var v ratingDoc
+	var v ratingDoc // whole: a release stores it again, with its evidence hashes
 	err := db.c(colRatings).FindOne(ctx, byID(h.Version)).Decode(&v)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return v, false, nil
@@ -386,7 +395,13 @@ func (db *DB) heldVersion(ctx context.Context, h rating.Hold) (ratingDoc, bool, 
 	if err != nil {
 		return v, false, fmt.Errorf("read rating %s: %w", h.Version, err)
 	}
-	return v, v.Held && v.Receipt == h.Receipt, nil
+	if !v.Held || v.Receipt != h.Receipt {
+		return v, false, nil
+	}
+	// As for a receipt (receiptVersion): a version whose group failed, and whose owner was told
+	// so, is being withdrawn; it is no hold to decide.
+	aborted, err := exists(ctx, db.c(colTallyJournal), abortID(v.Journal))
+	return v, !aborted, err
 }
 
 // DecideHold records a reviewer's decision on a held version, once; a release makes the

@@ -2,6 +2,7 @@ package mongodb_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/propcredit/propcredit/internal/demo"
+	"github.com/propcredit/propcredit/internal/derrors"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
@@ -313,5 +315,30 @@ func TestSignalCountFoundByAnotherServer(t *testing.T) {
 	holds, err := db.Holds(ctx, "2026Q4")
 	if err != nil || len(holds) != 1 || holds[0].Signals[0].Count != 4 {
 		t.Errorf("holds = %+v, %v; want one, the address's fourth", holds, err)
+	}
+}
+
+// A held rating whose group fails leaves no hold behind: the owner who sends again (another
+// receipt, the same revision) is held again and is in the reviewers' queue.
+func TestFailedHeldRatingLeavesNoHold(t *testing.T) {
+	ctx := context.Background()
+	db := stuffingDB(t, addressOnly)
+	stuff(t, db, 3, "8-%d", 1) // the address's allowance, used up
+	sub := func(key string) rating.Submission {
+		return rating.Submission{Source: rating.SourceAPI, IdempotencyKey: key, IPHash: "attacker", UserAgentHash: "ua", Rating: domain.Rating{
+			Period: "2026Q4", Estate: "e1", Household: "8-9", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{1, 1, 1, 1, 1, 1})}}
+	}
+	mongodb.FailRatingGroups(db, errors.New("database or disk is full"), nil)
+	if _, errs := db.CommitGroup(ctx, []rating.Submission{sub("first")}); derrors.Code(errs[0]) != derrors.Unavailable {
+		t.Fatalf("the held rating of a failed group: %v; want Unavailable", errs[0])
+	}
+	mongodb.FailRatingGroups(db, nil, nil)
+	rc, err := db.SubmitRating(ctx, sub("again"))
+	if err != nil || rc.Hold != rating.HoldHeld {
+		t.Fatalf("sent again: %+v, %v; want held", rc, err)
+	}
+	holds, err := db.Holds(ctx, "2026Q4")
+	if err != nil || len(holds) != 1 || holds[0].Receipt != rc.Number {
+		t.Errorf("queue %+v, %v; want the one held rating sent again (receipt %s)", holds, err, rc.Number)
 	}
 }

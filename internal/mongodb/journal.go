@@ -487,6 +487,11 @@ func (db *DB) withdrawRefused(ctx context.Context, d ratingDoc, aborted bool) (b
 	if _, err := db.c(colRatings).DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}, {Key: "journal", Value: d.Journal}}); err != nil {
 		return false, fmt.Errorf("withdraw rating %s: %w", d.ID, err)
 	}
+	if d.Held { // its place in the reviewers' queue goes too, or it would block a later hold of that _id
+		if err := db.dropHold(ctx, d.ID, d.Receipt); err != nil {
+			return false, err
+		}
+	}
 	later, err := exists(ctx, db.c(colRatings), versionID(d.Key, d.Revision+1))
 	if err != nil || !later {
 		return err == nil, err

@@ -174,15 +174,9 @@ func (db *DB) receiptState(ctx context.Context, rc *rating.Receipt) error {
 	return err
 }
 
-// receiptHolds tells whether the version a receipt names is stored, under that receipt, and
-// was not refused: its group failed and is being withdrawn (journal.go, abortJournal).
-func (db *DB) receiptHolds(ctx context.Context, rc rating.Receipt) (bool, error) {
-	_, holds, err := db.receiptVersion(ctx, rc)
-	return holds, err
-}
-
 // receiptVersion reads the version a receipt names (its key fields), and whether it is stored
-// under that receipt and was not refused (its group failed and is being withdrawn).
+// under that receipt and was not refused: its group failed and is being withdrawn (journal.go,
+// abortJournal).
 func (db *DB) receiptVersion(ctx context.Context, rc rating.Receipt) (ratingDoc, bool, error) {
 	var d ratingDoc
 	err := db.c(colRatings).FindOne(ctx, byID(versionID(rc.Key, rc.Revision)), optsOneExclude("ip_hash", "ua_hash")).Decode(&d)
