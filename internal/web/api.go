@@ -236,9 +236,6 @@ func gradesJSON(p *reports.PublishedPeriod) ([]byte, error) {
 	if !p.Pub.PublicityEnds.IsZero() {
 		out.PublicityEnds = p.Pub.PublicityEnds.In(domain.Zone).Format(time.RFC3339)
 	}
-	if out.Status == "" {
-		out.Status = "final"
-	}
 	b, err = json.MarshalIndent(out, "", "  ")
 	return append(b, '\n'), err
 }

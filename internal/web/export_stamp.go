@@ -24,10 +24,6 @@ func stampCells(lang string, pub *reports.Publication) []any {
 	if pub == nil {
 		return []any{"", "", "", "", ""}
 	}
-	status := pub.Status
-	if status == "" {
-		status = "final"
-	}
 	return []any{pub.Period, pub.Seq, pub.PublishedAt.In(domain.Zone).Format("2006-01-02 15:04:05"),
-		T(lang, "report.pub_status."+status), pub.InputsHash}
+		T(lang, "report.pub_status."+pub.Status), pub.InputsHash}
 }
