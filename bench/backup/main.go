@@ -17,13 +17,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,10 +47,7 @@ func main() {
 	before := flag.Duration("before", 5*time.Second, "how long owners rate before the backup starts (measured)")
 	bin := flag.String("bin", "", "the propcredit binary (default: go build ./cmd/propcredit)")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *data, *bin, *owners, *estates, *flats, *before); err != nil {
-		fmt.Fprintln(os.Stderr, "backup benchmark:", err)
-		os.Exit(1)
-	}
+	load.ExitOnError("backup benchmark", run(context.Background(), os.Stdout, *data, *bin, *owners, *estates, *flats, *before))
 }
 
 type household struct{ estate, flat, code string }
@@ -75,20 +70,19 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 			return fmt.Errorf("go build: %v\n%s", err, b)
 		}
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if data == "" {
 		data = filepath.Join(work, "data")
 	} else if _, err := os.Stat(filepath.Join(data, "sqlite")); err != nil {
 		// A mistyped -data would otherwise become a new demo city and measure the wrong thing.
 		return fmt.Errorf("-data %s: not a data directory (%v)", data, err)
 	}
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: data, Log: quiet}, app.Exclusive, "serve")
+	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: data, Log: load.Quiet}, app.Exclusive, "serve")
 	if err != nil {
 		return err
 	}
 	defer store.Close(ctx)
 	db := store.DB
-	fmt.Fprintf(out, "machine: %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintln(out, load.Machine())
 	if cs, err := db.Companies(ctx); err == nil && len(cs) == 0 {
 		if _, err := db.Import(ctx, demo.Generate(demo.DefaultSeed, time.Now()), nil); err != nil {
 			return fmt.Errorf("import the demo city: %w", err)
@@ -122,7 +116,7 @@ func run(ctx context.Context, out io.Writer, data, bin string, owners, nEstates,
 	fmt.Fprintf(out, "data: %d estates, database file %.0f MB; %d codes issued for %s\n",
 		len(all), float64(st.Size())/1e6, len(households), period.ID)
 
-	url, shutdown, err := load.Serve(web.Config{DB: db, Log: quiet, TrustedProxies: []string{"127.0.0.1"}})
+	url, shutdown, err := load.Serve(web.Config{DB: db, Log: load.Quiet, TrustedProxies: []string{"127.0.0.1"}})
 	if err != nil {
 		return err
 	}

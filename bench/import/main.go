@@ -13,14 +13,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
 	"github.com/propcredit/propcredit/bench/import/city"
+	"github.com/propcredit/propcredit/bench/internal/load"
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/interchange"
@@ -34,10 +33,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the imports to this file")
 	deferSync := flag.Bool("defersync", true, "run the engine as the import command does, syncing at the end (false: a sync per commit, as the server)")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *lines, *dir, *reimport, *verify, *deferSync, *cpuprofile); err != nil {
-		fmt.Fprintln(os.Stderr, "import benchmark:", err)
-		os.Exit(1)
-	}
+	load.ExitOnError("import benchmark", run(context.Background(), os.Stdout, *lines, *dir, *reimport, *verify, *deferSync, *cpuprofile))
 }
 
 func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, verify, deferSync bool, cpuprofile string) error {
@@ -60,24 +56,17 @@ func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, ve
 	fmt.Fprintf(out, "city: %d lines (%d ratings, %d companies, %d estates, %d disclosures, %d credit records), %.1f MB\n",
 		written, size.Ratings, size.Companies, size.Estates, size.Disclosures, size.Events, float64(bytes)/1e6)
 
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: filepath.Join(dir, "data"), Log: quiet, DeferSync: deferSync}, app.Private, "import")
+	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: filepath.Join(dir, "data"), Log: load.Quiet, DeferSync: deferSync}, app.Private, "import")
 	if err != nil {
 		return err
 	}
 	defer store.Close(ctx)
 
-	if cpuprofile != "" {
-		f, err := os.Create(cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := load.StartCPUProfile(cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	fmt.Fprintf(out, "%-13s %9s %9s %9s %9s %9s %10s %9s   %s\n", "", "parse", "refs", "write", "sync", "total", "lines/s", "cpu", "records")
 	runs := []string{"first import"}
 	if reimport {
@@ -95,7 +84,7 @@ func run(ctx context.Context, out io.Writer, lines int, dir string, reimport, ve
 			round(t.parse), round(t.refs), round(t.write), round(t.sync), round(total), float64(t.lines)/total.Seconds(), round(cpu),
 			t.stats.Inserted, t.stats.Replaced, t.stats.Unchanged)
 	}
-	pprof.StopCPUProfile()
+	stopProfile()
 	if !verify {
 		fmt.Fprintf(out, "peak memory %d MB\n", peakRSS()>>20)
 		return nil

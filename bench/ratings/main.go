@@ -21,8 +21,6 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
-	"runtime"
-	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -81,10 +79,7 @@ func main() {
 	flag.BoolVar(&cfg.processes, "processes", false, "run the servers as separate `propcredit serve` processes (on the embedded engine only one: it owns the data directory); the database is then \"propcredit\", which an external one has dropped")
 	flag.StringVar(&cfg.bin, "bin", "", "with -processes: the propcredit binary (default: go build ./cmd/propcredit once)")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "ratings benchmark:", err)
-		os.Exit(1)
-	}
+	load.ExitOnError("ratings benchmark", run(context.Background(), os.Stdout, cfg))
 }
 
 // household is a flat with its code, as printed on its slip.
@@ -168,7 +163,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	defer func() { db.Close(ctx) }()
-	fmt.Fprintf(out, "machine: %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintln(out, load.Machine())
 	fmt.Fprintf(out, "database: %s; %d server(s)\n", engineName, cfg.servers)
 
 	// The demo city, and codes for cfg.flats new flats of every estate.
@@ -255,20 +250,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			urls = append(urls, url)
 		}
 	}
-	if cfg.cpuprofile != "" {
-		f, err := os.Create(cfg.cpuprofile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer f.Close()
+	stopProfile, err := load.StartCPUProfile(cfg.cpuprofile)
+	if err != nil {
+		return err
 	}
 	sent, acks, failures := submit(urls, period.ID, households, cfg)
-	if cfg.cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	fmt.Fprintf(out, "ratings: %d owners over HTTP: %d acknowledged in %.1f s = %.0f ratings/s, p50 %s, p90 %s, p99 %s, max %s; %d failed\n",
 		cfg.owners, sent.N(), sent.Elapsed.Seconds(), sent.Rate(), load.MS(sent.P(0.50)), load.MS(sent.P(0.90)), load.MS(sent.P(0.99)), load.MS(sent.P(1)), len(failures))
 	for i, f := range failures {

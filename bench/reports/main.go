@@ -22,7 +22,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -68,26 +67,16 @@ func main() {
 	if *cpuprofile != "" {
 		profile = *cpuprofile
 	}
-	if err := run(*duration, *warmup, *connections); err != nil {
-		fmt.Fprintln(os.Stderr, "reports:", err)
-		os.Exit(1)
-	}
+	load.ExitOnError("reports", run(*duration, *warmup, *connections))
 }
 
 func run(duration, warmup time.Duration, connections int) error {
 	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	dir, err := os.MkdirTemp("", "propcredit-bench-reports-")
+	store, _, done, err := load.TempStore(ctx, "propcredit-bench-reports-", app.Exclusive, "serve")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: dir, Log: quiet}, app.Exclusive, "serve")
-	if err != nil {
-		return err
-	}
-	defer store.Close(ctx)
+	defer done()
 
 	started := time.Now()
 	ds := demo.Generate(demo.DefaultSeed, time.Now())
@@ -141,7 +130,7 @@ func run(duration, warmup time.Duration, connections int) error {
 		}
 		closedLoop(t, connections, warmup)
 		if profile != "" && i > 0 {
-			stop, err := startProfile(fmt.Sprintf("%s.%d", profile, i))
+			stop, err := load.StartCPUProfile(fmt.Sprintf("%s.%d", profile, i))
 			if err != nil {
 				return err
 			}
@@ -172,18 +161,6 @@ func run(duration, warmup time.Duration, connections int) error {
 
 // profile is where -cpuprofile writes: one file per measured target of the site, NAME.1, NAME.2.
 var profile string
-
-func startProfile(name string) (stop func(), err error) {
-	f, err := os.Create(name)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
 
 func periodIDs(ps []domain.Period) string {
 	var ids []string

@@ -20,9 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -31,6 +29,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/propcredit/propcredit/bench/import/city"
+	"github.com/propcredit/propcredit/bench/internal/load"
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/ferretdb"
 	"github.com/propcredit/propcredit/internal/mongodb"
@@ -40,17 +39,14 @@ import (
 
 func main() {
 	scale := flag.Float64("scale", 1, "size of the city relative to the target city")
-	load := flag.String("load", "tallies", "how ratings get in: tallies (tally documents) or ratings (import every rating)")
+	how := flag.String("load", "tallies", "how ratings get in: tallies (tally documents) or ratings (import every rating)")
 	count := flag.Int("count", 1, "how many times to measure")
 	flag.Parse()
-	if *load != "tallies" && *load != "ratings" {
+	if *how != "tallies" && *how != "ratings" {
 		fmt.Fprintln(os.Stderr, "score benchmark: -load must be tallies or ratings")
 		os.Exit(2)
 	}
-	if err := run(context.Background(), os.Stdout, scaled(*scale), *load == "ratings", *count); err != nil {
-		fmt.Fprintln(os.Stderr, "score benchmark:", err)
-		os.Exit(1)
-	}
+	load.ExitOnError("score benchmark", run(context.Background(), os.Stdout, scaled(*scale), *how == "ratings", *count))
 }
 
 func scaled(f float64) city.Size {
@@ -60,18 +56,11 @@ func scaled(f float64) city.Size {
 }
 
 func run(ctx context.Context, out io.Writer, size city.Size, withRatings bool, count int) error {
-	dir, err := os.MkdirTemp("", "propcredit-score-bench-")
+	store, data, done, err := load.TempStore(ctx, "propcredit-score-bench-", app.Private, "score")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	data := filepath.Join(dir, "data")
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: data, Log: quiet}, app.Private, "score")
-	if err != nil {
-		return err
-	}
-	defer store.Close(ctx)
+	defer done()
 
 	want := size.Input()
 	started := time.Now()

@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -21,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/propcredit/propcredit/bench/internal/load"
 	"github.com/propcredit/propcredit/internal/app"
 	"github.com/propcredit/propcredit/internal/demo"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -36,10 +36,7 @@ func main() {
 	if err == nil {
 		err = run(context.Background(), os.Stdout, r, *seed)
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "stuffing benchmark:", err)
-		os.Exit(1)
-	}
+	load.ExitOnError("stuffing benchmark", err)
 }
 
 // scenario is a set of submissions that are either all honest or all an attack.
@@ -73,17 +70,11 @@ func honestPhone(r *rand.Rand, key string) (ip, ua string) {
 }
 
 func run(ctx context.Context, out io.Writer, rules rating.StuffingRules, seed int64) error {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := os.MkdirTemp("", "propcredit-stuffing-bench-")
+	store, _, done, err := load.TempStore(ctx, "propcredit-stuffing-bench-", app.Private, "stuffing bench")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	store, err := app.OpenStore(ctx, app.StoreConfig{DataDir: dir, Log: quiet}, app.Private, "stuffing bench")
-	if err != nil {
-		return err
-	}
-	defer store.Close(ctx)
+	defer done()
 	db := store.DB
 	db.SetStuffingRules(rules)
 
