@@ -26,7 +26,7 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	fs.StringVar(&f.Company, "company", "", "only entries about this company")
 	fs.StringVar(&f.Period, "period", "", "only entries about this period")
 	format := fs.String("format", audit.FormatJSONL, "jsonl, csv or xlsx")
-	if err := m.parse(fs, args[1:]); err != nil {
+	if err := m.parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	var err error
@@ -40,9 +40,6 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	case audit.FormatJSONL, audit.FormatCSV, audit.FormatXLSX:
 	default:
 		return usagef("audit export: --format must be jsonl, csv or xlsx, not %q", *format)
-	}
-	if fs.NArg() > 0 {
-		return usagef("audit export: unexpected argument %q", fs.Arg(0))
 	}
 	store, err := m.openStore(ctx, sf, "audit")
 	if err != nil {

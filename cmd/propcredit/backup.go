@@ -20,14 +20,11 @@ const mongoBackupHelp = "backup copies the embedded engine's data directory; for
 func (m *Main) backup(ctx context.Context, args []string) error {
 	fs, sf := m.storeFlagSet("backup", "backup --out FILE [--data DIR]")
 	out := fs.String("out", "", "the backup file to write (it must not exist); for example propcredit-20261204.pcbackup")
-	if err := m.parse(fs, args); err != nil {
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("backup: --out FILE is required")
-	}
-	if fs.NArg() > 0 {
-		return usagef("backup: unexpected argument %q", fs.Arg(0))
 	}
 	if sf.mongoURI != "" {
 		return usagef("%s", mongoBackupHelp)
@@ -74,14 +71,11 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 	fs := m.flagSet("restore", "restore --from FILE --data DIR")
 	from := fs.String("from", "", "the backup file (made by propcredit backup)")
 	data := fs.String("data", "", "a new or empty data directory to restore into")
-	if err := m.parse(fs, args); err != nil {
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *from == "" || *data == "" {
 		return usagef("restore: --from FILE and --data DIR are both required")
-	}
-	if fs.NArg() > 0 {
-		return usagef("restore: unexpected argument %q", fs.Arg(0))
 	}
 	var rep *progress.Reporter
 	start := time.Now()

@@ -635,9 +635,7 @@ func TestBackupRestoreRefusals(t *testing.T) {
 // publishes next extends the same log: a witness that watched the source finds the restored
 // log consistent with what it saw, not a fork, and the audit passes.
 func TestRestoreContinuesTheLedger(t *testing.T) {
-	dir := t.TempDir()
-	publishHandCity(t, dir, handCity)
-	base, stop := startServer(t, dir)
+	dir, base, stop := servePublished(t)
 	_, vkey := get(t, base+"/ledger/key")
 	vkey = strings.TrimSpace(vkey)
 	_, checkpoint := get(t, base+"/ledger/checkpoint")

@@ -79,15 +79,22 @@ func publishHandCity(t *testing.T, dir, city string) {
 	publishPeriod(t, dir, "2026Q3")
 }
 
+// servePublished serves a new data directory in which the hand-scored city is published: the
+// directory, the server's address and its stop.
+func servePublished(t *testing.T) (dir, base string, stop func()) {
+	t.Helper()
+	dir = t.TempDir()
+	publishHandCity(t, dir, handCity)
+	base, stop = startServer(t, dir)
+	return dir, base, stop
+}
+
 // TestLedgerEndToEnd: publish, fetch a certificate over HTTP, verify it offline; a certificate
 // with one byte of its leaf, proof or signature changed fails; a witness sees the log grow
 // consistently across a second publication and a restart; the audit passes, then catches a
 // publication changed with the driver behind the application's back.
 func TestLedgerEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	publishHandCity(t, dir, handCity)
-	base, stop := startServer(t, dir)
-
+	dir, base, stop := servePublished(t)
 	code, vkey := get(t, base+"/ledger/key")
 	vkey = strings.TrimSpace(vkey)
 	if code != http.StatusOK || !strings.HasPrefix(vkey, app.DefaultLedgerName+"+") {

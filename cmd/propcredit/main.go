@@ -198,6 +198,18 @@ func (m *Main) parse(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// parseFlags is parse for a command that takes flags only: an argument left over is a usage
+// error.
+func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
 // subcommand returns the subcommand of cmd that args[0] names, one of subs. Without one, or
 // with -h, it prints the synopsis and the command is done: without one it is a usage error.
 func (m *Main) subcommand(cmd, synopsis string, args []string, subs ...string) (sub string, done bool, err error) {

@@ -142,6 +142,11 @@ func TestCommandLineMistakesAreOneLine(t *testing.T) {
 		{[]string{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.local"}, nil, `"proxy.local" is neither an address nor a CIDR`},
 		{[]string{"serve", "--hold-suspect", "devices=3"}, nil, `--hold-suspect: "devices": unknown threshold`},
 		{[]string{"user", "add", "--role", "king", "--name", "x"}, nil, "role must be one of"},
+		{[]string{"backup", "--data", t.TempDir(), "--out", "b.pcbackup", "extra"}, nil, `backup: unexpected argument "extra"`},
+		{[]string{"restore", "--from", "b.pcbackup", "--data", filepath.Join(t.TempDir(), "d"), "extra"}, nil, `restore: unexpected argument "extra"`},
+		{[]string{"export", "--data", t.TempDir(), "--site", filepath.Join(t.TempDir(), "s"), "extra"}, nil, `export: unexpected argument "extra"`},
+		{[]string{"audit", "export", "--data", t.TempDir(), "extra"}, nil, `audit export: unexpected argument "extra"`},
+		{[]string{"token", "list", "--data", t.TempDir(), "--company", "91440300MA5D00000A", "extra"}, nil, `token list: unexpected argument "extra"`},
 	} {
 		_, stderr, code := run(t, tc.env, "", tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {

@@ -33,14 +33,11 @@ func (m *Main) exportSite(ctx context.Context, args []string) error {
 	fs, sf := m.storeFlagSet("export", siteSynopsis)
 	dir := fs.String("site", "", "write the static site into this directory (new or empty)")
 	period := fs.String("period", "", "the period to export (default: the latest published one)")
-	if err := m.parse(fs, args); err != nil {
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dir == "" {
 		return usagef("export: --site needs a directory")
-	}
-	if fs.NArg() > 0 {
-		return usagef("export: unexpected argument %q", fs.Arg(0))
 	}
 	store, err := m.openStore(ctx, sf, "export")
 	if err != nil {

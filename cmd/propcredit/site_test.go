@@ -9,22 +9,9 @@ import (
 	"testing"
 )
 
-// siteCity has one company on each list and one estate with a hostile name.
-const siteCity = `{"type":"district","id":"d1","name":"东湖区"}
-{"type":"company","id":"91440300MA5S00000A","name":"阳光物业"}
-{"type":"company","id":"91440300MA5S00000B","name":"明珠物业"}
-{"type":"period","id":"2026Q3","start":"2026-07-01","end":"2026-09-30","disclosure_deadline":"2026-07-15"}
-{"type":"estate","id":"a1","name":"翠竹花园","district":"d1","company":"91440300MA5S00000A","households":100,"category":"commodity"}
-{"type":"estate","id":"b1","name":"<img src=x onerror=alert(1)>","district":"d1","company":"91440300MA5S00000B","households":100,"category":"commodity"}
-{"type":"rating","period":"2026Q3","estate":"a1","household":"1-1-101","submitted_at":"2026-08-01T10:00:00+08:00","scores":{"service":5,"security":5,"cleaning":5,"greening":5,"maintenance":5,"transparency":5}}
-{"type":"rating","period":"2026Q3","estate":"b1","household":"2-1-101","submitted_at":"2026-08-01T10:00:00+08:00","scores":{"service":3,"security":3,"cleaning":3,"greening":3,"maintenance":3,"transparency":3}}
-{"type":"disclosure","period":"2026Q3","estate":"a1","category":"utilities","filed_at":"2026-07-10T09:00:00+08:00","status":"verified"}
-{"type":"disclosure","period":"2026Q3","estate":"a1","category":"fees","filed_at":"2026-07-10T09:00:00+08:00","status":"verified"}
-{"type":"disclosure","period":"2026Q3","estate":"a1","category":"maintenance_fund","filed_at":"2026-07-10T09:00:00+08:00","status":"verified"}
-{"type":"disclosure","period":"2026Q3","estate":"a1","category":"parking","filed_at":"2026-07-10T09:00:00+08:00","status":"verified"}
-{"type":"governance","period":"2026Q3","company":"91440300MA5S00000A","party_org":true,"party_instructor":true,"joint_mechanism":true}
-{"type":"event","id":"ev1","company":"91440300MA5S00000B","kind":"bad","points":5,"veto":true,"date":"2026-03-01","description":"弃管"}
-`
+// siteCity is the hand-scored city, which has one company on each list, with a hostile estate
+// name.
+var siteCity = strings.Replace(handCity, `"name":"锦绣华庭"`, `"name":"<img src=x onerror=alert(1)>"`, 1)
 
 // runSite runs `propcredit export ARGS`, which hands --site to exportSite.
 func runSite(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -60,7 +47,7 @@ func TestExportSiteCommand(t *testing.T) {
 		t.Fatalf("export --site: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	for _, f := range []string{"index.html", "lists.en.html", "rankings.html", "rankings.csv", "rankings.xlsx", "report.html",
-		"company-91440300MA5S00000A.html", "company-91440300MA5S00000B.en.html", "estate-a1.html", "estate-b1.html",
+		"company-91440300MA5D00000A.html", "company-91440300MA5D00000B.en.html", "estate-a1.html", "estate-b1.html",
 		"assets/echarts.min.js", "assets/charts.js", "assets/site.css"} {
 		if _, err := os.Stat(filepath.Join(site, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
@@ -89,8 +76,11 @@ func TestExportSiteCommand(t *testing.T) {
 			}
 		}
 	}
+	if b1, _ := os.ReadFile(filepath.Join(site, "estate-b1.html")); !bytes.Contains(b1, []byte("&lt;img src=x onerror=alert(1)&gt;")) {
+		t.Error("estate-b1.html lacks the hostile estate name, escaped")
+	}
 	index, _ := os.ReadFile(filepath.Join(site, "index.html"))
-	if !bytes.Contains(index, []byte("阳光物业")) || !bytes.Contains(index, []byte("弃管")) {
+	if !bytes.Contains(index, []byte("阳光物业")) || !bytes.Contains(index, []byte("消防通道堵塞")) {
 		t.Error("index.html lacks the lists")
 	}
 

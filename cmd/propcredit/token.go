@@ -23,7 +23,7 @@ func (m *Main) token(ctx context.Context, args []string) error {
 	company := fs.String("company", "", "the company's unified social credit code")
 	name := fs.String("name", "", "issue: what the token is for, such as the system that uses it")
 	ref := fs.String("ref", "", "revoke: the token's ref (tok_…), from token list")
-	if err := m.parse(fs, args[1:]); err != nil {
+	if err := m.parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	*company = strings.ToUpper(strings.TrimSpace(*company))
@@ -32,8 +32,6 @@ func (m *Main) token(ctx context.Context, args []string) error {
 		return usagef("token %s: --company is required", sub)
 	case sub == "revoke" && *ref == "":
 		return usagef("token revoke: --ref is required (see 'propcredit token list')")
-	case fs.NArg() > 0:
-		return usagef("token %s: unexpected argument %q", sub, fs.Arg(0))
 	}
 	if sub == "issue" && *name == "" {
 		*name = "issued by the command line"
