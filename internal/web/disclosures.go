@@ -39,8 +39,8 @@ var (
 )
 
 // discPages use the partials of disclosure_partials.html (rating_holds, the held ratings'
-// queue, its period choice).
-var discPages = []string{"disclosure_index", "disclosure_form", "disclosure_public", "disclosure_review", "dashboard_disclosures", "rating_holds"}
+// queue, its period choice and its top).
+var discPages = []string{"disclosure_index", "disclosure_queue", "disclosure_form", "disclosure_public", "disclosure_review", "dashboard_disclosures", "rating_holds"}
 
 const discPartials = "templates/pages/disclosure_partials.html"
 

@@ -74,6 +74,9 @@ var templateFuncs = template.FuncMap{
 	"listTable": func(p *Page, id, class string, rows any, none string) listTableArgs {
 		return listTableArgs{p, id, class, rows, none}
 	},
+	"rateInput": func(p *Page, name, value string, maxLen int, capitalize string) rateInputArgs {
+		return rateInputArgs{p, name, value, maxLen, capitalize}
+	},
 }
 
 // pageArg is what a partial gets that needs the Page and one more value, such as a form's
@@ -91,6 +94,16 @@ type listTableArgs struct {
 	ID, Class string
 	Rows      any
 	None      string
+}
+
+// rateInputArgs is what the rate-input partial gets: the Page (its .Data.Fields has the
+// form's errors), the field's name, its value, its maxlength and its autocapitalize.
+type rateInputArgs struct {
+	Page       *Page
+	Name       string
+	Value      string
+	MaxLen     int
+	Capitalize string
 }
 
 // parsePages reads templates/layout.html (the layout and shared partials) and makes one
