@@ -123,6 +123,14 @@ func (s *Server) login(c *fiber.Ctx) error {
 		// Said only after the right password, so that it tells a guesser nothing.
 		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
 	}
+	// The log-in is in the audit trail before its session exists, so that no session is
+	// without its entry. When the trail cannot take the entry (a full disk), nobody is logged
+	// in: the person is told to try again later. (If the session then fails to start, the
+	// trail shows a log-in that came to nothing, which is the safe side.)
+	if err := s.auditLogin(c, name, acct, ""); err != nil {
+		setRetryAfter(c, 30*time.Second)
+		return s.renderStatus(c, fiber.StatusServiceUnavailable, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.no_audit")})
+	}
 	if err := s.startSession(c, acct); err != nil {
 		return err
 	}
@@ -137,9 +145,6 @@ func (s *Server) login(c *fiber.Ctx) error {
 			return err
 		}
 		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
-	}
-	if err := s.auditLogin(c, name, acct, ""); err != nil {
-		return err
 	}
 	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
