@@ -117,11 +117,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		}
 	}
 	if acct.Disabled {
-		if err := s.auditLogin(c, name, acct, "disabled"); err != nil {
-			return err
-		}
-		// Said only after the right password, so that it tells a guesser nothing.
-		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
+		return s.refuseDisabled(c, loginData{Name: name, Next: next}, acct)
 	}
 	// The log-in is in the audit trail before its session exists, so that no session is
 	// without its entry. When the trail cannot take the entry (a full disk), nobody is logged
@@ -144,7 +140,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
+		return s.refuseDisabled(c, loginData{Name: name, Next: next}, acct)
 	}
 	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
@@ -155,6 +151,16 @@ func (s *Server) login(c *fiber.Ctx) error {
 		next = "/account"
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// refuseDisabled refuses, audited, a log-in with the right password to a disabled account. It
+// is said only after the right password, so that it tells a guesser nothing.
+func (s *Server) refuseDisabled(c *fiber.Ctx, data loginData, acct domain.Account) error {
+	if err := s.auditLogin(c, data.Name, acct, "disabled"); err != nil {
+		return err
+	}
+	data.Error = Msg(c, "login.disabled")
+	return s.renderStatus(c, fiber.StatusForbidden, "login", data)
 }
 
 // checkPassword finds the account called name and checks pw. An unknown name takes as long

@@ -493,3 +493,41 @@ func TestLoginNotAuditedStartsNoSession(t *testing.T) {
 		t.Errorf("trail %q, want the one log-in", got)
 	}
 }
+
+// An account disabled while its log-in is under way, after the password was checked and before
+// the session exists (so that the administrator's ending of its sessions misses this one), is
+// refused when the log-in reads the account again; the refusal is in the trail, as a refusal
+// of a disabled account always is.
+func TestLoginOfAccountDisabledMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user("root", domain.RoleAdmin, "")
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	db := &hookedDB{DB: e.db}
+	var disabled *response
+	db.beforeSession = func() {
+		db.beforeSession = nil
+		disabled = admin.post("/admin/accounts/zhang/disable", url.Values{"_csrf": {admin.csrf("/admin/accounts")}})
+	}
+	phone := e.clientOf(e.serverOn(db))
+	r := phone.login("zhang", "pw")
+	if disabled == nil {
+		t.Fatal("the log-in created no session")
+	}
+	wantStatus(t, disabled, http.StatusSeeOther)
+	wantStatus(t, r, http.StatusForbidden)
+	wantBody(t, r, "该账号已停用，请联系系统管理员")
+	if _, ok := phone.cookies["pc_session"]; ok {
+		t.Error("the disabled account kept a session cookie")
+	}
+	if n, err := e.db.DeleteSessionsOf(context.Background(), "zhang"); err != nil || n != 0 {
+		t.Errorf("%d sessions (%v) of the disabled account, want none", n, err)
+	}
+	entries, got := e.entriesOf(t, "account/zhang")
+	want := "zhang reviewer account.login,root admin account.disable,anonymous anonymous account.login_failed"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("trail of account/zhang:\n got %q\nwant %q", strings.Join(got, ","), want)
+	}
+	if !strings.Contains(entries[2].After, `"failure":"disabled"`) || !strings.Contains(entries[2].After, `"client":"`) {
+		t.Errorf("the refusal's entry: %+v", entries[2])
+	}
+}
