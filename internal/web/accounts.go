@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -319,12 +318,10 @@ func (s *Server) account(c *fiber.Ctx) error {
 		}
 		data.CompanyName = co.Name
 	}
-	entries, err := s.audit.Entries(ctx, audit.Filter{Object: "account/" + acct.Name, Limit: accountHistoryLimit})
-	if err != nil {
+	var err error
+	if data.History, err = s.objectHistory(c, "account/"+acct.Name, accountHistoryLimit); err != nil {
 		return err
 	}
-	slices.Reverse(entries) // oldest first, as in every history
-	data.History = auditRowsData{Lang: Lang(c), Entries: entries}
 	return s.render(c, "account", data)
 }
 
