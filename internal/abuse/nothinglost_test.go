@@ -36,7 +36,7 @@ func TestNothingLostToSIGKILL(t *testing.T) {
 				// Sent again while the server does not answer (killed, restarting) or says to
 				// try again (409, 503), for up to a minute; any other answer is a failure.
 				phone := c.client(fmt.Sprintf("10.7.%d.%d", round, o+1))
-				phone.Patience, phone.Retried = time.Minute, &retried
+				phone.Patience, phone.SentAgain = time.Minute, func() { retried.Add(1) }
 				for n := 0; n < 400 && !stop.Load(); n++ { // at most 16 revisions a household on average
 					h := hs[o*perOwner+r.IntN(perOwner)] // an owner's own flats: "last" is well defined
 					a, err := phone.Rate(h, servetest.RandomScores(r), 0)

@@ -24,7 +24,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -280,8 +279,8 @@ type Client struct {
 	// honest owner must never get one. Without it Rate tries 40 times and also sends again
 	// after a 429 or any 5xx.
 	Patience time.Duration
-	// Retried, if set, counts the requests Rate sent again.
-	Retried *atomic.Int64
+	// SentAgain, if set, is called for each request Rate sends again.
+	SentAgain func()
 }
 
 // Submit sends one rating with the given idempotency key to addr, and returns the answer's
@@ -342,8 +341,8 @@ func (c *Client) Rate(h Household, s domain.Scores, first int) (Ack, error) {
 		if c.Patience > 0 && time.Now().After(deadline) || c.Patience == 0 && try == 39 {
 			return Ack{}, fmt.Errorf("never acknowledged: %w", err)
 		}
-		if c.Retried != nil {
-			c.Retried.Add(1)
+		if c.SentAgain != nil {
+			c.SentAgain()
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -64,7 +64,7 @@ func TestRate(t *testing.T) {
 			}
 			var retried atomic.Int64
 			c := &Client{HTTP: live.Client(), Period: "2026Q4", Servers: func() []string { return addrs },
-				Patience: tc.patience, Retried: &retried}
+				Patience: tc.patience, SentAgain: func() { retried.Add(1) }}
 			a, err := c.Rate(Household{Estate: "e1", Flat: "1-1-101", Code: "x"}, domain.ScoresOf([6]int{3, 3, 3, 3, 3, 3}), 0)
 			switch {
 			case tc.wantErr == "" && (err != nil || a.Receipt != "R-1" || a.Key != "2026Q4|e1|1-1-101"):

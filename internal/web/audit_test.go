@@ -2,15 +2,10 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/domain"
@@ -80,32 +75,6 @@ func TestAccessAudited(t *testing.T) {
 	export := root.get("/admin/audit/export?format=jsonl&object=account/~unknown")
 	wantStatus(t, export, http.StatusOK)
 	wantBody(t, export, `"action":"account.login_failed"`, "name_hash")
-}
-
-// The account page shows the account's newest accountHistoryLimit entries, oldest first, as
-// every object's history does.
-func TestAccountHistoryShowsTheNewest(t *testing.T) {
-	e := newEnv(t)
-	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
-	log := audit.New(e.db, e.clock.Now)
-	for i := range accountHistoryLimit + 5 {
-		e.clock.Advance(time.Minute)
-		ch := audit.Change{Action: "account.test", Object: "account/zhang", Reason: fmt.Sprintf("step-%02d", i+1)}
-		if err := log.Record(context.Background(), audit.Actor{Name: "root", Role: domain.RoleAdmin}, ch); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.clock.Advance(time.Minute)
-	r := e.loggedIn("zhang").get("/account") // the log-in is the newest entry
-	wantStatus(t, r, http.StatusOK)
-	var want []string
-	for i := 7; i <= accountHistoryLimit+5; i++ {
-		want = append(want, fmt.Sprintf("step-%02d", i))
-	}
-	want = append(want, "account.login")
-	if diff := cmp.Diff(want, regexp.MustCompile(`step-\d\d|account\.login`).FindAllString(r.body, -1)); diff != "" {
-		t.Errorf("the account page's history (-want +got):\n%s", diff)
-	}
 }
 
 // A filing through the API is audited as the company account that issued the token, naming

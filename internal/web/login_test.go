@@ -531,3 +531,36 @@ func TestLoginOfAccountDisabledMeanwhile(t *testing.T) {
 		t.Errorf("the refusal's entry: %+v", entries[2])
 	}
 }
+
+// The account page shows the account's newest accountHistoryLimit entries, oldest first, as
+// every object's history does.
+func TestAccountHistoryShowsTheNewest(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	log := audit.New(e.db, e.clock.Now)
+	for i := 1; i <= accountHistoryLimit+5; i++ {
+		e.clock.Advance(time.Minute)
+		ch := audit.Change{Action: "account.test", Object: "account/zhang", Reason: "step-" + strconv.Itoa(100+i)}
+		if err := log.Record(context.Background(), audit.Actor{Name: "root", Role: domain.RoleAdmin}, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Advance(time.Minute)
+	r := e.loggedIn("zhang").get("/account") // the log-in is the newest entry
+	wantStatus(t, r, http.StatusOK)
+	at := -1
+	for i := 1; i <= accountHistoryLimit+5; i++ {
+		step := "step-" + strconv.Itoa(100+i)
+		switch next := strings.Index(r.body, step); {
+		case i <= 6 && next >= 0:
+			t.Errorf("%s, older than the newest %d entries, is shown", step, accountHistoryLimit)
+		case i > 6 && next <= at:
+			t.Errorf("%s is not shown after the entries before it (at %d, previous at %d)", step, next, at)
+		case i > 6:
+			at = next
+		}
+	}
+	if login := strings.Index(r.body, "<code>account.login</code>"); login <= at {
+		t.Errorf("the log-in, the newest entry, is not shown last (at %d, previous at %d)", login, at)
+	}
+}
