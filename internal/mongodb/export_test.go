@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/propcredit/propcredit/internal/rating"
 )
 
@@ -61,4 +63,11 @@ func FailSingleInserts(db *DB, err error) {
 	} else {
 		db.failAlone.Store(&err)
 	}
+}
+
+// ForgetCodeFlags makes every household code look as one stored before codes were flagged
+// (codeDoc.Flagged), re-issued or not.
+func ForgetCodeFlags(ctx context.Context, db *DB) error {
+	_, err := db.c(colCodes).UpdateMany(ctx, bson.D{}, bson.D{{Key: "$unset", Value: bson.D{{Key: "flagged", Value: ""}, {Key: "reissued", Value: ""}}}})
+	return err
 }

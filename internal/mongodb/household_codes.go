@@ -69,8 +69,16 @@ type codeDoc struct {
 	Generation int    `bson:"generation"` // bumped by every re-issue
 	// Voided holds the hashes of the codes that re-issues replaced, newest first, so that an
 	// owner holding an old slip is told it is void rather than wrong.
-	Voided      []string  `bson:"voided,omitempty"`
-	IssuedAt    time.Time `bson:"issued_at"`
+	Voided   []string  `bson:"voided,omitempty"`
+	IssuedAt time.Time `bson:"issued_at"`
+	// Flagged says that this document is flagged as Reissued before any re-issue of its code
+	// is stored (every document written since this field exists). A flagged document that is
+	// not Reissued has no later generation to look for: the check of an owner's code, which
+	// every rating does, reads this one document. (Flagging only ever sets true, so a lost
+	// concurrent update of this document loses nothing.) Older documents are looked up as
+	// before, generation by generation.
+	Flagged     bool      `bson:"flagged,omitempty"`
+	Reissued    bool      `bson:"reissued,omitempty"`
 	Failures    int       `bson:"failures"`
 	LockedUntil time.Time `bson:"locked_until"`
 }
@@ -158,7 +166,7 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		}
 		code := newCode()
 		if !live {
-			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now})
+			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now, Flagged: true})
 			issued = append(issued, rating.IssuedCode{Household: h.Flat, Code: code})
 			continue
 		}
@@ -207,6 +215,9 @@ func (db *DB) liveCode(ctx context.Context, key string) (gen int, hash string, v
 		return 0, "", nil, err
 	}
 	gen, hash, voided = doc.Generation, doc.Hash, doc.Voided
+	if doc.Flagged && !doc.Reissued {
+		return gen, hash, voided[:min(len(voided), maxVoidedCodes)], nil
+	}
 	for {
 		var g codeGeneration
 		err := db.c(colCodeGenerations).FindOne(ctx, byID(generationID(key, gen+1))).Decode(&g)
@@ -224,6 +235,11 @@ func (db *DB) liveCode(ctx context.Context, key string) (gen int, hash string, v
 // reissueCode gives a household a new code, which it returns: the next generation, inserted
 // under its unique _id, so that a re-issue at the same moment elsewhere takes the one after.
 func (db *DB) reissueCode(ctx context.Context, key string, now time.Time) (string, error) {
+	// The flag goes first: a check of the code that reads the document after a generation
+	// is stored must know to look for it.
+	if _, err := db.c(colCodes).UpdateOne(ctx, byID(key), bson.D{{Key: "$set", Value: bson.D{{Key: "reissued", Value: true}}}}); err != nil {
+		return "", fmt.Errorf("flag code %s as re-issued: %w", key, err)
+	}
 	for attempt := 0; attempt < 20; attempt++ {
 		gen, _, _, err := db.liveCode(ctx, key)
 		if err != nil {

@@ -376,6 +376,31 @@ func sameReceipt(a, b rating.Receipt) bool {
 	return a.Number == b.Number && a.Key == b.Key && a.Revision == b.Revision && a.At.Equal(b.At)
 }
 
+// A household code stored before codes were flagged is checked generation by generation, so
+// that a re-issue stored then still voids the old code.
+func TestCodesStoredBeforeFlagsStayVoid(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDBWith(t, smallCity())
+	first, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := db.IssueCodes(ctx, "2026Q4", "e1", nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mongodb.ForgetCodeFlags(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", first[0].Code, now); !errors.Is(err, rating.ErrCodeVoided) {
+		t.Errorf("replaced code: %v, want %v", err, rating.ErrCodeVoided)
+	}
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", second[0].Code, now); err != nil {
+		t.Errorf("live code: %v", err)
+	}
+}
+
 // Two re-issues of one estate's codes at the same moment, through two connections as two
 // servers would make them: every code either printed is live or void, never unknown, and
 // exactly one per household is live.
