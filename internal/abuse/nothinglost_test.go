@@ -1,16 +1,13 @@
 package abuse
 
 import (
-	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/servetest"
 )
 
@@ -36,10 +33,13 @@ func TestNothingLostToSIGKILL(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				r := mrand.New(mrand.NewPCG(uint64(round), uint64(o)))
+				// Sent again while the server does not answer (killed, restarting) or says to
+				// try again (409, 503), for up to a minute; any other answer is a failure.
 				phone := c.client(fmt.Sprintf("10.7.%d.%d", round, o+1))
+				phone.Patience, phone.SentAgain = time.Minute, func() { retried.Add(1) }
 				for n := 0; n < 400 && !stop.Load(); n++ { // at most 16 revisions a household on average
 					h := hs[o*perOwner+r.IntN(perOwner)] // an owner's own flats: "last" is well defined
-					a, err := rateUntilAcknowledged(phone, h, servetest.RandomScores(r), &retried)
+					a, err := phone.Rate(h, servetest.RandomScores(r), 0)
 					if err != nil {
 						acks.Fail(err)
 						return
@@ -74,25 +74,4 @@ func TestNothingLostToSIGKILL(t *testing.T) {
 	servetest.CheckRatings(t, c.db, c.raw, acks.ByKey)
 	t.Logf("%d acknowledged ratings of %d households checked in %.1f s", acks.Total(), len(acks.ByKey), time.Since(began).Seconds())
 	c.verify(t)
-}
-
-// rateUntilAcknowledged sends a rating, and sends it again with the same key while the server
-// does not answer (killed, restarting) or says to try again (409, 503), for up to a minute.
-func rateUntilAcknowledged(phone *servetest.Client, h servetest.Household, s domain.Scores, retried *atomic.Int64) (servetest.Ack, error) {
-	key := servetest.RandomKey()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		a, status, err := phone.Submit(phone.Servers()[0], h, s, key)
-		if err == nil {
-			return a, nil
-		}
-		if status != 0 && status != http.StatusConflict && status != http.StatusServiceUnavailable {
-			return a, err
-		}
-		if time.Now().After(deadline) {
-			return a, errors.Join(errors.New("never acknowledged"), err)
-		}
-		retried.Add(1)
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -62,14 +62,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ds := &domain.Dataset{
-		Districts: []domain.District{{ID: "D1", Name: "福田区"}},
-		Companies: []domain.Company{{ID: acme, Name: "阳光物业"}, {ID: other, Name: "安居物业"}},
-		Estates: []domain.Estate{{ID: "E1", Name: "翠苑", District: "D1", Company: acme, Households: 100, Category: "commodity"},
-			{ID: "E2", Name: "锦园", District: "D1", Company: other, Households: 100, Category: "commodity"}},
-		Periods: []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
-	}
-	db := mongodbtest.NewDBWith(t, ds)
+	db := mongodbtest.NewDBWith(t, mongodbtest.TwoEstates(acme, other))
 	e := &env{db: db, clock: &clock{t: at("2026-09-30 10:00:00")}}
 	e.log = audit.New(db, e.clock.Now)
 	e.svc = credit.New(credit.Config{Store: db, Audit: e.log, Now: e.clock.Now})
@@ -110,7 +103,7 @@ func TestRecordNoticeObjectionDecision(t *testing.T) {
 	ctx := context.Background()
 
 	// Bad input: every bad field at once, nothing written.
-	_, err := e.svc.Create(ctx, alice, credit.NewRecord{Company: "NOPE", Estate: "E2", Rule: "B99", Date: "2026-10-30", Description: " ",
+	_, err := e.svc.Create(ctx, alice, credit.NewRecord{Company: "NOPE", Estate: "e2", Rule: "B99", Date: "2026-10-30", Description: " ",
 		Evidence: []credit.Upload{{Name: "photo.png", Data: pdf}}})
 	want := map[string]string{"company": "credit.err.no_company", "estate": "credit.err.estate_company", "rule": "credit.err.no_rule",
 		"date": "credit.err.date_future", "description": "credit.err.text_required", "evidence": "credit.err.file_content"}
@@ -128,7 +121,7 @@ func TestRecordNoticeObjectionDecision(t *testing.T) {
 		t.Fatalf("company recording: %v", err)
 	}
 
-	r, err := e.svc.Create(ctx, alice, credit.NewRecord{Company: acme, Estate: "E1", Rule: "B02", Date: "2026-09-28",
+	r, err := e.svc.Create(ctx, alice, credit.NewRecord{Company: acme, Estate: "e1", Rule: "B02", Date: "2026-09-28",
 		Description: "消防通道堵塞", Evidence: []credit.Upload{{Name: "现场.pdf", Data: pdf}}})
 	if err != nil {
 		t.Fatal(err)

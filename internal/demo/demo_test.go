@@ -12,6 +12,7 @@ import (
 
 	"github.com/propcredit/propcredit/internal/disclosure"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/interchange"
 )
 
 // demoDay is the day the counts in the package's documentation were taken on.
@@ -168,39 +169,20 @@ func TestRecordsValidate(t *testing.T) {
 	}
 }
 
+// TestReferencesHold: every record names only records of the city, by the rule import checks
+// (interchange.Set.CheckRefs), and keys are unique.
 func TestReferencesHold(t *testing.T) {
 	for _, city := range cities {
 		ds := Generate(city.seed, city.today)
-		districts, companies, estates, periods := set(ds.Districts, func(d domain.District) string { return d.ID }),
-			set(ds.Companies, func(c domain.Company) string { return c.ID }),
-			set(ds.Estates, func(e domain.Estate) string { return e.ID }),
-			set(ds.Periods, func(p domain.Period) string { return p.ID })
-		var missing []string
-		check := func(kind, id string, ids map[string]bool) {
-			if !ids[id] {
-				missing = append(missing, kind+" "+id)
-			}
+		var file bytes.Buffer
+		if err := interchange.Encode(&file, ds); err != nil {
+			t.Fatal(err)
 		}
-		for _, e := range ds.Estates {
-			check("district", e.District, districts)
-			check("company", e.Company, companies)
+		set := interchange.NewSet(domain.LangEN)
+		if errs := interchange.Decode(&file, city.name, set, nil, domain.LangEN, nil); len(errs) > 0 {
+			t.Fatalf("%s: %d lines do not read back, the first: %v", city.name, len(errs), errs[0])
 		}
-		for _, r := range ds.Ratings {
-			check("period", r.Period, periods)
-			check("estate", r.Estate, estates)
-		}
-		for _, d := range ds.Disclosures {
-			check("period", d.Period, periods)
-			check("estate", d.Estate, estates)
-		}
-		for _, g := range ds.Governance {
-			check("period", g.Period, periods)
-			check("company", g.Company, companies)
-		}
-		for _, e := range ds.Events {
-			check("company", e.Company, companies)
-		}
-		if len(missing) > 0 {
+		if missing := set.CheckRefs(nil); len(missing) > 0 {
 			t.Errorf("%s: references to missing records: %v", city.name, missing[:min(len(missing), 10)])
 		}
 		// Keys are unique too, as import would otherwise silently merge records.
@@ -523,14 +505,6 @@ func keysOf[T any](xs []T, key func(T) string) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
 		out[i] = key(x)
-	}
-	return out
-}
-
-func set[T any](xs []T, key func(T) string) map[string]bool {
-	out := map[string]bool{}
-	for _, x := range xs {
-		out[key(x)] = true
 	}
 	return out
 }

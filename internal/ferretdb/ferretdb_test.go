@@ -17,11 +17,7 @@ import (
 func TestStartInsertFind(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	e, err := Start(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := start(t, dir, EachCommit)
 	uri, _ := SocketURI(dir)
 	if uri != e.URI() {
 		t.Errorf("SocketURI = %q, engine says %q", uri, e.URI())
@@ -89,11 +85,7 @@ func TestDurabilityPragmas(t *testing.T) {
 func TestSyncCheckpointsIntoTheDatabaseFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	e, err := StartWith(ctx, dir, OnSync)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := start(t, dir, OnSync)
 	for i := range 300 {
 		insert(t, e, "pc", fmt.Sprint("doc", i))
 	}
@@ -124,6 +116,17 @@ func TestSyncCheckpointsIntoTheDatabaseFile(t *testing.T) {
 	if n != 300 {
 		t.Errorf("the database file alone holds %d documents, want 300", n)
 	}
+}
+
+// start starts an engine in dir with durability d, closed when the test ends.
+func start(t *testing.T, dir string, d Durability) *Engine {
+	t.Helper()
+	e, err := StartWith(context.Background(), dir, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
 }
 
 func insert(t *testing.T, e *Engine, database, id string) {

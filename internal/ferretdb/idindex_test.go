@@ -20,11 +20,7 @@ import (
 func TestIndexIDsMakesLookupsIndexSearches(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	e, err := Start(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := start(t, dir, EachCommit)
 	if _, err := connect(t, e).Database("pc").Collection("ratings").InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -21,58 +20,12 @@ import (
 // ratings), each type sorted by key. ds is not modified.
 func Encode(w io.Writer, ds *domain.Dataset) error {
 	enc := NewEncoder(w)
-	for _, writeType := range []func() error{
-		func() error { return writeSorted(enc, ds.Districts, compareDistricts) },
-		func() error { return writeSorted(enc, ds.Companies, compareCompanies) },
-		func() error { return writeSorted(enc, ds.Periods, comparePeriods) },
-		func() error { return writeSorted(enc, ds.Estates, compareEstates) },
-		func() error { return writeSorted(enc, ds.Governance, compareGovernance) },
-		func() error { return writeSorted(enc, ds.Events, compareEvents) },
-		func() error { return writeSorted(enc, ds.Disclosures, compareDisclosures) },
-		func() error { return writeSorted(enc, ds.Ratings, compareRatings) },
-	} {
-		if err := writeType(); err != nil {
+	for _, typ := range []string{TypeDistrict, TypeCompany, TypePeriod, TypeEstate, TypeGovernance, TypeEvent, TypeDisclosure, TypeRating} {
+		if err := kindNamed(typ).writeAll(enc, ds); err != nil {
 			return err
 		}
 	}
 	return enc.Flush()
-}
-
-// writeSorted sorts pointers rather than the records, which may be a million ratings.
-func writeSorted[T any](enc *Encoder, items []T, compare func(a, b *T) int) error {
-	sorted := make([]*T, len(items))
-	for i := range items {
-		sorted[i] = &items[i]
-	}
-	slices.SortStableFunc(sorted, compare)
-	for _, item := range sorted {
-		if err := enc.WriteRecord(recordOf(item)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func recordOf(v any) Record {
-	switch v := v.(type) {
-	case *domain.District:
-		return Record{Type: TypeDistrict, District: v}
-	case *domain.Company:
-		return Record{Type: TypeCompany, Company: v}
-	case *domain.Estate:
-		return Record{Type: TypeEstate, Estate: v}
-	case *domain.Period:
-		return Record{Type: TypePeriod, Period: v}
-	case *domain.Rating:
-		return Record{Type: TypeRating, Rating: v}
-	case *domain.Disclosure:
-		return Record{Type: TypeDisclosure, Disclosure: v}
-	case *domain.Governance:
-		return Record{Type: TypeGovernance, Governance: v}
-	case *domain.Event:
-		return Record{Type: TypeEvent, Event: v}
-	}
-	panic(fmt.Sprintf("interchange: no record type for %T", v))
 }
 
 // Encoder writes records one line at a time, so an export can stream any number of them.
@@ -93,9 +46,12 @@ func NewEncoder(w io.Writer) *Encoder {
 // A record that cannot be written as valid JSON of the format (points that are not a number,
 // data that is not a JSON object, a time outside the years 0001-9999) is an error and
 // nothing is written for it.
-func (e *Encoder) WriteRecord(rec Record) error {
-	if err := e.line.encode(rec); err != nil {
-		return fmt.Errorf("interchange: cannot write %s: %w", rec.Key(), err)
+func (e *Encoder) WriteRecord(rec Record) error { return e.writeLine(e.line.encode(rec), rec) }
+
+// writeLine writes the line just encoded for rec, or returns the error encoding it.
+func (e *Encoder) writeLine(encodeErr error, rec Record) error {
+	if encodeErr != nil {
+		return fmt.Errorf("interchange: cannot write %s: %w", rec.Key(), encodeErr)
 	}
 	_, err := e.w.Write(e.line.buf)
 	return err
@@ -108,95 +64,12 @@ func (e *Encoder) Flush() error { return e.w.Flush() }
 type jsonLine struct{ buf []byte }
 
 func (l *jsonLine) encode(rec Record) error {
-	switch {
-	case rec.District != nil:
-		d := rec.District
-		l.start(TypeDistrict)
-		l.str("id", d.ID)
-		l.str("name", d.Name)
-	case rec.Company != nil:
-		c := rec.Company
-		l.start(TypeCompany)
-		l.str("id", c.ID)
-		l.str("name", c.Name)
-	case rec.Estate != nil:
-		e := rec.Estate
-		l.start(TypeEstate)
-		l.str("id", e.ID)
-		l.str("name", e.Name)
-		l.str("district", e.District)
-		l.str("company", e.Company)
-		l.int("households", e.Households)
-		l.str("category", e.Category)
-	case rec.Period != nil:
-		p := rec.Period
-		l.start(TypePeriod)
-		l.str("id", p.ID)
-		l.str("start", p.Start)
-		l.str("end", p.End)
-		l.str("disclosure_deadline", p.DisclosureDeadline)
-	case rec.Rating != nil:
-		r := rec.Rating
-		l.start(TypeRating)
-		l.str("period", r.Period)
-		l.str("estate", r.Estate)
-		l.str("household", r.Household)
-		if err := l.time("submitted_at", r.SubmittedAt); err != nil {
+	for _, k := range recordKinds {
+		if held, err := k.write(l, rec); held {
 			return err
 		}
-		l.scores(r.Scores)
-		if r.Comment != "" {
-			l.str("comment", r.Comment)
-		}
-	case rec.Disclosure != nil:
-		d := rec.Disclosure
-		l.start(TypeDisclosure)
-		l.str("period", d.Period)
-		l.str("estate", d.Estate)
-		l.str("category", d.Category)
-		if err := l.time("filed_at", d.FiledAt); err != nil {
-			return err
-		}
-		l.str("status", d.Status)
-		if len(d.Data) > 0 {
-			if err := l.object("data", d.Data); err != nil {
-				return err
-			}
-		}
-	case rec.Governance != nil:
-		g := rec.Governance
-		l.start(TypeGovernance)
-		l.str("period", g.Period)
-		l.str("company", g.Company)
-		l.bool("party_org", g.PartyOrg)
-		l.bool("party_instructor", g.PartyInstructor)
-		l.bool("joint_mechanism", g.JointMechanism)
-	case rec.Event != nil:
-		e := rec.Event
-		l.start(TypeEvent)
-		l.str("id", e.ID)
-		l.str("company", e.Company)
-		l.str("kind", e.Kind)
-		if err := l.number("points", e.Points); err != nil {
-			return err
-		}
-		l.bool("veto", e.Veto)
-		l.str("date", e.Date)
-		if e.ValidDays != 0 {
-			l.int("valid_days", e.ValidDays)
-		}
-		if e.RepairedOn != "" {
-			l.str("repaired_on", e.RepairedOn)
-		}
-		if e.Status != "" {
-			l.str("status", e.Status)
-		}
-		l.str("description", e.Description)
-	default:
-		return errors.New("empty record")
 	}
-	l.buf = append(l.buf, '}', '\n')
-	return nil
+	return errors.New("empty record")
 }
 
 func (l *jsonLine) start(typ string) {
@@ -227,8 +100,8 @@ func (l *jsonLine) bool(name string, v bool) {
 	l.buf = strconv.AppendBool(l.buf, v)
 }
 
-func (l *jsonLine) scores(s domain.Scores) {
-	l.name("scores")
+func (l *jsonLine) scores(name string, s domain.Scores) {
+	l.name(name)
 	for i, v := range s.Array() {
 		separator := byte(',')
 		if i == 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -13,7 +14,13 @@ import (
 )
 
 var (
-	recordTypes   = []string{TypeDistrict, TypeCompany, TypeEstate, TypePeriod, TypeRating, TypeDisclosure, TypeGovernance, TypeEvent}
+	recordTypes = func() []string {
+		types := make([]string, len(recordKinds))
+		for i, k := range recordKinds {
+			types[i] = k.name()
+		}
+		return types
+	}()
 	typeList      = strings.Join(recordTypes, ", ")
 	dimensionList = func() string {
 		ids := make([]string, len(domain.Dimensions))
@@ -38,45 +45,20 @@ func ParseLine(line []byte, val *domain.Validator, lang string) (Record, error) 
 	if !validJSON(line) {
 		return Record{}, syntaxError(line, lang)
 	}
-	var space [12]member // enough for every type's fields, so most lines need no allocation
-	members, isObject := splitObject(line, space[:0])
+	st := lineStates.Get().(*lineState)
+	defer st.release()
+	members, isObject := splitObject(line, st.space[:0])
 	if !isObject {
 		return Record{}, lineError(lang, msgNotObject)
 	}
-	probs := &problems{lang: lang}
-	obj := newObject(members, "", probs)
-	typ := obj.recordType()
-	rec := Record{Type: typ}
+	st.probs = problems{lang: lang}
+	probs := &st.probs
+	st.obj = newObject(members, "", probs)
+	obj := &st.obj
+	var rec Record
 	var subject any // what the Validator checks
-	switch typ {
-	case TypeDistrict:
-		rec.District = &domain.District{ID: obj.str("id"), Name: obj.str("name")}
-		subject = rec.District
-	case TypeCompany:
-		rec.Company = &domain.Company{ID: obj.str("id"), Name: obj.str("name")}
-		subject = rec.Company
-	case TypeEstate:
-		rec.Estate = parseEstate(&obj)
-		subject = rec.Estate
-	case TypePeriod:
-		rec.Period = parsePeriod(&obj)
-		subject = rec.Period
-	case TypeRating:
-		rec.Rating = parseRating(&obj)
-		if !certainlyValid(rec.Rating) {
-			subject = rec.Rating
-		}
-	case TypeDisclosure:
-		rec.Disclosure = parseDisclosure(&obj)
-		subject = rec.Disclosure
-	case TypeGovernance:
-		rec.Governance = parseGovernance(&obj)
-		subject = rec.Governance
-	case TypeEvent:
-		rec.Event = parseEvent(&obj)
-		subject = rec.Event
-	}
-	if typ != "" {
+	if k := obj.recordKind(); k != nil {
+		rec, subject = k.read(obj)
 		obj.unknownFields()
 	}
 	if subject != nil {
@@ -88,44 +70,23 @@ func ParseLine(line []byte, val *domain.Validator, lang string) (Record, error) 
 	return rec, nil
 }
 
-func parseEstate(o *object) *domain.Estate {
-	return &domain.Estate{
-		ID:         o.str("id"),
-		Name:       o.str("name"),
-		District:   o.str("district"),
-		Company:    o.str("company"),
-		Households: o.integer("households"),
-		Category:   o.str("category"),
-	}
+// lineState is what ParseLine reads a line with: the members of its object (12 are enough for
+// every type's fields), the object and its problems. The record kinds read the object through
+// functions the compiler cannot see into, which would put all three on the heap for every
+// line; they are reused instead. Nothing of them outlives ParseLine: the record's values are
+// copied out of the line, and a problems map goes with the error.
+type lineState struct {
+	space [12]member
+	obj   object
+	probs problems
 }
 
-func parsePeriod(o *object) *domain.Period {
-	p := &domain.Period{
-		ID:                 o.str("id"),
-		Start:              o.str("start"),
-		End:                o.str("end"),
-		DisclosureDeadline: o.str("disclosure_deadline"),
-	}
-	// The Validator's gtefield compares strings by length, not by value, so it cannot catch an
-	// end before the start; valid YYYY-MM-DD dates compare correctly as strings.
-	if domain.IsDate(p.Start) && domain.IsDate(p.End) && p.End < p.Start {
-		o.problem("end", msgEndBeforeStart)
-	}
-	return p
-}
+var lineStates = sync.Pool{New: func() any { return new(lineState) }}
 
-func parseRating(o *object) *domain.Rating {
-	r := &domain.Rating{
-		Period:      o.str("period"),
-		Estate:      o.str("estate"),
-		Household:   o.str("household"),
-		SubmittedAt: o.time("submitted_at"),
-		Comment:     o.optStr("comment"),
-	}
-	if scores, ok := o.objectField("scores"); ok {
-		r.Scores = parseScores(&scores)
-	}
-	return r
+func (st *lineState) release() {
+	clear(st.space[:min(len(st.obj.members), len(st.space))])
+	st.obj, st.probs = object{}, problems{}
+	lineStates.Put(st)
 }
 
 // certainlyValid is a shortcut past the Validator for ratings, which are nearly every line of
@@ -168,53 +129,6 @@ func isDimension(name []byte) bool {
 		}
 	}
 	return false
-}
-
-func parseDisclosure(o *object) *domain.Disclosure {
-	return &domain.Disclosure{
-		Period:   o.str("period"),
-		Estate:   o.str("estate"),
-		Category: o.str("category"),
-		FiledAt:  o.time("filed_at"),
-		Status:   o.str("status"),
-		Data:     o.data("data"),
-	}
-}
-
-func parseGovernance(o *object) *domain.Governance {
-	return &domain.Governance{
-		Period:          o.str("period"),
-		Company:         o.str("company"),
-		PartyOrg:        o.boolean("party_org"),
-		PartyInstructor: o.boolean("party_instructor"),
-		JointMechanism:  o.boolean("joint_mechanism"),
-	}
-}
-
-func parseEvent(o *object) *domain.Event {
-	e := &domain.Event{
-		ID:          o.str("id"),
-		Company:     o.str("company"),
-		Kind:        o.str("kind"),
-		Points:      o.number("points"),
-		Veto:        o.boolean("veto"),
-		Date:        o.str("date"),
-		RepairedOn:  o.optStr("repaired_on"),
-		Status:      o.optStr("status"),
-		Description: o.str("description"),
-	}
-	// The Validator cannot tell an explicit 0 from an absent valid_days (omitempty), and
-	// absent means the ruleset's default, so a written 0 is refused here.
-	if days, present := o.optInteger("valid_days"); present {
-		e.ValidDays = days
-		if days < 1 {
-			o.problem("valid_days", msgAtLeastOne)
-		}
-	}
-	if e.Veto && e.Kind == "good" {
-		o.problem("veto", msgVetoNotBad)
-	}
-	return e
 }
 
 // object reads typed fields from the members of one JSON object and records what is wrong
@@ -269,25 +183,25 @@ func (o *object) value(name string, required bool) []byte {
 	return nil
 }
 
-// recordType returns the type field as one of the Type constants, or "" after reporting why
-// it is none of them.
-func (o *object) recordType() string {
+// recordKind returns the record type the type field names, or nil after reporting why it
+// names none.
+func (o *object) recordKind() recordKind {
 	raw := o.value("type", true)
 	if raw == nil {
-		return ""
+		return nil
 	}
 	if raw[0] != '"' {
 		o.problem("type", msgWantString)
-		return ""
+		return nil
 	}
 	name := unquote(raw)
-	for _, typ := range recordTypes {
+	for i, typ := range recordTypes {
 		if string(name) == typ {
-			return typ
+			return recordKinds[i]
 		}
 	}
 	o.problem("type", msgUnknownType, shorten(string(name)), typeList)
-	return ""
+	return nil
 }
 
 func (o *object) str(name string) string {

@@ -218,34 +218,15 @@ func (c *refChecker) isKnown(ref reference, key string) bool {
 func (s *Set) Dataset() *domain.Dataset {
 	ds := &domain.Dataset{}
 	for _, e := range s.entriesInReadingOrder() {
-		r := e.rec
-		switch {
-		case r.District != nil:
-			ds.Districts = append(ds.Districts, *r.District)
-		case r.Company != nil:
-			ds.Companies = append(ds.Companies, *r.Company)
-		case r.Estate != nil:
-			ds.Estates = append(ds.Estates, *r.Estate)
-		case r.Period != nil:
-			ds.Periods = append(ds.Periods, *r.Period)
-		case r.Rating != nil:
-			ds.Ratings = append(ds.Ratings, *r.Rating)
-		case r.Disclosure != nil:
-			ds.Disclosures = append(ds.Disclosures, *r.Disclosure)
-		case r.Governance != nil:
-			ds.Governance = append(ds.Governance, *r.Governance)
-		case r.Event != nil:
-			ds.Events = append(ds.Events, *r.Event)
+		for _, k := range recordKinds {
+			if k.add(ds, e.rec) {
+				break
+			}
 		}
 	}
-	sortByKey(ds.Districts, compareDistricts)
-	sortByKey(ds.Companies, compareCompanies)
-	sortByKey(ds.Estates, compareEstates)
-	sortByKey(ds.Periods, comparePeriods)
-	sortByKey(ds.Ratings, compareRatings)
-	sortByKey(ds.Disclosures, compareDisclosures)
-	sortByKey(ds.Governance, compareGovernance)
-	sortByKey(ds.Events, compareEvents)
+	for _, k := range recordKinds {
+		k.sort(ds)
+	}
 	return ds
 }
 

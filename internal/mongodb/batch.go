@@ -33,10 +33,10 @@ type ratingWriter struct {
 	stop chan struct{}
 	done chan struct{}
 
-	// heads caches each household's counted revision. Only the writer goroutine changes it,
-	// under headsMu; submitters look in it to know whether to read a head. It may be stale
-	// when another process writes the same household: the unique _id then refuses the insert
-	// and the writer reads the truth.
+	// heads caches each household's highest revision and counted version; a household it
+	// lacks is taken to have none (guessHeads). It may be stale when another process writes
+	// the same household: the unique _id then refuses the insert and the writer stores the
+	// version after the others' (placeTaken).
 	heads   map[string]head
 	headsMu sync.RWMutex
 
@@ -72,14 +72,11 @@ type submitRequest struct {
 	sub      rating.Submission
 	doc      ratingDoc
 	number   string
-	previous *ratingDoc // the version doc replaces as the counted one, if any
-	// prefetched is the household's head as the submitter read it, when the cache lacked it.
-	// The writer uses it only if the cache still lacks it: a cached head is never older.
-	prefetched *head
-	claimed    int             // the revision its receipt claim names
-	takeover   bool            // its receipt was claimed by a writer that died; rewrite it
-	signals    []rating.Signal // why it is held (doc.Held), see holds.go
-	result     chan submitResult
+	previous *ratingDoc      // the version doc replaces as the counted one, if any
+	claimed  int             // the revision its receipt claim names
+	takeover bool            // its receipt was claimed by a writer that died; rewrite it
+	signals  []rating.Signal // why it is held (doc.Held), see holds.go
+	result   chan submitResult
 }
 
 type submitResult struct {
@@ -225,14 +222,11 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 			}
 		}
 	}
-	if err := w.prefetchHeads(ctx, todo); err != nil {
-		fail(todo, err)
-		return
-	}
+	guessed := w.guessHeads(todo)
 	saved := map[string]head{}
 	for _, r := range todo {
 		if _, ok := saved[r.doc.Key]; !ok {
-			saved[r.doc.Key] = w.heads[r.doc.Key]
+			saved[r.doc.Key] = w.head(r.doc.Key)
 		}
 	}
 	// Give each submission the next revision of its household, in arrival order.
@@ -242,7 +236,7 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		}
 		var out []*submitRequest
 		for _, r := range reqs {
-			h := w.heads[r.doc.Key]
+			h := w.head(r.doc.Key)
 			if h.revision >= maxRevisions {
 				answer(r, rating.Receipt{}, errTooManyRevisions(r.doc.Key))
 				continue
@@ -291,10 +285,19 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		}
 	}
 	w.intent.id = ""
-	docs := make([]any, len(stored))
-	for i, r := range stored {
+	// A household's first version in the group goes in now, its later ones after it: should
+	// the first be refused, they must all still follow each other in arrival order.
+	var (
+		docs   []any
+		firsts []*submitRequest
+		tried  = map[string]int{} // the highest revision tried per household
+	)
+	for _, r := range stored {
 		r.doc.Journal = journal
-		docs[i] = r.doc
+		if _, later := tried[r.doc.Key]; !later {
+			tried[r.doc.Key] = r.doc.Revision
+			firsts, docs = append(firsts, r), append(docs, r.doc)
+		}
 	}
 	refused, err := w.db.insertMany(ctx, colRatings, docs)
 	if err != nil {
@@ -302,50 +305,39 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		fail(stored, err)
 		return
 	}
-	// Another process took some of these revisions: read the truth and go one at a time.
-	taken := map[string]bool{}
-	for _, i := range refused {
-		taken[stored[i].doc.ID] = true
-	}
-	for _, i := range refused {
-		r := stored[i]
-		w.dropHead(r.doc.Key)
-		held := r.doc.ID
-		err := w.insertAlone(ctx, r)
-		if derrors.Code(err) == derrors.Conflict { // revised too often: nothing stored
-			if r.doc.Held {
-				_ = w.db.dropHold(ctx, held, r.number) // best effort: Holds skips it anyway
-			}
-			answer(r, rating.Receipt{}, err)
-			stored[i] = nil
-			continue
+	if len(firsts) < len(stored) || len(refused) > 0 {
+		// Another process took some of these revisions, or a household not seen before had
+		// versions: those go in after them. Should that fail, their versions may be stored
+		// already, under this group's journal: the whole group is withdrawn, as when its
+		// entry fails, so that nothing counts whose owner is told it failed. (The delete
+		// names the journal, so another server's version under the same _id stays.)
+		in := map[*submitRequest]bool{}
+		for i, r := range firsts {
+			in[r] = !slices.Contains(refused, i)
 		}
-		if err == nil && r.doc.Held && r.doc.ID != held { // its hold must name the revision it got
-			if err = w.db.insertHolds(ctx, []*submitRequest{r}); err == nil {
-				err = w.db.dropHold(ctx, held, r.number)
+		var pending []*submitRequest
+		var unknown []string // guessed heads that were wrong
+		for _, r := range stored {
+			if !in[r] {
+				pending = append(pending, r)
+			}
+			if ok, first := in[r]; first && !ok && guessed[r.doc.Key] {
+				unknown = append(unknown, r.doc.Key)
 			}
 		}
+		tooOften, err := w.placeTaken(ctx, stored, pending, tried, unknown)
 		if err != nil {
-			// Its version may be stored already, under this group's journal: the whole group
-			// is withdrawn, as when its entry fails, so that nothing counts whose owner is told
-			// it failed. (The delete names the journal, so another server's version under the
-			// same _id stays.)
-			live := slices.DeleteFunc(slices.Clone(stored), func(r *submitRequest) bool { return r == nil })
-			w.withdraw(journal, period, live)
-			fail(live, err)
+			w.withdraw(journal, period, stored)
+			fail(stored, err)
 			return
 		}
+		for _, r := range tooOften { // nothing stored
+			answer(r, rating.Receipt{}, errTooManyRevisions(r.doc.Key))
+		}
+		stored = slices.DeleteFunc(stored, func(r *submitRequest) bool { return slices.Contains(tooOften, r) })
 	}
-	stored = slices.DeleteFunc(stored, func(r *submitRequest) bool { return r == nil })
 	delta := tallyDelta{}
 	for _, r := range stored {
-		if p := r.previous; p != nil && taken[p.ID] { // it follows a revision another process took
-			if r.previous, err = w.db.previousVersion(ctx, r.doc); err != nil {
-				w.withdraw(journal, period, stored)
-				fail(stored, err)
-				return
-			}
-		}
 		r.countIn(delta, 1)
 	}
 	began := time.Now()
@@ -407,9 +399,6 @@ func (w *ratingWriter) settleFailed(batch []*submitRequest) {
 		w.headsMu.Lock()
 		clear(w.heads)
 		w.headsMu.Unlock()
-		for _, r := range batch {
-			r.prefetched = nil
-		}
 	}
 }
 
@@ -588,51 +577,179 @@ func (w *ratingWriter) answerRepeat(r *submitRequest, number string) {
 	}
 }
 
-// prefetchHeads brings the heads of the households of reqs into the cache: the one their
-// submitter read (see SubmitRating), or else, several at a time, from the database.
-func (w *ratingWriter) prefetchHeads(ctx context.Context, reqs []*submitRequest) error {
-	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		firstErr error
-		sem      = make(chan struct{}, 8)
-		heads    = map[string]head{} // guarded by mu
-		seen     = map[string]bool{}
-	)
+// guessHeads puts the households of reqs that the heads' cache lacks in it as never rated,
+// which most households a rating reads are (one look-up each saved), and returns them: a guess
+// that is wrong has its versions refused and placed again (placeTaken).
+func (w *ratingWriter) guessHeads(reqs []*submitRequest) map[string]bool {
+	guessed := map[string]bool{}
+	w.headsMu.Lock()
+	defer w.headsMu.Unlock()
 	for _, r := range reqs {
-		key := r.doc.Key
-		if _, cached := w.heads[key]; cached || seen[key] {
+		if _, ok := w.heads[r.doc.Key]; !ok {
+			w.heads[r.doc.Key] = head{}
+			guessed[r.doc.Key] = true
+		}
+	}
+	return guessed
+}
+
+// placeTaken stores the versions of a group that did not go in with the first insert: those
+// refused because their revision was taken (by another process, or by a version that a head
+// guessed as never rated did not know of), and the later versions of a household in the group.
+// Each household's go, in arrival order, after the highest revision the group tried for it
+// (tried: all of them are taken now, by this group or by others) or, for a wrong guess, after
+// the head read now; one insert a round, until all are in. Then it reads the version each one
+// moved replaces (and that of each whose previous one moved), moves the holds of held ones to
+// their revision, and leaves the heads' cache with each household's newest version. It returns
+// the versions revised too often, which are not stored.
+func (w *ratingWriter) placeTaken(ctx context.Context, stored, pending []*submitRequest, tried map[string]int, unknown []string) ([]*submitRequest, error) {
+	heads, err := w.db.readHeads(ctx, unknown)
+	if err != nil {
+		return nil, err
+	}
+	for k, h := range heads {
+		tried[k] = max(tried[k], h.revision)
+	}
+	firstID := map[*submitRequest]string{} // the revisions they were given first
+	for _, r := range pending {
+		firstID[r] = r.doc.ID
+	}
+	// One version of a household a round: were a later one stored while an earlier one was
+	// refused, the earlier one would come after it.
+	var tooOften []*submitRequest
+	for len(pending) > 0 {
+		var round, wait []*submitRequest
+		var docs []any
+		inRound := map[string]bool{}
+		for _, r := range pending {
+			rev := tried[r.doc.Key] + 1
+			switch {
+			case inRound[r.doc.Key]:
+				wait = append(wait, r)
+			case rev > maxRevisions:
+				tooOften = append(tooOften, r)
+			default:
+				inRound[r.doc.Key] = true
+				tried[r.doc.Key] = rev
+				r.doc.Revision, r.doc.ID = rev, versionID(r.doc.Key, rev)
+				round, docs = append(round, r), append(docs, r.doc)
+			}
+		}
+		if len(docs) == 0 { // all revised too often
+			break
+		}
+		again, err := w.db.insertMany(ctx, colRatings, docs)
+		if err != nil {
+			return nil, err
+		}
+		var refused []*submitRequest
+		for _, i := range again {
+			refused = append(refused, round[i])
+		}
+		pending = slices.DeleteFunc(slices.Clone(pending), func(r *submitRequest) bool {
+			return !slices.Contains(refused, r) && !slices.Contains(wait, r)
+		})
+	}
+	if fail := w.db.failTaken.Load(); fail != nil {
+		return nil, *fail
+	}
+	moved := map[string]bool{}
+	var held []*submitRequest // held versions whose hold must name the revision they got
+	for r, id := range firstID {
+		if r.doc.ID != id {
+			moved[id] = true
+			if r.doc.Held && !slices.Contains(tooOften, r) {
+				held = append(held, r)
+			}
+		}
+	}
+	// The version each replaces, read now that the whole group is in.
+	var reread []*submitRequest
+	for _, r := range stored {
+		if p := r.previous; moved[firstID[r]] || p != nil && moved[p.ID] {
+			reread = append(reread, r)
+		}
+	}
+	if err := parallel(ctx, len(reread), func(i int) error {
+		p, err := w.db.previousVersion(ctx, reread[i].doc)
+		reread[i].previous = p
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := w.db.insertHolds(ctx, held); err != nil {
+		return nil, err
+	}
+	for r, id := range firstID {
+		if r.doc.Held && moved[id] {
+			if err := w.db.dropHold(ctx, id, r.number); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// The cache keeps each household's newest version of the group, or forgets the household.
+	newest := map[string]*submitRequest{}
+	for _, r := range stored {
+		if n := newest[r.doc.Key]; !slices.Contains(tooOften, r) && (n == nil || r.doc.Revision > n.doc.Revision) {
+			newest[r.doc.Key] = r
+		}
+	}
+	for r := range firstID {
+		n, ok := newest[r.doc.Key]
+		if !ok {
+			w.dropHead(r.doc.Key)
 			continue
 		}
-		seen[key] = true
-		if r.prefetched != nil {
-			heads[key] = *r.prefetched
-			continue
+		counted := n.doc
+		if n.doc.Held {
+			counted = ratingDoc{}
+			if n.previous != nil {
+				counted = *n.previous
+			}
 		}
+		w.setHead(r.doc.Key, head{revision: n.doc.Revision, rating: counted})
+	}
+	return tooOften, nil
+}
+
+// readHeads reads the heads of households, several at a time.
+func (db *DB) readHeads(ctx context.Context, keys []string) (map[string]head, error) {
+	heads := make([]head, len(keys))
+	err := parallel(ctx, len(keys), func(i int) error {
+		var err error
+		heads[i], err = db.readHead(ctx, keys[i])
+		return err
+	})
+	out := make(map[string]head, len(keys))
+	for i, k := range keys {
+		out[k] = heads[i]
+	}
+	return out, err
+}
+
+// parallel runs f(0..n-1), eight at a time, and returns the first error.
+func parallel(ctx context.Context, n int, f func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			h, err := w.db.readHead(ctx, key)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			heads[key] = h
+			errs[i] = f(i)
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	w.headsMu.Lock()
-	for k, h := range heads {
-		w.heads[k] = h
-	}
-	w.headsMu.Unlock()
-	return nil
+	return errors.Join(errs...)
+}
+
+// head is a household's head as cached. (A decision on a hold, in another goroutine, may drop it.)
+func (w *ratingWriter) head(key string) head {
+	w.headsMu.RLock()
+	defer w.headsMu.RUnlock()
+	return w.heads[key]
 }
 
 func (w *ratingWriter) setHead(key string, h head) {
@@ -645,14 +762,6 @@ func (w *ratingWriter) dropHead(key string) {
 	w.headsMu.Lock()
 	delete(w.heads, key)
 	w.headsMu.Unlock()
-}
-
-// knows says whether the cache holds a household's head.
-func (w *ratingWriter) knows(key string) bool {
-	w.headsMu.RLock()
-	defer w.headsMu.RUnlock()
-	_, ok := w.heads[key]
-	return ok
 }
 
 // readHead reads a household's highest revision and its counted version (the highest that
@@ -713,32 +822,6 @@ func (db *DB) readHead(ctx context.Context, key string) (head, error) {
 
 // headProbe is how many revisions readHead reads at once after the first.
 const headProbe = 2
-
-// insertAlone stores r's version at the first free revision, for the rare request whose
-// revision another process took, and reads the version it replaces.
-func (w *ratingWriter) insertAlone(ctx context.Context, r *submitRequest) error {
-	err := w.db.insertNextRevision(ctx, &r.doc, r.doc.Revision+1)
-	if err != nil {
-		return err
-	}
-	if fail := w.db.failAlone.Load(); fail != nil {
-		return *fail
-	}
-	prev, err := w.db.previousVersion(ctx, r.doc)
-	if err != nil {
-		return err
-	}
-	r.previous = prev
-	counted := r.doc
-	if r.doc.Held {
-		counted = ratingDoc{}
-		if prev != nil {
-			counted = *prev
-		}
-	}
-	w.setHead(r.doc.Key, head{revision: r.doc.Revision, rating: counted})
-	return nil
-}
 
 // close stops the writer; what it committed is in the journal already. The intent kept for a
 // next group is deleted (were it left, recovery would find it empty).

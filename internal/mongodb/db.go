@@ -56,9 +56,9 @@ type DB struct {
 
 	grace time.Duration // journalGrace, but for tests
 	// Tests make these fail as a full disk does: the journal entry of a rating group, the
-	// settling of a failed group's journal, and the read that follows a version stored alone
-	// (see export_test.go).
-	failEntry, failSettle, failAlone atomic.Pointer[error]
+	// settling of a failed group's journal, and the reads that follow versions stored again
+	// after their revision was taken (see export_test.go).
+	failEntry, failSettle, failTaken atomic.Pointer[error]
 	serverID                         string       // set by Announce; the owner of this process's journal intents
 	scans                            atomic.Int64 // reads of every rating (scanRatings), for tests
 

@@ -55,13 +55,14 @@ func (db *DB) RecordHoldDecision(ctx context.Context, version, period, outcome s
 	return err
 }
 
-// FailSingleInserts makes the read that follows a version stored alone (one whose revision
-// another server took) fail, as a full disk or a lost connection may; nil stops it.
-func FailSingleInserts(db *DB, err error) {
+// FailTakenRevisions makes the reads that follow the versions stored again after their
+// revision was taken (by another server) fail, as a full disk or a lost connection may; nil
+// stops it.
+func FailTakenRevisions(db *DB, err error) {
 	if err == nil {
-		db.failAlone.Store(nil)
+		db.failTaken.Store(nil)
 	} else {
-		db.failAlone.Store(&err)
+		db.failTaken.Store(&err)
 	}
 }
 

@@ -29,7 +29,8 @@ import (
 // households: a household that rates again in the same window counts again (so an attacker
 // cannot get held codes counted by sending them again, and no look-up is needed to know it).
 // Ordinals are claimed from a hint (the highest this process saw); a refused one was taken by
-// another server, and the claim looks up how far they went and tries after that, so ordinals
+// another server; the claim tries again right after the ordinals it tried (all taken now),
+// then, if refused again, looks up how far the others went and tries after that, so ordinals
 // have no gaps and the highest is the count. The writer claims for its whole group with one
 // insert, not one per rating.
 //
@@ -222,14 +223,18 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 			}
 			next[s.key] = append(next[s.key], sl.m)
 		}
-		// Another server (or this one before a restart) counted in these keys: find how
-		// far, with look-ups by _id, and claim after that.
-		for _, k := range nextKeys {
-			top, err := w.db.highestOrdinal(ctx, k, w.signalHint[k])
-			if err != nil {
-				return err
+		// Another server (or this one before a restart) counted in these keys. Every ordinal
+		// tried is taken now, by this group or by the other, so the first retry claims right
+		// after them (usually the other took only a few: no look-up needed); a later one finds
+		// how far the others went, with look-ups by _id, and claims after that.
+		if round > 0 {
+			for _, k := range nextKeys {
+				top, err := w.db.highestOrdinal(ctx, k, w.signalHint[k])
+				if err != nil {
+					return err
+				}
+				w.signalHint[k] = top
 			}
-			w.signalHint[k] = top
 		}
 		pending, keys = next, nextKeys
 	}
@@ -285,7 +290,7 @@ func (db *DB) insertHolds(ctx context.Context, reqs []*submitRequest) error {
 }
 
 // dropHold takes out of the queue the hold of a version that went away or moved (withdrawn,
-// or stored alone at another revision): only its own, by receipt, never another's of that _id.
+// or stored again at another revision): only its own, by receipt, never another's of that _id.
 func (db *DB) dropHold(ctx context.Context, version, receipt string) error {
 	if _, err := db.c(colHolds).DeleteOne(ctx, bson.D{{Key: "_id", Value: version}, {Key: "receipt", Value: receipt}}); err != nil {
 		return fmt.Errorf("drop hold %s: %w", version, err)

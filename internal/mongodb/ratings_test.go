@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/propcredit/propcredit/internal/derrors"
@@ -597,9 +598,10 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 }
 
 // A group in which a household's revision was taken by another server stores that version
-// alone; when the read after it fails, the version is in the database although its owner is
-// told to send again. The whole group is then withdrawn, as when its journal entry fails.
-func TestFailedSingleInsertIsWithdrawn(t *testing.T) {
+// again after it; when the read after it fails, the version is in the database although its
+// owner is told to send again. The whole group is then withdrawn, as when its journal entry
+// fails.
+func TestFailedTakenRevisionIsWithdrawn(t *testing.T) {
 	ctx := context.Background()
 	db := mongodbtest.NewDBWith(t, smallCity())
 	var log mongodbtest.Buffer
@@ -617,7 +619,7 @@ func TestFailedSingleInsertIsWithdrawn(t *testing.T) {
 			t.Fatalf("rating %d: %+v, %v", i+1, rc, err)
 		}
 	}
-	mongodb.FailSingleInserts(a, errors.New("connection reset"))
+	mongodb.FailTakenRevisions(a, errors.New("connection reset"))
 	group := []rating.Submission{sub("8-8-1", 3), sub("8-8-2", 4)}
 	_, errs := a.CommitGroup(ctx, group)
 	for i, err := range errs {
@@ -625,7 +627,7 @@ func TestFailedSingleInsertIsWithdrawn(t *testing.T) {
 			t.Fatalf("rating %d of the failed group: %v, want Unavailable (503)", i, err)
 		}
 	}
-	mongodb.FailSingleInserts(a, nil)
+	mongodb.FailTakenRevisions(a, nil)
 	for household, want := range map[string]int{"8-8-1": 2, "8-8-2": 0} {
 		if rev, err := db.CurrentRevision(ctx, "2026Q4|e1|"+household); err != nil || rev != want {
 			t.Errorf("%s: revision %d (%v) after its group failed, want %d", household, rev, err, want)
@@ -641,6 +643,102 @@ func TestFailedSingleInsertIsWithdrawn(t *testing.T) {
 	}
 	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
 		t.Errorf("tallies drifted: %+v, %v", drift, err)
+	}
+}
+
+// A group whose revisions another server took, for a household this server knew (a stale
+// head) and for one it had not seen (a guessed head), stores those versions again after the
+// others' in arrival order: receipts name the revisions stored, each household's last rating
+// counts, a held rating's hold names its revision, and the tallies agree.
+func TestGroupPlacesTakenRevisions(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDBWith(t, smallCity())
+	var log mongodbtest.Buffer
+	a, b := server(t, db, &log), server(t, db, &log)
+	a.SetStuffingRules(rating.StuffingRules{Window: 10 * time.Minute, Address: 1})
+	sub := func(household string, points int, ip string) rating.Submission {
+		return rating.Submission{Source: rating.SourceAPI, IPHash: ip, Rating: domain.Rating{
+			Period: "2026Q4", Estate: "e1", Household: household, SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{points, 5, 5, 5, 5, 5})}}
+	}
+	for _, s := range []struct {
+		db  *mongodb.DB
+		sub rating.Submission
+	}{{a, sub("7-7-1", 1, "")}, {b, sub("7-7-1", 2, "")}, {b, sub("7-7-1", 3, "")}, {b, sub("7-7-2", 4, "")}} {
+		if _, err := s.db.SubmitRating(ctx, s.sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	group := []rating.Submission{sub("7-7-1", 1, ""), sub("7-7-1", 2, ""), sub("7-7-2", 3, ""), sub("7-7-3", 4, "x"), sub("7-7-2", 5, "x")}
+	receipts, errs := a.CommitGroup(ctx, group)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		Key      string
+		Revision int
+		Held     bool
+	}
+	var gotReceipts, stored []got
+	for _, rc := range receipts {
+		gotReceipts = append(gotReceipts, got{rc.Key, rc.Revision, rc.Hold == rating.HoldHeld})
+		again, err := db.ReceiptByNumber(ctx, rc.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, got{again.Key, again.Revision, again.Hold == rating.HoldHeld})
+	}
+	want := []got{{"2026Q4|e1|7-7-1", 4, false}, {"2026Q4|e1|7-7-1", 5, false}, {"2026Q4|e1|7-7-2", 2, false}, {"2026Q4|e1|7-7-3", 1, false}, {"2026Q4|e1|7-7-2", 3, true}}
+	if diff := cmp.Diff(want, gotReceipts); diff != "" {
+		t.Errorf("receipts (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, stored); diff != "" {
+		t.Errorf("receipts as stored (-want +got):\n%s", diff)
+	}
+	holds, err := db.Holds(ctx, "2026Q4")
+	if err != nil || len(holds) != 1 || holds[0].Version != "2026Q4|e1|7-7-2|3" {
+		t.Errorf("holds = %+v, %v; want one, of 7-7-2's revision 3", holds, err)
+	}
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted: %+v, %v", drift, err)
+	}
+	// The cache was put right: the next rating of each household follows its last.
+	for household, rev := range map[string]int{"7-7-1": 6, "7-7-2": 4} {
+		if rc, err := a.SubmitRating(ctx, sub(household, 1, "")); err != nil || rc.Revision != rev {
+			t.Errorf("%s rated again: %+v, %v; want revision %d", household, rc, err, rev)
+		}
+	}
+}
+
+// A writer that stored a version above the revision its receipt claimed (another server had
+// taken that one) and died before rewriting the receipt leaves a claim naming the old
+// revision: the receipt is still found, at the revision stored, and the request sent again
+// stores nothing more.
+func TestReceiptFoundAboveItsClaim(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDBWith(t, smallCity())
+	sub := func(points int, key string) rating.Submission {
+		return rating.Submission{Source: rating.SourceAPI, IdempotencyKey: key, Rating: domain.Rating{
+			Period: "2026Q4", Estate: "e1", Household: "7-7-9", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{points, 5, 5, 5, 5, 5})}}
+	}
+	if _, err := db.SubmitRating(ctx, sub(1, "first")); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := db.SubmitRating(ctx, sub(2, "second"))
+	if err != nil || rc.Revision != 2 {
+		t.Fatalf("second rating: %+v, %v", rc, err)
+	}
+	if _, err := rawDB(t, db).Collection("rating_receipts").UpdateOne(ctx, bson.D{{Key: "_id", Value: rc.Number}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revision", Value: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.ReceiptByNumber(ctx, rc.Number); err != nil || got.Revision != 2 || got.Superseded {
+		t.Errorf("receipt claiming revision 1: %+v, %v; want revision 2, counted", got, err)
+	}
+	if again, err := db.SubmitRating(ctx, sub(2, "second")); err != nil || again.Number != rc.Number || again.Revision != 2 {
+		t.Errorf("sent again: %+v, %v; want %s at revision 2", again, err, rc.Number)
+	}
+	if rev, err := db.CurrentRevision(ctx, "2026Q4|e1|7-7-9"); err != nil || rev != 2 {
+		t.Errorf("household at revision %d (%v), want 2: the request sent again stored another version", rev, err)
 	}
 }
 

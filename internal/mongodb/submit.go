@@ -79,16 +79,6 @@ func ReceiptNumberOf(key, idempotencyKey string) string { return receiptNumber(k
 func (db *DB) SubmitRating(ctx context.Context, sub rating.Submission) (rating.Receipt, error) {
 	req := newSubmitRequest(sub)
 	w := db.writer()
-	// The submitter reads its household's head, if the writer has not seen it, so that the
-	// reads of many submitters overlap with each other and with the writer's commits
-	// (measured: the reads took half of each group's time inside the writer).
-	if !w.knows(req.doc.Key) {
-		h, err := db.readHead(ctx, req.doc.Key)
-		if err != nil {
-			return rating.Receipt{}, err
-		}
-		req.prefetched = &h
-	}
 	select {
 	case w.reqs <- req:
 	case <-ctx.Done():
@@ -166,6 +156,7 @@ func (db *DB) receiptState(ctx context.Context, rc *rating.Receipt) error {
 	if !holds {
 		return derrors.Errorf(derrors.NotFound, "receipt not found")
 	}
+	rc.Revision = d.Revision
 	if d.Held {
 		rc.Hold, rc.Superseded, err = db.holdState(ctx, d)
 		return err
@@ -174,23 +165,34 @@ func (db *DB) receiptState(ctx context.Context, rc *rating.Receipt) error {
 	return err
 }
 
-// receiptVersion reads the version a receipt names (its key fields), and whether it is stored
-// under that receipt and was not refused: its group failed and is being withdrawn (journal.go,
-// abortJournal).
+// receiptVersion reads the version stored under a receipt, and whether it is there and was
+// not refused: its group failed and is being withdrawn (journal.go, abortJournal). The version
+// is at the revision the receipt names or, when another server took that revision, above it
+// (placeTaken): the receipt names the new revision only once its group is done, so a writer
+// that died in between leaves a claim naming the old one. Two missing revisions in a row end
+// the search.
 func (db *DB) receiptVersion(ctx context.Context, rc rating.Receipt) (ratingDoc, bool, error) {
-	var d ratingDoc
-	err := db.c(colRatings).FindOne(ctx, byID(versionID(rc.Key, rc.Revision)), optsOneExclude("ip_hash", "ua_hash")).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return d, false, nil
+	for rev, missing := rc.Revision, 0; rev <= maxRevisions && missing < 2; rev++ {
+		var d ratingDoc
+		err := db.c(colRatings).FindOne(ctx, byID(versionID(rc.Key, rev)), optsOneExclude("ip_hash", "ua_hash")).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			missing++
+			continue
+		}
+		if err != nil {
+			return d, false, fmt.Errorf("read rating %s: %w", rc.Key, err)
+		}
+		missing = 0
+		if d.Receipt != rc.Number {
+			continue
+		}
+		if d.Journal == "" {
+			return d, true, nil
+		}
+		aborted, err := exists(ctx, db.c(colTallyJournal), abortID(d.Journal))
+		return d, !aborted, err
 	}
-	if err != nil {
-		return d, false, fmt.Errorf("read rating %s: %w", rc.Key, err)
-	}
-	if d.Receipt != rc.Number || d.Journal == "" {
-		return d, d.Receipt == rc.Number, nil
-	}
-	aborted, err := exists(ctx, db.c(colTallyJournal), abortID(d.Journal))
-	return d, !aborted, err
+	return ratingDoc{}, false, nil
 }
 
 // rewriteReceipt replaces a claimed receipt whose revision changed while it was stored. Only

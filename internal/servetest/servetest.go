@@ -273,6 +273,14 @@ type Client struct {
 	Servers func() []string // the addresses to try, in order
 	// From, if set, is the X-Forwarded-For of each request (the server must trust loopback).
 	From string
+	// Patience, if set, makes Rate an owner who sends a rating again for up to Patience, but
+	// only while no server answers (killed, restarting) or one says to send it again (409,
+	// 503): any other answer, 429 and 500 included, is Rate's error, for suites in which an
+	// honest owner must never get one. Without it Rate tries 40 times and also sends again
+	// after a 429 or any 5xx.
+	Patience time.Duration
+	// SentAgain, if set, is called for each request Rate sends again.
+	SentAgain func()
 }
 
 // Submit sends one rating with the given idempotency key to addr, and returns the answer's
@@ -316,25 +324,41 @@ func (c *Client) Post(addr string, body []byte, key string) (Ack, int, error) {
 }
 
 // Rate submits a rating until a server acknowledges it, as an owner does who is told to
-// submit the same form again: the same idempotency key each time, to the next server when one
-// does not answer.
+// submit the same form again: the same idempotency key each time, 50 ms apart, to the next
+// server when one does not answer (see Patience).
 func (c *Client) Rate(h Household, s domain.Scores, first int) (Ack, error) {
 	key := RandomKey()
-	var last error
-	for try := 0; try < 40; try++ {
+	deadline := time.Now().Add(c.Patience)
+	for try := 0; ; try++ {
 		addrs := c.Servers()
 		a, status, err := c.Submit(addrs[(first+try)%len(addrs)], h, s, key)
 		if err == nil {
 			return a, nil
 		}
-		// 409: the same key is still being stored by another server; try again, as told.
-		if status >= 400 && status < 500 && status != http.StatusTooManyRequests && status != http.StatusConflict {
+		if !c.sendAgain(status) {
 			return Ack{}, err
 		}
-		last = err
+		if c.Patience > 0 && time.Now().After(deadline) || c.Patience == 0 && try == 39 {
+			return Ack{}, fmt.Errorf("never acknowledged: %w", err)
+		}
+		if c.SentAgain != nil {
+			c.SentAgain()
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return Ack{}, fmt.Errorf("never acknowledged: %w", last)
+}
+
+// sendAgain says whether an answer of status (0: none) tells the owner to send the rating
+// again: no answer, 409 (the same key is still being stored by another server) and 503 always
+// do; without Patience, so do 429, any 5xx and an answer that is no acknowledgement.
+func (c *Client) sendAgain(status int) bool {
+	switch {
+	case status == 0, status == http.StatusConflict, status == http.StatusServiceUnavailable:
+		return true
+	case c.Patience > 0:
+		return false
+	}
+	return status < 400 || status >= 500 || status == http.StatusTooManyRequests
 }
 
 // RandomKey is a fresh idempotency key.

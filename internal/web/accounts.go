@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -117,11 +116,15 @@ func (s *Server) login(c *fiber.Ctx) error {
 		}
 	}
 	if acct.Disabled {
-		if err := s.auditLogin(c, name, acct, "disabled"); err != nil {
-			return err
-		}
-		// Said only after the right password, so that it tells a guesser nothing.
-		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
+		return s.refuseDisabled(c, loginData{Name: name, Next: next}, acct)
+	}
+	// The log-in is in the audit trail before its session exists, so that no session is
+	// without its entry. When the trail cannot take the entry (a full disk), nobody is logged
+	// in: the person is told to try again later. (If the session then fails to start, the
+	// trail shows a log-in that came to nothing, which is the safe side.)
+	if err := s.auditLogin(c, name, acct, ""); err != nil {
+		setRetryAfter(c, 30*time.Second)
+		return s.renderStatus(c, fiber.StatusServiceUnavailable, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.no_audit")})
 	}
 	if err := s.startSession(c, acct); err != nil {
 		return err
@@ -136,10 +139,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return s.renderStatus(c, fiber.StatusForbidden, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.disabled")})
-	}
-	if err := s.auditLogin(c, name, acct, ""); err != nil {
-		return err
+		return s.refuseDisabled(c, loginData{Name: name, Next: next}, acct)
 	}
 	s.rememberDevice(c, acct.Name)
 	s.log.Info("log-in", "account", acct.Name, "role", acct.Role, "request_id", RequestID(c))
@@ -150,6 +150,16 @@ func (s *Server) login(c *fiber.Ctx) error {
 		next = "/account"
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// refuseDisabled refuses, audited, a log-in with the right password to a disabled account. It
+// is said only after the right password, so that it tells a guesser nothing.
+func (s *Server) refuseDisabled(c *fiber.Ctx, data loginData, acct domain.Account) error {
+	if err := s.auditLogin(c, data.Name, acct, "disabled"); err != nil {
+		return err
+	}
+	data.Error = Msg(c, "login.disabled")
+	return s.renderStatus(c, fiber.StatusForbidden, "login", data)
 }
 
 // checkPassword finds the account called name and checks pw. An unknown name takes as long
@@ -308,12 +318,10 @@ func (s *Server) account(c *fiber.Ctx) error {
 		}
 		data.CompanyName = co.Name
 	}
-	entries, err := s.audit.Entries(ctx, audit.Filter{Object: "account/" + acct.Name, Limit: accountHistoryLimit})
-	if err != nil {
+	var err error
+	if data.History, err = s.objectHistory(c, "account/"+acct.Name, accountHistoryLimit); err != nil {
 		return err
 	}
-	slices.Reverse(entries) // oldest first, as in every history
-	data.History = auditRowsData{Lang: Lang(c), Entries: entries}
 	return s.render(c, "account", data)
 }
 

@@ -142,11 +142,14 @@ func (s *Server) auditExport(c *fiber.Ctx) error {
 }
 
 // objectHistory reads the trail of one object, oldest first, for the "history" partial of the
-// object's own page.
-func (s *Server) objectHistory(c *fiber.Ctx, object string) (auditRowsData, error) {
+// object's own page: its newest limit entries, or all of them when limit is 0.
+func (s *Server) objectHistory(c *fiber.Ctx, object string, limit int) (auditRowsData, error) {
 	ctx, cancel := s.dbContext(c)
 	defer cancel()
-	entries, err := s.audit.Entries(ctx, audit.Filter{Object: object})
+	entries, err := s.audit.Entries(ctx, audit.Filter{Object: object, Limit: limit})
+	if limit > 0 {
+		slices.Reverse(entries) // a limit reads the newest first
+	}
 	return auditRowsData{Lang: Lang(c), Entries: entries}, err
 }
 

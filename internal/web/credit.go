@@ -295,7 +295,7 @@ func (s *Server) showRecord(c *fiber.Ctx, status int, page string, r credit.Reco
 		d.OK = c.Query("ok")
 	}
 	var err error
-	if d.History, err = s.objectHistory(c, r.Object()); err != nil {
+	if d.History, err = s.objectHistory(c, r.Object(), 0); err != nil {
 		return err
 	}
 	return s.renderStatus(c, status, page, d)

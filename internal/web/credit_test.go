@@ -17,6 +17,7 @@ import (
 	"github.com/propcredit/propcredit/internal/credit"
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/ledger"
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 	"github.com/propcredit/propcredit/internal/publication"
 )
 
@@ -55,14 +56,7 @@ var (
 func newCreditEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := newEnv(t)
-	ds := &domain.Dataset{
-		Districts: []domain.District{{ID: "d1", Name: "福田区"}},
-		Companies: []domain.Company{{ID: testCompany, Name: "阳光物业"}, {ID: otherCompany, Name: "安居物业"}},
-		Estates: []domain.Estate{{ID: "e1", Name: "翠苑", District: "d1", Company: testCompany, Households: 100, Category: "commodity"},
-			{ID: "e2", Name: "锦园", District: "d1", Company: otherCompany, Households: 100, Category: "commodity"}},
-		Periods: []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
-	}
-	if _, err := e.db.Import(context.Background(), ds, nil); err != nil {
+	if _, err := e.db.Import(context.Background(), mongodbtest.TwoEstates(testCompany, otherCompany), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Test times lie after the machine's clock: the test client drops cookies that expired by

@@ -237,7 +237,7 @@ func (d *disclosureSite) showForm(c *fiber.Ctx, status int, k discKey, st discFo
 		TemplateCSV: "/disclosures/templates/" + k.Category + ".csv", TemplateXLSX: "/disclosures/templates/" + k.Category + ".xlsx",
 		PublicPage: "/estates/" + k.Estate.ID + "/disclosures", MaxFileMB: disclosure.MaxFileBytes >> 20,
 	}
-	if data.Audit, err = d.s.objectHistory(c, k.object()); err != nil {
+	if data.Audit, err = d.s.objectHistory(c, k.object(), 0); err != nil {
 		return err
 	}
 	if st.fileNote != "" {

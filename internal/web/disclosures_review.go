@@ -213,7 +213,7 @@ func (d *disclosureSite) showReview(c *fiber.Ctx, status int, form discReviewDat
 		return err
 	}
 	data.History = discHistory(lang, k.Period, hist)
-	if data.Audit, err = d.s.objectHistory(c, k.object()); err != nil {
+	if data.Audit, err = d.s.objectHistory(c, k.object(), 0); err != nil {
 		return err
 	}
 	objections, err := d.s.db.EstateObjections(ctx, k.Estate.ID, k.Period.ID)

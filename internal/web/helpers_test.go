@@ -59,7 +59,13 @@ func newEnv(t testing.TB) *testEnv {
 
 func (e *testEnv) newServer() *Server {
 	e.t.Helper()
-	s, err := New(Config{DB: e.db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"0.0.0.0"}, Now: e.clock.Now,
+	return e.serverOn(e.db)
+}
+
+// serverOn starts another server on db: e.db itself, or e.db with hooks (hookedDB).
+func (e *testEnv) serverOn(db Store) *Server {
+	e.t.Helper()
+	s, err := New(Config{DB: db, Log: mongodbtest.Quiet(), TrustedProxies: []string{"0.0.0.0"}, Now: e.clock.Now,
 		PublicURL: testPublicURL, LedgerKey: testLedgerKey})
 	if err != nil {
 		e.t.Fatal(err)

@@ -180,6 +180,7 @@ func init() {
 		"login.locked":   {"登录失败次数过多，请在%d分钟后再试", "Too many failed log-ins. Try again in %d minutes."},
 		"login.disabled": {"该账号已停用，请联系系统管理员", "This account is disabled. Please contact the administrator."},
 		"login.wait":     {"登录失败次数较多，请等待%d秒后再试", "Several failed log-ins. Wait %d seconds, then try again."},
+		"login.no_audit": {"暂时无法登录：登录记录未能写入审计日志，请稍后再试", "You cannot log in just now: the log-in could not be recorded in the audit trail. Please try again later."},
 		"login.then":     {"。", ". "},
 
 		"account.title":   {"我的账号", "My account"},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/propcredit/propcredit/internal/audit"
 	"github.com/propcredit/propcredit/internal/domain"
+	"github.com/propcredit/propcredit/internal/mongodb"
 )
 
 func TestLoginSuccess(t *testing.T) {
@@ -422,4 +425,142 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	wantStatus(t, laptop.get("/account"), http.StatusOK)
 	wantStatus(t, phone.get("/account"), http.StatusSeeOther) // to the log-in page
 	wantStatus(t, other.get("/account"), http.StatusOK)       // another account keeps its session
+}
+
+// hookedDB is the database with what a test makes happen inside a request: an audit trail
+// that refuses entries, as a full disk does (auditErr; internal/credit's brokenLedger does
+// the same to the ledger), and an action of another person just before a session is created
+// (beforeSession).
+type hookedDB struct {
+	*mongodb.DB
+	auditErr      error
+	beforeSession func()
+}
+
+func (h *hookedDB) AppendAudit(ctx context.Context, e audit.Entry) error {
+	if h.auditErr != nil {
+		return h.auditErr
+	}
+	return h.DB.AppendAudit(ctx, e)
+}
+
+func (h *hookedDB) CreateSession(ctx context.Context, s *domain.Session) (string, error) {
+	if h.beforeSession != nil {
+		h.beforeSession()
+	}
+	return h.DB.CreateSession(ctx, s)
+}
+
+// A log-in is in the audit trail before its session exists: when the trail cannot take the
+// entry, nobody is logged in, and the person is told to try again later (503, in zh-CN and
+// English), not shown an internal error. Once the trail works, the browser logs in, once in
+// the trail.
+func TestLoginNotAuditedStartsNoSession(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	db := &hookedDB{DB: e.db, auditErr: errors.New("database or disk is full")}
+	s := e.serverOn(db)
+	phone, laptop := e.clientOf(s), e.clientOf(s).english()
+	for _, tc := range []struct {
+		c    *client
+		want string
+	}{
+		{phone, "暂时无法登录：登录记录未能写入审计日志，请稍后再试"},
+		{laptop, "the log-in could not be recorded in the audit trail. Please try again later."},
+	} {
+		r := tc.c.login("zhang", "pw")
+		wantStatus(t, r, http.StatusServiceUnavailable)
+		wantBody(t, r, tc.want, `value="zhang"`)
+		if r.Header.Get("Retry-After") == "" {
+			t.Error("503 without Retry-After")
+		}
+		if _, ok := tc.c.cookies["pc_session"]; ok {
+			t.Error("a log-in that is not in the audit trail got a session cookie")
+		}
+		wantStatus(t, tc.c.get("/account"), http.StatusSeeOther) // to the log-in page
+	}
+	if n, err := e.db.DeleteSessionsOf(context.Background(), "zhang"); err != nil || n != 0 {
+		t.Errorf("%d sessions (%v) of log-ins that are not in the audit trail, want none", n, err)
+	}
+	if _, got := e.entriesOf(t, "account/zhang"); len(got) != 0 {
+		t.Errorf("trail %q, want none", got)
+	}
+
+	db.auditErr = nil
+	phone.mustLogin("zhang", "pw")
+	wantStatus(t, phone.get("/account"), http.StatusOK)
+	if _, got := e.entriesOf(t, "account/zhang"); strings.Join(got, ",") != "zhang reviewer account.login" {
+		t.Errorf("trail %q, want the one log-in", got)
+	}
+}
+
+// An account disabled while its log-in is under way, after the password was checked and before
+// the session exists (so that the administrator's ending of its sessions misses this one), is
+// refused when the log-in reads the account again; the refusal is in the trail, as a refusal
+// of a disabled account always is.
+func TestLoginOfAccountDisabledMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user("root", domain.RoleAdmin, "")
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	db := &hookedDB{DB: e.db}
+	var disabled *response
+	db.beforeSession = func() {
+		db.beforeSession = nil
+		disabled = admin.post("/admin/accounts/zhang/disable", url.Values{"_csrf": {admin.csrf("/admin/accounts")}})
+	}
+	phone := e.clientOf(e.serverOn(db))
+	r := phone.login("zhang", "pw")
+	if disabled == nil {
+		t.Fatal("the log-in created no session")
+	}
+	wantStatus(t, disabled, http.StatusSeeOther)
+	wantStatus(t, r, http.StatusForbidden)
+	wantBody(t, r, "该账号已停用，请联系系统管理员")
+	if _, ok := phone.cookies["pc_session"]; ok {
+		t.Error("the disabled account kept a session cookie")
+	}
+	if n, err := e.db.DeleteSessionsOf(context.Background(), "zhang"); err != nil || n != 0 {
+		t.Errorf("%d sessions (%v) of the disabled account, want none", n, err)
+	}
+	entries, got := e.entriesOf(t, "account/zhang")
+	want := "zhang reviewer account.login,root admin account.disable,anonymous anonymous account.login_failed"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("trail of account/zhang:\n got %q\nwant %q", strings.Join(got, ","), want)
+	}
+	if !strings.Contains(entries[2].After, `"failure":"disabled"`) || !strings.Contains(entries[2].After, `"client":"`) {
+		t.Errorf("the refusal's entry: %+v", entries[2])
+	}
+}
+
+// The account page shows the account's newest accountHistoryLimit entries, oldest first, as
+// every object's history does.
+func TestAccountHistoryShowsTheNewest(t *testing.T) {
+	e := newEnv(t)
+	e.addAccount("zhang", domain.RoleReviewer, "", "pw")
+	log := audit.New(e.db, e.clock.Now)
+	for i := 1; i <= accountHistoryLimit+5; i++ {
+		e.clock.Advance(time.Minute)
+		ch := audit.Change{Action: "account.test", Object: "account/zhang", Reason: "step-" + strconv.Itoa(100+i)}
+		if err := log.Record(context.Background(), audit.Actor{Name: "root", Role: domain.RoleAdmin}, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Advance(time.Minute)
+	r := e.loggedIn("zhang").get("/account") // the log-in is the newest entry
+	wantStatus(t, r, http.StatusOK)
+	at := -1
+	for i := 1; i <= accountHistoryLimit+5; i++ {
+		step := "step-" + strconv.Itoa(100+i)
+		switch next := strings.Index(r.body, step); {
+		case i <= 6 && next >= 0:
+			t.Errorf("%s, older than the newest %d entries, is shown", step, accountHistoryLimit)
+		case i > 6 && next <= at:
+			t.Errorf("%s is not shown after the entries before it (at %d, previous at %d)", step, next, at)
+		case i > 6:
+			at = next
+		}
+	}
+	if login := strings.Index(r.body, "<code>account.login</code>"); login <= at {
+		t.Errorf("the log-in, the newest entry, is not shown last (at %d, previous at %d)", login, at)
+	}
 }

@@ -38,7 +38,7 @@ func (s *Server) showPeriods(c *fiber.Ctx, status int, d periodsData) error {
 		return err
 	}
 	if d.Edit {
-		if d.History, err = s.objectHistory(c, "period/"+d.Form.ID); err != nil {
+		if d.History, err = s.objectHistory(c, "period/"+d.Form.ID, 0); err != nil {
 			return err
 		}
 	}

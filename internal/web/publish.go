@@ -162,7 +162,7 @@ func (r *reportSite) loadPublish(c *fiber.Ctx) (*publishData, error) {
 	if d.Objections, err = r.s.pubs.ResultObjections(ctx, period.ID); err != nil {
 		return nil, err
 	}
-	if d.History, err = r.s.objectHistory(c, "period/"+period.ID); err != nil {
+	if d.History, err = r.s.objectHistory(c, "period/"+period.ID, 0); err != nil {
 		return nil, err
 	}
 	pubs, err := r.s.pubs.Publications(ctx, period.ID)

@@ -180,3 +180,16 @@ func OneEstate() *domain.Dataset {
 		Periods:   []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
 	}
 }
+
+// TwoEstates is a city of two companies, for workflows where one company must not see or touch
+// what is the other's: company (阳光物业) manages e1 (翠苑) and other (安居物业) manages e2
+// (锦园), both of 100 households in district d1; one period, 2026Q4.
+func TwoEstates(company, other string) *domain.Dataset {
+	return &domain.Dataset{
+		Districts: []domain.District{{ID: "d1", Name: "福田区"}},
+		Companies: []domain.Company{{ID: company, Name: "阳光物业"}, {ID: other, Name: "安居物业"}},
+		Estates: []domain.Estate{{ID: "e1", Name: "翠苑", District: "d1", Company: company, Households: 100, Category: "commodity"},
+			{ID: "e2", Name: "锦园", District: "d1", Company: other, Households: 100, Category: "commodity"}},
+		Periods: []domain.Period{{ID: "2026Q4", Start: "2026-10-01", End: "2026-12-31", DisclosureDeadline: "2026-10-15"}},
+	}
+}
