@@ -110,17 +110,25 @@ func toLowerNoDash(s string) string {
 	return string(out)
 }
 
+// codedHousehold is a fresh database with smallCity imported and the code it issued to e1's
+// household 1-1-101 for 2026Q4.
+func codedHousehold(t *testing.T) (*mongodb.DB, string) {
+	t.Helper()
+	db := mongodbtest.NewDBWith(t, smallCity())
+	codes, err := db.IssueCodes(context.Background(), "2026Q4", "e1", []string{"1-1-101"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, codes[0].Code
+}
+
 // A neighbour guessing a household's code from one address is slowed (told how many tries
 // remain, then locked out for the hour), while the household's own code still works from
 // another address.
 func TestCodeGuesserLockedOutNotTheHousehold(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDBWith(t, smallCity())
-	codes, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101"}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, now := codes[0].Code, time.Date(2026, 11, 23, 10, 20, 0, 0, domain.Zone)
+	db, code := codedHousehold(t)
+	now := time.Date(2026, 11, 23, 10, 20, 0, 0, domain.Zone)
 	for want := 4; want >= 0; want-- {
 		err := db.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", "AAAAA-AAAAA", "guesser", now)
 		var refusal *rating.CodeRefusal
@@ -381,11 +389,7 @@ func sameReceipt(a, b rating.Receipt) bool {
 // that a re-issue stored then still voids the old code.
 func TestCodesStoredBeforeFlagsStayVoid(t *testing.T) {
 	ctx := context.Background()
-	db := mongodbtest.NewDBWith(t, smallCity())
-	first, err := db.IssueCodes(ctx, "2026Q4", "e1", []string{"1-1-101"}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, first := codedHousehold(t)
 	second, err := db.IssueCodes(ctx, "2026Q4", "e1", nil, true)
 	if err != nil {
 		t.Fatal(err)
@@ -394,7 +398,7 @@ func TestCodesStoredBeforeFlagsStayVoid(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", first[0].Code, now); !errors.Is(err, rating.ErrCodeVoided) {
+	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", first, now); !errors.Is(err, rating.ErrCodeVoided) {
 		t.Errorf("replaced code: %v, want %v", err, rating.ErrCodeVoided)
 	}
 	if err := db.CheckCode(ctx, "2026Q4", "e1", "1-1-101", second[0].Code, now); err != nil {
