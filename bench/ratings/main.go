@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
@@ -96,7 +95,6 @@ type ack struct {
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	stuffing, err := rating.ParseStuffingRules(cfg.holdSuspect)
 	if err != nil {
 		return fmt.Errorf("-hold-suspect: %w", err)
@@ -127,7 +125,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			}
 		}()
 		uri, engineName = engine.URI(), "embedded engine"
-		db, err := mongodb.Connect(ctx, uri, database, quiet)
+		db, err := mongodb.Connect(ctx, uri, database, load.Quiet)
 		if err != nil {
 			return err
 		}
@@ -140,7 +138,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		db.Close(ctx)
 	} else {
-		db, err := mongodb.Connect(ctx, uri, database, quiet)
+		db, err := mongodb.Connect(ctx, uri, database, load.Quiet)
 		if err != nil {
 			return err
 		}
@@ -158,7 +156,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			engineName += " (db tune applied)"
 		}
 	}
-	db, err := mongodb.Connect(ctx, uri, database, quiet)
+	db, err := mongodb.Connect(ctx, uri, database, load.Quiet)
 	if err != nil {
 		return err
 	}
@@ -217,7 +215,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			if uri, err = ferretdb.SocketURI(dir); err != nil {
 				return err
 			}
-			if db, err = mongodb.Connect(ctx, uri, database, quiet); err != nil {
+			if db, err = mongodb.Connect(ctx, uri, database, load.Quiet); err != nil {
 				return err
 			}
 			if raw, err = mongo.Connect(options.Client().ApplyURI(uri)); err != nil {
@@ -230,7 +228,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		for i := 0; i < cfg.servers; i++ {
 			sdb := db
 			if i > 0 {
-				if sdb, err = mongodb.Connect(ctx, uri, database, quiet); err != nil {
+				if sdb, err = mongodb.Connect(ctx, uri, database, load.Quiet); err != nil {
 					return err
 				}
 				defer sdb.Close(ctx)
@@ -238,7 +236,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			// As serve does: ballot-stuffing detection on, and owners' addresses from the
 			// loopback proxy's X-Forwarded-For.
 			sdb.SetStuffingRules(stuffing)
-			wc := web.Config{DB: sdb, Log: quiet, TrustedProxies: []string{"127.0.0.1"}}
+			wc := web.Config{DB: sdb, Log: load.Quiet, TrustedProxies: []string{"127.0.0.1"}}
 			if cfg.sharedLimits {
 				wc.Limits = sdb.SharedLimiter
 			}
