@@ -119,7 +119,7 @@ func (w *ratingWriter) run() {
 		select {
 		case <-retry.C:
 			w.commitMu.Lock()
-			w.settleFailed(nil)
+			w.settleFailed()
 			w.commitMu.Unlock()
 		case first := <-w.reqs:
 			batch := []*submitRequest{first}
@@ -144,7 +144,7 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 	w.commitMu.Lock()
 	defer w.commitMu.Unlock()
 	// Failed groups' versions go first: a household's next revision must not follow one.
-	w.settleFailed(batch)
+	w.settleFailed()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	answers := map[*submitRequest]submitResult{}
@@ -375,7 +375,9 @@ func (w *ratingWriter) withdraw(journal, period string, reqs []*submitRequest) {
 	for _, r := range reqs {
 		g.versions = append(g.versions, r.doc)
 	}
-	if !w.settle(g) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if !w.settle(ctx, g) {
 		w.unsettled = append(w.unsettled, g)
 	}
 }
@@ -387,15 +389,25 @@ type failedGroup struct {
 	versions []ratingDoc
 }
 
-// settleFailed tries again to settle the journals of failed groups (see withdraw): before a
-// group, whose heads, read before, may be those versions (they are read again), and every few
-// seconds while the writer is idle.
-func (w *ratingWriter) settleFailed(batch []*submitRequest) {
-	n := len(w.unsettled)
-	if n == 0 {
+// settleFailed tries again to settle the journals of failed groups (see withdraw), oldest
+// first: before a group, whose heads, read before, may be those versions (they are read
+// again), and every few seconds while the writer is idle. The first that fails ends the try
+// (the store still takes no writes), so that owners wait for one timeout, not one a group.
+func (w *ratingWriter) settleFailed() {
+	if len(w.unsettled) == 0 {
 		return
 	}
-	if w.unsettled = slices.DeleteFunc(w.unsettled, w.settle); len(w.unsettled) < n {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	settled := 0
+	for _, g := range w.unsettled {
+		if !w.settle(ctx, g) {
+			break
+		}
+		settled++
+	}
+	if settled > 0 {
+		w.unsettled = w.unsettled[settled:]
 		w.headsMu.Lock()
 		clear(w.heads)
 		w.headsMu.Unlock()
@@ -403,10 +415,8 @@ func (w *ratingWriter) settleFailed(batch []*submitRequest) {
 }
 
 // settle settles a failed group's journal, and logs what it did.
-func (w *ratingWriter) settle(g failedGroup) bool {
+func (w *ratingWriter) settle(ctx context.Context, g failedGroup) bool {
 	in := g.in
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	repaired, withdrawn, err := w.db.abortJournal(ctx, in, g.versions)
 	if err != nil {
 		w.db.log.Error("withdraw the versions of a failed rating group: will try again", "journal", in.Journal, "err", err)

@@ -601,6 +601,42 @@ func TestFailedGroupIsWithdrawn(t *testing.T) {
 	}
 }
 
+// While the store takes no writes, the withdrawals of failed groups are tried again before
+// each group, but a try ends at the first that fails: an owner waits for one, not for one per
+// failed group before it.
+func TestUnsettledGroupsTriedOncePerGroup(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDBWith(t, smallCity())
+	var log mongodbtest.Buffer
+	writer := server(t, db, &log)
+	full := errors.New("database or disk is full")
+	mongodb.FailRatingGroups(writer, full, full)
+	const groups = 5
+	for i := range groups {
+		_, errs := writer.CommitGroup(ctx, []rating.Submission{{Source: rating.SourceAPI, Rating: domain.Rating{
+			Period: "2026Q4", Estate: "e1", Household: fmt.Sprintf("9-8-%d", i), SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})}}})
+		if derrors.Code(errs[0]) != derrors.Unavailable {
+			t.Fatalf("group %d: %v, want Unavailable", i, errs[0])
+		}
+	}
+	// Each group's own withdrawal and one try before each later group; a try of the writer
+	// while idle (every 2 s) may add one. Trying every failed group would make 15.
+	if tries := strings.Count(log.String(), "will try again"); tries > 2*groups {
+		t.Errorf("%d tries to withdraw %d failed groups; want at most %d", tries, groups, 2*groups)
+	}
+	mongodb.FailRatingGroups(writer, nil, nil)
+	if _, errs := writer.CommitGroup(ctx, []rating.Submission{{Source: rating.SourceAPI, Rating: domain.Rating{
+		Period: "2026Q4", Estate: "e1", Household: "9-8-9", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{5, 5, 5, 5, 5, 5})}}}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if n := strings.Count(log.String(), "withdrew the versions"); n != groups {
+		t.Errorf("%d failed groups withdrawn once the store took writes again, want %d", n, groups)
+	}
+	if drift, err := db.VerifyTallies(ctx, false); err != nil || len(drift) != 0 {
+		t.Errorf("tallies drifted: %+v, %v", drift, err)
+	}
+}
+
 // A group in which a household's revision was taken by another server stores that version
 // again after it; when the read after it fails, the version is in the database although its
 // owner is told to send again. The whole group is then withdrawn, as when its journal entry
