@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
@@ -56,6 +57,7 @@ type config struct {
 	cpuprofile         string
 	mongoURI, pgURL    string
 	servers            int
+	byEstate           bool
 	sharedLimits       bool
 	holdSuspect        string
 	processes          bool
@@ -73,6 +75,7 @@ func main() {
 	flag.StringVar(&cfg.mongoURI, "mongodb-uri", "", "an external MongoDB or FerretDB instead of the embedded engine (its database \"bench\" is dropped)")
 	flag.StringVar(&cfg.pgURL, "postgresql-url", "", "with a FerretDB-PostgreSQL --mongodb-uri: its PostgreSQL, to run `db tune` on (ferretdb.TunePostgreSQL)")
 	flag.IntVar(&cfg.servers, "servers", 1, "web servers, each with its own connection and rating writer, that owners' requests are spread over")
+	flag.BoolVar(&cfg.byEstate, "by-estate", false, "send each estate's owners to one server, as a load balancer that hashes the estate would (default: each request to a server at random)")
 	flag.BoolVar(&cfg.sharedLimits, "shared-limits", false, "keep the abuse limits in the database (serve --shared-limits)")
 	flag.StringVar(&cfg.holdSuspect, "hold-suspect", "on", "ballot-stuffing thresholds, as serve --hold-suspect takes them (on, off, name=value,...)")
 	flag.BoolVar(&cfg.processes, "processes", false, "run the servers as separate `propcredit serve` processes (on the embedded engine only one: it owns the data directory); the database is then \"propcredit\", which an external one has dropped")
@@ -162,7 +165,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	defer func() { db.Close(ctx) }()
 	fmt.Fprintln(out, load.Machine())
-	fmt.Fprintf(out, "database: %s; %d server(s)\n", engineName, cfg.servers)
+	spread := "each request to a server at random"
+	if cfg.byEstate {
+		spread = "each estate's owners to one server (-by-estate)"
+	}
+	fmt.Fprintf(out, "database: %s; %d server(s), %s\n", engineName, cfg.servers, spread)
 
 	// The demo city, and codes for cfg.flats new flats of every estate.
 	start := time.Now()
@@ -397,7 +404,11 @@ func submit(urls []string, period string, households []household, cfg config) (l
 		}
 		body, _ := json.Marshal(map[string]any{"estate": h.estate, "household": h.flat, "code": h.code,
 			"scores": domain.ScoresOf(marks), "comment": comment})
-		req, _ := http.NewRequest(http.MethodPost, urls[r.IntN(len(urls))], bytes.NewReader(body))
+		server := r.IntN(len(urls))
+		if cfg.byEstate {
+			server = int(crc32.ChecksumIEEE([]byte(h.estate)) % uint32(len(urls)))
+		}
+		req, _ := http.NewRequest(http.MethodPost, urls[server], bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", load.RandomKey())
 		req.Header.Set("User-Agent", "propcredit-bench")

@@ -228,12 +228,16 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 		// after them (usually the other took only a few: no look-up needed); a later one finds
 		// how far the others went, with look-ups by _id, and claims after that.
 		if round > 0 {
-			for _, k := range nextKeys {
-				top, err := w.db.highestOrdinal(ctx, k, w.signalHint[k])
-				if err != nil {
-					return err
-				}
-				w.signalHint[k] = top
+			tops := make([]int, len(nextKeys))
+			if err := parallel(ctx, len(nextKeys), func(i int) error {
+				var err error
+				tops[i], err = w.db.highestOrdinal(ctx, nextKeys[i], w.signalHint[nextKeys[i]])
+				return err
+			}); err != nil {
+				return err
+			}
+			for i, k := range nextKeys {
+				w.signalHint[k] = tops[i]
 			}
 		}
 		pending, keys = next, nextKeys
