@@ -81,6 +81,7 @@ func main() {
 	flag.BoolVar(&cfg.processes, "processes", false, "run the servers as separate `propcredit serve` processes (on the embedded engine only one: it owns the data directory); the database is then \"propcredit\", which an external one has dropped")
 	flag.StringVar(&cfg.bin, "bin", "", "with -processes: the propcredit binary (default: go build ./cmd/propcredit once)")
 	flag.Parse()
+	app.TuneServerGC() // as serve does: the in-process servers, and their engine, run here
 	load.ExitOnError("ratings benchmark", run(context.Background(), os.Stdout, cfg))
 }
 

@@ -45,6 +45,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
+	app.TuneServerGC()
 	calendar, err := cf.load()
 	if err != nil {
 		return err
