@@ -271,6 +271,13 @@ func TestGovernanceOverHTTP(t *testing.T) {
 
 	page := bob.get("/credit/governance?period=2026Q4")
 	wantBody(t, page, "联合党支部", "批复.pdf", `name="verified" value="party_instructor"`)
+	// An outcome the page does not know, typed into the address, is no outcome (it was a 500).
+	for _, r := range []*response{bob.get("/credit/governance?period=2026Q4&ok=bogus"), acme.get("/company/governance?ok=%3Cscript%3E")} {
+		wantStatus(t, r, http.StatusOK)
+		if strings.Contains(r.body, `class="notice"`) {
+			t.Errorf("an unknown outcome shows a notice:\n%s", r.body)
+		}
+	}
 	r = bob.post("/credit/governance/2026Q4/"+testCompany, url.Values{"_csrf": {bob.csrf("/credit/governance")}, "verified": {"party_org", "joint_mechanism"}})
 	wantStatus(t, r, http.StatusUnprocessableEntity)
 	r = bob.post("/credit/governance/2026Q4/"+testCompany, url.Values{"_csrf": {bob.csrf("/credit/governance")}, "verified": {"party_org", "joint_mechanism"}, "reason": {"指导员未到岗"}})

@@ -69,6 +69,14 @@ var templateFuncs = template.FuncMap{
 		}
 		return T(lang, key, args...), nil
 	},
+	// outcome words what a form just did (?ok=key under prefix), or "" for a key it does not
+	// know: the query string is the visitor's to change.
+	"outcome": func(lang, prefix, key string) string {
+		if _, ok := messages[prefix+key]; !ok || key == "" {
+			return ""
+		}
+		return T(lang, prefix+key)
+	},
 	"roleLabel": roleLabel,
 	"pageArg":   func(p *Page, arg string) pageArg { return pageArg{p, arg} },
 	"listTable": func(p *Page, id, class string, rows any, none string) listTableArgs {
