@@ -56,6 +56,7 @@ type ratingWriter struct {
 	// signalHint is the highest ordinal seen per signal key and tallies the periods' tallies
 	// read lately (holds.go): hints only; the unique _ids of the signal slots decide.
 	signalHint map[string]int
+	contended  map[string]time.Time // signal keys another server counted in lately
 	tallies    map[string]tallyHint
 }
 
@@ -94,7 +95,7 @@ func (db *DB) writer() *ratingWriter {
 	db.writerOnce.Do(func() {
 		w := &ratingWriter{db: db, reqs: make(chan *submitRequest, maxBatch), stop: make(chan struct{}),
 			done: make(chan struct{}), heads: map[string]head{},
-			signalHint: map[string]int{}, tallies: map[string]tallyHint{}}
+			signalHint: map[string]int{}, contended: map[string]time.Time{}, tallies: map[string]tallyHint{}}
 		db.ratingWriter = w
 		go w.run()
 	})

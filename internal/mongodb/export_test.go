@@ -72,3 +72,8 @@ func ForgetCodeFlags(ctx context.Context, db *DB) error {
 	_, err := db.c(colCodes).UpdateMany(ctx, bson.D{}, bson.D{{Key: "$unset", Value: bson.D{{Key: "flagged", Value: ""}, {Key: "reissued", Value: ""}}}})
 	return err
 }
+
+// InsertApart is insertApart, for its test.
+func (db *DB) InsertApart(ctx context.Context, col string, docs []any, apart func(i int) bool) ([]int, error) {
+	return db.insertApart(ctx, col, docs, apart)
+}

@@ -201,13 +201,16 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 				slots = append(slots, slot{m, ord})
 			}
 		}
-		refused, err := w.db.insertMany(ctx, colSignals, ords)
+		refused, err := w.db.insertApart(ctx, colSignals, ords, func(i int) bool {
+			return now.Sub(w.contended[sigs[slots[i].m.req][slots[i].m.sig].key]) < contendedFor
+		})
 		if err != nil {
 			return fmt.Errorf("count rating signals: %w", err)
 		}
 		taken := map[int]bool{}
 		for _, i := range refused {
 			taken[i] = true
+			w.contended[sigs[slots[i].m.req][slots[i].m.sig].key] = now
 		}
 		next := map[string][]member{}
 		var nextKeys []string
@@ -255,8 +258,44 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 	}
 	if len(w.signalHint) > 100_000 { // forget old windows' hints; they are only hints
 		w.signalHint = map[string]int{}
+		w.contended = map[string]time.Time{}
 	}
 	return nil
+}
+
+// contendedFor is how long a signal key stays contended after another server took an ordinal
+// this one tried in it: its slots go in an insert of their own (insertApart).
+const contendedFor = time.Minute
+
+// insertApart inserts docs as insertMany does, those for which apart is true in an insert of
+// their own, beside the others: when one document of an insert is refused, FerretDB v1.24
+// inserts all of them again one at a time, each in its own transaction, so the documents likely
+// to be refused must not take the others with them. It returns the refused indexes of docs.
+func (db *DB) insertApart(ctx context.Context, col string, docs []any, apart func(i int) bool) ([]int, error) {
+	var parts [2][]int // indexes of docs: the others, then those apart
+	for i := range docs {
+		p := 0
+		if apart(i) {
+			p = 1
+		}
+		parts[p] = append(parts[p], i)
+	}
+	var refused [2][]int
+	err := parallel(ctx, 2, func(p int) error {
+		if len(parts[p]) == 0 {
+			return nil
+		}
+		batch := make([]any, len(parts[p]))
+		for j, i := range parts[p] {
+			batch[j] = docs[i]
+		}
+		dups, err := db.insertMany(ctx, col, batch)
+		for _, j := range dups {
+			refused[p] = append(refused[p], parts[p][j])
+		}
+		return err
+	})
+	return append(refused[0], refused[1]...), err
 }
 
 // highestOrdinal finds the highest ordinal claimed in a signal key, from one known to exist

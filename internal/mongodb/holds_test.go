@@ -342,3 +342,32 @@ func TestFailedHeldRatingLeavesNoHold(t *testing.T) {
 		t.Errorf("queue %+v, %v; want the one held rating sent again (receipt %s)", holds, err, rc.Number)
 	}
 }
+
+// insertApart answers with the indexes of the documents refused, whichever of its two inserts
+// they were in.
+func TestInsertApartNamesTheRefused(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDB(t)
+	type signalDoc struct {
+		ID string `bson:"_id"`
+	}
+	doc := func(id string) any { return signalDoc{ID: id} }
+	if _, err := db.InsertApart(ctx, "rating_signals", []any{doc("b"), doc("e")}, func(int) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		apart func(i int) bool
+	}{
+		{"none apart", func(int) bool { return false }},
+		{"odd apart", func(i int) bool { return i%2 == 1 }},
+		{"all apart", func(int) bool { return true }},
+	} {
+		docs := []any{doc(tc.name + "a"), doc("b"), doc(tc.name + "c"), doc(tc.name + "d"), doc("e")}
+		refused, err := db.InsertApart(ctx, "rating_signals", docs, tc.apart)
+		slices.Sort(refused)
+		if err != nil || !slices.Equal(refused, []int{1, 4}) {
+			t.Errorf("%s: refused %v, %v; want [1 4]", tc.name, refused, err)
+		}
+	}
+}
