@@ -224,6 +224,13 @@ func (w *ratingWriter) commitPeriod(ctx context.Context, period string, todo []*
 		}
 	}
 	guessed := w.guessHeads(todo)
+	defer func() { // a guess that no stored version confirmed is forgotten (a repeat, a failure)
+		for k := range guessed {
+			if w.head(k).revision == 0 {
+				w.dropHead(k)
+			}
+		}
+	}()
 	saved := map[string]head{}
 	for _, r := range todo {
 		if _, ok := saved[r.doc.Key]; !ok {

@@ -77,3 +77,12 @@ func ForgetCodeFlags(ctx context.Context, db *DB) error {
 func (db *DB) InsertApart(ctx context.Context, col string, docs []any, apart func(i int) bool) ([]int, error) {
 	return db.insertApart(ctx, col, docs, apart)
 }
+
+// KnowsHead says whether the rating writer caches a household's head.
+func KnowsHead(db *DB, key string) bool {
+	w := db.writer()
+	w.headsMu.RLock()
+	defer w.headsMu.RUnlock()
+	_, ok := w.heads[key]
+	return ok
+}

@@ -749,6 +749,29 @@ func TestGroupPlacesTakenRevisions(t *testing.T) {
 	}
 }
 
+// A server that answers a repeated request for a household it had not seen, from the receipt
+// another server stored, has stored nothing: it keeps no guess that the household was never
+// rated (its next rating there would try every revision from the first).
+func TestRepeatLeavesNoGuessedHead(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDBWith(t, smallCity())
+	var log mongodbtest.Buffer
+	a, b := server(t, db, &log), server(t, db, &log)
+	sub := rating.Submission{Source: rating.SourceAPI, IdempotencyKey: "once", Rating: domain.Rating{
+		Period: "2026Q4", Estate: "e1", Household: "7-7-8", SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{3, 3, 3, 3, 3, 3})}}
+	first, err := b.SubmitRating(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.SubmitRating(ctx, sub)
+	if err != nil || again.Number != first.Number || again.Revision != 1 {
+		t.Fatalf("repeat on the other server: %+v, %v; want %+v", again, err, first)
+	}
+	if mongodb.KnowsHead(a, sub.Rating.Key()) {
+		t.Error("the server that answered the repeat caches a head it never read or wrote")
+	}
+}
+
 // A writer that stored a version above the revision its receipt claimed (another server had
 // taken that one) and died before rewriting the receipt leaves a claim naming the old
 // revision: the receipt is still found, at the revision stored, and the request sent again
