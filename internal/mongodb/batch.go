@@ -698,8 +698,8 @@ func (w *ratingWriter) placeTaken(ctx context.Context, stored, pending []*submit
 	if err := w.db.insertHolds(ctx, held); err != nil {
 		return nil, err
 	}
-	for r, id := range firstID {
-		if r.doc.Held && moved[id] {
+	for r, id := range firstID { // the holds named by the revisions they were given first
+		if r.doc.Held && (moved[id] || slices.Contains(tooOften, r)) {
 			if err := w.db.dropHold(ctx, id, r.number); err != nil {
 				return nil, err
 			}

@@ -86,3 +86,6 @@ func KnowsHead(db *DB, key string) bool {
 	_, ok := w.heads[key]
 	return ok
 }
+
+// MaxRevisions is how often one household may revise its rating in a period.
+const MaxRevisions = maxRevisions

@@ -371,3 +371,31 @@ func TestInsertApartNamesTheRefused(t *testing.T) {
 		}
 	}
 }
+
+// A held rating whose revision another server took, of a household at its last revision,
+// is refused as revised too often; its hold goes with it.
+func TestHeldRatingRevisedTooOftenLeavesNoHold(t *testing.T) {
+	ctx := context.Background()
+	db := stuffingDB(t, rating.StuffingRules{Window: 10 * time.Minute, Address: 1})
+	other := mongodbtest.Reconnect(t, db)
+	sub := func(household, ip string) rating.Submission {
+		return rating.Submission{Source: rating.SourceAPI, IPHash: ip, Rating: domain.Rating{Period: "2026Q4", Estate: "e1",
+			Household: household, SubmittedAt: time.Now(), Scores: domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})}}
+	}
+	for range mongodb.MaxRevisions - 1 { // db knows the household at its 49th revision
+		if _, err := db.SubmitRating(ctx, sub("8-1-1", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := other.SubmitRating(ctx, sub("8-1-1", "")); err != nil { // the 50th, behind db's back
+		t.Fatal(err)
+	}
+	_, errs := db.CommitGroup(ctx, []rating.Submission{sub("8-1-2", "stuffer"), sub("8-1-1", "stuffer")})
+	if errs[0] != nil || derrors.Code(errs[1]) != derrors.Conflict {
+		t.Fatalf("errors %v; want none for the first, Conflict for the household revised too often", errs)
+	}
+	n, err := rawDB(t, db).Collection("rating_holds").CountDocuments(ctx, map[string]any{})
+	if err != nil || n != 0 {
+		t.Errorf("%d holds (%v) after the held rating was refused; want none", n, err)
+	}
+}
