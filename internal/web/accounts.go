@@ -94,7 +94,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 			return err
 		}
 		if err := s.auditLogin(c, name, acct, "wrong_password"); err != nil {
-			return err
+			return s.loginNotAudited(c, loginData{Name: name, Next: next}, err)
 		}
 		// 200, not 401: the form is shown again, and 401 is kept for "log in first".
 		data := loginData{Name: name, Next: next, Error: Msg(c, "login.failed")}
@@ -123,8 +123,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	// in: the person is told to try again later. (If the session then fails to start, the
 	// trail shows a log-in that came to nothing, which is the safe side.)
 	if err := s.auditLogin(c, name, acct, ""); err != nil {
-		setRetryAfter(c, 30*time.Second)
-		return s.renderStatus(c, fiber.StatusServiceUnavailable, "login", loginData{Name: name, Next: next, Error: Msg(c, "login.no_audit")})
+		return s.loginNotAudited(c, loginData{Name: name, Next: next}, err)
 	}
 	if err := s.startSession(c, acct); err != nil {
 		return err
@@ -156,10 +155,20 @@ func (s *Server) login(c *fiber.Ctx) error {
 // is said only after the right password, so that it tells a guesser nothing.
 func (s *Server) refuseDisabled(c *fiber.Ctx, data loginData, acct domain.Account) error {
 	if err := s.auditLogin(c, data.Name, acct, "disabled"); err != nil {
-		return err
+		return s.loginNotAudited(c, data, err)
 	}
 	data.Error = Msg(c, "login.disabled")
 	return s.renderStatus(c, fiber.StatusForbidden, "login", data)
+}
+
+// loginNotAudited answers a log-in whose audit entry the trail did not take (a full disk):
+// whatever the password was, the person is told to try again later (503), and nobody is
+// logged in.
+func (s *Server) loginNotAudited(c *fiber.Ctx, data loginData, err error) error {
+	s.log.Error("log-in not audited: refused", "err", err, "request_id", RequestID(c))
+	setRetryAfter(c, 30*time.Second)
+	data.Error = Msg(c, "login.no_audit")
+	return s.renderStatus(c, fiber.StatusServiceUnavailable, "login", data)
 }
 
 // checkPassword finds the account called name and checks pw. An unknown name takes as long
