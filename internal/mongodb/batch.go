@@ -688,7 +688,7 @@ func (w *ratingWriter) placeTaken(ctx context.Context, stored, pending []*submit
 			reread = append(reread, r)
 		}
 	}
-	if err := parallel(ctx, len(reread), func(i int) error {
+	if err := parallel(len(reread), func(i int) error {
 		p, err := w.db.previousVersion(ctx, reread[i].doc)
 		reread[i].previous = p
 		return err
@@ -733,7 +733,7 @@ func (w *ratingWriter) placeTaken(ctx context.Context, stored, pending []*submit
 // readHeads reads the heads of households, several at a time.
 func (db *DB) readHeads(ctx context.Context, keys []string) (map[string]head, error) {
 	heads := make([]head, len(keys))
-	err := parallel(ctx, len(keys), func(i int) error {
+	err := parallel(len(keys), func(i int) error {
 		var err error
 		heads[i], err = db.readHead(ctx, keys[i])
 		return err
@@ -743,24 +743,6 @@ func (db *DB) readHeads(ctx context.Context, keys []string) (map[string]head, er
 		out[k] = heads[i]
 	}
 	return out, err
-}
-
-// parallel runs f(0..n-1), eight at a time, and returns the first error.
-func parallel(ctx context.Context, n int, f func(i int) error) error {
-	errs := make([]error, n)
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs[i] = f(i)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // head is a household's head as cached. (A decision on a hold, in another goroutine, may drop it.)
@@ -806,33 +788,29 @@ func (db *DB) readHead(ctx context.Context, key string) (head, error) {
 	}
 	for from := 2; from <= maxRevisions; from += headProbe {
 		var (
-			docs [headProbe]ratingDoc
-			errs [headProbe]error
-			wg   sync.WaitGroup
+			docs  [headProbe]ratingDoc
+			there [headProbe]bool
 		)
-		for i := range headProbe {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = db.c(colRatings).FindOne(ctx, byID(versionID(key, from+i))).Decode(&docs[i])
-			}()
-		}
-		wg.Wait()
-		found := false
-		for i, err := range errs {
+		if err := parallel(headProbe, func(i int) error {
+			err := db.c(colRatings).FindOne(ctx, byID(versionID(key, from+i))).Decode(&docs[i])
+			there[i] = err == nil
 			if errors.Is(err, mongo.ErrNoDocuments) {
-				continue
+				return nil
 			}
-			if err != nil {
-				return head{}, fmt.Errorf("read rating %s: %w", key, err)
-			}
-			h.revision, found = from+i, true
-			if docs[i].counts() {
-				h.rating = docs[i]
-			}
+			return err
+		}); err != nil {
+			return head{}, fmt.Errorf("read rating %s: %w", key, err)
 		}
-		if !found {
+		if there == [headProbe]bool{} {
 			break
+		}
+		for i := range headProbe {
+			if there[i] {
+				h.revision = from + i
+				if docs[i].counts() {
+					h.rating = docs[i]
+				}
+			}
 		}
 	}
 	return h, nil

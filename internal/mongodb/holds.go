@@ -191,6 +191,7 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 		var ords []any
 		type slot struct {
 			m   member
+			key string
 			ord int
 		}
 		var slots []slot
@@ -198,11 +199,11 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 			for n, m := range pending[k] {
 				ord := w.signalHint[k] + 1 + n
 				ords = append(ords, signalDoc{ID: "n|" + k + "|" + strconv.Itoa(ord), At: now})
-				slots = append(slots, slot{m, ord})
+				slots = append(slots, slot{m, k, ord})
 			}
 		}
 		refused, err := w.db.insertApart(ctx, colSignals, ords, func(i int) bool {
-			return now.Sub(w.contended[sigs[slots[i].m.req][slots[i].m.sig].key]) < contendedFor
+			return now.Sub(w.contended[slots[i].key]) < contendedFor
 		})
 		if err != nil {
 			return fmt.Errorf("count rating signals: %w", err)
@@ -210,7 +211,7 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 		taken := map[int]bool{}
 		for _, i := range refused {
 			taken[i] = true
-			w.contended[sigs[slots[i].m.req][slots[i].m.sig].key] = now
+			w.contended[slots[i].key] = now
 		}
 		next := map[string][]member{}
 		var nextKeys []string
@@ -232,7 +233,7 @@ func (w *ratingWriter) detect(ctx context.Context, period string, reqs []*submit
 		// how far the others went, with look-ups by _id, and claims after that.
 		if round > 0 {
 			tops := make([]int, len(nextKeys))
-			if err := parallel(ctx, len(nextKeys), func(i int) error {
+			if err := parallel(len(nextKeys), func(i int) error {
 				var err error
 				tops[i], err = w.db.highestOrdinal(ctx, nextKeys[i], w.signalHint[nextKeys[i]])
 				return err
@@ -281,7 +282,7 @@ func (db *DB) insertApart(ctx context.Context, col string, docs []any, apart fun
 		parts[p] = append(parts[p], i)
 	}
 	var refused [2][]int
-	err := parallel(ctx, 2, func(p int) error {
+	err := parallel(2, func(p int) error {
 		if len(parts[p]) == 0 {
 			return nil
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -210,33 +209,20 @@ func (db *DB) LedgerLeaves(ctx context.Context, start, end int64) ([][]byte, err
 	return out, nil
 }
 
-// ledgerReaders bounds the lookups one read of the ledger has in flight.
-const ledgerReaders = 8
-
-// ledgerDocs reads the leaves' documents by _id, one lookup each: the embedded engine serves
-// only {_id: value} from its index ($in and ranges scan the whole collection).
+// ledgerDocs reads the leaves' documents by _id, one lookup each (several at a time): the
+// embedded engine serves only {_id: value} from its index ($in and ranges scan the whole
+// collection).
 func (db *DB) ledgerDocs(ctx context.Context, indexes []int64, projection bson.D) (map[int64]ledgerDoc, error) {
 	docs := make([]ledgerDoc, len(indexes))
 	found := make([]bool, len(indexes))
-	errs := make([]error, len(indexes))
-	sem := make(chan struct{}, ledgerReaders)
-	var wg sync.WaitGroup
-	for i, x := range indexes {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			err := db.c(colLedger).FindOne(ctx, byIndex(x), options.FindOne().SetProjection(projection)).Decode(&docs[i])
-			switch {
-			case err == nil:
-				found[i] = true
-			case !errors.Is(err, mongo.ErrNoDocuments):
-				errs[i] = fmt.Errorf("read ledger leaf %d: %w", x, err)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := parallel(len(indexes), func(i int) error {
+		err := db.c(colLedger).FindOne(ctx, byIndex(indexes[i]), options.FindOne().SetProjection(projection)).Decode(&docs[i])
+		found[i] = err == nil
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return fmt.Errorf("read ledger leaf %d: %w", indexes[i], err)
+		}
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	out := make(map[int64]ledgerDoc, len(indexes))
