@@ -150,6 +150,15 @@ func (s TallySums) Array() [6]int64 {
 	return out
 }
 
+// TallySumsOf returns the sums given in the canonical dimension order (the inverse of Array).
+func TallySumsOf(a [6]int64) TallySums {
+	var s TallySums
+	for i, f := range s.fields() {
+		*f = a[i]
+	}
+	return s
+}
+
 // Add adds o's count and sums to t.
 func (t *Tally) Add(o *Tally) {
 	t.Ratings += o.Ratings

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -58,6 +59,10 @@ type ratingWriter struct {
 	signalHint map[string]int
 	contended  map[string]time.Time // signal keys another server counted in lately
 	tallies    map[string]tallyHint
+
+	// written are the periods this writer committed to since its last compaction.
+	written   map[string]bool
+	writtenMu sync.Mutex
 }
 
 const intentFresh = 20 * time.Second
@@ -88,6 +93,7 @@ type submitResult struct {
 const (
 	maxBatch          = 512
 	tallyCompactEvery = 5 * time.Second
+	fullCompactEvery  = 12              // rounds of compaction: every minute, every period (see compact)
 	settleRetry       = 2 * time.Second // how often a failed group's withdrawal is tried again
 )
 
@@ -95,7 +101,8 @@ func (db *DB) writer() *ratingWriter {
 	db.writerOnce.Do(func() {
 		w := &ratingWriter{db: db, reqs: make(chan *submitRequest, maxBatch), stop: make(chan struct{}),
 			done: make(chan struct{}), heads: map[string]head{},
-			signalHint: map[string]int{}, contended: map[string]time.Time{}, tallies: map[string]tallyHint{}}
+			signalHint: map[string]int{}, contended: map[string]time.Time{}, tallies: map[string]tallyHint{},
+			written: map[string]bool{}}
 		db.ratingWriter = w
 		go w.run()
 	})
@@ -106,12 +113,14 @@ func (w *ratingWriter) run() {
 	defer close(w.done)
 	compacted := make(chan struct{})
 	// Compaction keeps the journal short; it is off the commit path.
+	round := 0
 	go every(tallyCompactEvery, w.stop, compacted, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := w.db.CompactTallies(ctx); err != nil {
+		defer cancel()
+		round++
+		if err := w.compact(ctx, round%fullCompactEvery == 0); err != nil {
 			w.db.log.Error("compact rating tallies", "err", err)
 		}
-		cancel()
 	})
 	defer func() { <-compacted }()
 	retry := time.NewTicker(settleRetry)
@@ -138,6 +147,21 @@ func (w *ratingWriter) run() {
 			return
 		}
 	}
+}
+
+// compact folds the journal of the periods this writer wrote to since its last round, or with
+// all, of every period with journal documents (a scan of the journal; what another server left,
+// say one that died, is recovered by then). Each round reads a period's journal once and
+// deletes what the last base folded; a full scan every round would cost more than the rest.
+func (w *ratingWriter) compact(ctx context.Context, all bool) error {
+	if all {
+		return w.db.CompactTallies(ctx)
+	}
+	w.writtenMu.Lock()
+	periods := slices.Sorted(maps.Keys(w.written))
+	clear(w.written)
+	w.writtenMu.Unlock()
+	return w.db.compactPeriods(ctx, periods)
 }
 
 // commit stores a group of submissions and answers each, one journal per period.
@@ -175,6 +199,11 @@ func (w *ratingWriter) commit(batch []*submitRequest) {
 		}
 		byPeriod[p] = append(byPeriod[p], r)
 	}
+	w.writtenMu.Lock()
+	for _, p := range periods {
+		w.written[p] = true
+	}
+	w.writtenMu.Unlock()
 	for _, p := range periods {
 		w.commitPeriod(ctx, p, byPeriod[p], answer)
 	}

@@ -2,11 +2,13 @@ package mongodb
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/rating"
 )
 
@@ -89,3 +91,32 @@ func KnowsHead(db *DB, key string) bool {
 
 // MaxRevisions is how often one household may revise its rating in a period.
 const MaxRevisions = maxRevisions
+
+// InsertLegacyTallyEntry inserts a journal entry whose tallies are an array of documents, as
+// servers stored them before tallyList, with its intent; estates are estate, count, sums.
+func (db *DB) InsertLegacyTallyEntry(ctx context.Context, period, estate string, count int64, sums [6]int64) error {
+	j := newJournalID()
+	legacy := bson.A{bson.D{{Key: "estate", Value: estate}, {Key: "count", Value: count}, {Key: "sums", Value: domain.TallySumsOf(sums)}}}
+	_, err := db.c(colTallyJournal).InsertMany(ctx, []any{
+		journalDoc{ID: intentID(j), Kind: "intent", Journal: j, Period: period, At: time.Now()},
+		bson.D{{Key: "_id", Value: entryID(j)}, {Key: "kind", Value: "entry"}, {Key: "journal", Value: j}, {Key: "period", Value: period},
+			{Key: "at", Value: time.Now()}, {Key: "tallies", Value: legacy}},
+	})
+	return err
+}
+
+// StoredTallies returns the tallies field of a period's newest base as stored.
+func (db *DB) StoredTallies(ctx context.Context, period string) (bson.RawValue, error) {
+	var newest bson.Raw
+	cur, err := db.c(colTallyBases).Find(ctx, bson.D{{Key: "period", Value: period}})
+	if err != nil {
+		return bson.RawValue{}, err
+	}
+	gen := int32(-1)
+	for cur.Next(ctx) {
+		if g := cur.Current.Lookup("gen").Int32(); g > gen {
+			gen, newest = g, slices.Clone(cur.Current)
+		}
+	}
+	return newest.Lookup("tallies"), cur.Err()
+}

@@ -72,22 +72,22 @@ type estateTally struct {
 }
 
 type journalDoc struct {
-	ID      string        `bson:"_id"` // i|J (intent) or d|J (entry)
-	Kind    string        `bson:"kind"`
-	Journal string        `bson:"journal"`
-	Owner   string        `bson:"owner,omitempty"` // the server that wrote the intent (Announce)
-	Period  string        `bson:"period"`
-	At      time.Time     `bson:"at"`
-	Tallies []estateTally `bson:"tallies,omitempty"`
+	ID      string    `bson:"_id"` // i|J (intent) or d|J (entry)
+	Kind    string    `bson:"kind"`
+	Journal string    `bson:"journal"`
+	Owner   string    `bson:"owner,omitempty"` // the server that wrote the intent (Announce)
+	Period  string    `bson:"period"`
+	At      time.Time `bson:"at"`
+	Tallies tallyList `bson:"tallies,omitempty"`
 }
 
 type baseDoc struct {
-	ID      string        `bson:"_id"` // period|generation
-	Period  string        `bson:"period"`
-	Gen     int           `bson:"gen"`
-	At      time.Time     `bson:"at"`
-	Tallies []estateTally `bson:"tallies"`
-	Folded  []string      `bson:"folded"` // journal ids whose entries this base includes
+	ID      string    `bson:"_id"` // period|generation
+	Period  string    `bson:"period"`
+	Gen     int       `bson:"gen"`
+	At      time.Time `bson:"at"`
+	Tallies tallyList `bson:"tallies"`
+	Folded  []string  `bson:"folded"` // journal ids whose entries this base includes
 }
 
 func baseID(period string, gen int) string { return period + "|" + strconv.Itoa(gen) }
@@ -145,8 +145,8 @@ func (db *DB) endJournalAndBegin(ctx context.Context, journal, period string, de
 }
 
 // estates lists the non-zero changes of one period.
-func (d tallyDelta) estates(period string) []estateTally {
-	var out []estateTally
+func (d tallyDelta) estates(period string) tallyList {
+	var out tallyList
 	for _, t := range d {
 		if t.Period != period || *t == (Tally{Period: t.Period, Estate: t.Estate}) {
 			continue
@@ -162,6 +162,7 @@ type periodView struct {
 	base    baseDoc // Gen 0 when the period has none
 	entries []journalDoc
 	intents []journalDoc // intents whose entry was missing
+	folded  []string     // _ids of the documents of journals the base folded, intents first
 	tallies map[string]*Tally
 }
 
@@ -210,7 +211,7 @@ func (db *DB) readPeriodOnce(ctx context.Context, period string) (periodView, er
 		}
 	}
 	v.tallies = map[string]*Tally{}
-	add := func(ts []estateTally) {
+	add := func(ts tallyList) {
 		for _, et := range ts {
 			t := v.tallies[et.Estate]
 			if t == nil {
@@ -221,9 +222,13 @@ func (db *DB) readPeriodOnce(ctx context.Context, period string) (periodView, er
 		}
 	}
 	add(v.base.Tallies)
+	var foldedEntries []string
 	for _, d := range docs {
 		switch {
+		case folded[d.Journal] && d.Kind == "entry":
+			foldedEntries = append(foldedEntries, d.ID)
 		case folded[d.Journal]:
+			v.folded = append(v.folded, d.ID)
 		case d.Kind == "entry":
 			v.entries = append(v.entries, d)
 			add(d.Tallies)
@@ -231,6 +236,7 @@ func (db *DB) readPeriodOnce(ctx context.Context, period string) (periodView, er
 			v.intents = append(v.intents, d)
 		}
 	}
+	v.folded = append(v.folded, foldedEntries...)
 	sort.Slice(v.entries, func(i, j int) bool { return v.entries[i].ID < v.entries[j].ID })
 	return v, nil
 }
@@ -257,12 +263,18 @@ func (v periodView) sorted() []Tally {
 }
 
 // CompactTallies folds the journal of every period into new bases and recovers the intents of
-// writers that died. It is safe beside any number of writers and other compactors.
+// writers that died. It is safe beside any number of writers and other compactors. It scans
+// the journal for its periods; the rating writer compacts the periods it wrote to more often
+// (compactPeriods).
 func (db *DB) CompactTallies(ctx context.Context) error {
 	periods, err := db.journalPeriods(ctx)
 	if err != nil {
 		return err
 	}
+	return db.compactPeriods(ctx, periods)
+}
+
+func (db *DB) compactPeriods(ctx context.Context, periods []string) error {
 	for _, p := range periods {
 		if err := db.compactPeriod(ctx, p); err != nil {
 			return err
@@ -296,7 +308,14 @@ func (db *DB) journalPeriods(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// compactPeriod recovers dead writers' intents and folds the period's entries into a new base.
+// compactPeriod recovers dead writers' intents and folds the period's entries into a new base,
+// with one read of the period. The documents of the journals that the newest base folded go
+// first: a base must never be made while its predecessor's are still there, or readers would
+// count them twice (the new base's folded list names only what it adds). An entry that arrives
+// after the read, or that recovery inserts now, waits for the next round. Two compactors race
+// for the unique _id of the next base, and the loser's insert is refused; one that read long
+// ago may insert a base older than the newest, which readers ignore (they fold the newest) and
+// the next compaction deletes.
 func (db *DB) compactPeriod(ctx context.Context, period string) error {
 	v, err := db.readPeriodOnce(ctx, period)
 	if err != nil {
@@ -313,29 +332,13 @@ func (db *DB) compactPeriod(ctx context.Context, period string) error {
 			}
 		}
 	}
-	// Finish the clean-up of the newest base: its intents go before its entries.
-	if len(v.base.Folded) > 0 {
-		var ids []string
-		for _, j := range v.base.Folded {
-			ids = append(ids, intentID(j), abortID(j))
-		}
-		for _, j := range v.base.Folded {
-			ids = append(ids, entryID(j))
-		}
-		if err := db.deleteIDs(ctx, colTallyJournal, ids); err != nil {
+	// Intents go before entries, so that recovery never mistakes a folded journal for a dead
+	// writer's (recoverJournal); one delete command takes them all at once in any case.
+	if len(v.folded) > 0 {
+		if err := db.deleteIDs(ctx, colTallyJournal, v.folded); err != nil {
 			return err
 		}
 	}
-	again, err := db.readPeriodOnce(ctx, period)
-	if err != nil {
-		return err
-	}
-	if again.base.Gen != v.base.Gen {
-		// Another process compacted meanwhile; the entries of its base may not be deleted
-		// yet, and a base must never be made while its predecessor's are. Next round.
-		return nil
-	}
-	v = again
 	if len(v.entries) == 0 {
 		return nil
 	}
@@ -345,9 +348,6 @@ func (db *DB) compactPeriod(ctx context.Context, period string) error {
 	}
 	for _, e := range v.entries {
 		next.Folded = append(next.Folded, e.Journal)
-	}
-	if next.Tallies == nil {
-		next.Tallies = []estateTally{}
 	}
 	if _, err := db.c(colTallyBases).InsertOne(ctx, next); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
@@ -718,9 +718,6 @@ func (db *DB) legacyBases(ctx context.Context) error {
 	}
 	for p := range periods {
 		b := baseDoc{ID: baseID(p, 1), Period: p, Gen: 1, At: time.Now(), Tallies: delta.estates(p), Folded: []string{}}
-		if b.Tallies == nil {
-			b.Tallies = []estateTally{}
-		}
 		_, err := db.c(colTallyBases).InsertOne(ctx, b)
 		if err != nil && !mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("store tally base of %s: %w", p, err)

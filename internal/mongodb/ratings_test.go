@@ -849,3 +849,34 @@ func TestHeadFoundPastAGap(t *testing.T) {
 		t.Errorf("versions %+v, %v; want 1, 3 and 4, the last with 4 points", versions, err)
 	}
 }
+
+// A journal entry written before tallies were stored as one string still counts, and the next
+// compaction folds it into a base stored in the new form.
+func TestTallyJournalReadsEntriesWrittenBefore(t *testing.T) {
+	ctx := context.Background()
+	db := mongodbtest.NewDBWith(t, smallCity())
+	if err := db.InsertLegacyTallyEntry(ctx, "2026Q4", "e1", 2, [6]int64{10, 9, 8, 7, 6, 5}); err != nil {
+		t.Fatal(err)
+	}
+	// smallCity's two ratings: 5×6 and 1,2,3,4,5,1.
+	want := []mongodb.Tally{{Period: "2026Q4", Estate: "e1", Ratings: 4, Sums: domain.TallySumsOf([6]int64{16, 16, 16, 16, 16, 11})}}
+	for _, step := range []string{"before compaction", "after compaction"} {
+		got, err := db.Tallies(ctx, "2026Q4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: tallies (-want +got):\n%s", step, diff)
+		}
+		if err := db.CompactTallies(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored, err := db.StoredTallies(ctx, "2026Q4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := stored.StringValueOK(); !ok || s != "e1 4 16 16 16 16 16 11\n" {
+		t.Errorf("newest base stores tallies as %s, want the string form", stored)
+	}
+}
