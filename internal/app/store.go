@@ -111,6 +111,9 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 		return nil, err
 	}
 	s.DB = db
+	// An external engine serves filters on the code lookup field from an index (MongoDB, or
+	// FerretDB on PostgreSQL after db tune); the embedded one pushes down only _id.
+	db.UseFieldLookups(cfg.MongoURI != "")
 	s.Publication = publication.New(db)
 	s.Rating = rating.New(db)
 	s.Filing = filing.New(db)

@@ -59,6 +59,7 @@ type DB struct {
 	// settling of a failed group's journal, and the reads that follow versions stored again
 	// after their revision was taken (see export_test.go).
 	failEntry, failSettle, failTaken atomic.Pointer[error]
+	fieldLookups                     bool         // see UseFieldLookups
 	serverID                         string       // set by Announce; the owner of this process's journal intents
 	scans                            atomic.Int64 // reads of every rating (scanRatings), for tests
 
@@ -135,7 +136,7 @@ func (db *DB) c(name string) *mongo.Collection { return db.db.Collection(name) }
 func (db *DB) Name() string { return db.db.Name() }
 
 // schemaVersion is bumped by every migration; Migrate brings older databases forward.
-const schemaVersion = 3
+const schemaVersion = 4
 
 type migration struct {
 	version int
@@ -146,6 +147,7 @@ var migrations = []migration{
 	{1, createIndexes},
 	{2, dropRatingKeyIndexOnFerretDB},
 	{3, startTallyJournal},
+	{4, indexCodeLookups},
 }
 
 // Migrate creates indexes and applies pending migrations. Every process runs it at start-up,
@@ -274,6 +276,23 @@ func startTallyJournal(ctx context.Context, db *DB) error {
 		if err != nil {
 			return fmt.Errorf("create index on %s: %w", ix.col, err)
 		}
+	}
+	return nil
+}
+
+// indexCodeLookups indexes household codes by lookup on MongoDB, where the check of a code
+// reads the code and its lock-outs by it (DB.UseFieldLookups). FerretDB gets no index here: on
+// SQLite it would only slow inserts down (only _id is pushed down), and on PostgreSQL `db tune`
+// makes the kind of index FerretDB's filters use. The schema version it records also stops
+// servers from before it from starting: they cannot read the tally journal's string form
+// (tallylist.go) nor see lock-outs kept beside the codes.
+func indexCodeLookups(ctx context.Context, db *DB) error {
+	ferret, err := db.isFerretDB(ctx)
+	if err != nil || ferret {
+		return err
+	}
+	if _, err := db.c(colCodes).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "lookup", Value: 1}}}); err != nil {
+		return fmt.Errorf("create index on %s: %w", colCodes, err)
 	}
 	return nil
 }
@@ -419,6 +438,7 @@ func (db *DB) Drop(ctx context.Context) error { return db.db.Drop(ctx) }
 // down to PostgreSQL.
 func FilteredFields() map[string][]string {
 	return map[string][]string{
+		colCodes:        {"lookup"},
 		colTallyJournal: {"period"},
 		colTallyBases:   {"period"},
 		colRatings:      {"key", "journal"},

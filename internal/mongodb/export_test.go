@@ -69,9 +69,10 @@ func FailTakenRevisions(db *DB, err error) {
 }
 
 // ForgetCodeFlags makes every household code look as one stored before codes were flagged
-// (codeDoc.Flagged), re-issued or not.
+// (codeDoc.Flagged) and before codeDoc.Lookup, re-issued or not.
 func ForgetCodeFlags(ctx context.Context, db *DB) error {
-	_, err := db.c(colCodes).UpdateMany(ctx, bson.D{}, bson.D{{Key: "$unset", Value: bson.D{{Key: "flagged", Value: ""}, {Key: "reissued", Value: ""}}}})
+	_, err := db.c(colCodes).UpdateMany(ctx, bson.D{{Key: "lock", Value: bson.D{{Key: "$ne", Value: true}}}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "flagged", Value: ""}, {Key: "reissued", Value: ""}, {Key: "lookup", Value: ""}}}})
 	return err
 }
 

@@ -81,6 +81,20 @@ type codeDoc struct {
 	Reissued    bool      `bson:"reissued,omitempty"`
 	Failures    int       `bson:"failures"`
 	LockedUntil time.Time `bson:"locked_until"`
+	// Lookup is the _id again, on every document written since it exists, and on the
+	// lock-outs of the household's code (codeLockDoc): where the engine serves a filter on it
+	// from an index (DB.UseFieldLookups), one query finds the code and its lock-outs.
+	Lookup string `bson:"lookup,omitempty"`
+}
+
+// codeLockDoc locks one client out of a household's code (generation) for one clock hour: it is
+// the fifth wrong code's slot (see CheckCodeFrom), kept beside the code so that one query can
+// read both. PurgeExpired deletes it after the hour.
+type codeLockDoc struct {
+	ID     string    `bson:"_id"`
+	Lookup string    `bson:"lookup"` // the code's _id
+	Lock   bool      `bson:"lock"`
+	At     time.Time `bson:"at"`
 }
 
 func codeKey(period, estate, flat string) string { return period + "|" + estate + "|" + flat }
@@ -166,7 +180,8 @@ func (db *DB) IssueCodes(ctx context.Context, period, estate string, flats []str
 		}
 		code := newCode()
 		if !live {
-			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now, Flagged: true})
+			fresh = append(fresh, codeDoc{ID: key, Period: period, Estate: estate, Flat: h.Flat, Hash: hashCode(key, code), Generation: 1, IssuedAt: now,
+				Flagged: true, Lookup: key})
 			issued = append(issued, rating.IssuedCode{Household: h.Flat, Code: code})
 			continue
 		}
@@ -214,6 +229,12 @@ func (db *DB) liveCode(ctx context.Context, key string) (gen int, hash string, v
 	if err != nil {
 		return 0, "", nil, err
 	}
+	return db.liveCodeFrom(ctx, doc)
+}
+
+// liveCodeFrom is liveCode from the household's code document, read already.
+func (db *DB) liveCodeFrom(ctx context.Context, doc codeDoc) (gen int, hash string, voided []string, err error) {
+	key := doc.ID
 	gen, hash, voided = doc.Generation, doc.Hash, doc.Voided
 	if doc.Flagged && !doc.Reissued {
 		return gen, hash, voided[:min(len(voided), maxVoidedCodes)], nil
@@ -284,10 +305,12 @@ func (db *DB) CheckCode(ctx context.Context, period, estate, flat, code string, 
 // gets ErrCodeLocked for that household until the hour ends, right code or not. A code that a
 // re-issue replaced gives ErrCodeVoided and is not counted as a guess: guessing an old code
 // is no easier than guessing the live one, and a household that types its old slip must not
-// lock out its new one. Wrong and locked codes are a *CodeRefusal.
+// lock out its new one. Wrong and locked codes are a *CodeRefusal. The fifth guess's slot, the
+// lock-out, is kept beside the code (codeLockDoc), so that where the engine allows one query
+// reads the code and the lock-outs (readCode): every rating checks a code.
 func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, client string, now time.Time) error {
 	key := codeKey(period, estate, flat)
-	gen, hash, voided, err := db.liveCode(ctx, key)
+	gen, hash, voided, locks, err := db.readCode(ctx, key)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return rating.ErrCodeUnknown
 	}
@@ -300,9 +323,12 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 	if client != "" {
 		bucket = fmt.Sprintf("%s|%d|%s|%d|", key, gen, client, hour)
 	}
-	locked, err := exists(ctx, db.c(colCodeFailures), bucket+fmt.Sprint(maxCodeFailures))
-	if err != nil {
-		return err
+	lock := bucket + fmt.Sprint(maxCodeFailures)
+	locked := locks[lock]
+	if locks == nil {
+		if locked, err = exists(ctx, db.c(colCodes), lock); err != nil {
+			return err
+		}
 	}
 	if locked {
 		return &rating.CodeRefusal{Reason: rating.ErrCodeLocked, Until: until}
@@ -317,7 +343,12 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 		}
 	}
 	for n := 1; n <= maxCodeFailures; n++ {
-		_, err := db.c(colCodeFailures).InsertOne(ctx, bson.D{{Key: "_id", Value: bucket + fmt.Sprint(n)}, {Key: "at", Value: now}})
+		var err error
+		if n == maxCodeFailures {
+			_, err = db.c(colCodes).InsertOne(ctx, codeLockDoc{ID: lock, Lookup: key, Lock: true, At: now})
+		} else {
+			_, err = db.c(colCodeFailures).InsertOne(ctx, bson.D{{Key: "_id", Value: bucket + fmt.Sprint(n)}, {Key: "at", Value: now}})
+		}
 		if mongo.IsDuplicateKeyError(err) {
 			continue
 		}
@@ -331,6 +362,42 @@ func (db *DB) CheckCodeFrom(ctx context.Context, period, estate, flat, code, cli
 	}
 	return &rating.CodeRefusal{Reason: rating.ErrCodeLocked, Until: until}
 }
+
+// readCode reads a household's live code (liveCode) and, where the engine serves a filter on
+// lookup from an index (DB.UseFieldLookups), the lock-outs of the code with the same query:
+// one query where there were two. locks holds the _ids of the lock-outs, or is nil when they
+// were not read (the embedded engine, which pushes down only filters on _id alone, would read
+// every code; or a code document written before lookup existed).
+func (db *DB) readCode(ctx context.Context, key string) (gen int, hash string, voided []string, locks map[string]bool, err error) {
+	if !db.fieldLookups {
+		gen, hash, voided, err = db.liveCode(ctx, key)
+		return gen, hash, voided, nil, err
+	}
+	docs, err := findAll[codeDoc](ctx, db.c(colCodes), bson.D{{Key: "lookup", Value: key}})
+	if err != nil {
+		return 0, "", nil, nil, err
+	}
+	locks = map[string]bool{}
+	var code *codeDoc
+	for i, d := range docs {
+		if d.ID == key {
+			code = &docs[i]
+		} else {
+			locks[d.ID] = true
+		}
+	}
+	if code == nil {
+		gen, hash, voided, err = db.liveCode(ctx, key)
+		return gen, hash, voided, nil, err
+	}
+	gen, hash, voided, err = db.liveCodeFrom(ctx, *code)
+	return gen, hash, voided, locks, err
+}
+
+// UseFieldLookups makes the check of a household's code read the code and its lock-outs with
+// one query on the field lookup, for an engine that serves it from an index: MongoDB (migration
+// 4 indexes it) or FerretDB on PostgreSQL after `propcredit db tune`. Not the embedded engine.
+func (db *DB) UseFieldLookups(on bool) { db.fieldLookups = on }
 
 func exists(ctx context.Context, c *mongo.Collection, id string) (bool, error) {
 	err := c.FindOne(ctx, byID(id)).Err()

@@ -880,3 +880,57 @@ func TestTallyJournalReadsEntriesWrittenBefore(t *testing.T) {
 		t.Errorf("newest base stores tallies as %s, want the string form", stored)
 	}
 }
+
+// The code check reads the code and its lock-outs with one query where the engine serves the
+// lookup field from an index (UseFieldLookups), and by _id elsewhere. Both read the same
+// documents: a guesser locked out by a server of either kind is locked out on the other, the
+// household is not, and a re-issue voids the old code on both (also for a code stored before
+// the lookup field existed, which the one query does not find).
+func TestCodeChecksReadTheSameLockOutsEitherWay(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name            string
+		guessed, checks bool // UseFieldLookups of the server guessed on, and of the one checking
+	}{
+		{"by _id, then by lookup", false, true},
+		{"by lookup, then by _id", true, false},
+		{"by lookup only", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, code := codedHousehold(t)
+			guessed, checks := mongodbtest.Reconnect(t, db), mongodbtest.Reconnect(t, db)
+			guessed.UseFieldLookups(tc.guessed)
+			checks.UseFieldLookups(tc.checks)
+			now := time.Date(2026, 11, 23, 10, 20, 0, 0, domain.Zone)
+			for range 5 {
+				_ = guessed.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", "AAAAA-AAAAA", "guesser", now)
+			}
+			if err := checks.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", code, "guesser", now); !errors.Is(err, rating.ErrCodeLocked) {
+				t.Errorf("the guesser with the right code: %v, want locked", err)
+			}
+			if err := checks.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", code, "household", now); err != nil {
+				t.Errorf("the household's right code: %v", err)
+			}
+			second, err := guessed.IssueCodes(ctx, "2026Q4", "e1", nil, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, forget := range []bool{false, true} {
+				if forget { // as stored before flags and the lookup field
+					if err := mongodb.ForgetCodeFlags(ctx, db); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := checks.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", code, "household", now); !errors.Is(err, rating.ErrCodeVoided) {
+					t.Errorf("forgotten flags %v: replaced code: %v, want %v", forget, err, rating.ErrCodeVoided)
+				}
+				if err := checks.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", second[0].Code, "household", now); err != nil {
+					t.Errorf("forgotten flags %v: live code: %v", forget, err)
+				}
+				if err := checks.CheckCodeFrom(ctx, "2026Q4", "e1", "1-1-101", second[0].Code, "guesser", now); err != nil {
+					t.Errorf("forgotten flags %v: the guesser with the new code: %v (the lock-out was of the old one)", forget, err)
+				}
+			}
+		})
+	}
+}

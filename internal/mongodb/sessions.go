@@ -127,6 +127,12 @@ func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 		return n, fmt.Errorf("purge shared limits: %w", err)
 	}
 	n += res.DeletedCount
+	// Lock-outs of household codes (household_codes.go) last the clock hour they were made in.
+	res, err = db.c(colCodes).DeleteMany(ctx, bson.D{{Key: "lock", Value: true}, {Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-2 * codeLockout)}}}})
+	if err != nil {
+		return n, fmt.Errorf("purge household code lock-outs: %w", err)
+	}
+	n += res.DeletedCount
 	// Ballot-stuffing signals (holds.go) count within one window; keep them an hour after.
 	res, err = db.c(colSignals).DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-max(time.Hour, 2*db.stuffing.Window))}}}})
 	if err != nil {

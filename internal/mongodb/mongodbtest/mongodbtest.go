@@ -81,6 +81,8 @@ func NewDB(t testing.TB) *mongodb.DB {
 		if _, err := ferretdb.IndexIDs(ctx, tempDir, name); err != nil {
 			t.Fatalf("index _id: %v", err)
 		}
+	} else {
+		db.UseFieldLookups(true) // as serve does with --mongodb-uri
 	}
 	t.Cleanup(func() {
 		_ = db.Drop(ctx)
@@ -133,6 +135,7 @@ func Reconnect(t testing.TB, db *mongodb.DB) *mongodb.DB {
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
+	other.UseFieldLookups(engine == nil)
 	t.Cleanup(func() { _ = other.Close(ctx) })
 	return other
 }
