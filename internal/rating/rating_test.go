@@ -100,6 +100,13 @@ func TestProveHouseholdLimitsAnAddress(t *testing.T) {
 	if err := svc.ProveHousehold(ctx, "2026Q4", "e1", "1-1-101", codes["1-1-101"], "neighbour", now); err != nil {
 		t.Errorf("another address: %v", err)
 	}
+	// Guesses while limited are not judged, so not counted: were they, these five would lock
+	// the guesser out of 1-1-101 for the hour.
+	for i := range 5 {
+		if err := svc.ProveHousehold(ctx, "2026Q4", "e1", "1-1-101", "ABCDE-FGHJK", "guesser", now); !errors.As(err, &limited) {
+			t.Errorf("wrong code %d while limited: %v, want limited", i, err)
+		}
+	}
 	if err := svc.ProveHousehold(ctx, "2026Q4", "e1", "1-1-101", codes["1-1-101"], "guesser", now.Add(rating.AddressFailures.Every)); err != nil {
 		t.Errorf("after the wait: %v", err)
 	}
