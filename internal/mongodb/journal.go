@@ -34,11 +34,11 @@ import (
 //   - A base (period|generation) is an immutable snapshot of a period's tallies with the ids of
 //     the entries folded into it. The tally of an estate is the newest base plus every entry of
 //     the period not folded into it. Readers fold; they write nothing.
-//   - Compaction (any process, any time) deletes the intents and entries the newest base g
-//     folded, reads the entries left and inserts base g+1. Two compactors race for the unique
-//     _id of g+1 and one loses harmlessly. A reader checks, after reading the entries, that no
-//     g+1 appeared meanwhile (only a compaction of g+2 could have deleted entries it needed),
-//     and reads again if one did.
+//   - Compaction (any process, any time) reads the period, deletes the intents and entries the
+//     newest base g folded, and inserts base g+1 with the entries it read. Two compactors race
+//     for the unique _id of g+1 and one loses harmlessly. A reader checks, after reading the
+//     entries, that no g+1 appeared meanwhile (only a compaction of g+2 could have deleted
+//     entries it needed), and reads again if one did.
 //   - A writer that died between its intent and its entry leaves an intent without an entry.
 //     After journalGrace, or once its server is known to be gone (recoverable), anyone may
 //     recover it: the entry is recomputed from the versions that
