@@ -20,8 +20,10 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,7 +77,7 @@ func main() {
 	flag.StringVar(&cfg.mongoURI, "mongodb-uri", "", "an external MongoDB or FerretDB instead of the embedded engine (its database \"bench\" is dropped)")
 	flag.StringVar(&cfg.pgURL, "postgresql-url", "", "with a FerretDB-PostgreSQL --mongodb-uri: its PostgreSQL, to run `db tune` on (ferretdb.TunePostgreSQL)")
 	flag.IntVar(&cfg.servers, "servers", 1, "web servers, each with its own connection and rating writer, that owners' requests are spread over")
-	flag.BoolVar(&cfg.byEstate, "by-estate", false, "send each estate's owners to one server, as a load balancer that hashes the estate would (default: each request to a server at random)")
+	flag.BoolVar(&cfg.byEstate, "by-estate", false, "send each estate's owners to one server, as a load balancer that hashes the path /api/v1/estates/<estate>/ratings would (default: each request to /api/v1/ratings of a server at random)")
 	flag.BoolVar(&cfg.sharedLimits, "shared-limits", false, "keep the abuse limits in the database (serve --shared-limits)")
 	flag.StringVar(&cfg.holdSuspect, "hold-suspect", "on", "ballot-stuffing thresholds, as serve --hold-suspect takes them (on, off, name=value,...)")
 	flag.BoolVar(&cfg.processes, "processes", false, "run the servers as separate `propcredit serve` processes (on the embedded engine only one: it owns the data directory); the database is then \"propcredit\", which an external one has dropped")
@@ -403,13 +405,18 @@ func submit(urls []string, period string, households []household, cfg config) (l
 		if r.IntN(14) == 0 { // about one owner in fourteen writes a comment, as in the demo city
 			comment = fmt.Sprintf("保洁很及时，电梯维修慢（%d）", r.IntN(1_000_000))
 		}
-		body, _ := json.Marshal(map[string]any{"estate": h.estate, "household": h.flat, "code": h.code,
-			"scores": domain.ScoresOf(marks), "comment": comment})
-		server := r.IntN(len(urls))
+		fields := map[string]any{"household": h.flat, "code": h.code, "scores": domain.ScoresOf(marks), "comment": comment}
+		target := urls[r.IntN(len(urls))]
 		if cfg.byEstate {
-			server = int(crc32.ChecksumIEEE([]byte(h.estate)) % uint32(len(urls)))
+			// As a load balancer that hashes the path does (nginx `hash $request_uri
+			// consistent`): the estate is in the path, and the path picks the server.
+			path := "/api/v1/estates/" + url.PathEscape(h.estate) + "/ratings"
+			target = strings.TrimSuffix(urls[crc32.ChecksumIEEE([]byte(path))%uint32(len(urls))], "/api/v1/ratings") + path
+		} else {
+			fields["estate"] = h.estate
 		}
-		req, _ := http.NewRequest(http.MethodPost, urls[server], bytes.NewReader(body))
+		body, _ := json.Marshal(fields)
+		req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", load.RandomKey())
 		req.Header.Set("User-Agent", "propcredit-bench")

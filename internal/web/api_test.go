@@ -263,7 +263,7 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 	}
 
 	// Values that name real things, so that reads answer 200.
-	values := map[string]string{"period": "2026Q4", "id": reportRed}
+	values := map[string]string{"period": "2026Q4", "id": reportRed, "estate": "e1"}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
 			if !registered[method+" "+path] {

@@ -46,6 +46,9 @@ func (s *Server) rateRoutes() {
 	s.handle(fiber.MethodGet, "/receipt", Public, r.findReceipt)
 	s.handle(fiber.MethodGet, "/receipt/:number", Public, r.receipt)
 	s.handle(fiber.MethodPost, "/api/v1/ratings", Public, r.submitAPI)
+	// The same with the estate in the path, so that a load balancer can send each estate's
+	// owners to one server by hashing the path (docs/SCALING.md), as it can for /rate/<estate>.
+	s.handle(fiber.MethodPost, "/api/v1/estates/:estate/ratings", Public, r.submitAPI)
 	issuers := Roles(domain.RoleReviewer, domain.RoleAdmin)
 	s.handle(fiber.MethodGet, "/codes", issuers, r.codesForm)
 	s.handle(fiber.MethodPost, "/codes", issuers, r.issueCodes)
@@ -588,11 +591,20 @@ type apiRating struct {
 	Comment   string        `json:"comment"`
 }
 
-// submitAPI is POST /api/v1/ratings: the form's rules, in JSON, without cookies or CSRF.
+// submitAPI is POST /api/v1/ratings, and /api/v1/estates/<estate>/ratings with the estate in
+// the path (the body may then leave it out, or must name the same): the form's rules, in JSON,
+// without cookies or CSRF.
 func (r *rater) submitAPI(c *fiber.Ctx) error {
 	in, err := r.decodeAPI(c)
 	if err != nil {
 		return err
+	}
+	if path := c.Params("estate"); path != "" {
+		if in.Estate != "" && in.Estate != path {
+			msg := Msg(c, "api.estate_path")
+			return derrors.FieldErrors(msg, map[string]string{"estate": msg})
+		}
+		in.Estate = path
 	}
 	ctx, cancel := r.s.dbContext(c)
 	defer cancel()
@@ -840,5 +852,6 @@ func init() {
 		"api.too_large":    {"请求体太大", "The body is too large"},
 		"api.idem_key":     {"Idempotency-Key 须为1-128个可见ASCII字符", "Idempotency-Key must be 1-128 visible ASCII characters"},
 		"api.estate":       {"小区不存在", "No such estate"},
+		"api.estate_path":  {"请求体中的小区与地址中的小区不一致", "The estate in the body is not the one in the path"},
 	})
 }

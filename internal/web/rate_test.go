@@ -686,6 +686,66 @@ func TestRatingsAPI(t *testing.T) {
 	}
 }
 
+// The estate may come in the path instead, for load balancers that send each estate's owners
+// to one server; the body then leaves it out or names the same.
+func TestRatingsAPIEstateInPath(t *testing.T) {
+	e := newRateEnv(t)
+	c := e.owner("203.0.113.72")
+	post := func(path, body string, header map[string]string) *response {
+		h := map[string]string{"Content-Type": "application/json"}
+		for k, vs := range c.header {
+			h[k] = vs[0]
+		}
+		for k, v := range header {
+			h[k] = v
+		}
+		return c.doRaw(http.MethodPost, path, strings.NewReader(body), h)
+	}
+	body := func(fields string) string {
+		return `{` + fields + `"household":"1-1-101","code":"` + e.codes["1-1-101"] + `","scores":` + allFours + `}`
+	}
+
+	r := post("/api/v1/estates/e1/ratings", body(""), map[string]string{"Idempotency-Key": "p-1"})
+	wantStatus(t, r, http.StatusCreated)
+	a := decodeAnswer(t, r)
+	if a.Revision != 1 || e.revision("e1", "1-1-101") != 1 {
+		t.Fatalf("answer %+v, stored revision %d; want revision 1 of e1's 1-1-101", a, e.revision("e1", "1-1-101"))
+	}
+	// The same request through the other route, with its key, is the same request.
+	if again := decodeAnswer(t, c.apiRate(apiBody("e1", "1-1-101", e.codes["1-1-101"], allFours, ""), map[string]string{"Idempotency-Key": "p-1"})); again.Receipt != a.Receipt {
+		t.Errorf("the same key on /api/v1/ratings answered %+v, want %+v", again, a)
+	}
+	wantStatus(t, post("/api/v1/estates/e1/ratings", body(`"estate":"e1",`), nil), http.StatusCreated)
+	if rev := e.revision("e1", "1-1-101"); rev != 2 {
+		t.Errorf("stored revision %d after a second rating naming the same estate; want 2", rev)
+	}
+
+	for _, tc := range []struct {
+		name, path, body, lang string
+		status                 int
+		field                  string
+	}{
+		{"another estate in the body", "/api/v1/estates/e1/ratings", body(`"estate":"e2",`), "zh", 400, "请求体中的小区与地址中的小区不一致"},
+		{"another estate in the body, English", "/api/v1/estates/e1/ratings", body(`"estate":"e2",`), "en", 400, "The estate in the body is not the one in the path"},
+		{"unknown estate in the path", "/api/v1/estates/nope/ratings", body(""), "zh", 404, "小区不存在"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := map[string]string{}
+			if tc.lang == "en" {
+				h["Accept-Language"] = "en"
+			}
+			r := post(tc.path, tc.body, h)
+			wantStatus(t, r, tc.status)
+			if a := decodeAnswer(t, r); a.Fields["estate"] != tc.field || a.Error != tc.field {
+				t.Errorf("answer %+v; want %q for the estate", a, tc.field)
+			}
+		})
+	}
+	if rev := e.revision("e1", "1-1-101"); rev != 2 {
+		t.Errorf("refused calls changed the stored revision to %d", rev)
+	}
+}
+
 const fivesJSON = `{"service":5,"security":5,"cleaning":5,"greening":5,"maintenance":5,"transparency":5}`
 
 func TestRatingsAPILockedCode(t *testing.T) {
