@@ -22,6 +22,7 @@ import (
 	"github.com/propcredit/propcredit/internal/domain"
 	"github.com/propcredit/propcredit/internal/mongodb"
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
+	"github.com/propcredit/propcredit/internal/rating"
 	"github.com/propcredit/propcredit/internal/servetest"
 )
 
@@ -385,6 +386,52 @@ func TestManyServersOneDatabase(t *testing.T) {
 		}
 		servetest.CheckRatings(t, db, raw, acks)
 		checkTallyAndScores(t, period.ID, dir)
+	})
+
+	t.Run("wrong codes through three servers are limited as through one", func(t *testing.T) {
+		// serve keeps the limits in the database with --mongodb-uri: three servers allow one
+		// address the wrong codes one would (rating.AddressFailures), plus at most one each,
+		// which learns from its own charge that the allowance is spent. (The servers trust no
+		// proxy, so every request here comes from 127.0.0.1, as the owners' above did: this
+		// runs last.) With limits in each process, three servers would allow three times as many.
+		three := startServers(t, 3)
+		burst := rating.AddressFailures.Burst
+		window := func() int64 {
+			return time.Now().UnixNano() / int64(time.Duration(burst)*rating.AddressFailures.Every)
+		}
+		send := func(i int, h servetest.Household) int {
+			body, _ := json.Marshal(map[string]any{"estate": h.Estate, "household": h.Flat, "code": h.Code, "scores": domain.ScoresOf([6]int{4, 4, 4, 4, 4, 4})})
+			_, status, _ := c.Post(three[i%3].Addr, body, "")
+			return status
+		}
+		for attempt := 0; ; attempt++ {
+			w := window()
+			wrong, limited := 0, map[int]bool{}
+			for i := 0; len(limited) < 3 && i < 4*burst; i++ {
+				switch status := send(i, servetest.Household{Estate: estates[0].ID, Flat: fmt.Sprintf("lim-%d-%03d", attempt, i), Code: "ABCDE-FGHJK"}); status {
+				case http.StatusForbidden:
+					wrong++
+				case http.StatusTooManyRequests:
+					limited[i%3] = true
+				default:
+					t.Fatalf("wrong code %d: status %d, want 403 or 429", i, status)
+				}
+			}
+			if window() != w && attempt == 0 {
+				continue // the window turned during the count: count again in the new one
+			}
+			if len(limited) < 3 || wrong < burst || wrong > burst+3 {
+				t.Fatalf("three servers answered %d wrong codes before refusing (servers refusing: %v); want %d to %d", wrong, limited, burst, burst+3)
+			}
+			t.Logf("three servers answered %d wrong codes from one address, then all refused (the allowance is %d)", wrong, burst)
+			break
+		}
+		// The address is slowed even with a right code, on every server.
+		for i := range 3 {
+			if status := send(i, households[i]); status != http.StatusTooManyRequests {
+				t.Errorf("a right code from the limited address on server %d: status %d, want 429", i+1, status)
+			}
+		}
 	})
 }
 
