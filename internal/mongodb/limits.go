@@ -29,9 +29,9 @@ import (
 //     server claimed by inserting key|window|b; a request costs an insert once per block, and
 //     the servers together serve at most the window's allowance plus one unfinished block each.
 //
-// What is remembered only ever grows within a window (counts are never taken back), so no
-// server can hold a stale "allowed" that the database would not also have given it a moment
-// before. A database error lets the request through and is logged: limits must not take the
+// Counts are never taken back within a window, so what a server remembers is never more than
+// the database holds: it never refuses a client the database would allow, and allows one the
+// database would refuse only until its own next charge, as said above. A database error lets the request through and is logged: limits must not take the
 // site down with the database (which the request itself needs anyway). Counts are kept a day;
 // PurgeExpired drops older ones.
 type SharedLimiter struct {
