@@ -408,8 +408,8 @@ func submit(urls []string, period string, households []household, cfg config) (l
 		fields := map[string]any{"household": h.flat, "code": h.code, "scores": domain.ScoresOf(marks), "comment": comment}
 		target := urls[r.IntN(len(urls))]
 		if cfg.byEstate {
-			// As a load balancer that hashes the path does (nginx `hash $request_uri
-			// consistent`): the estate is in the path, and the path picks the server.
+			// As the load balancer of docs/SCALING.md does: the estate is in the path, and a
+			// hash of it picks the server.
 			path := "/api/v1/estates/" + url.PathEscape(h.estate) + "/ratings"
 			target = strings.TrimSuffix(urls[crc32.ChecksumIEEE([]byte(path))%uint32(len(urls))], "/api/v1/ratings") + path
 		} else {
