@@ -61,6 +61,7 @@ type config struct {
 	servers            int
 	byEstate           bool
 	sharedLimits       bool
+	handOver           bool
 	holdSuspect        string
 	processes          bool
 	bin                string
@@ -79,6 +80,7 @@ func main() {
 	flag.IntVar(&cfg.servers, "servers", 1, "web servers, each with its own connection and rating writer, that owners' requests are spread over")
 	flag.BoolVar(&cfg.byEstate, "by-estate", false, "send each estate's owners to one server, as a load balancer that hashes the path /api/v1/estates/<estate>/ratings would (default: each request to /api/v1/ratings of a server at random)")
 	flag.BoolVar(&cfg.sharedLimits, "shared-limits", false, "keep the abuse limits in the database (serve --shared-limits)")
+	flag.BoolVar(&cfg.handOver, "hand-over", false, "with -processes and -mongodb-uri: give each server a --peer-url, so that servers hand each submission to the one that owns its estate")
 	flag.StringVar(&cfg.holdSuspect, "hold-suspect", "on", "ballot-stuffing thresholds, as serve --hold-suspect takes them (on, off, name=value,...)")
 	flag.BoolVar(&cfg.processes, "processes", false, "run the servers as separate `propcredit serve` processes (on the embedded engine only one: it owns the data directory); the database is then \"propcredit\", which an external one has dropped")
 	flag.StringVar(&cfg.bin, "bin", "", "with -processes: the propcredit binary (default: go build ./cmd/propcredit once)")
@@ -110,6 +112,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		if uri == "" && cfg.servers != 1 {
 			return errors.New("-processes on the embedded engine: one server only (it owns the data directory)")
 		}
+	}
+	if cfg.handOver && (!cfg.processes || uri == "") {
+		return errors.New("-hand-over: with -processes and -mongodb-uri only")
+	}
+	if cfg.processes {
 		database = app.DatabaseName
 	}
 	var (
@@ -171,6 +178,9 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	spread := "each request to a server at random"
 	if cfg.byEstate {
 		spread = "each estate's owners to one server (-by-estate)"
+	}
+	if cfg.handOver {
+		spread += ", handed to the server that owns the estate (-hand-over)"
 	}
 	fmt.Fprintf(out, "database: %s; %d server(s), %s\n", engineName, cfg.servers, spread)
 

@@ -62,6 +62,9 @@ func startServers(ctx context.Context, cfg config, dir, uri string) (urls []stri
 		} else {
 			args = append(args, "--mongodb-uri", uri, "--ledger-key", filepath.Join(tmp, "ledger.key"),
 				"--ledger-state", filepath.Join(tmp, fmt.Sprintf("ledger-%d.checkpoint", i)))
+			if cfg.handOver {
+				args = append(args, "--peer-url", "http://"+addr)
+			}
 		}
 		logPath := filepath.Join(os.TempDir(), fmt.Sprintf("propcredit-ratings-serve-%d.log", i))
 		logFile, err := os.Create(logPath)

@@ -46,6 +46,7 @@ type Main struct {
 	store    *app.Store
 	synopsis map[*flag.FlagSet]string
 	addr     string // where serve listens, for the links it prints
+	peer     string // serve's --peer-url, announced with the server
 }
 
 func NewMain() *Main {
@@ -263,7 +264,7 @@ func (m *Main) openStoreAs(ctx context.Context, sf *storeFlags, purpose string, 
 	if purpose == "serve" {
 		access = app.Exclusive
 	}
-	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log, ServeAddr: m.addr}, access, purpose)
+	s, err := app.OpenStore(ctx, app.StoreConfig{DataDir: sf.data, MongoURI: sf.mongoURI, Log: m.Log, ServeAddr: m.addr, PeerURL: m.peer}, access, purpose)
 	if err != nil {
 		return nil, err
 	}

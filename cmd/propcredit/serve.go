@@ -36,6 +36,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	sharedLimits := fs.String("shared-limits", "auto", "keep abuse and API limits in the database, shared by every server: on, off, or auto (on with --mongodb-uri)")
 	holdSuspect := fs.String("hold-suspect", "on", "hold ratings that look stuffed for review: on (the default thresholds), off, or name=value,... to change thresholds (see rating.ParseStuffingRules)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	peerURL := fs.String("peer-url", "", "with --mongodb-uri: the URL at which the other servers reach this one (http://10.0.0.11:8080); servers that have one hand each owner's submission to the one that owns its estate (docs/SCALING.md)")
 	var sched backupFlags
 	sched.register(fs)
 	var cf creditFlags
@@ -77,6 +78,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	m.addr = *addr
+	if *peerURL != "" {
+		if err := web.CheckPeerURL(*peerURL); err != nil {
+			return usagef("serve: --peer-url: %v", err)
+		}
+		if sf.mongoURI == "" {
+			return usagef("serve: --peer-url needs --mongodb-uri: on the embedded engine one server runs")
+		}
+		m.peer = *peerURL
+	}
 	if *publicURL == "" && *withDemo {
 		*publicURL = demoPublicURL(*addr)
 	}
@@ -112,7 +122,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	backups, stopBackups := m.startBackups(ctx, sched, sf)
 	defer stopBackups()
 	cfg := web.Config{DB: store.DB, Publication: store.Publication, Rating: store.Rating, Filing: store.Filing, Log: m.Log, Secure: *secure, TrustedProxies: trusted, LedgerKey: signer, PublicURL: *publicURL,
-		Calendar: calendar, ObjectionDays: cf.days, Backups: backups}
+		Calendar: calendar, ObjectionDays: cf.days, Backups: backups, PeerURL: *peerURL}
 	switch *sharedLimits {
 	case "on":
 		cfg.Limits = store.DB.SharedLimiter

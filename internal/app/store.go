@@ -33,6 +33,8 @@ type StoreConfig struct {
 	// ServeAddr is the address a server listens on; with the host, it names the server in the
 	// database (mongodb.DB.Announce), so that its restart there shows it dead.
 	ServeAddr string
+	// PeerURL is the URL at which the other servers reach this one (serve --peer-url), or "".
+	PeerURL string
 }
 
 // Access says how a command uses the data directory.
@@ -129,7 +131,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig, access Access, purpose stri
 	}
 	if purpose == "serve" {
 		// Maintenance commands that are only safe alone look for running servers.
-		if s.unannounce, err = db.Announce(ctx, cfg.ServeAddr); err != nil {
+		if s.unannounce, err = db.Announce(ctx, cfg.ServeAddr, cfg.PeerURL); err != nil {
 			s.Close(ctx)
 			return nil, err
 		}

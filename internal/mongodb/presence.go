@@ -24,20 +24,23 @@ const (
 
 // ServerInfo is one running server as it announced itself.
 type ServerInfo struct {
-	ID    string    `bson:"_id"`
-	Host  string    `bson:"host"`
-	PID   int       `bson:"pid"`
-	Addr  string    `bson:"addr"`
+	ID   string `bson:"_id"`
+	Host string `bson:"host"`
+	PID  int    `bson:"pid"`
+	Addr string `bson:"addr"`
+	// Peer is the URL at which the other servers reach this one, if it takes hand-overs
+	// (serve --peer-url).
+	Peer  string    `bson:"peer,omitempty"`
 	Since time.Time `bson:"since"`
 	Seen  time.Time `bson:"seen"`
 }
 
 // Announce records this process as a running server until stop is called, refreshing the
-// record every heartbeatEvery.
-func (db *DB) Announce(ctx context.Context, addr string) (stop func(context.Context) error, err error) {
+// record every heartbeatEvery; peer is the URL at which the others reach it, or "".
+func (db *DB) Announce(ctx context.Context, addr, peer string) (stop func(context.Context) error, err error) {
 	host, _ := os.Hostname()
 	now := time.Now()
-	info := ServerInfo{ID: newJournalID(), Host: host, PID: os.Getpid(), Addr: addr, Since: now, Seen: now}
+	info := ServerInfo{ID: newJournalID(), Host: host, PID: os.Getpid(), Addr: addr, Peer: peer, Since: now, Seen: now}
 	// A server announced on this host and address is dead: the address is ours now. What it
 	// left half-way may be recovered at once (see recoverable).
 	if _, err := db.c(colServers).DeleteMany(ctx, bson.D{{Key: "host", Value: host}, {Key: "addr", Value: addr}}); err != nil {
@@ -90,4 +93,20 @@ func (db *DB) LiveServers(ctx context.Context) ([]ServerInfo, error) {
 		}
 	}
 	return live, nil
+}
+
+// PeerURLs lists the URLs of the live servers that take hand-overs, this one's included. It
+// only reads (LiveServers also forgets dead servers, which recovers their unfinished work).
+func (db *DB) PeerURLs(ctx context.Context) ([]string, error) {
+	all, err := findAll[ServerInfo](ctx, db.c(colServers), bson.D{})
+	if err != nil {
+		return nil, err
+	}
+	var urls []string
+	for _, s := range all {
+		if s.Peer != "" && time.Since(s.Seen) < serverTimeout {
+			urls = append(urls, s.Peer)
+		}
+	}
+	return urls, nil
 }

@@ -110,9 +110,11 @@ func cli() servetest.CLI { return servetest.CLI{Bin: propcredit, Env: env()} }
 
 // startServer starts one `propcredit serve`. Its owners all rate from 127.0.0.1 with one
 // User-Agent, which ballot-stuffing detection would hold; this suite checks storage, and
-// internal/mongodb checks holds across servers.
+// internal/mongodb checks holds across servers. The servers hand each submission to the one
+// that owns its estate (--peer-url), so that the load below also checks hand-overs, to a
+// server killed among them too.
 func startServer(t *testing.T, addr string) *servetest.Server {
-	return cli().Start(t, addr, "--hold-suspect", "off")
+	return cli().Start(t, addr, "--hold-suspect", "off", "--peer-url", "http://"+addr)
 }
 
 func startServers(t *testing.T, n int) []*servetest.Server {
@@ -362,6 +364,16 @@ func TestManyServersOneDatabase(t *testing.T) {
 	}
 
 	step("load done")
+	handed := 0
+	mu.Lock()
+	for _, s := range servers {
+		handed += strings.Count(s.Output(), " handed_to=")
+	}
+	mu.Unlock()
+	t.Logf("%d submissions handed to the server that owns their estate", handed)
+	if handed == 0 {
+		t.Error("no submission was handed over, though owners rated through three servers at random")
+	}
 	servetest.CheckRatings(t, db, raw, acks)
 	step("ratings checked")
 	checkTallyAndScores(t, period.ID, dir)

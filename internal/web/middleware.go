@@ -24,6 +24,8 @@ const (
 	localSession
 	localAccount
 	localAnonCSRF
+	localFromPeer // set on a hand-over signed by another server (peers.go)
+	localHandedTo // the server a submission was handed to (peers.go)
 )
 
 func randomString(n int) string {
@@ -53,7 +55,14 @@ func (s *Server) requestID(c *fiber.Ctx) error {
 	id := randomString(12)
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
-	c.Locals(localClientIP, s.clientIP(c))
+	client := s.clientIP(c)
+	if s.peers != nil {
+		if from, ok := s.peers.from(c, s.now()); ok {
+			client = from
+			c.Locals(localFromPeer, true)
+		}
+	}
+	c.Locals(localClientIP, client)
 	return c.Next()
 }
 
@@ -78,13 +87,20 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 }
 
 func (s *Server) logRequest(c *fiber.Ctx, start time.Time) {
-	s.log.Info("request",
+	args := []any{
 		"method", c.Method(),
 		"path", c.Path(),
 		"status", c.Response().StatusCode(),
-		"latency_ms", float64(time.Since(start).Microseconds())/1000,
+		"latency_ms", float64(time.Since(start).Microseconds()) / 1000,
 		"request_id", RequestID(c),
-		"ip", ClientIP(c))
+		"ip", ClientIP(c)}
+	if to, ok := c.Locals(localHandedTo).(string); ok {
+		args = append(args, "handed_to", to)
+	}
+	if c.Locals(localFromPeer) != nil {
+		args = append(args, "from_peer", true)
+	}
+	s.log.Info("request", args...)
 }
 
 // handleRefused is Fiber's error handler. It answers errors that escape the middleware, and

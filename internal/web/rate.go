@@ -41,14 +41,14 @@ import (
 func (s *Server) rateRoutes() {
 	r := newRater(s)
 	s.handle(fiber.MethodGet, "/rate/:estate", Public, r.form)
-	s.handle(fiber.MethodPost, "/rate/:estate", Public, r.submitForm)
+	s.handle(fiber.MethodPost, "/rate/:estate", Public, s.byEstate(submittedEstate, formKey, r.submitForm))
 	s.handle(fiber.MethodPost, "/rate/:estate/revise", Public, r.reviseForm)
 	s.handle(fiber.MethodGet, "/receipt", Public, r.findReceipt)
 	s.handle(fiber.MethodGet, "/receipt/:number", Public, r.receipt)
-	s.handle(fiber.MethodPost, "/api/v1/ratings", Public, r.submitAPI)
+	s.handle(fiber.MethodPost, "/api/v1/ratings", Public, s.byEstate(submittedEstate, apiKey, r.submitAPI))
 	// The same with the estate in the path, so that a load balancer can send each estate's
 	// owners to one server by hashing the path (docs/SCALING.md), as it can for /rate/<estate>.
-	s.handle(fiber.MethodPost, "/api/v1/estates/:estate/ratings", Public, r.submitAPI)
+	s.handle(fiber.MethodPost, "/api/v1/estates/:estate/ratings", Public, s.byEstate(submittedEstate, apiKey, r.submitAPI))
 	issuers := Roles(domain.RoleReviewer, domain.RoleAdmin)
 	s.handle(fiber.MethodGet, "/codes", issuers, r.codesForm)
 	s.handle(fiber.MethodPost, "/codes", issuers, r.issueCodes)

@@ -75,6 +75,9 @@ type Config struct {
 	// Backups, when not nil, reports the scheduled backups (serve --backup-dir) on /readyz and
 	// /admin/backups.
 	Backups func() backup.Status
+	// PeerURL, when set, is the URL at which the other servers reach this one: submissions are
+	// then handed to the server that owns their estate (peers.go). DB must be a PeerDirectory.
+	PeerURL string
 }
 
 // Limits and timeouts.
@@ -132,6 +135,7 @@ type Server struct {
 
 	stopJanitor context.CancelFunc
 	backups     func() backup.Status
+	peers       *peers // nil: no hand-overs
 }
 
 // New builds a server with every route registered. It reads the shared secrets from the
@@ -199,6 +203,20 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.ipSalt, err = s.db.Secret(ctx, "ip-salt"); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	if cfg.PeerURL != "" {
+		dir, ok := cfg.DB.(PeerDirectory)
+		if !ok {
+			return nil, errors.New("web: Config.DB cannot list peers")
+		}
+		if err := CheckPeerURL(cfg.PeerURL); err != nil {
+			return nil, fmt.Errorf("web: peer URL: %w", err)
+		}
+		key, err := s.db.Secret(ctx, "peer")
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		s.peers = newPeers(cfg.PeerURL, key, dir, s.log.Warn)
 	}
 
 	s.app = fiber.New(fiber.Config{
