@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -11,26 +10,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
 
-// logBuffer is a server's log, kept for the test to read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// requests are the access-log lines of path.
-func (b *logBuffer) requests(path string) []map[string]any {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// requests are the access-log lines of path in a server's JSON log.
+func requests(log *mongodbtest.Buffer, path string) []map[string]any {
 	var out []map[string]any
-	for _, line := range strings.Split(b.buf.String(), "\n") {
+	for _, line := range strings.Split(log.String(), "\n") {
 		var m map[string]any
 		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "request" && m["path"] == path {
 			out = append(out, m)
@@ -39,18 +26,12 @@ func (b *logBuffer) requests(path string) []map[string]any {
 	return out
 }
 
-func (b *logBuffer) has(text string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Contains(b.buf.String(), text)
-}
-
 // peerServer is a server of the rating env's database that listens on loopback with a peer URL,
 // announced in the database as serve --peer-url does.
 type peerServer struct {
 	*Server
 	url  string
-	log  *logBuffer
+	log  *mongodbtest.Buffer
 	stop func()
 }
 
@@ -60,7 +41,7 @@ func (e *rateEnv) peerServer() *peerServer {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	p := &peerServer{url: "http://" + ln.Addr().String(), log: &logBuffer{}}
+	p := &peerServer{url: "http://" + ln.Addr().String(), log: &mongodbtest.Buffer{}}
 	p.Server, err = New(Config{DB: e.db, Log: slog.New(slog.NewJSONHandler(p.log, nil)), TrustedProxies: []string{"0.0.0.0"},
 		Now: e.clock.Now, PeerURL: p.url})
 	if err != nil {
@@ -113,7 +94,7 @@ func TestSubmissionsHandedToTheEstatesServer(t *testing.T) {
 	if rev := decodeAnswer(t, r).Revision; rev != 1 || e.revision("e1", "1-1-101") != 1 {
 		t.Fatalf("answered revision %d, stored %d; want 1", rev, e.revision("e1", "1-1-101"))
 	}
-	handed, took := first.log.requests(api), owner.log.requests(api)
+	handed, took := requests(first.log, api), requests(owner.log, api)
 	if len(handed) != 1 || handed[0]["handed_to"] != owner.url {
 		t.Errorf("the first server's log: %v; want one request handed to %s", handed, owner.url)
 	}
@@ -129,7 +110,7 @@ func TestSubmissionsHandedToTheEstatesServer(t *testing.T) {
 	if rev := e.revision("e1", "1-1-102"); rev != 1 {
 		t.Fatalf("the form through the first server: stored revision %d, want 1", rev)
 	}
-	if took := owner.log.requests("/rate/e1"); len(took) == 0 || took[len(took)-1]["from_peer"] != true || took[len(took)-1]["ip"] != "203.0.113.31" {
+	if took := requests(owner.log, "/rate/e1"); len(took) == 0 || took[len(took)-1]["from_peer"] != true || took[len(took)-1]["ip"] != "203.0.113.31" {
 		t.Errorf("the owner's log of the form: %v; want the last from the peer for 203.0.113.31", took)
 	}
 
@@ -143,10 +124,10 @@ func TestSubmissionsHandedToTheEstatesServer(t *testing.T) {
 		"a valid signature": {headerPeerClient: "198.51.100.6", headerPeerTime: now, headerPeerSig: owner.peers.sign("POST", api, "198.51.100.6", now)},
 	} {
 		h["Idempotency-Key"] = "forged-" + strings.ReplaceAll(name, " ", "-")
-		before := len(owner.log.requests(api))
+		before := len(requests(owner.log, api))
 		r := phone(owner.Server, "203.0.113.32").apiRate(apiBody("e1", "1-1-103", "WRONG-CODE1", allFours, ""), h)
 		wantStatus(t, r, http.StatusForbidden)
-		lines := owner.log.requests(api)
+		lines := requests(owner.log, api)
 		if len(lines) != before+1 {
 			t.Fatalf("%s: %d new log lines", name, len(lines)-before)
 		}
@@ -173,10 +154,10 @@ func TestSubmissionsHandedToTheEstatesServer(t *testing.T) {
 	if rev := e.revision("e1", "1-1-101"); rev != 3 {
 		t.Errorf("with the owner gone: stored revision %d, want 3", rev)
 	}
-	if !first.log.has("hand-over failed; storing it here") {
+	if !strings.Contains(first.log.String(), "hand-over failed; storing it here") {
 		t.Error("the failed hand-over is not logged")
 	}
-	lines := first.log.requests(api)
+	lines := requests(first.log, api)
 	if last := lines[len(lines)-1]; last["handed_to"] != nil {
 		t.Errorf("the second submission with the owner gone: %v; want it stored here without trying", last)
 	}
