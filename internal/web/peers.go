@@ -229,7 +229,11 @@ func (s *Server) byEstate(estate func(*fiber.Ctx) string, withKey func(*fiber.Ct
 		if c.Locals(localFromPeer) != nil {
 			return next(c)
 		}
-		owner := s.peers.owner(estate(c))
+		e := estate(c)
+		if e == "" {
+			return next(c) // refused here
+		}
+		owner := s.peers.owner(e)
 		if owner == "" || !withKey(c) {
 			return next(c)
 		}
@@ -247,6 +251,9 @@ func (s *Server) byEstate(estate func(*fiber.Ctx) string, withKey func(*fiber.Ct
 func submittedEstate(c *fiber.Ctx) string {
 	if e := c.Params("estate"); e != "" {
 		return e
+	}
+	if len(c.Body()) > maxAPIBody {
+		return "" // refused here, as too large, without reading it
 	}
 	var a struct {
 		Estate string `json:"estate"`
