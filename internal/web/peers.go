@@ -169,7 +169,12 @@ func (p *peers) sign(method, path, client, ts string) string {
 
 // from tells whether the request is a hand-over signed by a peer, and for which client.
 func (p *peers) from(c *fiber.Ctx, now time.Time) (string, bool) {
-	client, ts, sig := c.Get(headerPeerClient), c.Get(headerPeerTime), c.Get(headerPeerSig)
+	return p.verify(c.Method(), string(c.Request().URI().RequestURI()), c.Get(headerPeerClient), c.Get(headerPeerTime), c.Get(headerPeerSig), now)
+}
+
+// verify checks a hand-over's headers: client is an address, ts a unix time within peerSkew
+// of now, and sig their signature for method and uri.
+func (p *peers) verify(method, uri, client, ts, sig string, now time.Time) (string, bool) {
 	if client == "" || ts == "" || sig == "" {
 		return "", false
 	}
@@ -181,8 +186,7 @@ func (p *peers) from(c *fiber.Ctx, now time.Time) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	want := p.sign(c.Method(), string(c.Request().URI().RequestURI()), client, ts)
-	if !hmac.Equal([]byte(sig), []byte(want)) {
+	if !hmac.Equal([]byte(sig), []byte(p.sign(method, uri, client, ts))) {
 		return "", false
 	}
 	return addr.String(), true

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/propcredit/propcredit/internal/mongodb/mongodbtest"
 )
@@ -161,4 +163,36 @@ func TestSubmissionsHandedToTheEstatesServer(t *testing.T) {
 	if last := lines[len(lines)-1]; last["handed_to"] != nil {
 		t.Errorf("the second submission with the owner gone: %v; want it stored here without trying", last)
 	}
+}
+
+// A hand-over's headers are believed only as signed: whatever a client sends, verify says yes
+// only to the signature of exactly that method, path, address and time, and never panics.
+func FuzzPeerHeaders(f *testing.F) {
+	p := &peers{key: []byte("0123456789abcdef0123456789abcdef")}
+	now := time.Unix(1_800_000_000, 0)
+	f.Add("POST", "/rate/e1", "203.0.113.7", "1800000000", "", false)
+	f.Add("POST", "/api/v1/ratings", "::ffff:203.0.113.7", "1799999990", "", true)
+	f.Add("GET", "/", "not an address", "18e8", "00", false)
+	f.Fuzz(func(t *testing.T, method, uri, client, ts, sig string, signIt bool) {
+		if signIt {
+			sig = p.sign(method, uri, client, ts)
+		}
+		got, ok := p.verify(method, uri, client, ts, sig, now)
+		if !ok {
+			if got != "" {
+				t.Fatalf("refused, yet named client %q", got)
+			}
+			return
+		}
+		if sig != p.sign(method, uri, client, ts) {
+			t.Fatalf("believed a signature that is not the right one: %q %q %q %q %q", method, uri, client, ts, sig)
+		}
+		at, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || now.Sub(time.Unix(at, 0)).Abs() > peerSkew {
+			t.Fatalf("believed a time %q out of range", ts)
+		}
+		if a, err := netip.ParseAddr(client); err != nil || a.String() != got {
+			t.Fatalf("believed client %q as %q", client, got)
+		}
+	})
 }
