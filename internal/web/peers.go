@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,7 +89,7 @@ type peers struct {
 }
 
 func newPeers(self string, key []byte, dir PeerDirectory, log func(string, ...any)) *peers {
-	return &peers{self: trimSlash(self), key: key, dir: dir, log: log, down: map[string]time.Time{},
+	return &peers{self: strings.TrimRight(self, "/"), key: key, dir: dir, log: log, down: map[string]time.Time{},
 		client: &fasthttp.Client{
 			Name:                     "propcredit-peer",
 			MaxConnsPerHost:          512,
@@ -103,13 +104,6 @@ func newPeers(self string, key []byte, dir PeerDirectory, log func(string, ...an
 			// falls back to this server, under the same key.
 			RetryIf: func(*fasthttp.Request) bool { return false },
 		}}
-}
-
-func trimSlash(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '/' {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // owner is the server that owns estate: this one ("" too) or another's URL.
@@ -153,7 +147,7 @@ func (p *peers) refresh() {
 	}
 	p.urls = p.urls[:0]
 	for _, u := range urls {
-		p.urls = append(p.urls, trimSlash(u))
+		p.urls = append(p.urls, strings.TrimRight(u, "/"))
 	}
 }
 
