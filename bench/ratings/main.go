@@ -108,15 +108,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return fmt.Errorf("-hold-suspect: %w", err)
 	}
 	uri, engineName := cfg.mongoURI, "external "+cfg.mongoURI
-	if cfg.processes {
-		if uri == "" && cfg.servers != 1 {
-			return errors.New("-processes on the embedded engine: one server only (it owns the data directory)")
-		}
-	}
 	if cfg.handOver && (!cfg.processes || uri == "") {
 		return errors.New("-hand-over: with -processes and -mongodb-uri only")
 	}
 	if cfg.processes {
+		if uri == "" && cfg.servers != 1 {
+			return errors.New("-processes on the embedded engine: one server only (it owns the data directory)")
+		}
 		database = app.DatabaseName
 	}
 	var (

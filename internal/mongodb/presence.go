@@ -78,16 +78,11 @@ func (db *DB) serverGone(ctx context.Context, id string) (bool, error) {
 
 // LiveServers lists the servers whose heartbeat is recent, and forgets the dead ones.
 func (db *DB) LiveServers(ctx context.Context) ([]ServerInfo, error) {
-	all, err := findAll[ServerInfo](ctx, db.c(colServers), bson.D{})
+	live, dead, err := db.announced(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var live []ServerInfo
-	for _, s := range all {
-		if time.Since(s.Seen) < serverTimeout {
-			live = append(live, s)
-			continue
-		}
+	for _, s := range dead {
 		if _, err := db.c(colServers).DeleteOne(ctx, byID(s.ID)); err != nil {
 			return nil, fmt.Errorf("forget dead server: %w", err)
 		}
@@ -98,15 +93,31 @@ func (db *DB) LiveServers(ctx context.Context) ([]ServerInfo, error) {
 // PeerURLs lists the URLs of the live servers that take hand-overs, this one's included. It
 // only reads (LiveServers also forgets dead servers, which recovers their unfinished work).
 func (db *DB) PeerURLs(ctx context.Context) ([]string, error) {
-	all, err := findAll[ServerInfo](ctx, db.c(colServers), bson.D{})
+	live, _, err := db.announced(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var urls []string
-	for _, s := range all {
-		if s.Peer != "" && time.Since(s.Seen) < serverTimeout {
+	for _, s := range live {
+		if s.Peer != "" {
 			urls = append(urls, s.Peer)
 		}
 	}
 	return urls, nil
+}
+
+// announced reads the servers' records: those whose heartbeat is recent, and the others.
+func (db *DB) announced(ctx context.Context) (live, dead []ServerInfo, err error) {
+	all, err := findAll[ServerInfo](ctx, db.c(colServers), bson.D{})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, s := range all {
+		if time.Since(s.Seen) < serverTimeout {
+			live = append(live, s)
+		} else {
+			dead = append(dead, s)
+		}
+	}
+	return live, dead, nil
 }
