@@ -30,10 +30,9 @@ import (
 // account and no session: the form works for anonymous visitors, with JavaScript off, and the
 // same rules hold for the JSON API.
 //
-// Abuse: the store locks a code after repeated wrong guesses; here wrong or unknown codes are
-// also limited per client address and per estate, with token buckets in this process's memory
-// (good for one server; behind several, each server has its own buckets, and the per-code
-// lock-out in the database still holds). Only failures take tokens, because in China many
+// Abuse: the store locks a code after repeated wrong guesses; wrong or unknown codes are also
+// limited per client address and per estate (rating.Service.ProveHousehold), in this process's
+// memory or, with several servers, in the database (Config.Limits). Only failures take tokens, because in China many
 // households share one carrier-grade NAT address: a valid code is what lets an owner in, and
 // a busy address must not shut out its honest owners.
 
