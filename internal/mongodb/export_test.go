@@ -81,9 +81,12 @@ func (db *DB) InsertApart(ctx context.Context, col string, docs []any, apart fun
 	return db.insertApart(ctx, col, docs, apart)
 }
 
-// KnowsHead says whether the rating writer caches a household's head.
+// KnowsHead says whether the rating writer caches a household's head once the group it is
+// committing is done: a submission is answered before its group tidies the cache.
 func KnowsHead(db *DB, key string) bool {
 	w := db.writer()
+	w.commitMu.Lock()
+	defer w.commitMu.Unlock()
 	w.headsMu.RLock()
 	defer w.headsMu.RUnlock()
 	_, ok := w.heads[key]
