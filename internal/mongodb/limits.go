@@ -31,9 +31,10 @@ import (
 //
 // Counts are never taken back within a window, so what a server remembers is never more than
 // the database holds: it never refuses a client the database would allow, and allows one the
-// database would refuse only until its own next charge, as said above. A database error lets the request through and is logged: limits must not take the
-// site down with the database (which the request itself needs anyway). Counts are kept a day;
-// PurgeExpired drops older ones.
+// database would refuse only until its own next charge, as said above. A database error lets
+// the request through and is logged: limits must not take the site down with the database
+// (which the request itself needs anyway). Counts are kept a day; PurgeExpired drops older
+// ones.
 type SharedLimiter struct {
 	db   *DB
 	name string

@@ -24,12 +24,12 @@ import (
 
 // Hand-overs between servers (serve --peer-url). Several servers may take ratings for one
 // estate at once, and then claim the same ballot-stuffing ordinals and find each other's
-// households' heads stale, which leaves them a third to half of their rate (bench/README.md). A load
-// balancer that hashes the estate in the path avoids it (docs/SCALING.md); for one that does
-// not, a server that has a peer URL hands an owner's submission to the live server that owns
-// its estate (by rendezvous hashing over the servers announced in the database) and relays
-// the answer. Nothing depends on it: every server can store any rating, and one that cannot
-// reach the owner stores the submission itself.
+// households' heads stale, which leaves them a third to half of their rate (bench/README.md).
+// A load balancer that hashes the estate in the path avoids it (docs/SCALING.md); for one that
+// does not, a server that has a peer URL hands an owner's submission to the live server that
+// owns its estate (by rendezvous hashing over the servers announced in the database) and
+// relays the answer. Nothing depends on it: every server can store any rating, and one that
+// cannot reach the owner stores the submission itself.
 //
 //   - The owner believes the handing server's word for the owner's address (for limits and
 //     ballot-stuffing signals) only when it is signed with the key the servers share in the

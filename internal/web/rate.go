@@ -32,9 +32,9 @@ import (
 //
 // Abuse: the store locks a code after repeated wrong guesses; wrong or unknown codes are also
 // limited per client address and per estate (rating.Service.ProveHousehold), in this process's
-// memory or, with several servers, in the database (Config.Limits). Only failures take tokens, because in China many
-// households share one carrier-grade NAT address: a valid code is what lets an owner in, and
-// a busy address must not shut out its honest owners.
+// memory or, with several servers, in the database (Config.Limits). Only failures take tokens,
+// because in China many households share one carrier-grade NAT address: a valid code is what
+// lets an owner in, and a busy address must not shut out its honest owners.
 
 // rateRoutes registers the owners' rating form and API, receipts, and household codes.
 func (s *Server) rateRoutes() {
